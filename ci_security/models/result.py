@@ -1,0 +1,43 @@
+"""The result of a scan: what was scanned, what was found, and what could not be read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ci_security.models.image import ImageTarget
+from ci_security.models.package import Package
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScanWarning:
+    """A problem that did not stop the scan, such as one unreadable package database among many.
+    `source` names the stage or cataloger, `path` the file inside the image when there is one.
+    """
+
+    source: str
+    message: str
+    path: str | None = None
+    layer: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path}: " if self.path else ""
+        return f"{self.source}: {where}{self.message}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScanResult:
+    """Everything a scan produced; reports are pure functions of it.
+
+    `vulnerabilities_scanned` is False for an inventory-only scan (`--no-vulns`), so reports can say
+    "not checked" instead of implying "nothing found".
+    """
+
+    target: ImageTarget | None
+    packages: tuple[Package, ...]
+    warnings: tuple[ScanWarning, ...] = ()
+    vulnerabilities_scanned: bool = False
+
+    @property
+    def partial(self) -> bool:
+        """True when something could not be read; `--strict` turns that into exit code 3."""
+        return bool(self.warnings)
