@@ -1,0 +1,56 @@
+"""The cataloger contract (after osv-scalibr's extractors).
+
+The runner asks every cataloger `file_required(path)` for each file in each layer (string checks only:
+it runs ~15,000 times per layer), then streams the files that are wanted through `catalog`. A
+cataloger never opens the image or walks directories itself. It raises `CatalogError` for a file it
+cannot parse; the runner records that as a warning and goes on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, ClassVar, Literal, Protocol
+
+from ci_security.models import OSInfo, Package
+
+CatalogerKind = Literal["os-release", "os-packages", "language"]
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogInput:
+    """One wanted file: its root-relative path (no leading slash), size and a stream of its bytes.
+    `tmpdir` is private scratch space, for formats that need a real file (SQLite, BerkeleyDB).
+    """
+
+    path: str
+    size: int
+    stream: BinaryIO
+    tmpdir: Path
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogOutput:
+    """What one file told a cataloger: packages, and/or the operating system it describes."""
+
+    packages: tuple[Package, ...] = ()
+    os: OSInfo | None = None
+
+
+class Cataloger(Protocol):
+    """Reads one package format. `name` is stable (`os/dpkg`) and reported as `found_by`;
+    `version` changes when the output for the same input changes (it keys the layer cache).
+    """
+
+    name: ClassVar[str]
+    version: ClassVar[int]
+    kind: ClassVar[CatalogerKind]
+    max_file_size: ClassVar[int]
+
+    def file_required(self, path: str) -> bool:
+        """Whether the file at `path` (root-relative) is one this cataloger reads."""
+        ...
+
+    def catalog(self, inp: CatalogInput) -> CatalogOutput:
+        """Parse one file."""
+        ...

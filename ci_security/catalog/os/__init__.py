@@ -1,0 +1,1 @@
+"""Catalogers for operating-system package databases and release files."""

@@ -1,0 +1,69 @@
+"""apk: `/lib/apk/db/installed` (Alpine, Wolfi, Chainguard).
+
+Records are blocks of `X:value` lines separated by blank lines: `P` name, `V` version, `A` arch,
+`o` origin (the source package the advisories name), `L` licence. A record without a version is not
+an installed package and is skipped, as apk itself does.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from typing import BinaryIO, ClassVar
+
+from ci_security.catalog.base import CatalogerKind, CatalogInput, CatalogOutput
+from ci_security.errors import CatalogError
+from ci_security.models import Package
+
+_KEYS = frozenset("PVAoL")
+
+
+def _records(stream: BinaryIO) -> Iterator[dict[str, str]]:
+    text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline=None)
+    record: dict[str, str] = {}
+    for line in text:
+        if line in ("\n", "\r\n") or not line.strip():
+            if record:
+                yield record
+            record = {}
+            continue
+        if len(line) >= 2 and line[1] == ":" and line[0] in _KEYS:
+            record[line[0]] = line[2:].strip()
+        elif record == {} and line.strip() and ":" not in line[:3]:
+            raise CatalogError(f"unexpected line {line.strip()[:40]!r} (not an apk database?)")
+    if record:
+        yield record
+
+
+class ApkCataloger:
+    """Alpine-family packages."""
+
+    name: ClassVar[str] = "os/apk"
+    version: ClassVar[int] = 1
+    kind: ClassVar[CatalogerKind] = "os-packages"
+    max_file_size: ClassVar[int] = 256 << 20
+
+    def file_required(self, path: str) -> bool:
+        return path in ("lib/apk/db/installed", "usr/lib/apk/db/installed")
+
+    def catalog(self, inp: CatalogInput) -> CatalogOutput:
+        packages = []
+        for record in _records(inp.stream):
+            name, version = record.get("P"), record.get("V")
+            if not name or not version:
+                continue
+            # Kept as the SPDX-like expression apk stores; splitting would break "X WITH Y".
+            licenses = (record["L"],) if record.get("L") else ()
+            packages.append(
+                Package(
+                    name=name,
+                    version=version,
+                    type="apk",
+                    arch=record.get("A") or None,
+                    source_name=record.get("o") or name,
+                    source_version=version,
+                    path="/" + inp.path,
+                    licenses=licenses,
+                )
+            )
+        return CatalogOutput(packages=tuple(packages))

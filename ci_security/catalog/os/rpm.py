@@ -1,0 +1,127 @@
+"""rpm: the package database under `/var/lib/rpm/` or `/usr/lib/sysimage/rpm/`.
+
+Three containers hold the same header blobs (see `rpmdb`): BerkeleyDB `Packages`, NDB `Packages.db`
+and SQLite `rpmdb.sqlite`. The format is told from the file's magic, not its name, because distros
+have moved databases between names and directories (Fedora's `/var/lib/rpm` is a link to
+`/usr/lib/sysimage/rpm`; SUSE's NDB and Red Hat's SQLite both live in either). SQLite and random
+page access need a real file, so the stream is first copied (in chunks) to the cataloger's scratch
+directory, and removed again whatever happens.
+
+Each header becomes one package, in the order the database stores them, except `gpg-pubkey`: rpm
+keeps imported signing keys as pseudo-packages that no advisory names. The version is rpm's
+`[epoch:]version-release` (the epoch only when the header has a non-zero one),
+and the source package comes from SOURCERPM, `name-version-release.src.rpm`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+from collections.abc import Generator
+from pathlib import Path
+from typing import ClassVar
+
+from ci_security.catalog.base import CatalogerKind, CatalogInput, CatalogOutput
+from ci_security.catalog.os.rpmdb import bdb, ndb, sqlite
+from ci_security.catalog.os.rpmdb.header import RpmHeader, parse_header
+from ci_security.errors import CatalogError
+from ci_security.models import Package
+
+_DIRS = ("var/lib/rpm/", "usr/lib/sysimage/rpm/")
+_FILES = ("Packages", "Packages.db", "rpmdb.sqlite")
+_REQUIRED = frozenset(d + f for d in _DIRS for f in _FILES)
+_SQLITE_MAGIC = b"SQLite format 3\0"
+_SOURCE_SUFFIXES = (".src.rpm", ".nosrc.rpm")
+_SPOOL_CHUNK = 1 << 20
+
+
+def parse_source_rpm(source_rpm: str | None) -> tuple[str | None, str | None]:
+    """Split `name-version-release.src.rpm` into (`name`, `version-release`); (None, None) if it cannot.
+
+    Package names may contain dashes, versions and releases may not, so the split is from the right.
+    """
+    if not source_rpm or source_rpm == "(none)":
+        return None, None
+    for suffix in _SOURCE_SUFFIXES:
+        if source_rpm.endswith(suffix):
+            stem = source_rpm[: -len(suffix)]
+            break
+    else:
+        return None, None
+    parts = stem.rsplit("-", 2)
+    if len(parts) != 3 or not all(parts):
+        return None, None
+    return parts[0], f"{parts[1]}-{parts[2]}"
+
+
+def evr(epoch: int | None, version: str, release: str) -> str:
+    """Format rpm's full version string, `[epoch:]version-release`; epoch 0 is left out because
+    rpm orders it the same as no epoch and Trivy and `rpm -q` print it that way.
+    """
+    prefix = f"{epoch}:" if epoch else ""
+    return f"{prefix}{version}-{release}"
+
+
+def _blobs(path: Path) -> Generator[bytes, None, None]:
+    with open(path, "rb") as f:
+        head = f.read(16)
+    if not head:
+        # An empty file is an empty database to rpm's NDB and SQLite backends alike.
+        return
+    if head == _SQLITE_MAGIC:
+        yield from sqlite.iter_blobs(path)
+    elif head[:4] == ndb.MAGIC:
+        yield from ndb.iter_blobs(path)
+    elif bdb.byte_order(head) is not None:
+        yield from bdb.iter_blobs(path)
+    else:
+        raise CatalogError("not an rpm database (no SQLite, NDB or BerkeleyDB hash magic)")
+
+
+def _package(header: RpmHeader, path: str) -> Package:
+    source_name, source_version = parse_source_rpm(header.source_rpm)
+    return Package(
+        name=header.name,
+        version=evr(header.epoch, header.version, header.release),
+        type="rpm",
+        arch=header.arch,
+        epoch=header.epoch,
+        source_name=source_name,
+        source_version=source_version,
+        licenses=(header.license,) if header.license else (),
+        modularity_label=header.modularity_label,
+        path=path,
+    )
+
+
+class RpmCataloger:
+    """Red Hat, Fedora, CentOS, Amazon Linux, SUSE and CBL-Mariner packages."""
+
+    name: ClassVar[str] = "os/rpm"
+    version: ClassVar[int] = 1
+    kind: ClassVar[CatalogerKind] = "os-packages"
+    max_file_size: ClassVar[int] = 2 << 30
+
+    def file_required(self, path: str) -> bool:
+        return path in _REQUIRED
+
+    def catalog(self, inp: CatalogInput) -> CatalogOutput:
+        fd, name = tempfile.mkstemp(prefix="rpmdb-", dir=inp.tmpdir)
+        spool = Path(name)
+        try:
+            with open(fd, "wb") as out:
+                shutil.copyfileobj(inp.stream, out, _SPOOL_CHUNK)
+            packages = []
+            with contextlib.closing(_blobs(spool)) as blobs:
+                for number, blob in enumerate(blobs, 1):
+                    try:
+                        header = parse_header(blob)
+                    except CatalogError as exc:
+                        raise CatalogError(f"package record {number}: {exc}") from exc
+                    if header.name == "gpg-pubkey":
+                        continue
+                    packages.append(_package(header, "/" + inp.path))
+            return CatalogOutput(packages=tuple(packages))
+        finally:
+            spool.unlink(missing_ok=True)
