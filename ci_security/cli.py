@@ -1,0 +1,298 @@
+"""Command line: the only module that prints or chooses an exit code.
+
+Exit codes (DESIGN.md): 0 passed · 1 policy failed · 2 usage, configuration or input error ·
+3 internal error, or a partial scan (warnings) with `--strict`. Every option can also be set with a
+`CI_SECURITY_*` environment variable; a flag on the command line wins.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import threading
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+from ci_security import __version__
+from ci_security.errors import CiSecurityError, ReportError, UsageError
+
+if TYPE_CHECKING:
+    from ci_security.models import ScanResult
+    from ci_security.progress import ProgressSink
+
+EXIT_PASS, EXIT_FAIL, EXIT_ERROR, EXIT_INTERNAL = 0, 1, 2, 3
+_FORMATS = ("table", "json")
+
+
+@dataclass(frozen=True, slots=True)
+class OutputSpec:
+    """One `--output FORMAT[=FILE]`; no file means standard output."""
+
+    format: str
+    path: Path | None
+
+
+def parse_output(value: str) -> OutputSpec:
+    name, sep, path = value.partition("=")
+    name = name.strip().lower()
+    if name not in _FORMATS:
+        raise UsageError(
+            f"unknown output format {name!r} in --output {value!r} (choose from {', '.join(_FORMATS)})"
+        )
+    if sep and not path:
+        raise UsageError(f"--output {value!r}: nothing after '='")
+    return OutputSpec(name, Path(path) if sep else None)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write a report so that readers never see half of it: temp file in the same directory, then
+    rename; on any failure the temp file is removed and the old report (if any) stays.
+    """
+    directory = path.parent if str(path.parent) else Path()
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise ReportError(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        Path(tmp).chmod(0o644)
+        Path(tmp).replace(path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise ReportError(f"cannot write {path}: {exc.strerror or exc}") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class _RichProgress:
+    """Layer and byte progress on stderr (only when stderr is a terminal)."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TaskID,
+            TextColumn,
+            TransferSpeedColumn,
+        )
+
+        self._progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self._tasks: dict[str, TaskID] = {}
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> _RichProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.stop()
+
+    def start(self, task: str, total: int | None) -> None:
+        with self._lock:
+            self._tasks[task] = self._progress.add_task(task, total=total)
+
+    def advance(self, task: str, amount: int) -> None:
+        task_id = self._tasks.get(task)
+        if task_id is not None:
+            self._progress.advance(task_id, amount)
+
+    def finish(self, task: str) -> None:
+        with self._lock:
+            task_id = self._tasks.pop(task, None)
+        if task_id is not None:
+            self._progress.remove_task(task_id)
+
+
+@contextmanager
+def _progress_display(enabled: bool) -> Iterator[ProgressSink | None]:
+    if not enabled:
+        yield None
+        return
+    with _RichProgress() as progress:
+        yield progress
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(f"ci-security: error: {message}", err=True)
+    sys.exit(code)
+
+
+def _guard(action: Callable[[], int]) -> NoReturn:
+    """Run a command body; map errors to one line on stderr and the documented exit code."""
+    try:
+        code = action()
+    except CiSecurityError as exc:
+        _fail(str(exc), EXIT_ERROR)
+    except KeyboardInterrupt:
+        _fail("interrupted", EXIT_INTERNAL)
+    except Exception as exc:
+        if os.environ.get("CI_SECURITY_DEBUG"):
+            traceback.print_exc()
+        _fail(
+            f"internal error: {exc.__class__.__name__}: {exc} (set CI_SECURITY_DEBUG=1 for a traceback)",
+            EXIT_INTERNAL,
+        )
+    sys.exit(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.version_option(__version__, "--version", "-V", prog_name="ci-security")
+def main() -> None:
+    """Scan the container image your pipeline just built."""
+
+
+def _env(name: str) -> dict[str, Any]:
+    return {"envvar": f"CI_SECURITY_{name}", "show_envvar": True}
+
+
+@main.command()
+@click.option(
+    "--image",
+    "-i",
+    metavar="REF",
+    **_env("IMAGE"),
+    help="Image to scan: docker-archive:PATH, oci:DIR[:TAG], oci-archive:PATH, docker://REF, "
+    "docker-daemon:NAME:TAG, or a bare registry reference.",
+)
+@click.option(
+    "--output",
+    "-o",
+    "outputs",
+    multiple=True,
+    metavar="FORMAT[=FILE]",
+    **_env("OUTPUT"),
+    help=f"Report to write; repeat for several. FORMAT is one of {', '.join(_FORMATS)}; "
+    "without =FILE it goes to standard output. Default: table.",
+)
+@click.option(
+    "--no-vulns",
+    is_flag=True,
+    **_env("NO_VULNS"),
+    help="Inventory only: list packages, do not look for vulnerabilities.",
+)
+@click.option(
+    "--platform",
+    metavar="OS/ARCH[/VARIANT]",
+    **_env("PLATFORM"),
+    help="Platform to pick from a multi-platform image (default linux/amd64).",
+)
+@click.option(
+    "--insecure-registry",
+    "insecure_registries",
+    multiple=True,
+    metavar="HOST[:PORT]",
+    **_env("INSECURE_REGISTRY"),
+    help="Registry to reach over plain HTTP (loopback registries always are).",
+)
+@click.option(
+    "--registry-username",
+    metavar="USER",
+    **_env("REGISTRY_USERNAME"),
+    help="Registry user name (else ~/.docker/config.json).",
+)
+@click.option(
+    "--registry-password",
+    metavar="SECRET",
+    **_env("REGISTRY_PASSWORD"),
+    help="Registry password or token; prefer the environment variable to keep it out of `ps`.",
+)
+@click.option(
+    "--docker-config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    **_env("DOCKER_CONFIG"),
+    help="Docker client config with registry credentials (default $DOCKER_CONFIG/config.json "
+    "or ~/.docker/config.json).",
+)
+@click.option(
+    "--parallel",
+    type=click.IntRange(1, 64),
+    metavar="N",
+    **_env("PARALLEL"),
+    help="Layers read at once (default: CPU count, at most 4).",
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    **_env("STRICT"),
+    help="Exit 3 when the scan is partial (some file could not be read).",
+)
+@click.option("--quiet", "-q", is_flag=True, **_env("QUIET"), help="No progress display.")
+def scan(
+    image: str | None,
+    outputs: tuple[str, ...],
+    no_vulns: bool,
+    platform: str | None,
+    insecure_registries: tuple[str, ...],
+    registry_username: str | None,
+    registry_password: str | None,
+    docker_config: Path | None,
+    parallel: int | None,
+    strict: bool,
+    quiet: bool,
+) -> None:
+    """Scan an image and write reports."""
+
+    def body() -> int:
+        from ci_security.report.base import RenderContext
+        from ci_security.report.registry import REPORTERS
+        from ci_security.scan import ScanOptions, run
+
+        specs = [parse_output(value) for value in (outputs or ("table",))]
+        show_progress = not quiet and sys.stderr.isatty()
+        with _progress_display(show_progress) as progress:
+            result: ScanResult = run(
+                ScanOptions(
+                    image=image,
+                    vulns=not no_vulns,
+                    platform=platform,
+                    insecure_registries=insecure_registries,
+                    registry_username=registry_username,
+                    registry_password=registry_password,
+                    docker_config=docker_config,
+                    workers=parallel,
+                    progress=progress,
+                )
+            )
+        rendered = []
+        for spec in specs:
+            to_terminal = spec.path is None and sys.stdout.isatty()
+            context = RenderContext(color=to_terminal, width=_width() if to_terminal else 120)
+            rendered.append((spec, REPORTERS[spec.format].render(result, context)))
+        for spec, text in rendered:
+            if spec.path is None:
+                click.echo(text, nl=False)
+            else:
+                write_atomically(spec.path, text)
+        for warning in result.warnings:
+            click.echo(f"ci-security: warning: {warning}", err=True)
+        if strict and result.partial:
+            click.echo("ci-security: error: partial scan (see warnings) and --strict is set", err=True)
+            return EXIT_INTERNAL
+        return EXIT_PASS
+
+    _guard(body)
+
+
+def _width() -> int:
+    try:
+        return max(80, os.get_terminal_size().columns)
+    except OSError:
+        return 120

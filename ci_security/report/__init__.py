@@ -1,0 +1,1 @@
+"""Reporters: pure functions from a `ScanResult` to the text of one output format."""

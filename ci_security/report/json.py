@@ -1,0 +1,90 @@
+"""`--output json`: the machine-readable report (contract in DESIGN.md, `schema_version` "1").
+
+Keys for stages that did not run are left out rather than filled with empty values, so a reader
+can tell "not checked" from "nothing found": an inventory-only scan has no `vulnerabilities`.
+Lists are sorted and keys are emitted in a fixed order, so two scans of the same image produce
+byte-identical reports.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar
+
+from ci_security import __version__
+from ci_security.models import ImageTarget, Package, ScanResult
+from ci_security.report.base import RenderContext
+
+SCHEMA_VERSION = "1"
+
+
+def package_dict(pkg: Package) -> dict[str, Any]:
+    return {
+        "name": pkg.name,
+        "version": pkg.version,
+        "type": pkg.type,
+        "purl": pkg.purl,
+        "source_name": pkg.source_name,
+        "source_version": pkg.source_version,
+        "arch": pkg.arch,
+        "epoch": pkg.epoch,
+        "licenses": list(pkg.licenses),
+        "modularity_label": pkg.modularity_label,
+        "path": pkg.path,
+        "layer": (
+            {"index": pkg.layer.index, "digest": pkg.layer.digest, "diff_id": pkg.layer.diff_id}
+            if pkg.layer
+            else None
+        ),
+        "found_by": pkg.found_by,
+    }
+
+
+def target_dict(target: ImageTarget) -> dict[str, Any]:
+    return {
+        "image": target.reference,
+        "transport": target.transport,
+        "digest": target.digest,
+        "image_id": target.image_id,
+        "platform": str(target.platform) if target.platform else None,
+        "repo_tags": list(target.repo_tags),
+        "repo_digests": list(target.repo_digests),
+        "os": (
+            {"family": target.os.family, "version": target.os.version, "name": target.os.name}
+            if target.os
+            else None
+        ),
+        "layers": [
+            {
+                "index": layer.index,
+                "digest": layer.digest,
+                "diff_id": layer.diff_id,
+                "media_type": layer.media_type,
+                "size": layer.size,
+                "created_by": layer.created_by,
+            }
+            for layer in target.layers
+        ],
+    }
+
+
+def report_dict(result: ScanResult) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "ci-security", "version": __version__},
+        "target": target_dict(result.target) if result.target else None,
+        "packages": [package_dict(p) for p in result.packages],
+    }
+    out["warnings"] = [
+        {"source": w.source, "path": w.path, "message": w.message, "layer": w.layer} for w in result.warnings
+    ]
+    return out
+
+
+class JsonReporter:
+    """See the module docstring."""
+
+    name: ClassVar[str] = "json"
+
+    def render(self, result: ScanResult, context: RenderContext) -> str:
+        return json.dumps(report_dict(result), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,9 @@
+"""Every output format, listed once; the CLI offers exactly these names."""
+
+from __future__ import annotations
+
+from ci_security.report.base import Reporter
+from ci_security.report.json import JsonReporter
+from ci_security.report.table import TableReporter
+
+REPORTERS: dict[str, Reporter] = {reporter.name: reporter for reporter in (TableReporter(), JsonReporter())}

@@ -1,0 +1,169 @@
+"""The command line: reports, exit codes, environment variables, one-line errors, no partial files."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from testkit.images import DEBIAN_RELEASE, build_docker_archive, directory, dpkg_status, file, layer_tar
+
+from ci_security import __version__
+from ci_security.cli import main
+
+STATUS = dpkg_status(("libc6", "2.36-9+deb12u4"), ("bsdutils", "1:2.38.1-5+deb12u3"))
+LAYERS = [[*DEBIAN_RELEASE, directory("var/lib/dpkg"), file("var/lib/dpkg/status", STATUS)]]
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> Path:
+    build_docker_archive(tmp_path / "app.tar", LAYERS)
+    return tmp_path / "app.tar"
+
+
+def _cli(*args: str, env: dict[str, str] | None = None):
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+
+def test_json_report_contract(archive, tmp_path):
+    out = tmp_path / "report.json"
+    result = _cli("scan", "--image", f"docker-archive:{archive}", "--no-vulns", "--output", f"json={out}")
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    assert report["schema_version"] == "1"
+    assert report["tool"] == {"name": "ci-security", "version": __version__}
+    target = report["target"]
+    assert target["image"] == f"docker-archive:{archive}"
+    assert target["digest"].startswith("sha256:") and target["os"]["family"] == "debian"
+    assert target["os"]["version"] == "12.5"
+    assert [p["name"] for p in report["packages"]] == ["bsdutils", "libc6"]
+    bsd = report["packages"][0]
+    assert set(bsd) >= {"name", "version", "type", "purl", "source_name", "source_version", "path", "layer"}
+    assert bsd["version"] == "1:2.38.1-5+deb12u3"
+    assert bsd["purl"] == "pkg:deb/debian/bsdutils@2.38.1-5%2Bdeb12u3?arch=amd64&distro=debian-12.5&epoch=1"
+    assert bsd["path"] == "/var/lib/dpkg/status"
+    assert bsd["layer"]["diff_id"] == target["layers"][0]["diff_id"]
+    assert "vulnerabilities" not in report  # not checked is not the same as none found
+    assert report["warnings"] == []
+
+
+def test_reports_are_deterministic(archive, tmp_path):
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    for out in (first, second):
+        assert (
+            _cli("scan", "-i", f"docker-archive:{archive}", "-o", f"json={out}", "--no-vulns").exit_code == 0
+        )
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_default_table_output(archive):
+    result = _cli("scan", "--image", f"docker-archive:{archive}", "--no-vulns")
+    assert result.exit_code == 0
+    assert "debian 12.5" in result.output
+    assert "2 (2 deb)" in result.output
+    assert "bsdutils" in result.output and "1:2.38.1-5+deb12u3" in result.output
+
+
+def test_environment_variables_configure_the_scan(archive, tmp_path):
+    out = tmp_path / "env.json"
+    env = {
+        "CI_SECURITY_IMAGE": f"docker-archive:{archive}",
+        "CI_SECURITY_OUTPUT": f"json={out} table",
+        "CI_SECURITY_NO_VULNS": "true",
+    }
+    result = _cli("scan", env=env)
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["packages"]
+    assert "Packages" in result.output
+    # A flag wins over its variable.
+    other = tmp_path / "flag.json"
+    assert _cli("scan", "-o", f"json={other}", env=env).exit_code == 0
+    assert other.exists()
+
+
+def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "ci_security", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=full_env,
+    )
+
+
+def test_missing_image_is_exit_2_with_one_line(tmp_path):
+    proc = _run(
+        "scan", "--image", f"docker-archive:{tmp_path / 'nope.tar'}", "-o", f"json={tmp_path / 'r.json'}"
+    )
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ci-security: error: docker-archive:")
+    assert "does not exist" in lines[0]
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_corrupt_layer_is_exit_2_and_leaves_no_report(tmp_path):
+    good = layer_tar(LAYERS[0])
+    archive = tmp_path / "bad.tar"
+    build_docker_archive(archive, [], layer_tars=[good])
+    archive.write_bytes(archive.read_bytes().replace(b"libc6", b"libc7"))
+    report = tmp_path / "r.json"
+    report.write_text("previous report")
+    proc = _run("scan", "--image", f"docker-archive:{archive}", "-o", f"json={report}")
+    assert proc.returncode == 2
+    assert "does not match its digest" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert report.read_text() == "previous report"
+    assert {p.name for p in tmp_path.iterdir()} == {"bad.tar", "r.json"}  # no temp file left behind
+
+
+def test_usage_errors_are_exit_2(archive):
+    assert _cli("scan", "-i", f"docker-archive:{archive}", "-o", "sarif").exit_code == 2
+    assert _cli("scan").exit_code == 2
+    assert _cli("scan", "-i", "Bad Ref").exit_code == 2
+    assert _cli("scan", "-i", f"docker-archive:{archive}", "--platform", "amd64").exit_code == 2
+    assert _cli("scan", "--bogus").exit_code == 2
+
+
+def test_unwritable_output_is_exit_2(archive, tmp_path):
+    result = _cli(
+        "scan", "-i", f"docker-archive:{archive}", "-o", f"json={tmp_path / 'no' / 'dir' / 'r.json'}"
+    )
+    assert result.exit_code == 2
+
+
+def test_strict_turns_warnings_into_exit_3(tmp_path):
+    layers = [
+        [*LAYERS[0], file("var/lib/dpkg/status.d/broken", "Package: x\nVersion: 1\nSource: x (1) junk\n")]
+    ]
+    build_docker_archive(tmp_path / "w.tar", layers)
+    ref = f"docker-archive:{tmp_path / 'w.tar'}"
+    relaxed = _run("scan", "-i", ref, "-o", f"json={tmp_path / 'r.json'}")
+    assert relaxed.returncode == 0
+    assert "warning: os/dpkg: /var/lib/dpkg/status.d/broken" in relaxed.stderr
+    assert (
+        json.loads((tmp_path / "r.json").read_text())["warnings"][0]["path"]
+        == "/var/lib/dpkg/status.d/broken"
+    )
+    strict = _run("scan", "-i", ref, "--strict", "-o", "json")
+    assert strict.returncode == 3
+
+
+def test_version_and_help():
+    assert _cli("--version").output.strip() == f"ci-security, version {__version__}"
+    help_text = _cli("scan", "--help").output
+    assert "CI_SECURITY_IMAGE" in help_text and "--no-vulns" in help_text
+
+
+def test_help_does_not_import_heavy_modules():
+    code = (
+        "import sys; from click.testing import CliRunner; from ci_security.cli import main; "
+        "CliRunner().invoke(main, ['scan', '--help']); "
+        "print(sorted(m for m in ('requests', 'rich', 'ci_security.scan', 'zstandard') if m in sys.modules))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert proc.stdout.strip() == "[]"
