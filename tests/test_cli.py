@@ -167,3 +167,52 @@ def test_help_does_not_import_heavy_modules():
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert proc.stdout.strip() == "[]"
+
+
+def test_hostile_member_is_exit_2_naming_image_and_member(tmp_path):
+    import io
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        info = tarfile.TarInfo("../../etc/cron.d/evil")
+        info.size = 1
+        tar.addfile(info, io.BytesIO(b"x"))
+    build_docker_archive(tmp_path / "evil.tar", [], layer_tars=[buf.getvalue()])
+    proc = _run("scan", "-i", f"docker-archive:{tmp_path / 'evil.tar'}")
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        f"ci-security: error: docker-archive:{tmp_path / 'evil.tar'}: layer sha256:"
+        f"{__import__('hashlib').sha256(buf.getvalue()).hexdigest()}: tar member '../../etc/cron.d/evil' "
+        "escapes the image root"
+    ]
+    assert not (tmp_path / "etc").exists()
+
+
+def test_progress_is_drawn_on_a_terminal(archive):
+    import pty
+    import select
+
+    pid, fd = pty.fork()
+    if pid == 0:  # child: stderr is the pseudo-terminal, stdout goes nowhere
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.execv(
+            sys.executable,
+            [sys.executable, "-m", "ci_security", "scan", "-i", f"docker-archive:{archive}", "-o", "json"],
+        )
+    output = b""
+    while True:
+        ready, _, _ = select.select([fd], [], [], 60)
+        if not ready:
+            break
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert b"layer 1/1" in output

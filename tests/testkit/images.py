@@ -218,6 +218,62 @@ def build_oci_layout(
     return built
 
 
+def build_oci_layout_from_files(root: Path, layers: list[Path], *, tag: str = "latest") -> BuiltImage:
+    """An OCI layout whose layers are existing gzip-compressed tar files (streamed, for layers too
+    large to build in memory); the files are moved into the layout."""
+    root.mkdir(parents=True, exist_ok=True)
+    blob_dir = root / "blobs" / "sha256"
+    blob_dir.mkdir(parents=True, exist_ok=True)
+    diff_ids, digests, sizes = [], [], []
+    for path in layers:
+        blob_hash, diff_hash = hashlib.sha256(), hashlib.sha256()
+        with open(path, "rb") as raw:
+            while chunk := raw.read(8 << 20):
+                blob_hash.update(chunk)
+        with gzip.open(path, "rb") as plain:
+            while chunk := plain.read(8 << 20):
+                diff_hash.update(chunk)
+        digest = "sha256:" + blob_hash.hexdigest()
+        sizes.append(path.stat().st_size)
+        path.rename(blob_dir / blob_hash.hexdigest())
+        digests.append(digest)
+        diff_ids.append("sha256:" + diff_hash.hexdigest())
+    config = make_config(diff_ids)
+    config_digest = _write_blob(root, config)
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {
+            "mediaType": "application/vnd.oci.image.config.v1+json",
+            "digest": config_digest,
+            "size": len(config),
+        },
+        "layers": [
+            {"mediaType": _LAYER_MEDIA["gzip"], "digest": d, "size": n}
+            for d, n in zip(digests, sizes, strict=True)
+        ],
+    }
+    data = json.dumps(manifest).encode()
+    manifest_digest = _write_blob(root, data)
+    (root / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
+    (root / "index.json").write_text(
+        json.dumps(
+            {
+                "schemaVersion": 2,
+                "manifests": [
+                    {
+                        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                        "digest": manifest_digest,
+                        "size": len(data),
+                        "annotations": {"org.opencontainers.image.ref.name": tag},
+                    }
+                ],
+            }
+        )
+    )
+    return BuiltImage(root, diff_ids, digests, config_digest, manifest_digest)
+
+
 def build_multiplatform_layout(
     root: Path, per_platform: dict[str, list[list[Entry]]], *, tag: str = "latest"
 ) -> dict[str, str]:
