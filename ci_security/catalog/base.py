@@ -1,16 +1,22 @@
 """The cataloger contract (after osv-scalibr's extractors).
 
-The runner asks every cataloger `file_required(path)` for each file in each layer (string checks only:
-it runs ~15,000 times per layer), then streams the files that are wanted through `catalog`. A
-cataloger never opens the image or walks directories itself. It raises `CatalogError` for a file it
-cannot parse; the runner records that as a warning and goes on.
+The runner asks every cataloger `file_required(path, mode)` for each file in each layer (string and
+bit checks only: it runs ~15,000 times per layer), then streams the files that are wanted through
+`catalog`. A cataloger that only reads certain binary formats lists their leading bytes in `magic`,
+so the runner can skip it for scripts without copying anything. A cataloger never opens the image or
+walks directories itself. It raises `CatalogError` for a file it cannot parse; the runner records
+that as a warning and goes on.
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, ClassVar, Literal, Protocol
+from typing import BinaryIO, ClassVar, Literal, Protocol, cast
 
 from ci_security.models import OSInfo, Package
 
@@ -46,11 +52,32 @@ class Cataloger(Protocol):
     version: ClassVar[int]
     kind: ClassVar[CatalogerKind]
     max_file_size: ClassVar[int]
+    magic: ClassVar[tuple[bytes, ...]]
 
-    def file_required(self, path: str) -> bool:
-        """Whether the file at `path` (root-relative) is one this cataloger reads."""
+    def file_required(self, path: str, mode: int) -> bool:
+        """Whether the file at `path` (root-relative, permission bits `mode`) is one this cataloger
+        reads.
+        """
         ...
 
     def catalog(self, inp: CatalogInput) -> CatalogOutput:
         """Parse one file."""
         ...
+
+
+SPOOL_IN_MEMORY = 16 << 20
+
+
+@contextmanager
+def seekable(inp: CatalogInput) -> Iterator[BinaryIO]:
+    """The input as a seekable stream: itself when the layer is a plain tar on disk, else a copy
+    (in memory up to 16 MiB, beyond that in the private scratch directory).
+    """
+    if inp.stream.seekable():
+        inp.stream.seek(0)
+        yield inp.stream
+        return
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, dir=str(inp.tmpdir)) as spool:
+        shutil.copyfileobj(inp.stream, spool, 1 << 20)
+        spool.seek(0)
+        yield cast(BinaryIO, spool)

@@ -22,6 +22,7 @@ image is unreadable, the scan cannot say anything true about OS packages and fai
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import tempfile
@@ -29,9 +30,9 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import TYPE_CHECKING, BinaryIO, cast
 
-from ci_security.catalog.base import Cataloger, CatalogInput, CatalogOutput
+from ci_security.catalog.base import SPOOL_IN_MEMORY, Cataloger, CatalogInput, CatalogOutput
 from ci_security.catalog.osinfo import infer_os, merge_os
 from ci_security.errors import CatalogError, ImageError, LayerError
 from ci_security.image.base import Image
@@ -40,7 +41,8 @@ from ci_security.image.tarwalk import FILE, HARDLINK, SYMLINK, LayerWalker, read
 from ci_security.models import LayerRef, OSInfo, Package, ScanWarning, build_purl
 from ci_security.progress import ProgressSink
 
-_SPOOL_IN_MEMORY = 8 << 20
+if TYPE_CHECKING:
+    from ci_security.catalog.cache import LayerCache
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +89,10 @@ def run_catalogers(
 ) -> None:
     """Run each (cataloger, path) job on one file's content, recording output or error per job.
 
+    The file is opened once. Catalogers that declare `magic` are dropped when the first bytes do
+    not match (an executable bit on a shell script). Several remaining jobs share the stream by
+    seeking when it is seekable, else through one spooled copy.
+
     This is the plugin boundary: a cataloger's unexpected exception becomes a warning naming it,
     never a crash of the scan; only a broken layer (LayerError) aborts.
     """
@@ -100,19 +106,22 @@ def run_catalogers(
             fits.append((cat, path))
     if not fits:
         return
+    stream = opener()
+    if any(cat.magic for cat, _ in fits):
+        head = stream.peek(8)[:8] if isinstance(stream, io.BufferedReader) else b""
+        fits = [(cat, path) for cat, path in fits if not cat.magic or head.startswith(cat.magic)]
+        if not fits:
+            return
     spool: tempfile.SpooledTemporaryFile[bytes] | None = None
-    if len(fits) > 1:
-        # Two catalogers cannot both consume one tar stream; buffer the file once for all of them.
-        spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY, dir=str(tmpdir))  # noqa: SIM115
-        shutil.copyfileobj(opener(), spool)
+    if len(fits) > 1 and not stream.seekable():
+        # Two catalogers cannot both consume one forward-only stream; buffer the file once for both.
+        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, dir=str(tmpdir))  # noqa: SIM115
+        shutil.copyfileobj(stream, spool, 1 << 20)
+        stream = cast(BinaryIO, spool)
     try:
-        for cat, path in fits:
-            stream: BinaryIO
-            if spool is not None:
-                spool.seek(0)
-                stream = cast(BinaryIO, spool)
-            else:
-                stream = opener()
+        for position, (cat, path) in enumerate(fits):
+            if position:
+                stream.seek(0)
             try:
                 output = cat.catalog(CatalogInput(path=path, size=size, stream=stream, tmpdir=tmpdir))
             except LayerError:
@@ -153,7 +162,8 @@ def scan_layer(
             if kind != FILE and kind != SYMLINK and kind != HARDLINK:
                 continue
             path = member.path
-            wanted = [cat for cat in catalogers if cat.file_required(path)]
+            mode = member.mode
+            wanted = [cat for cat in catalogers if cat.file_required(path, mode)]
             if not wanted:
                 continue
             if kind != FILE:
@@ -308,15 +318,32 @@ def catalog_image(
     tmpdir: Path,
     progress: ProgressSink | None = None,
     workers: int | None = None,
+    cache: LayerCache | None = None,
 ) -> Inventory:
-    """Catalogue every package in `image` (layers read in parallel, results merged in layer order)."""
+    """Catalogue every package in `image`: cached layers are not read at all, the others are read
+    in parallel, and the results are merged in layer order.
+    """
     count = len(image.layers)
     if count == 0:
         return Inventory(packages=(), os=None, warnings=())
+
+    def one(position: int) -> LayerScan:
+        diff_id = image.layers[position].diff_id
+        if cache is not None:
+            cached = cache.load(diff_id)
+            if cached is not None:
+                return cached
+        scan = scan_layer(image, position, catalogers, tmpdir, progress)
+        if cache is not None:
+            cache.store(diff_id, scan)
+        return scan
+
     threads = min(count, workers or default_workers())
     if threads == 1:
-        scans = [scan_layer(image, i, catalogers, tmpdir, progress) for i in range(count)]
+        scans = [one(i) for i in range(count)]
     else:
         with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="layer") as pool:
-            scans = list(pool.map(lambda i: scan_layer(image, i, catalogers, tmpdir, progress), range(count)))
+            scans = list(pool.map(one, range(count)))
+    if cache is not None and cache.stores:
+        cache.prune()
     return merge_scans(image, scans, catalogers, tmpdir)

@@ -8,7 +8,7 @@ directory the caller owns and removes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
@@ -38,7 +38,12 @@ class SourceOptions:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Image:
-    """An opened image: what the manifest and config say, and where each layer's bytes are."""
+    """An opened image: what the manifest and config say, and where each layer's bytes are.
+
+    `blobs[i]` is the location of layer i. Registry sources fetch a layer the first time it is
+    asked for, so layers whose results are cached are never downloaded; `close()` releases what
+    the source holds open (an HTTP session).
+    """
 
     reference: str
     transport: str
@@ -46,10 +51,15 @@ class Image:
     config_digest: str
     config: Mapping[str, Any]
     layers: tuple[LayerInfo, ...]
-    blobs: tuple[BlobLocation, ...]
+    blobs: Sequence[BlobLocation]
     platform: Platform | None
     repo_tags: tuple[str, ...] = ()
     repo_digests: tuple[str, ...] = ()
+    on_close: Callable[[], None] | None = None
+
+    def close(self) -> None:
+        if self.on_close is not None:
+            self.on_close()
 
 
 class ImageSource(Protocol):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ci_security.errors import LayerError
 from ci_security.image.tarwalk import DIR, FILE, HARDLINK, OPAQUE, SYMLINK, WHITEOUT, Member
@@ -25,12 +25,10 @@ class SymlinkLoopError(LayerError):
     """Resolving a path took more than `MAX_SYMLINK_HOPS` symlinks."""
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """What one layer holds at one path."""
+class Entry(NamedTuple):
+    """What one layer holds at one path: the entry kind and, for links, the target."""
 
     kind: str
-    size: int
     link: str | None
 
 
@@ -44,22 +42,34 @@ def _ancestors(path: str) -> list[str]:
 
 
 class LayerIndex:
-    """Everything one layer writes, keyed by root-relative path."""
+    """Everything one layer writes, keyed by root-relative path.
 
-    __slots__ = ("entries", "opaque", "whiteouts")
+    The kind of each entry and the targets of its links are two plain dicts rather than an object
+    per entry: a layer has tens of thousands of entries, and the index is cached.
+    """
+
+    __slots__ = ("kinds", "links", "opaque", "whiteouts")
 
     def __init__(self) -> None:
-        self.entries: dict[str, Entry] = {}
+        self.kinds: dict[str, str] = {}
+        self.links: dict[str, str] = {}
         self.whiteouts: set[str] = set()
         self.opaque: set[str] = set()
 
     def add(self, member: Member) -> None:
-        if member.kind == WHITEOUT:
+        kind = member.kind
+        if kind == WHITEOUT:
             self.whiteouts.add(member.path)
-        elif member.kind == OPAQUE:
+        elif kind == OPAQUE:
             self.opaque.add(member.path)
         elif member.path:
-            self.entries[member.path] = Entry(member.kind, member.size, member.link)
+            self.kinds[member.path] = kind
+            if member.link is not None:
+                self.links[member.path] = member.link
+
+    def entry(self, path: str) -> Entry | None:
+        kind = self.kinds.get(path)
+        return None if kind is None else Entry(kind, self.links.get(path))
 
     def hides_below(self, path: str, ancestors: Sequence[str]) -> bool:
         """True if this layer makes `path` from lower layers invisible (it does not look at an entry
@@ -70,8 +80,8 @@ class LayerIndex:
         for anc in ancestors:
             if anc in self.whiteouts or anc in self.opaque:
                 return True
-            entry = self.entries.get(anc)
-            if entry is not None and entry.kind != DIR:
+            kind = self.kinds.get(anc)
+            if kind is not None and kind != DIR:
                 return True
         return False
 
@@ -90,7 +100,7 @@ class MergedView:
         start = len(self.layers) - 1 if top is None else top
         for index in range(start, -1, -1):
             layer = self.layers[index]
-            entry = layer.entries.get(path)
+            entry = layer.entry(path)
             if entry is not None:
                 return index, entry
             if layer.hides_below(path, ancestors):
@@ -160,8 +170,8 @@ class MergedView:
         ancestors = _ancestors(path)
         for index in range(low + 1, high):
             layer = self.layers[index]
-            entry = layer.entries.get(path)
-            if entry is not None and entry.kind != FILE:
+            kind = layer.kinds.get(path)
+            if kind is not None and kind != FILE:
                 return True
             if layer.hides_below(path, ancestors):
                 return True

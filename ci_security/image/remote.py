@@ -2,14 +2,18 @@
 Docker daemon.
 
 The manifest (or the platform's manifest from an index) and the config are fetched and verified in
-memory; layer blobs are downloaded in parallel into the private work directory, each verified
-against its digest while it streams, and then read like any other layer file.
+memory. A layer blob is downloaded into the private work directory the first time the scan asks
+for it (layers whose results are cached are never fetched), verified against its digest while it
+streams, and then read like any other layer file. The catalog runner reads layers in parallel
+threads, so downloads run in parallel too.
 """
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, ClassVar
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, overload
 
 from ci_security.errors import ImageError
 from ci_security.image.auth import find_credentials
@@ -27,11 +31,11 @@ from ci_security.image.manifest import (
 )
 from ci_security.image.reference import ImageRef
 from ci_security.image.tarwalk import BlobLocation
+from ci_security.models import LayerInfo
+from ci_security.progress import ProgressSink
 
 if TYPE_CHECKING:
     from ci_security.image.distribution import RegistryClient
-
-_DOWNLOAD_WORKERS = 4
 
 
 class RegistrySource:
@@ -58,8 +62,9 @@ class RegistrySource:
         client = RegistryClient(docker, label=label, credentials=creds, insecure=insecure)
         try:
             return self._pull(client, ref, options)
-        finally:
+        except BaseException:
             client.close()
+            raise
 
     def _pull(self, client: RegistryClient, ref: ImageRef, options: SourceOptions) -> Image:
         docker = ref.docker
@@ -85,24 +90,6 @@ class RegistrySource:
         layers = layers_from_manifest(manifest, config, label)
         blob_dir = options.workdir / "blobs"
         blob_dir.mkdir(parents=True, exist_ok=True)
-
-        def fetch(index: int) -> BlobLocation:
-            layer = layers[index]
-            dest = blob_dir / layer.digest.replace(":", "-")
-            progress = options.progress
-            task = f"pull {layer.digest[7:19]}"
-            if progress:
-                progress.start(task, layer.size if layer.size >= 0 else None)
-            client.download_blob(
-                layer.digest, layer.size, dest, (lambda n: progress.advance(task, n)) if progress else None
-            )
-            if progress:
-                progress.finish(task)
-            # Verified while downloading; the walker need not hash it again.
-            return BlobLocation(dest, 0, dest.stat().st_size)
-
-        with ThreadPoolExecutor(max_workers=_DOWNLOAD_WORKERS) as pool:
-            blobs = tuple(pool.map(fetch, range(len(layers))))
         repo = f"{docker.registry}/{docker.repository}"
         return Image(
             reference=ref.raw,
@@ -111,8 +98,59 @@ class RegistrySource:
             config_digest=cfg_desc["digest"],
             config=config,
             layers=layers,
-            blobs=blobs,
+            blobs=_LazyBlobs(client, layers, blob_dir, options.progress),
             platform=check_platform(config, options.platform, label),
             repo_tags=(str(docker),) if docker.tag else (),
             repo_digests=(f"{repo}@{top_digest}",),
+            on_close=client.close,
         )
+
+
+class _LazyBlobs(Sequence[BlobLocation]):
+    """Layer blobs fetched on first use; safe to use from several threads."""
+
+    def __init__(
+        self,
+        client: RegistryClient,
+        layers: tuple[LayerInfo, ...],
+        blob_dir: Path,
+        progress: ProgressSink | None,
+    ) -> None:
+        self._client = client
+        self._layers = layers
+        self._dir = blob_dir
+        self._progress = progress
+        self._done: dict[int, BlobLocation] = {}
+        self._locks = [threading.Lock() for _ in layers]
+
+    def __len__(self) -> int:
+        return len(self._layers)
+
+    @overload
+    def __getitem__(self, index: int) -> BlobLocation: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[BlobLocation]: ...
+
+    def __getitem__(self, index: int | slice) -> BlobLocation | Sequence[BlobLocation]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        with self._locks[index]:
+            found = self._done.get(index)
+            if found is None:
+                found = self._done[index] = self._fetch(self._layers[index])
+            return found
+
+    def _fetch(self, layer: LayerInfo) -> BlobLocation:
+        dest = self._dir / layer.digest.replace(":", "-")
+        progress = self._progress
+        task = f"pull {layer.digest[7:19]}"
+        if progress:
+            progress.start(task, layer.size if layer.size >= 0 else None)
+        self._client.download_blob(
+            layer.digest, layer.size, dest, (lambda n: progress.advance(task, n)) if progress else None
+        )
+        if progress:
+            progress.finish(task)
+        # Verified while downloading; the walker need not hash it again.
+        return BlobLocation(dest, 0, dest.stat().st_size)

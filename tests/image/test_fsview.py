@@ -83,5 +83,5 @@ def test_symlink_loop_is_bounded():
 
 def test_lookup_at_an_earlier_layer():
     view = MergedView([_layer(("f", FILE)), _layer(("f", WHITEOUT))])
-    assert view.lookup("f", top=0) == (0, view.layers[0].entries["f"])
+    assert view.lookup("f", top=0) == (0, view.layers[0].entry("f"))
     assert view.lookup("f") is None

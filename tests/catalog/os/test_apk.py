@@ -14,9 +14,9 @@ def _catalog(data: bytes, tmp_path):
 
 def test_file_required():
     cat = ApkCataloger()
-    assert cat.file_required("lib/apk/db/installed")
-    assert cat.file_required("usr/lib/apk/db/installed")
-    assert not cat.file_required("lib/apk/db/triggers")
+    assert cat.file_required("lib/apk/db/installed", 0o644)
+    assert cat.file_required("usr/lib/apk/db/installed", 0o644)
+    assert not cat.file_required("lib/apk/db/triggers", 0o644)
 
 
 def test_alpine_316(pkgdb, tmp_path):

@@ -24,7 +24,7 @@ def _catalog(path: str, data: bytes, tmp_path: Path):
     ],
 )
 def test_file_required(path, wanted):
-    assert DpkgCataloger().file_required(path) is wanted
+    assert DpkgCataloger().file_required(path, 0o644) is wanted
 
 
 def test_ubuntu_status_counts_and_rows(pkgdb, tmp_path):

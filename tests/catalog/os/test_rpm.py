@@ -65,7 +65,7 @@ def test_contract():
     ],
 )
 def test_wants_the_rpm_databases(path: str):
-    assert RpmCataloger().file_required(path)
+    assert RpmCataloger().file_required(path, 0o644)
 
 
 @pytest.mark.parametrize(
@@ -82,7 +82,7 @@ def test_wants_the_rpm_databases(path: str):
     ],
 )
 def test_ignores_other_files(path: str):
-    assert not RpmCataloger().file_required(path)
+    assert not RpmCataloger().file_required(path, 0o644)
 
 
 def test_ndb_sle15(pkgdb: Path, tmp_path: Path):

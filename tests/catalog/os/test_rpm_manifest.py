@@ -26,10 +26,10 @@ def test_contract():
     assert cataloger.name == "os/rpm-manifest"
     assert cataloger.kind == "os-packages"
     assert cataloger.version == 1
-    assert cataloger.file_required(PATH)
-    assert not cataloger.file_required("/" + PATH)
-    assert not cataloger.file_required("var/lib/rpmmanifest/container-manifest-1")
-    assert not cataloger.file_required("var/lib/rpm/Packages")
+    assert cataloger.file_required(PATH, 0o644)
+    assert not cataloger.file_required("/" + PATH, 0o644)
+    assert not cataloger.file_required("var/lib/rpmmanifest/container-manifest-1", 0o644)
+    assert not cataloger.file_required("var/lib/rpm/Packages", 0o644)
 
 
 def test_mariner2_distroless_manifest(pkgdb: Path, tmp_path: Path):
