@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from ci_security.catalog.base import Cataloger
+from ci_security.catalog.dotnet.deps_json import DepsJsonCataloger
+from ci_security.catalog.golang.binary import GoBinaryCataloger
+from ci_security.catalog.java.archive import JavaArchiveCataloger
+from ci_security.catalog.npm.package_json import PackageJsonCataloger
 from ci_security.catalog.os.apk import ApkCataloger
 from ci_security.catalog.os.dpkg import DpkgCataloger
 from ci_security.catalog.os.release import OSReleaseCataloger
 from ci_security.catalog.os.rpm import RpmCataloger
 from ci_security.catalog.os.rpm_manifest import RpmManifestCataloger
+from ci_security.catalog.php.composer import ComposerInstalledCataloger
+from ci_security.catalog.python.metadata import PythonMetadataCataloger
+from ci_security.catalog.ruby.gemspec import GemspecCataloger
+from ci_security.catalog.rust.auditable import RustAuditableCataloger
 
 CATALOGERS: tuple[Cataloger, ...] = (
     OSReleaseCataloger(),
@@ -15,4 +23,12 @@ CATALOGERS: tuple[Cataloger, ...] = (
     ApkCataloger(),
     RpmCataloger(),
     RpmManifestCataloger(),
+    PythonMetadataCataloger(),
+    PackageJsonCataloger(),
+    GemspecCataloger(),
+    DepsJsonCataloger(),
+    ComposerInstalledCataloger(),
+    GoBinaryCataloger(),
+    RustAuditableCataloger(),
+    JavaArchiveCataloger(),
 )

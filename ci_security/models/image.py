@@ -60,3 +60,4 @@ class ImageTarget:
     repo_tags: tuple[str, ...] = ()
     repo_digests: tuple[str, ...] = ()
     os: OSInfo | None = None
+    created: str | None = None

@@ -8,6 +8,7 @@ qualifier and is left out of the version) and `pkg:apk/alpine/musl@1.2.4-r2?arch
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 from ci_security.models.image import OSInfo
@@ -26,10 +27,16 @@ def _without_epoch(version: str) -> str:
     return rest if sep and head.isdigit() else version
 
 
+def _pep503(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
 def _split_name(purl_type: str, name: str) -> tuple[str | None, str]:
     """Split a language package name into purl namespace and name (`group:artifact` for Maven,
     `@scope/name` for npm, the module path's last element for Go).
     """
+    if purl_type == "pypi":
+        return None, _pep503(name)
     if purl_type == "maven" and ":" in name:
         group, _, artifact = name.partition(":")
         return group, artifact

@@ -42,8 +42,9 @@ class ApkCataloger:
     version: ClassVar[int] = 1
     kind: ClassVar[CatalogerKind] = "os-packages"
     max_file_size: ClassVar[int] = 256 << 20
+    magic: ClassVar[tuple[bytes, ...]] = ()
 
-    def file_required(self, path: str) -> bool:
+    def file_required(self, path: str, mode: int) -> bool:
         return path in ("lib/apk/db/installed", "usr/lib/apk/db/installed")
 
     def catalog(self, inp: CatalogInput) -> CatalogOutput:

@@ -34,8 +34,9 @@ class DpkgCataloger:
     version: ClassVar[int] = 1
     kind: ClassVar[CatalogerKind] = "os-packages"
     max_file_size: ClassVar[int] = 256 << 20
+    magic: ClassVar[tuple[bytes, ...]] = ()
 
-    def file_required(self, path: str) -> bool:
+    def file_required(self, path: str, mode: int) -> bool:
         if path == "var/lib/dpkg/status":
             return True
         return (

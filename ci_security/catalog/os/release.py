@@ -73,8 +73,9 @@ class OSReleaseCataloger:
     version: ClassVar[int] = 1
     kind: ClassVar[CatalogerKind] = "os-release"
     max_file_size: ClassVar[int] = 64 << 10
+    magic: ClassVar[tuple[bytes, ...]] = ()
 
-    def file_required(self, path: str) -> bool:
+    def file_required(self, path: str, mode: int) -> bool:
         return path in _FILES
 
     def catalog(self, inp: CatalogInput) -> CatalogOutput:

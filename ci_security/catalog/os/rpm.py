@@ -102,8 +102,9 @@ class RpmCataloger:
     version: ClassVar[int] = 1
     kind: ClassVar[CatalogerKind] = "os-packages"
     max_file_size: ClassVar[int] = 2 << 30
+    magic: ClassVar[tuple[bytes, ...]] = ()
 
-    def file_required(self, path: str) -> bool:
+    def file_required(self, path: str, mode: int) -> bool:
         return path in _REQUIRED
 
     def catalog(self, inp: CatalogInput) -> CatalogOutput:

@@ -30,8 +30,9 @@ class RpmManifestCataloger:
     version: ClassVar[int] = 1
     kind: ClassVar[CatalogerKind] = "os-packages"
     max_file_size: ClassVar[int] = 64 << 20
+    magic: ClassVar[tuple[bytes, ...]] = ()
 
-    def file_required(self, path: str) -> bool:
+    def file_required(self, path: str, mode: int) -> bool:
         return path == "var/lib/rpmmanifest/container-manifest-2"
 
     def catalog(self, inp: CatalogInput) -> CatalogOutput:

@@ -1,0 +1,1 @@
+"""Catalogers for .NET applications (NuGet dependencies recorded at build time)."""

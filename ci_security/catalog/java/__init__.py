@@ -1,0 +1,1 @@
+"""Catalogers for Java (Maven) artifacts: jar, war, ear and Jenkins plugin archives."""

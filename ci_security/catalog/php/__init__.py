@@ -1,0 +1,1 @@
+"""Catalogers for PHP packages installed by Composer."""

@@ -1,0 +1,1 @@
+"""Catalogers for Python packages."""

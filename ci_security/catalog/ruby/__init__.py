@@ -1,0 +1,1 @@
+"""Catalogers for Ruby gems installed by RubyGems."""

@@ -1,0 +1,1 @@
+"""Catalogers for Rust: the dependency list `cargo auditable` embeds in the executables it builds."""
