@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from ci_security.progress import ProgressSink
 
 EXIT_PASS, EXIT_FAIL, EXIT_ERROR, EXIT_INTERNAL = 0, 1, 2, 3
-_FORMATS = ("table", "json")
+_FORMATS = ("table", "json", "cyclonedx")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +77,7 @@ class _RichProgress:
     """Layer and byte progress on stderr (only when stderr is a terminal)."""
 
     def __init__(self) -> None:
+        # rich costs ~60 ms to import; only interactive runs draw progress.
         from rich.console import Console
         from rich.progress import (
             BarColumn,
@@ -222,6 +223,15 @@ def _env(name: str) -> dict[str, Any]:
     "or ~/.docker/config.json).",
 )
 @click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    **_env("CACHE_DIR"),
+    help="Where per-layer results are cached (default $XDG_CACHE_HOME/ci-security or ~/.cache/ci-security).",
+)
+@click.option(
+    "--no-cache", is_flag=True, **_env("NO_CACHE"), help="Read every layer; neither use nor fill the cache."
+)
+@click.option(
     "--parallel",
     type=click.IntRange(1, 64),
     metavar="N",
@@ -244,6 +254,8 @@ def scan(
     registry_username: str | None,
     registry_password: str | None,
     docker_config: Path | None,
+    cache_dir: Path | None,
+    no_cache: bool,
     parallel: int | None,
     strict: bool,
     quiet: bool,
@@ -251,6 +263,7 @@ def scan(
     """Scan an image and write reports."""
 
     def body() -> int:
+        # Imported here, not at the top, so `--help` and `--version` stay fast.
         from ci_security.report.base import RenderContext
         from ci_security.report.registry import REPORTERS
         from ci_security.scan import ScanOptions, run
@@ -267,6 +280,8 @@ def scan(
                     registry_username=registry_username,
                     registry_password=registry_password,
                     docker_config=docker_config,
+                    cache_dir=cache_dir,
+                    use_cache=not no_cache,
                     workers=parallel,
                     progress=progress,
                 )

@@ -33,6 +33,8 @@ class ScanOptions:
     registry_username: str | None = None
     registry_password: str | None = field(default=None, repr=False)
     docker_config: Path | None = None
+    cache_dir: Path | None = None
+    use_cache: bool = True
     workers: int | None = None
     progress: ProgressSink | None = None
 
@@ -56,10 +58,23 @@ def run(options: ScanOptions) -> ScanResult:
             docker_config=options.docker_config,
             progress=options.progress,
         )
+        cache = None
+        if options.use_cache:
+            from ci_security.catalog.cache import LayerCache, default_cache_dir
+
+            cache = LayerCache(options.cache_dir or default_cache_dir(), CATALOGERS)
         image = source_for(ref).open(ref, source_options)
-        inventory = catalog_image(
-            image, CATALOGERS, tmpdir=workdir / "catalog", progress=options.progress, workers=options.workers
-        )
+        try:
+            inventory = catalog_image(
+                image,
+                CATALOGERS,
+                tmpdir=workdir / "catalog",
+                progress=options.progress,
+                workers=options.workers,
+                cache=cache,
+            )
+        finally:
+            image.close()
     target = ImageTarget(
         reference=image.reference,
         transport=image.transport,
@@ -70,6 +85,7 @@ def run(options: ScanOptions) -> ScanResult:
         repo_tags=image.repo_tags,
         repo_digests=image.repo_digests,
         os=inventory.os,
+        created=image.config.get("created") if isinstance(image.config.get("created"), str) else None,
     )
     return ScanResult(
         target=target,

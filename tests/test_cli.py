@@ -216,3 +216,19 @@ def test_progress_is_drawn_on_a_terminal(archive):
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert b"layer 1/1" in output
+
+
+def test_archive_scan_imports_only_what_it_uses(archive, tmp_path):
+    out = tmp_path / "r.json"
+    code = (
+        "import sys\nfrom click.testing import CliRunner\nfrom ci_security.cli import main\n"
+        f"args = ['scan', '-q', '-i', 'docker-archive:{archive}', '-o', 'json={out}']\n"
+        "r = CliRunner().invoke(main, args)\n"
+        "assert r.exit_code == 0, r.output\n"
+        "heavy = ('requests', 'rich', 'cyclonedx', 'zstandard', 'github', 'gitlab', 'jinja2')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert proc.stdout.strip() == "[]"

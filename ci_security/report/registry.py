@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from ci_security.report.base import Reporter
+from ci_security.report.cyclonedx import CycloneDxReporter
 from ci_security.report.json import JsonReporter
 from ci_security.report.table import TableReporter
 
-REPORTERS: dict[str, Reporter] = {reporter.name: reporter for reporter in (TableReporter(), JsonReporter())}
+REPORTERS: dict[str, Reporter] = {
+    reporter.name: reporter for reporter in (TableReporter(), JsonReporter(), CycloneDxReporter())
+}
