@@ -10,6 +10,7 @@ that as a warning and goes on.
 
 from __future__ import annotations
 
+import io
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -73,9 +74,16 @@ def seekable(inp: CatalogInput) -> Iterator[BinaryIO]:
     """The input as a seekable stream: itself when the layer is a plain tar on disk, else a copy
     (in memory up to 16 MiB, beyond that in the private scratch directory).
     """
-    if inp.stream.seekable():
-        inp.stream.seek(0)
-        yield inp.stream
+    stream = inp.stream
+    if isinstance(stream, io.BufferedReader) and stream.raw.seekable():
+        # Random access through a read buffer turns every seek + small read into a buffer-sized
+        # read; the raw member reads exactly what is asked (positional reads on the layer file).
+        stream.raw.seek(0)
+        yield cast(BinaryIO, stream.raw)
+        return
+    if stream.seekable():
+        stream.seek(0)
+        yield stream
         return
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, dir=str(inp.tmpdir)) as spool:
         shutil.copyfileobj(inp.stream, spool, 1 << 20)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import io
 import struct
+import threading
 from dataclasses import dataclass
 from typing import BinaryIO, Literal
 
@@ -160,10 +161,26 @@ class Binary:
         raise BinaryFormatError(f"address {addr:#x} (+{n}) is not backed by file data")
 
 
+_last_parse = threading.local()
+
+
 def parse_binary(stream: BinaryIO) -> Binary | None:
     """The section table of the ELF, Mach-O or PE file in `stream` (seekable), or None when the file
     does not start like one. Raises BinaryFormatError for a file with the magic but a broken header.
+
+    The Go and Rust catalogers both read every executable, one after the other, on the same stream
+    object; the last result per thread is kept (with the stream itself, so its identity cannot be
+    reused) and the second cataloger gets it without parsing the headers again.
     """
+    last = getattr(_last_parse, "entry", None)
+    if last is not None and last[0] is stream:
+        return last[1]  # type: ignore[no-any-return]
+    binary = _parse_binary(stream)
+    _last_parse.entry = (stream, binary)
+    return binary
+
+
+def _parse_binary(stream: BinaryIO) -> Binary | None:
     stream.seek(0, io.SEEK_END)
     file_size = stream.tell()
     head = _read_upto(stream, 0, 8)

@@ -14,17 +14,26 @@ def _layers(pkgdb):
         return (pkgdb / rel).read_bytes()
 
     site = "usr/local/lib/python3.11/site-packages"
-    base = [*DEBIAN_RELEASE, file("usr/local/bin/gobin", fx("go/executable_gobinary"), mode=0o755),
-            file("usr/local/bin/rustbin", fx("rust/executable_rust"), mode=0o755)]
+    gems = "usr/lib/ruby/gems/3.1.0/specifications"
+    base = [
+        *DEBIAN_RELEASE,
+        file("usr/local/bin/gobin", fx("go/executable_gobinary"), mode=0o755),
+        file("usr/local/bin/rustbin", fx("rust/executable_rust"), mode=0o755),
+    ]
     app = [
-        file(f"{site}/distlib-0.3.1.dist-info/METADATA", fx("python/distlib-0.3.1.dist-info/METADATA")),
-        file(f"{site}/setuptools-51.3.3.dist-info/METADATA", fx("python/setuptools-51.3.3.dist-info/METADATA")),
-        file(f"{site}/Flask-2.0.0.dist-info/METADATA", fx("python/Flask-2.0.0.dist-info/METADATA")),
+        *(
+            file(f"{site}/{meta}", fx(f"python/{meta}"))
+            for meta in (
+                "distlib-0.3.1.dist-info/METADATA",
+                "setuptools-51.3.3.dist-info/METADATA",
+                "Flask-2.0.0.dist-info/METADATA",
+            )
+        ),
         file("app/node_modules/express/package.json", fx("npm/express/package.json")),
         file("app/node_modules/@babel/parser/package.json", fx("npm/@babel/parser/package.json")),
         file("srv/test.war", fx("java/test.war")),
         file("srv/lib/jackson-annotations-2.15.0-rc2.jar", fx("java/jackson-annotations-2.15.0-rc2.jar")),
-        file("usr/lib/ruby/gems/3.1.0/specifications/test-unit-3.3.7.gemspec", fx("ruby/test-unit-3.3.7.gemspec")),
+        file(f"{gems}/test-unit-3.3.7.gemspec", fx("ruby/test-unit-3.3.7.gemspec")),
         file("app/datacollector.deps.json", fx("dotnet/datacollector.deps.json")),
         file("var/www/vendor/composer/installed.json", fx("php/installed.json")),
         file("app/scripts/run.sh", "#!/bin/sh\necho not a binary\n", mode=0o755),
@@ -44,7 +53,8 @@ def test_all_ecosystems_in_one_image(pkgdb, tmp_path, kind):
     result = run(ScanOptions(image=ref, vulns=False, use_cache=False))
     assert result.warnings == ()
     counts = Counter(p.type for p in result.packages)
-    assert counts == {"golang": 5, "cargo": 2, "pypi": 3, "npm": 2, "maven": 9, "gem": 1, "nuget": 2, "composer": 2}
+    expected = {"golang": 5, "cargo": 2, "pypi": 3, "npm": 2, "maven": 9, "gem": 1, "nuget": 2, "composer": 2}
+    assert counts == expected
     by = {(p.type, p.name): p for p in result.packages}
     assert by[("golang", "stdlib")].version == "v1.15.2"
     assert by[("golang", "stdlib")].layer.index == 0
