@@ -14,7 +14,6 @@ Docker and go-containerregistry (Trivy, crane) do; any other registry needs `--i
 
 from __future__ import annotations
 
-import email.utils
 import hashlib
 import ipaddress
 import re
@@ -24,18 +23,14 @@ from pathlib import Path
 
 import requests
 
-from ci_security import __version__
 from ci_security.errors import RegistryError
+from ci_security.http import MAX_ATTEMPTS, RETRY_STATUS, TIMEOUT, USER_AGENT, retry_delay, short_reason
 from ci_security.image.auth import Credentials
 from ci_security.image.reference import DockerReference
 
-MAX_ATTEMPTS = 5
-MAX_RETRY_AFTER = 60.0
 MAX_MANIFEST = 4 << 20
 MAX_CONFIG = 64 << 20
-TIMEOUT = (15.0, 120.0)
 _CHALLENGE_PARAM = re.compile(r'(\w+)=(?:"([^"]*)"|([^\s,]+))')
-_RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 
 
 def is_loopback(host: str) -> bool:
@@ -58,20 +53,6 @@ def parse_challenge(header: str) -> tuple[str, dict[str, str]]:
     return scheme.lower(), params
 
 
-def retry_delay(resp: requests.Response | None, attempt: int) -> float:
-    """Seconds to wait before the next attempt: `Retry-After` when given (capped), else backoff."""
-    if resp is not None:
-        value = resp.headers.get("Retry-After")
-        if value:
-            try:
-                return min(max(float(value), 0.0), MAX_RETRY_AFTER)
-            except ValueError:
-                when = email.utils.parsedate_to_datetime(value) if value else None
-                if when is not None:
-                    return min(max(when.timestamp() - time.time(), 0.0), MAX_RETRY_AFTER)
-    return float(min(0.5 * (2**attempt), 8.0))
-
-
 class RegistryClient:
     """Pulls manifests and blobs of one repository."""
 
@@ -91,7 +72,7 @@ class RegistryClient:
         self.base = f"{scheme}://{ref.api_host}/v2/{ref.repository}"
         self._sleep = sleep
         self._session = requests.Session()
-        self._session.headers["User-Agent"] = f"ci-security/{__version__}"
+        self._session.headers["User-Agent"] = USER_AGENT
         self._session.trust_env = True
 
     def close(self) -> None:
@@ -109,7 +90,7 @@ class RegistryClient:
             except (requests.ConnectionError, requests.Timeout) as exc:
                 if attempt + 1 == MAX_ATTEMPTS:
                     raise RegistryError(
-                        f"{self.label}: cannot reach registry {self.ref.api_host} ({_short(exc)})"
+                        f"{self.label}: cannot reach registry {self.ref.api_host} ({short_reason(exc)})"
                     ) from None
                 self._sleep(retry_delay(None, attempt))
                 continue
@@ -119,7 +100,7 @@ class RegistryClient:
                 self._authenticate(challenge)
                 authed = True
                 resp = self._retry_after_auth(url, headers, stream)
-            if resp.status_code in _RETRY_STATUS and attempt + 1 < MAX_ATTEMPTS:
+            if resp.status_code in RETRY_STATUS and attempt + 1 < MAX_ATTEMPTS:
                 last = resp
                 resp.close()
                 self._sleep(retry_delay(resp, attempt))
@@ -133,7 +114,7 @@ class RegistryClient:
             return self._session.get(url, headers=headers, stream=stream, timeout=TIMEOUT)
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise RegistryError(
-                f"{self.label}: cannot reach registry {self.ref.api_host} ({_short(exc)})"
+                f"{self.label}: cannot reach registry {self.ref.api_host} ({short_reason(exc)})"
             ) from None
 
     def _authenticate(self, challenge: str) -> None:
@@ -175,7 +156,7 @@ class RegistryClient:
                 resp = self._session.get(realm, params=query, auth=auth, timeout=TIMEOUT)
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise RegistryError(
-                f"{self.label}: cannot reach the token service of {self.ref.api_host} ({_short(exc)})"
+                f"{self.label}: cannot reach the token service of {self.ref.api_host} ({short_reason(exc)})"
             ) from None
         if resp.status_code in (401, 403):
             who = f" from {creds.source}" if creds else " (no credentials were found)"
@@ -256,7 +237,7 @@ class RegistryClient:
                 dest.unlink(missing_ok=True)
                 if attempt + 1 == MAX_ATTEMPTS:
                     raise RegistryError(
-                        f"{self.label}: download of {digest} failed ({_short(exc)})"
+                        f"{self.label}: download of {digest} failed ({short_reason(exc)})"
                     ) from None
                 self._sleep(retry_delay(None, attempt))
                 continue
@@ -280,17 +261,7 @@ def _read_limited(resp: requests.Response, limit: int, what: str) -> bytes:
                 raise RegistryError(f"{what}: larger than {limit} bytes")
             parts.append(chunk)
     except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
-        raise RegistryError(f"{what}: transfer failed ({_short(exc)})") from None
+        raise RegistryError(f"{what}: transfer failed ({short_reason(exc)})") from None
     finally:
         resp.close()
     return b"".join(parts)
-
-
-def _short(exc: BaseException) -> str:
-    """A one-line reason from a requests exception, without URLs' query strings."""
-    text = str(exc.args[0]) if exc.args else exc.__class__.__name__
-    reason = getattr(exc.args[0], "reason", None) if exc.args else None
-    if reason is not None:
-        text = str(reason)
-    text = re.sub(r"\?[^\s'\"]*", "", text)
-    return text.splitlines()[0][:200] if text else exc.__class__.__name__

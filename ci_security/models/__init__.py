@@ -1,18 +1,29 @@
 """Leaf layer: frozen dataclasses shared by every stage. Imports nothing else from the package."""
 
+from ci_security.models.advisory import Advisory, Affected, AffectedRange, RangeEvent
 from ci_security.models.image import ImageTarget, LayerInfo, OSInfo, Platform
 from ci_security.models.package import LayerRef, Package
 from ci_security.models.purl import build_purl
-from ci_security.models.result import ScanResult, ScanWarning
+from ci_security.models.result import DbInfo, ScanResult, ScanWarning
+from ci_security.models.vulnerability import Location, MatchDetail, Severity, Vulnerability
 
 __all__ = [
+    "Advisory",
+    "Affected",
+    "AffectedRange",
+    "DbInfo",
     "ImageTarget",
     "LayerInfo",
     "LayerRef",
+    "Location",
+    "MatchDetail",
     "OSInfo",
     "Package",
     "Platform",
+    "RangeEvent",
     "ScanResult",
     "ScanWarning",
+    "Severity",
+    "Vulnerability",
     "build_purl",
 ]

@@ -39,6 +39,9 @@ class Package:
     licenses: tuple[str, ...] = ()
     # rpm modularity label (name:stream:version:context); Red Hat advisories are scoped by it.
     modularity_label: str | None = None
+    # The OS package that installed this language package's evidence file (python3-requests for a
+    # dist-packages egg-info): such packages are matched through the OS package, not their ecosystem.
+    installed_by: str | None = None
 
     def sort_key(self) -> tuple[str, str, str, str, str]:
         """Deterministic order for reports: type, name, version, arch, then evidence path."""

@@ -6,6 +6,17 @@ from dataclasses import dataclass
 
 from ci_security.models.image import ImageTarget
 from ci_security.models.package import Package
+from ci_security.models.vulnerability import Vulnerability
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DbInfo:
+    """The vulnerability database a scan used: when it was built and from which sources."""
+
+    path: str
+    built: str
+    sources: tuple[tuple[str, str, int], ...]  # (ecosystem, url or path, record count)
+    schema_version: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -18,6 +29,8 @@ class ScanWarning:
     message: str
     path: str | None = None
     layer: str | None = None
+    # False for advice that does not mean something went unread (a stale vulnerability database).
+    partial: bool = True
 
     def __str__(self) -> str:
         where = f"{self.path}: " if self.path else ""
@@ -36,8 +49,10 @@ class ScanResult:
     packages: tuple[Package, ...]
     warnings: tuple[ScanWarning, ...] = ()
     vulnerabilities_scanned: bool = False
+    vulnerabilities: tuple[Vulnerability, ...] = ()
+    db: DbInfo | None = None
 
     @property
     def partial(self) -> bool:
         """True when something could not be read; `--strict` turns that into exit code 3."""
-        return bool(self.warnings)
+        return any(w.partial for w in self.warnings)

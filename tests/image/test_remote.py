@@ -20,7 +20,8 @@ from testkit.images import (
 from testkit.registries import TokenRegistry, docker_registry, free_port
 
 from ci_security.errors import RegistryError
-from ci_security.image.distribution import parse_challenge, retry_delay
+from ci_security.http import retry_delay
+from ci_security.image.distribution import parse_challenge
 from ci_security.scan import ScanOptions, run
 
 LAYERS = [
@@ -58,7 +59,12 @@ def test_docker_registry_with_basic_auth(tmp_path, layout):
     with docker_registry(tmp_path / "reg", username="ci", password="pw-123") as reg:
         reg.push(layout, "v1", "team/app")
         result = run(
-            ScanOptions(image=f"{reg.host}/team/app:v1", registry_username="ci", registry_password="pw-123")
+            ScanOptions(
+                vulns=False,
+                image=f"{reg.host}/team/app:v1",
+                registry_username="ci",
+                registry_password="pw-123",
+            )
         )
     assert _names(result) == {"libc6": 0, "bash": 0, "curl": 1}  # musl was deleted by a whiteout
     assert result.target.transport == "docker"
@@ -74,7 +80,7 @@ def test_docker_registry_credentials_from_docker_config(tmp_path, layout, monkey
         (config_dir / "config.json").write_text(json.dumps({"auths": {reg.host: {"auth": auth}}}))
         monkeypatch.setenv("DOCKER_CONFIG", str(config_dir))
         reg.push(layout, "v1", "team/app")
-        result = run(ScanOptions(image=f"docker://{reg.host}/team/app:v1"))
+        result = run(ScanOptions(vulns=False, image=f"docker://{reg.host}/team/app:v1"))
     assert set(_names(result)) == {"libc6", "bash", "curl"}
 
 
@@ -86,16 +92,22 @@ def test_docker_registry_wrong_and_missing_credentials(tmp_path, layout):
         ) as err:
             run(
                 ScanOptions(
-                    image=f"{reg.host}/team/app:v1", registry_username="ci", registry_password="wrong-pw"
+                    vulns=False,
+                    image=f"{reg.host}/team/app:v1",
+                    registry_username="ci",
+                    registry_password="wrong-pw",
                 )
             )
         assert "wrong-pw" not in str(err.value)
         with pytest.raises(RegistryError, match="requires credentials"):
-            run(ScanOptions(image=f"{reg.host}/team/app:v1"))
+            run(ScanOptions(vulns=False, image=f"{reg.host}/team/app:v1"))
         with pytest.raises(RegistryError, match="not found"):
             run(
                 ScanOptions(
-                    image=f"{reg.host}/team/nope:v1", registry_username="ci", registry_password="pw-123"
+                    vulns=False,
+                    image=f"{reg.host}/team/nope:v1",
+                    registry_username="ci",
+                    registry_password="pw-123",
                 )
             )
 
@@ -135,8 +147,8 @@ def test_docker_registry_multi_platform(tmp_path):
             capture_output=True,
             timeout=120,
         )
-        amd = run(ScanOptions(image=f"{reg.host}/multi:1"))
-        arm = run(ScanOptions(image=f"{reg.host}/multi:1", platform="linux/arm64"))
+        amd = run(ScanOptions(vulns=False, image=f"{reg.host}/multi:1"))
+        arm = run(ScanOptions(vulns=False, image=f"{reg.host}/multi:1", platform="linux/arm64"))
     assert [p.arch for p in amd.packages] == ["x86_64"]
     assert [p.arch for p in arm.packages] == ["aarch64"]
     assert str(arm.target.platform) == "linux/arm64"
@@ -145,7 +157,12 @@ def test_docker_registry_multi_platform(tmp_path):
 def test_bearer_token_challenge(layout):
     with TokenRegistry(layout, "org/app") as reg:
         result = run(
-            ScanOptions(image=f"{reg.host}/org/app:v1", registry_username="bob", registry_password="s3cret")
+            ScanOptions(
+                vulns=False,
+                image=f"{reg.host}/org/app:v1",
+                registry_username="bob",
+                registry_password="s3cret",
+            )
         )
         paths = [p for p, _ in reg.requests]
     assert set(_names(result)) == {"libc6", "bash", "curl"}
@@ -159,12 +176,16 @@ def test_bearer_token_wrong_credentials(layout):
         TokenRegistry(layout, "org/app") as reg,
         pytest.raises(RegistryError, match="refused the credentials"),
     ):
-        run(ScanOptions(image=f"{reg.host}/org/app:v1", registry_username="bob", registry_password="nope"))
+        run(
+            ScanOptions(
+                vulns=False, image=f"{reg.host}/org/app:v1", registry_username="bob", registry_password="nope"
+            )
+        )
 
 
 def test_anonymous_token(layout):
     with TokenRegistry(layout, "org/app", anonymous=True) as reg:
-        assert len(run(ScanOptions(image=f"{reg.host}/org/app:v1")).packages) == 3
+        assert len(run(ScanOptions(vulns=False, image=f"{reg.host}/org/app:v1")).packages) == 3
 
 
 def test_retries_on_503_and_429_with_retry_after(layout):
@@ -173,7 +194,12 @@ def test_retries_on_503_and_429_with_retry_after(layout):
         reg.faults.status_429 = 1
         reg.faults.retry_after = "1"
         result = run(
-            ScanOptions(image=f"{reg.host}/org/app:v1", registry_username="bob", registry_password="s3cret")
+            ScanOptions(
+                vulns=False,
+                image=f"{reg.host}/org/app:v1",
+                registry_username="bob",
+                registry_password="s3cret",
+            )
         )
         assert reg.faults.log == ["429", "503", "503"]
     assert len(result.packages) == 3
@@ -185,7 +211,10 @@ def test_gives_up_after_bounded_retries(layout):
         with pytest.raises(RegistryError, match="answered HTTP 503"):
             run(
                 ScanOptions(
-                    image=f"{reg.host}/org/app:v1", registry_username="bob", registry_password="s3cret"
+                    vulns=False,
+                    image=f"{reg.host}/org/app:v1",
+                    registry_username="bob",
+                    registry_password="s3cret",
                 )
             )
         assert len(reg.faults.log) == 5
@@ -195,7 +224,12 @@ def test_connection_cut_mid_blob_is_retried(layout):
     with TokenRegistry(layout, "org/app") as reg:
         reg.faults.cut_blob = 1
         result = run(
-            ScanOptions(image=f"{reg.host}/org/app:v1", registry_username="bob", registry_password="s3cret")
+            ScanOptions(
+                vulns=False,
+                image=f"{reg.host}/org/app:v1",
+                registry_username="bob",
+                registry_password="s3cret",
+            )
         )
         assert reg.faults.log == ["cut"]
     assert len(result.packages) == 3
@@ -207,7 +241,10 @@ def test_blob_not_matching_digest(layout):
         with pytest.raises(RegistryError, match="does not match its digest"):
             run(
                 ScanOptions(
-                    image=f"{reg.host}/org/app:v1", registry_username="bob", registry_password="s3cret"
+                    vulns=False,
+                    image=f"{reg.host}/org/app:v1",
+                    registry_username="bob",
+                    registry_password="s3cret",
                 )
             )
 
@@ -215,7 +252,7 @@ def test_blob_not_matching_digest(layout):
 def test_unreachable_registry():
     port = free_port()
     with pytest.raises(RegistryError, match=f"cannot reach registry 127.0.0.1:{port}"):
-        run(ScanOptions(image=f"127.0.0.1:{port}/app:1"))
+        run(ScanOptions(vulns=False, image=f"127.0.0.1:{port}/app:1"))
 
 
 def test_credential_helper(tmp_path, layout, monkeypatch):
@@ -232,7 +269,7 @@ def test_credential_helper(tmp_path, layout, monkeypatch):
     monkeypatch.setenv("DOCKER_CONFIG", str(config_dir))
     with TokenRegistry(layout, "org/app") as reg:
         (config_dir / "config.json").write_text(json.dumps({"credHelpers": {reg.host: "testhelper"}}))
-        assert len(run(ScanOptions(image=f"{reg.host}/org/app:v1")).packages) == 3
+        assert len(run(ScanOptions(vulns=False, image=f"{reg.host}/org/app:v1")).packages) == 3
 
 
 def test_parse_challenge():

@@ -1,0 +1,201 @@
+"""Reading OSV records (schema 1.x) from JSON, YAML, folders and `all.zip` exports.
+
+Parsing is strict about shape and lenient about content: a record without an `id` or `modified`, or
+with `affected` that is not a list, is rejected with its file named; unknown fields are ignored, as
+the schema asks. GIT ranges are dropped (they need the repository's commit graph); `versions[]` is
+kept, because for several feeds it is the only usable data. YAML is read with every scalar as a
+string: the pypa database writes versions such as `1.10` unquoted, which a YAML 1.1 loader would
+turn into the float 1.1.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ci_security.errors import CiSecurityError
+from ci_security.models import Advisory, Affected, AffectedRange, RangeEvent
+
+_EVENT_KINDS = ("introduced", "fixed", "last_affected", "limit")
+_RECORD_SUFFIXES = (".json", ".yaml", ".yml")
+MAX_RECORD_BYTES = 16 << 20
+
+
+class OsvError(CiSecurityError):
+    """An OSV file or export that cannot be read."""
+
+
+def normalize_name(ecosystem: str, name: str) -> str:
+    """The name as the database indexes it: PEP 503 for PyPI, lower case for NuGet (whose names are
+    case-insensitive), exact otherwise.
+    """
+    base = ecosystem.split(":", 1)[0]
+    if base == "PyPI":
+        return re.sub(r"[-_.]+", "-", name).lower()
+    if base == "NuGet":
+        return name.lower()
+    return name
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        return ()
+    return tuple(str(v) for v in value if isinstance(v, (str, int, float)))
+
+
+def _severity(value: Any) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, list):
+        return ()
+    return tuple(
+        (str(item["type"]), str(item["score"]))
+        for item in value
+        if isinstance(item, dict) and "type" in item and "score" in item
+    )
+
+
+def _json_text(value: Any) -> str | None:
+    return (
+        json.dumps(value, sort_keys=True, separators=(",", ":"))
+        if isinstance(value, dict) and value
+        else None
+    )
+
+
+def _ranges(value: Any) -> tuple[AffectedRange, ...]:
+    out = []
+    for raw in value if isinstance(value, list) else ():
+        if not isinstance(raw, dict) or raw.get("type") not in ("SEMVER", "ECOSYSTEM"):
+            continue
+        events = []
+        for event in raw.get("events") or ():
+            if isinstance(event, dict):
+                for kind in _EVENT_KINDS:
+                    if kind in event:
+                        events.append(RangeEvent(kind, str(event[kind])))
+        if events:
+            out.append(AffectedRange(str(raw["type"]), tuple(events)))
+    return tuple(out)
+
+
+def parse_record(doc: Any, where: str) -> Advisory:
+    """One OSV record from its decoded JSON/YAML document."""
+    if not isinstance(doc, dict):
+        raise OsvError(f"{where}: not an OSV record (expected an object)")
+    record_id, modified = doc.get("id"), doc.get("modified")
+    if not isinstance(record_id, str) or not record_id or not isinstance(modified, str):
+        raise OsvError(f"{where}: not an OSV record (needs 'id' and 'modified')")
+    affected_raw = doc.get("affected")
+    if affected_raw is None:
+        affected_raw = []
+    if not isinstance(affected_raw, list):
+        raise OsvError(f"{where}: {record_id}: 'affected' is not a list")
+    affected = []
+    for item in affected_raw:
+        if not isinstance(item, dict):
+            continue
+        package = item.get("package")
+        if not isinstance(package, dict):
+            continue  # GIT-only entries without a package name nothing in an image
+        ecosystem, name = package.get("ecosystem"), package.get("name")
+        if not isinstance(ecosystem, str) or not isinstance(name, str) or not ecosystem or not name:
+            continue
+        affected.append(
+            Affected(
+                ecosystem=ecosystem,
+                name=name,
+                ranges=_ranges(item.get("ranges")),
+                versions=_strings(item.get("versions")),
+                severity=_severity(item.get("severity")),
+                database_specific=_json_text(item.get("database_specific")),
+                ecosystem_specific=_json_text(item.get("ecosystem_specific")),
+            )
+        )
+    references = tuple(
+        str(ref["url"]) for ref in doc.get("references") or () if isinstance(ref, dict) and ref.get("url")
+    )
+    withdrawn = doc.get("withdrawn")
+    published = doc.get("published")
+    return Advisory(
+        id=record_id,
+        modified=modified,
+        published=published if isinstance(published, str) else None,
+        withdrawn=withdrawn if isinstance(withdrawn, str) and withdrawn else None,
+        aliases=_strings(doc.get("aliases")),
+        upstream=_strings(doc.get("upstream")),
+        summary=str(doc.get("summary") or ""),
+        details=str(doc.get("details") or ""),
+        severity=_severity(doc.get("severity")),
+        affected=tuple(affected),
+        references=references,
+        database_specific=_json_text(doc.get("database_specific")),
+    )
+
+
+def _decode(data: bytes, name: str, where: str) -> Any:
+    if len(data) > MAX_RECORD_BYTES:
+        raise OsvError(f"{where}: record is larger than {MAX_RECORD_BYTES} bytes")
+    if name.endswith(".json"):
+        try:
+            return json.loads(data)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            line = f":{exc.lineno}:{exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
+            raise OsvError(f"{where}{line}: malformed JSON ({getattr(exc, 'msg', exc)})") from None
+    from ruamel.yaml import YAML  # only YAML feeds (pypa) need it
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        return YAML(typ="base").load(io.BytesIO(data))
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
+        raise OsvError(f"{where}{line}: malformed YAML ({getattr(exc, 'problem', None) or exc})") from None
+
+
+def iter_documents(path: Path) -> Iterator[tuple[str, Any]]:
+    """(where, decoded document) for every record under `path`: a record file, a folder of them
+    (recursively), or a zip export. A document may itself be a list of records.
+    """
+    if path.is_dir():
+        for child in sorted(p for p in path.rglob("*") if p.is_file()):
+            if child.suffix in _RECORD_SUFFIXES or child.suffix == ".zip":
+                yield from iter_documents(child)
+        return
+    if not path.is_file():
+        raise OsvError(f"{path}: no such file or folder")
+    if path.suffix == ".zip":
+        try:
+            with zipfile.ZipFile(path) as archive:
+                for info in archive.infolist():
+                    if info.is_dir() or not info.filename.endswith(_RECORD_SUFFIXES):
+                        continue
+                    if info.file_size > MAX_RECORD_BYTES:
+                        raise OsvError(
+                            f"{path}!{info.filename}: record is larger than {MAX_RECORD_BYTES} bytes"
+                        )
+                    where = f"{path}!{info.filename}"
+                    yield where, _decode(archive.read(info), info.filename, where)
+        except (zipfile.BadZipFile, EOFError) as exc:
+            raise OsvError(f"{path}: not a readable zip archive ({exc})") from None
+        return
+    if path.suffix not in _RECORD_SUFFIXES:
+        raise OsvError(f"{path}: not an OSV file (.json, .yaml, .yml or .zip)")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise OsvError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    yield str(path), _decode(data, path.name, str(path))
+
+
+def iter_records(path: Path) -> Iterator[Advisory]:
+    """Every OSV record under `path` (see `iter_documents`)."""
+    for where, doc in iter_documents(path):
+        if isinstance(doc, list):
+            for index, item in enumerate(doc):
+                yield parse_record(item, f"{where}[{index}]")
+        else:
+            yield parse_record(doc, where)

@@ -1,0 +1,379 @@
+"""The embedded vulnerability database: one SQLite file.
+
+Layout (schema version `SCHEMA_VERSION`):
+- `affected(ecosystem, name, …)` is what a scan searches, indexed by (ecosystem, normalised name):
+  one row per affected package of each advisory, carrying only what range evaluation needs (ranges
+  and explicit versions as compact JSON) and the severity worked out at import time;
+- `advisory(id, …, record)` keeps every full OSV record, zlib-compressed, read only for the few
+  advisories a scan reports (summary, details, aliases, references);
+- `source` says where data came from and how fresh it is; `meta` holds the schema version and dates.
+
+A database written by a newer ci-security (higher schema version) or an older one is refused with a
+message saying what to do, rather than misread. Writing never touches the live file: `DbWriter`
+works on a copy next to it and renames the copy over the original only when everything succeeded,
+so a failed or interrupted import or update leaves the previous database as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import sqlite3
+import tempfile
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ci_security.errors import CiSecurityError
+from ci_security.models import Advisory, AffectedRange, DbInfo, RangeEvent, Severity
+from ci_security.vulndb.osv import normalize_name
+from ci_security.vulndb.severity import assess
+
+SCHEMA_VERSION = 1
+
+_DDL = """
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE source(
+    name TEXT PRIMARY KEY, origin TEXT NOT NULL, records INTEGER NOT NULL,
+    last_modified TEXT, imported_at TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE advisory(
+    id TEXT PRIMARY KEY, source TEXT NOT NULL, modified TEXT NOT NULL, withdrawn TEXT,
+    record BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE affected(
+    advisory_id TEXT NOT NULL, ecosystem TEXT NOT NULL, name TEXT NOT NULL, data TEXT NOT NULL,
+    severity TEXT NOT NULL, score REAL, vector TEXT, severity_source TEXT NOT NULL);
+CREATE INDEX affected_lookup ON affected(ecosystem, name);
+CREATE INDEX affected_by_advisory ON affected(advisory_id);
+"""
+
+
+class VulnDbError(CiSecurityError):
+    """The vulnerability database is missing, unreadable, or of another schema version."""
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One affected-package entry of one advisory, as range evaluation needs it."""
+
+    advisory_id: str
+    ecosystem: str
+    ranges: tuple[AffectedRange, ...]
+    versions: tuple[str, ...]
+    severity: Severity
+    score: float | None
+    vector: str | None
+    severity_source: str
+
+
+def default_db_path() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME")
+    return (Path(base) if base else Path.home() / ".cache") / "ci-security" / "db" / "osv.sqlite"
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _check_schema(conn: sqlite3.Connection, path: Path) -> None:
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise VulnDbError(f"{path}: not a ci-security vulnerability database ({exc})") from None
+    version = int(row[0]) if row and str(row[0]).isdigit() else -1
+    if version > SCHEMA_VERSION:
+        raise VulnDbError(
+            f"{path}: database schema {version} was written by a newer ci-security (this one reads "
+            f"schema {SCHEMA_VERSION}); upgrade ci-security, or rebuild the database with "
+            "`ci-security db update`"
+        )
+    if version < SCHEMA_VERSION:
+        raise VulnDbError(
+            f"{path}: database schema {version} is older than this ci-security's ({SCHEMA_VERSION}); "
+            "rebuild it with `ci-security db update` (or `db import`)"
+        )
+
+
+def _encode_ranges(ranges: Sequence[AffectedRange], versions: Sequence[str]) -> str:
+    doc: dict[str, Any] = {}
+    if ranges:
+        doc["r"] = [[r.type, [[e.kind, e.version] for e in r.events]] for r in ranges]
+    if versions:
+        doc["v"] = list(versions)
+    return json.dumps(doc, separators=(",", ":"))
+
+
+def _decode_ranges(data: str) -> tuple[tuple[AffectedRange, ...], tuple[str, ...]]:
+    doc = json.loads(data)
+    ranges = tuple(
+        AffectedRange(kind, tuple(RangeEvent(k, v) for k, v in events)) for kind, events in doc.get("r", ())
+    )
+    return ranges, tuple(doc.get("v", ()))
+
+
+class VulnDB:
+    """Read access to a database file (opened read-only; never modified)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        if not path.is_file():
+            raise VulnDbError(
+                f"no vulnerability database at {path}: run `ci-security db update` (or `db import`), "
+                "pass --db PATH, or scan with --no-vulns"
+            )
+        try:
+            self._conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise VulnDbError(f"{path}: cannot open the vulnerability database ({exc})") from None
+        _check_schema(self._conn, path)
+        self._cache: dict[tuple[str, str], list[Candidate]] = {}
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> VulnDB:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def meta(self, key: str) -> str | None:
+        row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def info(self) -> DbInfo:
+        sources = tuple(
+            (str(name), str(origin), int(records))
+            for name, origin, records in self._conn.execute(
+                "SELECT name, origin, records FROM source ORDER BY name"
+            )
+        )
+        return DbInfo(
+            path=str(self.path),
+            built=self.meta("updated_at") or self.meta("built_at") or "",
+            sources=sources,
+            schema_version=SCHEMA_VERSION,
+        )
+
+    def source_rows(self) -> list[tuple[str, str, int, str | None, str]]:
+        return [
+            (str(n), str(o), int(r), m, str(i))
+            for n, o, r, m, i in self._conn.execute(
+                "SELECT name, origin, records, last_modified, imported_at FROM source ORDER BY name"
+            )
+        ]
+
+    def count(self) -> tuple[int, int]:
+        """(advisories, of which withdrawn)."""
+        total, withdrawn = self._conn.execute("SELECT COUNT(*), COUNT(withdrawn) FROM advisory").fetchone()
+        return int(total), int(withdrawn)
+
+    _SELECT = (
+        "SELECT f.name, f.advisory_id, f.ecosystem, f.data, f.severity, f.score, f.vector, f.severity_source "
+        "FROM affected f JOIN advisory a ON a.id = f.advisory_id "
+        "WHERE a.withdrawn IS NULL AND f.ecosystem = ? AND f.name "
+    )
+
+    def prefetch(self, ecosystem: str, names: Iterable[str]) -> None:
+        """Load the candidates of many packages of one ecosystem in one query (a scan asks for
+        hundreds; one indexed IN-query is several times cheaper than as many lookups).
+        """
+        wanted = sorted(
+            {normalize_name(ecosystem, n) for n in names} - {n for e, n in self._cache if e == ecosystem}
+        )
+        for start in range(0, len(wanted), 500):  # SQLite's default limit on bound parameters is 999
+            chunk = wanted[start : start + 500]
+            found: dict[str, list[Candidate]] = {name: [] for name in chunk}
+            placeholders = ",".join("?" * len(chunk))  # only "?" placeholders are formatted into the SQL
+            rows = self._conn.execute(
+                f"{self._SELECT}IN ({placeholders}) ORDER BY f.advisory_id, f.rowid",
+                (ecosystem, *chunk),
+            )
+            for name, *row in rows:
+                found[name].append(self._candidate(*row))
+            for name, candidates in found.items():
+                self._cache[(ecosystem, name)] = candidates
+
+    @staticmethod
+    def _candidate(
+        advisory_id: str,
+        eco: str,
+        data: str,
+        severity: str,
+        score: float | None,
+        vector: str | None,
+        source: str,
+    ) -> Candidate:
+        ranges, versions = _decode_ranges(data)
+        return Candidate(advisory_id, eco, ranges, versions, Severity(severity), score, vector, source)
+
+    def candidates(self, ecosystem: str, name: str) -> list[Candidate]:
+        """Every non-withdrawn advisory entry for a package, in a stable order."""
+        key = (ecosystem, normalize_name(ecosystem, name))
+        found = self._cache.get(key)
+        if found is None:
+            rows = self._conn.execute(f"{self._SELECT}= ? ORDER BY f.advisory_id, f.rowid", key)
+            found = self._cache[key] = [self._candidate(*row) for _, *row in rows]
+        return found
+
+    def record(self, advisory_id: str) -> dict[str, Any]:
+        """The full OSV record of an advisory."""
+        row = self._conn.execute("SELECT record FROM advisory WHERE id = ?", (advisory_id,)).fetchone()
+        if row is None:
+            raise VulnDbError(f"{self.path}: advisory {advisory_id} is missing")
+        doc: dict[str, Any] = json.loads(zlib.decompress(row[0]))
+        return doc
+
+
+class DbWriter:
+    """Builds a new version of a database next to it; `commit` swaps it in atomically."""
+
+    def __init__(self, target: Path, *, fresh: bool = False) -> None:
+        self.target = target
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".building", dir=target.parent)
+        os.close(fd)
+        self.tmp = Path(name)
+        try:
+            if target.exists() and not fresh:
+                with contextlib.closing(sqlite3.connect(f"file:{target}?mode=ro", uri=True)) as check:
+                    _check_schema(check, target)
+                shutil.copyfile(target, self.tmp)
+                self._conn = sqlite3.connect(self.tmp, isolation_level=None)
+            else:
+                self.tmp.unlink()
+                self._conn = sqlite3.connect(self.tmp, isolation_level=None)
+                self._conn.executescript(_DDL)
+                self._conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+                self._conn.execute("INSERT INTO meta VALUES ('built_at', ?)", (_now(),))
+        except BaseException:
+            self.tmp.unlink(missing_ok=True)
+            raise
+        # The copy is private until the rename: durability of each statement buys nothing here.
+        self._conn.execute("PRAGMA journal_mode=OFF")
+        self._conn.execute("PRAGMA synchronous=OFF")
+        self._conn.execute("BEGIN")
+
+    def modified_of(self, advisory_id: str) -> str | None:
+        row = self._conn.execute("SELECT modified FROM advisory WHERE id = ?", (advisory_id,)).fetchone()
+        return str(row[0]) if row else None
+
+    def latest_modified(self, source: str) -> str | None:
+        row = self._conn.execute("SELECT last_modified FROM source WHERE name = ?", (source,)).fetchone()
+        return str(row[0]) if row and row[0] else None
+
+    def remove_source(self, source: str) -> None:
+        """Forget every advisory last written by `source` (before a full refresh of it)."""
+        self._conn.execute(
+            "DELETE FROM affected WHERE advisory_id IN (SELECT id FROM advisory WHERE source = ?)", (source,)
+        )
+        self._conn.execute("DELETE FROM advisory WHERE source = ?", (source,))
+
+    def add(self, advisory: Advisory, document: Any, source: str) -> bool:
+        """Insert or replace one record unless the database already has a newer one of that id."""
+        current = self.modified_of(advisory.id)
+        if current is not None and current > advisory.modified:
+            return False
+        self._conn.execute("DELETE FROM affected WHERE advisory_id = ?", (advisory.id,))
+        record = zlib.compress(json.dumps(document, separators=(",", ":"), sort_keys=True).encode(), 6)
+        self._conn.execute(
+            "INSERT OR REPLACE INTO advisory VALUES (?, ?, ?, ?, ?)",
+            (advisory.id, source, advisory.modified, advisory.withdrawn, record),
+        )
+        rows = []
+        for affected in advisory.affected:
+            info = assess(advisory, affected)
+            rows.append(
+                (
+                    advisory.id,
+                    affected.ecosystem,
+                    normalize_name(affected.ecosystem, affected.name),
+                    _encode_ranges(affected.ranges, affected.versions),
+                    info.severity.value,
+                    info.score,
+                    info.vector,
+                    info.source,
+                )
+            )
+        self._conn.executemany("INSERT INTO affected VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        return True
+
+    def set_source(self, name: str, origin: str, records: int, last_modified: str | None) -> None:
+        self._conn.execute(
+            "INSERT OR REPLACE INTO source VALUES (?, ?, ?, ?, ?)",
+            (name, origin, records, last_modified, _now()),
+        )
+
+    def source_count(self, source: str) -> int:
+        row = self._conn.execute("SELECT COUNT(*) FROM advisory WHERE source = ?", (source,)).fetchone()
+        return int(row[0])
+
+    def commit(self) -> None:
+        """Make the new database the live one (an atomic rename over the old file)."""
+        try:
+            self._conn.execute("INSERT OR REPLACE INTO meta VALUES ('updated_at', ?)", (_now(),))
+            self._conn.execute("COMMIT")
+            self._conn.execute("ANALYZE")
+            self._conn.close()
+            self.tmp.chmod(0o644)
+            self.tmp.replace(self.target)
+        except BaseException:
+            self.abort()
+            raise
+
+    def abort(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self._conn.close()
+        self.tmp.unlink(missing_ok=True)
+
+
+def _looks_like_record(doc: Any) -> bool:
+    return isinstance(doc, dict) and isinstance(doc.get("id"), str) and isinstance(doc.get("modified"), str)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportSummary:
+    """What `import_paths` stored: records per base ecosystem, and files skipped in folders."""
+
+    stored: dict[str, int]
+    skipped: tuple[str, ...]
+
+
+def import_paths(target: Path, paths: Iterable[Path]) -> ImportSummary:
+    """`ci-security db import`: add every OSV record under `paths` to the database at `target`.
+
+    A file named on the command line must be an OSV record (or a list of them, or a zip export);
+    inside a folder, files that are not OSV records (an advisory repository's triage notes, say)
+    are skipped and listed. All or nothing: on any error the database is left as it was.
+    """
+    from ci_security.vulndb.osv import iter_documents, parse_record
+
+    writer = DbWriter(target)
+    counts: dict[str, int] = {}
+    skipped: list[str] = []
+    try:
+        for path in paths:
+            origin = str(path.resolve())
+            source = f"import:{origin}"
+            newest: str | None = None
+            for where, doc in iter_documents(path):
+                items = doc if isinstance(doc, list) else [doc]
+                if path.is_dir() and not all(_looks_like_record(item) for item in items):
+                    skipped.append(where)
+                    continue
+                for index, item in enumerate(items):
+                    advisory = parse_record(item, f"{where}[{index}]" if isinstance(doc, list) else where)
+                    if writer.add(advisory, item, source):
+                        for eco in {a.ecosystem.split(":", 1)[0] for a in advisory.affected}:
+                            counts[eco] = counts.get(eco, 0) + 1
+                    newest = max(newest or advisory.modified, advisory.modified)
+            writer.set_source(source, origin, writer.source_count(source), newest)
+        writer.commit()
+    except BaseException:
+        writer.abort()
+        raise
+    return ImportSummary(counts, tuple(skipped))

@@ -1,0 +1,87 @@
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from ci_security.vulndb.osv import OsvError, iter_records, normalize_name, parse_record
+
+OSV = Path(__file__).parents[1] / "fixtures" / "osv"
+
+
+def test_yaml_scalars_stay_strings(tmp_path):
+    # pypa writes versions unquoted; `1.10` must not become the float 1.1.
+    path = tmp_path / "PYSEC-X.yaml"
+    path.write_text(
+        "id: PYSEC-X\nmodified: 2024-01-01T00:00:00Z\naffected:\n- package: {name: demo, ecosystem: PyPI}\n"
+        "  versions:\n  - 1.10\n  - 2.0\n  ranges:\n  - type: ECOSYSTEM\n    events:\n"
+        "    - introduced: 0\n    - fixed: 1.20\n"
+    )
+    (record,) = iter_records(path)
+    assert record.affected[0].versions == ("1.10", "2.0")
+    assert record.affected[0].ranges[0].events[1].version == "1.20"
+
+
+def test_real_pypa_record():
+    (record,) = iter_records(OSV / "pypi" / "requests" / "PYSEC-2018-28.yaml")
+    assert record.id == "PYSEC-2018-28" and "CVE-2018-18074" in record.aliases
+    (affected,) = record.affected
+    assert (affected.ecosystem, affected.name) == ("PyPI", "requests")
+    assert [r.type for r in affected.ranges] == ["ECOSYSTEM"]  # the GIT range is dropped
+    assert "2.19.0" in affected.versions
+
+
+def test_withdrawn_and_upstream():
+    (record,) = iter_records(OSV / "distro" / "DEBIAN-CVE-2022-9999.json")
+    assert record.withdrawn == "2024-02-01T00:00:00Z" and record.upstream == ("CVE-2022-9999",)
+
+
+def test_zip_export_and_folder(tmp_path):
+    archive = tmp_path / "all.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        for path in sorted((OSV / "go").glob("*.json")):
+            out.write(path, path.name)
+    assert sorted(r.id for r in iter_records(archive)) == sorted(p.stem for p in (OSV / "go").glob("*.json"))
+    assert len(list(iter_records(OSV / "crates.io"))) == 3
+
+
+def test_errors_name_file_and_position(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"id": "X",\n  "modified": }')
+    with pytest.raises(OsvError, match=r"bad\.json:2:15: malformed JSON"):
+        list(iter_records(bad))
+    bad_yaml = tmp_path / "bad.yaml"
+    bad_yaml.write_text("id: X\nmodified: [unclosed\n")
+    with pytest.raises(OsvError, match=r"bad\.yaml:\d+:\d+: malformed YAML"):
+        list(iter_records(bad_yaml))
+    with pytest.raises(OsvError, match="needs 'id' and 'modified'"):
+        parse_record({"id": "X"}, "here")
+    with pytest.raises(OsvError, match="'affected' is not a list"):
+        parse_record({"id": "X", "modified": "2024", "affected": {}}, "here")
+    broken_zip = tmp_path / "all.zip"
+    broken_zip.write_bytes(b"PK\x03\x04 not really")
+    with pytest.raises(OsvError, match="not a readable zip"):
+        list(iter_records(broken_zip))
+    with pytest.raises(OsvError, match="no such file"):
+        list(iter_records(tmp_path / "missing.json"))
+
+
+def test_list_documents(tmp_path):
+    path = tmp_path / "many.json"
+    path.write_text(json.dumps([{"id": "A", "modified": "2024"}, {"id": "B", "modified": "2024"}]))
+    assert [r.id for r in iter_records(path)] == ["A", "B"]
+
+
+@pytest.mark.parametrize(
+    ("ecosystem", "name", "expected"),
+    [
+        ("PyPI", "Jinja2", "jinja2"),
+        ("PyPI", "zope.interface", "zope-interface"),
+        ("PyPI", "typing_extensions", "typing-extensions"),
+        ("NuGet", "Newtonsoft.Json", "newtonsoft.json"),
+        ("npm", "@Babel/Core", "@Babel/Core"),
+        ("Debian:12", "openssl", "openssl"),
+    ],
+)
+def test_normalize_name(ecosystem, name, expected):
+    assert normalize_name(ecosystem, name) == expected
