@@ -38,10 +38,14 @@ class CatalogInput:
 
 @dataclass(frozen=True, slots=True)
 class CatalogOutput:
-    """What one file told a cataloger: packages, and/or the operating system it describes."""
+    """What one file told a cataloger: packages, the operating system it describes, and files the
+    OS package manager installed (root-relative path, owning package), which tells language packages
+    shipped by the distribution apart from ones installed by pip or npm.
+    """
 
     packages: tuple[Package, ...] = ()
     os: OSInfo | None = None
+    owned: tuple[tuple[str, str], ...] = ()
 
 
 class Cataloger(Protocol):

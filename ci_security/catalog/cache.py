@@ -34,7 +34,7 @@ from ci_security.catalog.runner import FileResult, LayerScan
 from ci_security.image.fsview import LayerIndex
 from ci_security.models import OSInfo, Package
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 MAX_ENTRIES = 2000
 _PACKAGE_FIELDS = tuple(f.name for f in fields(Package) if f.name not in ("purl", "layer", "found_by"))
 _OS_FIELDS = tuple(f.name for f in fields(OSInfo))
@@ -58,6 +58,8 @@ def _encode_output(output: CatalogOutput) -> dict[str, Any]:
     doc: dict[str, Any] = {"packages": packages}
     if output.os is not None:
         doc["os"] = {name: getattr(output.os, name) for name in _OS_FIELDS}
+    if output.owned:
+        doc["owned"] = [list(pair) for pair in output.owned]
     return doc
 
 
@@ -68,7 +70,8 @@ def _decode_output(doc: dict[str, Any]) -> CatalogOutput:
             item["licenses"] = tuple(item["licenses"])
         packages.append(Package(**item))
     os_doc = doc.get("os")
-    return CatalogOutput(packages=tuple(packages), os=OSInfo(**os_doc) if os_doc else None)
+    owned = tuple((path, owner) for path, owner in doc.get("owned", ()))
+    return CatalogOutput(packages=tuple(packages), os=OSInfo(**os_doc) if os_doc else None, owned=owned)
 
 
 def encode_scan(scan: LayerScan) -> bytes:

@@ -14,7 +14,9 @@ Then:
   because its target is also wanted);
 - each package is attributed to the layer that introduced it: the lowest layer from which the same
   file continuously listed the same package (Trivy's rule, so a base-image package points at the base
-  layer even when a later `apt-get install` rewrote the status file).
+  layer even when a later `apt-get install` rewrote the status file);
+- a language package whose evidence file an OS package installed gets `installed_by` (the file
+  lists of dpkg, apk and rpm), so matching checks it through the distribution's advisories.
 
 A file a cataloger cannot parse becomes a warning in the result. If every OS package database in the
 image is unreadable, the scan cannot say anything true about OS packages and fails instead.
@@ -263,6 +265,14 @@ class _Merger:
         return LayerRef(index=position, digest=layer.digest, diff_id=layer.diff_id)
 
 
+def _with_owner(pkg: Package, owners: dict[str, str]) -> Package:
+    """Mark a language package whose evidence file an OS package installed (for a jar nested in
+    another archive, the outer file counts).
+    """
+    owner = owners.get(pkg.path.lstrip("/").split("!/", 1)[0])
+    return replace(pkg, installed_by=owner) if owner else pkg
+
+
 def merge_scans(
     image: Image, scans: Sequence[LayerScan], catalogers: Sequence[Cataloger], tmpdir: Path
 ) -> Inventory:
@@ -291,6 +301,14 @@ def merge_scans(
         for pkg in result.output.packages:
             intro = merger.introduced_in(name, path, position, pkg) if direct else position
             packages.append(replace(pkg, layer=merger.layer_ref(intro), found_by=name))
+    owners: dict[str, str] = {}
+    for _, result in visible.values():
+        if result.output is not None:
+            owners.update(result.output.owned)
+    if owners:
+        packages = [
+            _with_owner(pkg, owners) if kinds.get(pkg.found_by) == "language" else pkg for pkg in packages
+        ]
     os_info = merge_os(os_facts) or infer_os(packages)
     has_os_packages = any(kinds.get(p.found_by) == "os-packages" for p in packages)
     if db_errors and not has_os_packages:

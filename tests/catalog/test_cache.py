@@ -36,7 +36,9 @@ def _entries(cache_dir: Path) -> list[Path]:
 
 def test_second_scan_reads_no_layer(tmp_path, monkeypatch):
     build_docker_archive(tmp_path / "a.tar", [BASE, APP])
-    opts = ScanOptions(image=f"docker-archive:{tmp_path / 'a.tar'}", cache_dir=tmp_path / "cache")
+    opts = ScanOptions(
+        vulns=False, image=f"docker-archive:{tmp_path / 'a.tar'}", cache_dir=tmp_path / "cache"
+    )
     first = run(opts)
     assert len(_entries(tmp_path / "cache")) == 2
 
@@ -55,16 +57,18 @@ def test_shared_base_layer_is_reused_by_another_image(tmp_path):
     build_docker_archive(tmp_path / "a.tar", [BASE, APP])
     build_docker_archive(tmp_path / "b.tar", [BASE, [file("app/other", "x")]])
     cache = tmp_path / "cache"
-    run(ScanOptions(image=f"docker-archive:{tmp_path / 'a.tar'}", cache_dir=cache))
+    run(ScanOptions(vulns=False, image=f"docker-archive:{tmp_path / 'a.tar'}", cache_dir=cache))
     assert len(_entries(cache)) == 2
-    result = run(ScanOptions(image=f"docker-archive:{tmp_path / 'b.tar'}", cache_dir=cache))
+    result = run(ScanOptions(vulns=False, image=f"docker-archive:{tmp_path / 'b.tar'}", cache_dir=cache))
     assert len(_entries(cache)) == 3  # only the new layer was scanned and stored
     assert [p.name for p in result.packages] == ["libc6"]
 
 
 def test_corrupt_entry_is_ignored_and_rebuilt(tmp_path):
     build_docker_archive(tmp_path / "a.tar", [BASE, APP])
-    opts = ScanOptions(image=f"docker-archive:{tmp_path / 'a.tar'}", cache_dir=tmp_path / "cache")
+    opts = ScanOptions(
+        vulns=False, image=f"docker-archive:{tmp_path / 'a.tar'}", cache_dir=tmp_path / "cache"
+    )
     expected = run(opts).packages
     for entry in _entries(tmp_path / "cache"):
         entry.write_bytes(entry.read_bytes()[:20])
@@ -100,7 +104,7 @@ def test_unwritable_cache_is_not_fatal(tmp_path):
     build_docker_archive(tmp_path / "a.tar", [BASE])
     blocker = tmp_path / "cache"
     blocker.write_text("a file where the cache directory should be")
-    result = run(ScanOptions(image=f"docker-archive:{tmp_path / 'a.tar'}", cache_dir=blocker))
+    result = run(ScanOptions(vulns=False, image=f"docker-archive:{tmp_path / 'a.tar'}", cache_dir=blocker))
     assert [p.name for p in result.packages] == ["libc6"] and result.warnings == ()
 
 
@@ -121,7 +125,7 @@ def test_prune_keeps_the_most_recent(tmp_path):
 def test_cached_registry_layers_are_not_downloaded(tmp_path):
     build_oci_layout(tmp_path / "lay", [BASE, APP], tag="v1")
     with TokenRegistry(tmp_path / "lay", "org/app", anonymous=True) as reg:
-        opts = ScanOptions(image=f"{reg.host}/org/app:v1", cache_dir=tmp_path / "cache")
+        opts = ScanOptions(vulns=False, image=f"{reg.host}/org/app:v1", cache_dir=tmp_path / "cache")
         run(opts)
         first = sum("/blobs/" in path for path, _ in reg.requests)
         run(opts)

@@ -1,8 +1,9 @@
 """apk: `/lib/apk/db/installed` (Alpine, Wolfi, Chainguard).
 
 Records are blocks of `X:value` lines separated by blank lines: `P` name, `V` version, `A` arch,
-`o` origin (the source package the advisories name), `L` licence. A record without a version is not
-an installed package and is skipped, as apk itself does.
+`o` origin (the source package the advisories name), `L` licence, and the installed files as `F`
+(directory) followed by `R` (file) lines. A record without a version is not an installed package
+and is skipped, as apk itself does.
 """
 
 from __future__ import annotations
@@ -18,28 +19,37 @@ from ci_security.models import Package
 _KEYS = frozenset("PVAoL")
 
 
-def _records(stream: BinaryIO) -> Iterator[dict[str, str]]:
+def _records(stream: BinaryIO) -> Iterator[tuple[dict[str, str], list[str]]]:
+    """(fields, installed file paths) per record."""
     text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline=None)
     record: dict[str, str] = {}
+    files: list[str] = []
+    directory = ""
     for line in text:
         if line in ("\n", "\r\n") or not line.strip():
             if record:
-                yield record
-            record = {}
+                yield record, files
+            record, files, directory = {}, [], ""
             continue
-        if len(line) >= 2 and line[1] == ":" and line[0] in _KEYS:
-            record[line[0]] = line[2:].strip()
+        if len(line) >= 2 and line[1] == ":":
+            key, value = line[0], line[2:].strip()
+            if key in _KEYS:
+                record[key] = value
+            elif key == "F":
+                directory = value
+            elif key == "R":
+                files.append(f"{directory}/{value}" if directory else value)
         elif record == {} and line.strip() and ":" not in line[:3]:
             raise CatalogError(f"unexpected line {line.strip()[:40]!r} (not an apk database?)")
     if record:
-        yield record
+        yield record, files
 
 
 class ApkCataloger:
     """Alpine-family packages."""
 
     name: ClassVar[str] = "os/apk"
-    version: ClassVar[int] = 1
+    version: ClassVar[int] = 2
     kind: ClassVar[CatalogerKind] = "os-packages"
     max_file_size: ClassVar[int] = 256 << 20
     magic: ClassVar[tuple[bytes, ...]] = ()
@@ -49,10 +59,12 @@ class ApkCataloger:
 
     def catalog(self, inp: CatalogInput) -> CatalogOutput:
         packages = []
-        for record in _records(inp.stream):
+        owned: list[tuple[str, str]] = []
+        for record, files in _records(inp.stream):
             name, version = record.get("P"), record.get("V")
             if not name or not version:
                 continue
+            owned.extend((path, name) for path in files)
             # Kept as the SPDX-like expression apk stores; splitting would break "X WITH Y".
             licenses = (record["L"],) if record.get("L") else ()
             packages.append(
@@ -67,4 +79,4 @@ class ApkCataloger:
                     licenses=licenses,
                 )
             )
-        return CatalogOutput(packages=tuple(packages))
+        return CatalogOutput(packages=tuple(packages), owned=tuple(owned))

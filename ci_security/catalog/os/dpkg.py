@@ -5,10 +5,15 @@ files remain, `deinstall ok config-files`, does not); distroless stanzas have no
 every file in `status.d/` is an installed package. `Source:` may be `name` or `name (version)`; the
 source version differs from the binary's after a binNMU (`5.1.1alpha+20120614-2+b3` is built from
 source `5.1.1alpha+20120614-2`).
+
+It also reads each package's `info/<name>.md5sums` (and distroless `status.d/<name>.md5sums`): the
+files dpkg installed, so a Python or npm package shipped inside a Debian package (`python3-requests`)
+is known to be the distribution's, and matched through it rather than through PyPI.
 """
 
 from __future__ import annotations
 
+import io
 import re
 from typing import ClassVar
 
@@ -20,6 +25,7 @@ from ci_security.models import Package
 _FIELDS = frozenset({"Package", "Status", "Version", "Architecture", "Source"})
 _SOURCE = re.compile(r"^(\S+)(?:\s+\((\S+)\))?\s*$")
 _STATUS_D = "var/lib/dpkg/status.d/"
+_INFO = "var/lib/dpkg/info/"
 
 
 def _epoch(version: str) -> int | None:
@@ -31,7 +37,7 @@ class DpkgCataloger:
     """Debian and Ubuntu packages."""
 
     name: ClassVar[str] = "os/dpkg"
-    version: ClassVar[int] = 1
+    version: ClassVar[int] = 2
     kind: ClassVar[CatalogerKind] = "os-packages"
     max_file_size: ClassVar[int] = 256 << 20
     magic: ClassVar[tuple[bytes, ...]] = ()
@@ -39,11 +45,23 @@ class DpkgCataloger:
     def file_required(self, path: str, mode: int) -> bool:
         if path == "var/lib/dpkg/status":
             return True
-        return (
-            path.startswith(_STATUS_D) and "/" not in path[len(_STATUS_D) :] and not path.endswith(".md5sums")
-        )
+        if path.startswith(_INFO):
+            return path.endswith(".md5sums") and "/" not in path[len(_INFO) :]
+        return path.startswith(_STATUS_D) and "/" not in path[len(_STATUS_D) :]
+
+    def _owned_files(self, inp: CatalogInput) -> CatalogOutput:
+        # libc6:amd64.md5sums belongs to libc6; each line is "<md5>  <path relative to />".
+        owner = inp.path.rsplit("/", 1)[-1].removesuffix(".md5sums").split(":", 1)[0]
+        owned = []
+        for raw in io.TextIOWrapper(inp.stream, encoding="utf-8", errors="surrogateescape"):
+            _, sep, path = raw.rstrip("\n").partition("  ")
+            if sep and path:
+                owned.append((path.lstrip("/"), owner))
+        return CatalogOutput(owned=tuple(owned))
 
     def catalog(self, inp: CatalogInput) -> CatalogOutput:
+        if inp.path.endswith(".md5sums"):
+            return self._owned_files(inp)
         distroless = inp.path.startswith(_STATUS_D)
         packages = []
         seen_any = False

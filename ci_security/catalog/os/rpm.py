@@ -99,7 +99,7 @@ class RpmCataloger:
     """Red Hat, Fedora, CentOS, Amazon Linux, SUSE and CBL-Mariner packages."""
 
     name: ClassVar[str] = "os/rpm"
-    version: ClassVar[int] = 1
+    version: ClassVar[int] = 2
     kind: ClassVar[CatalogerKind] = "os-packages"
     max_file_size: ClassVar[int] = 2 << 30
     magic: ClassVar[tuple[bytes, ...]] = ()
@@ -114,6 +114,7 @@ class RpmCataloger:
             with open(fd, "wb") as out:
                 shutil.copyfileobj(inp.stream, out, _SPOOL_CHUNK)
             packages = []
+            owned: list[tuple[str, str]] = []
             with contextlib.closing(_blobs(spool)) as blobs:
                 for number, blob in enumerate(blobs, 1):
                     try:
@@ -123,6 +124,7 @@ class RpmCataloger:
                     if header.name == "gpg-pubkey":
                         continue
                     packages.append(_package(header, "/" + inp.path))
-            return CatalogOutput(packages=tuple(packages))
+                    owned.extend((path.lstrip("/"), header.name) for path in header.files)
+            return CatalogOutput(packages=tuple(packages), owned=tuple(owned))
         finally:
             spool.unlink(missing_ok=True)

@@ -17,7 +17,9 @@ def _catalog(path: str, data: bytes, tmp_path: Path):
     [
         ("var/lib/dpkg/status", True),
         ("var/lib/dpkg/status.d/libc6", True),
-        ("var/lib/dpkg/status.d/libc6.md5sums", False),
+        ("var/lib/dpkg/status.d/libc6.md5sums", True),
+        ("var/lib/dpkg/info/libc6:amd64.md5sums", True),
+        ("var/lib/dpkg/info/libc6.list", False),
         ("var/lib/dpkg/status-old", False),
         ("var/lib/dpkg/status.d/sub/x", False),
         ("usr/var/lib/dpkg/status", False),
@@ -103,3 +105,27 @@ def test_malformed_source_is_an_error(tmp_path):
             b"Package: a\nStatus: install ok installed\nVersion: 1\nSource: a (1) junk\n",
             tmp_path,
         )
+
+
+def test_md5sums_say_which_files_a_package_installed(tmp_path):
+    data = (
+        b"0123456789abcdef0123456789abcdef  usr/lib/python3/dist-packages/requests-2.28.1.egg-info/PKG-INFO\n"
+        b"fedcba9876543210fedcba9876543210  usr/share/doc/python3-requests/copyright\n"
+    )
+    out = DpkgCataloger().catalog(
+        CatalogInput("var/lib/dpkg/info/python3-requests:all.md5sums", len(data), io.BytesIO(data), tmp_path)
+    )
+    assert out.packages == ()
+    assert out.owned == (
+        ("usr/lib/python3/dist-packages/requests-2.28.1.egg-info/PKG-INFO", "python3-requests"),
+        ("usr/share/doc/python3-requests/copyright", "python3-requests"),
+    )
+
+
+def test_distroless_md5sums(pkgdb, tmp_path):
+    data = (pkgdb / "dpkg/distroless-status.d/libsqlite3-0.md5sums").read_bytes()
+    out = DpkgCataloger().catalog(
+        CatalogInput("var/lib/dpkg/status.d/libsqlite3-0.md5sums", len(data), io.BytesIO(data), tmp_path)
+    )
+    assert len(out.owned) == 6
+    assert out.owned[0] == ("usr/lib/aarch64-linux-gnu/libsqlite3.so.0.8.6", "libsqlite3-0")

@@ -48,7 +48,7 @@ def by_name(packages: tuple[Package, ...], name: str) -> Package:
 def test_contract():
     cataloger = RpmCataloger()
     assert cataloger.name == "os/rpm"
-    assert cataloger.version == 1
+    assert cataloger.version == 2
     assert cataloger.kind == "os-packages"
     assert cataloger.max_file_size == 2 << 30
 

@@ -40,6 +40,9 @@ TAG_ARCH: Final = 1022
 TAG_SOURCERPM: Final = 1044
 TAG_MODULARITYLABEL: Final = 5096
 TAG_LONGSIZE: Final = 5009
+TAG_DIRINDEXES: Final = 1116
+TAG_BASENAMES: Final = 1117
+TAG_DIRNAMES: Final = 1118
 
 TYPE_NULL: Final = 0
 TYPE_CHAR: Final = 1
@@ -73,6 +76,9 @@ _TAG_NAMES: Final = {
     TAG_SOURCERPM: "SOURCERPM",
     TAG_MODULARITYLABEL: "MODULARITYLABEL",
     TAG_LONGSIZE: "LONGSIZE",
+    TAG_DIRINDEXES: "DIRINDEXES",
+    TAG_BASENAMES: "BASENAMES",
+    TAG_DIRNAMES: "DIRNAMES",
 }
 
 
@@ -95,6 +101,8 @@ class RpmHeader:
     size: int | None = None
     modularity_label: str | None = None
     sigmd5: str | None = None
+    # Installed file paths (absolute), from BASENAMES/DIRNAMES/DIRINDEXES.
+    files: tuple[str, ...] = ()
 
 
 class _Entries:
@@ -135,6 +143,39 @@ class _Entries:
             raise CatalogError(f"rpm header tag {_TAG_NAMES[tag]} runs past the end of the data")
         value: int = struct.unpack_from(fmt, self._blob, self._start + offset)[0]
         return value
+
+    def strings(self, tag: int) -> list[str]:
+        """A STRING_ARRAY value (empty when the tag is absent)."""
+        entry = self._entries.get(tag)
+        if entry is None:
+            return []
+        typ, offset, count = entry
+        if typ != TYPE_STRING_ARRAY:
+            raise CatalogError(f"rpm header tag {_TAG_NAMES[tag]} has type {typ}, not a string array")
+        end_of_data = self._start + self._dl
+        if count > self._dl:
+            raise CatalogError(f"rpm header tag {_TAG_NAMES[tag]} claims more strings than bytes")
+        out = []
+        pos = self._start + offset
+        for _ in range(count):
+            end = self._blob.find(b"\0", pos, end_of_data)
+            if end < 0:
+                raise CatalogError(f"rpm header tag {_TAG_NAMES[tag]} runs past the end of the data")
+            out.append(self._blob[pos:end].decode("utf-8", errors="surrogateescape"))
+            pos = end + 1
+        return out
+
+    def integers(self, tag: int) -> list[int]:
+        """An INT32 array value (empty when the tag is absent)."""
+        entry = self._entries.get(tag)
+        if entry is None:
+            return []
+        typ, offset, count = entry
+        if typ != TYPE_INT32:
+            raise CatalogError(f"rpm header tag {_TAG_NAMES[tag]} has type {typ}, not INT32")
+        if offset + 4 * count > self._dl:
+            raise CatalogError(f"rpm header tag {_TAG_NAMES[tag]} runs past the end of the data")
+        return list(struct.unpack_from(f">{count}I", self._blob, self._start + offset))
 
     def binary(self, tag: int) -> bytes | None:
         entry = self._entries.get(tag)
@@ -186,6 +227,11 @@ def parse_header(blob: bytes) -> RpmHeader:
     if version is None or release is None:
         raise CatalogError(f"rpm header for {name!r} has no VERSION or RELEASE")
     sigmd5 = entries.binary(TAG_SIGMD5)
+    basenames = entries.strings(TAG_BASENAMES)
+    dirnames = entries.strings(TAG_DIRNAMES)
+    dirindexes = entries.integers(TAG_DIRINDEXES)
+    if len(dirindexes) != len(basenames) or any(i >= len(dirnames) for i in dirindexes):
+        raise CatalogError(f"rpm header for {name!r} has inconsistent file lists")
     size = entries.integer(TAG_LONGSIZE)
     if size is None:
         size = entries.integer(TAG_SIZE)
@@ -201,4 +247,5 @@ def parse_header(blob: bytes) -> RpmHeader:
         size=size,
         modularity_label=entries.string(TAG_MODULARITYLABEL) or None,
         sigmd5=sigmd5.hex() if sigmd5 is not None else None,
+        files=tuple(dirnames[i] + base for i, base in zip(dirindexes, basenames, strict=True)),
     )

@@ -1,0 +1,43 @@
+"""Language packages: searched by name in their ecosystem (PyPI, npm, Go, crates.io, Maven,
+RubyGems, NuGet, Packagist).
+
+A package whose evidence file was installed by the OS package manager (`installed_by`, e.g. the
+`requests` egg-info shipped in Debian's `python3-requests`) is not searched here: the distribution
+patches such packages in place without changing the upstream version, so a PyPI advisory would be a
+false positive; the OS package is matched against the distribution's advisories instead (Trivy's
+rule). A Go main module built as `(devel)` has no version and cannot be matched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from ci_security.match.base import Query
+from ci_security.models import OSInfo, Package
+
+ECOSYSTEMS = {
+    "pypi": "PyPI",
+    "npm": "npm",
+    "golang": "Go",
+    "cargo": "crates.io",
+    "maven": "Maven",
+    "gem": "RubyGems",
+    "nuget": "NuGet",
+    "composer": "Packagist",
+}
+
+
+class LanguageMatcher:
+    """See the module docstring."""
+
+    name: ClassVar[str] = "language"
+    package_types: ClassVar[frozenset[str]] = frozenset(ECOSYSTEMS)
+
+    def queries(self, pkg: Package, os_info: OSInfo | None) -> Sequence[Query]:
+        if not pkg.version or pkg.installed_by:
+            return ()
+        return (Query(ECOSYSTEMS[pkg.type], pkg.name, pkg.version),)
+
+    def unsupported(self, os_info: OSInfo | None) -> str | None:
+        return None
