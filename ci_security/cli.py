@@ -51,6 +51,18 @@ def parse_output(value: str) -> OutputSpec:
     return OutputSpec(name, Path(path) if sep else None)
 
 
+def parse_age(value: str) -> float:
+    """Hours in `12h`, `5d`, `90m` or a bare number of hours."""
+    text = value.strip().lower()
+    units = {"m": 1 / 60, "h": 1.0, "d": 24.0, "w": 168.0}
+    try:
+        if text and text[-1] in units:
+            return float(text[:-1]) * units[text[-1]]
+        return float(text)
+    except ValueError:
+        raise UsageError(f"invalid age {value!r}: use a number with m, h, d or w (e.g. 12h, 5d)") from None
+
+
 def write_atomically(path: Path, text: str) -> None:
     """Write a report so that readers never see half of it: temp file in the same directory, then
     rename; on any failure the temp file is removed and the old report (if any) stays.
@@ -190,6 +202,37 @@ def _env(name: str) -> dict[str, Any]:
     help="Inventory only: list packages, do not look for vulnerabilities.",
 )
 @click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    **_env("DB"),
+    help="Vulnerability database (default $XDG_CACHE_HOME/ci-security/db/osv.sqlite; see `ci-security db`).",
+)
+@click.option(
+    "--db-max-age",
+    default="5d",
+    show_default=True,
+    metavar="AGE",
+    **_env("DB_MAX_AGE"),
+    help="Warn when the vulnerability database is older than this (e.g. 12h, 5d).",
+)
+@click.option(
+    "--from-trivy",
+    "from_trivy",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    **_env("FROM_TRIVY"),
+    help="Import the findings of a Trivy JSON report (repeatable).",
+)
+@click.option(
+    "--from-grype",
+    "from_grype",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    **_env("FROM_GRYPE"),
+    help="Import the findings of a Grype JSON report (repeatable).",
+)
+@click.option(
     "--platform",
     metavar="OS/ARCH[/VARIANT]",
     **_env("PLATFORM"),
@@ -249,6 +292,10 @@ def scan(
     image: str | None,
     outputs: tuple[str, ...],
     no_vulns: bool,
+    db_path: Path | None,
+    db_max_age: str,
+    from_trivy: tuple[Path, ...],
+    from_grype: tuple[Path, ...],
     platform: str | None,
     insecure_registries: tuple[str, ...],
     registry_username: str | None,
@@ -284,6 +331,10 @@ def scan(
                     use_cache=not no_cache,
                     workers=parallel,
                     progress=progress,
+                    db_path=db_path,
+                    db_max_age_hours=parse_age(db_max_age),
+                    from_trivy=from_trivy,
+                    from_grype=from_grype,
                 )
             )
         rendered = []
@@ -311,3 +362,108 @@ def _width() -> int:
         return max(80, os.get_terminal_size().columns)
     except OSError:
         return 120
+
+
+def _db_option() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(
+        "--db",
+        "db_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        **_env("DB"),
+        help="Database file (default $XDG_CACHE_HOME/ci-security/db/osv.sqlite).",
+    )
+
+
+@main.group()
+def db() -> None:
+    """Manage the vulnerability database (OSV data in one SQLite file)."""
+
+
+@db.command("update")
+@_db_option()
+@click.option(
+    "--ecosystem",
+    "ecosystems",
+    multiple=True,
+    metavar="NAME",
+    **_env("ECOSYSTEM"),
+    help="OSV ecosystem to download (repeatable; default: the common distributions and languages).",
+)
+@click.option(
+    "--mirror",
+    metavar="URL",
+    **_env("OSV_MIRROR"),
+    help="Base URL of the OSV exports (default https://osv-vulnerabilities.storage.googleapis.com).",
+)
+@click.option(
+    "--full", is_flag=True, **_env("DB_FULL"), help="Download every ecosystem whole, not incrementally."
+)
+def db_update(db_path: Path | None, ecosystems: tuple[str, ...], mirror: str | None, full: bool) -> None:
+    """Download OSV exports into the database (all or nothing)."""
+
+    def body() -> int:
+        from ci_security.vulndb.store import default_db_path
+        from ci_security.vulndb.sync import DEFAULT_ECOSYSTEMS, DEFAULT_MIRROR, update
+
+        path = db_path or default_db_path()
+        summary = update(path, ecosystems or DEFAULT_ECOSYSTEMS, mirror=mirror or DEFAULT_MIRROR, full=full)
+        for ecosystem, (how, count) in summary.updated.items():
+            click.echo(f"{ecosystem}: {how}, {count} record(s)")
+        click.echo(f"database: {path}")
+        return EXIT_PASS
+
+    _guard(body)
+
+
+@db.command("import")
+@_db_option()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+def db_import(db_path: Path | None, paths: tuple[Path, ...]) -> None:
+    """Import OSV records from .json/.yaml files, folders or all.zip exports."""
+
+    def body() -> int:
+        from ci_security.vulndb.store import default_db_path, import_paths
+
+        path = db_path or default_db_path()
+        summary = import_paths(path, paths)
+        for ecosystem, count in sorted(summary.stored.items()):
+            click.echo(f"{ecosystem}: {count} record(s)")
+        for skipped in summary.skipped:
+            click.echo(f"skipped (not an OSV record): {skipped}", err=True)
+        click.echo(f"database: {path}")
+        return EXIT_PASS
+
+    _guard(body)
+
+
+@db.command("info")
+@_db_option()
+def db_info(db_path: Path | None) -> None:
+    """Show what the database holds and how old it is."""
+
+    def body() -> int:
+        from datetime import UTC, datetime
+
+        from ci_security.vulndb.store import VulnDB, default_db_path
+
+        with VulnDB(db_path or default_db_path()) as vdb:
+            total, withdrawn = vdb.count()
+            updated = vdb.meta("updated_at") or vdb.meta("built_at") or "unknown"
+            click.echo(f"database:  {vdb.path}")
+            click.echo(f"schema:    {vdb.meta('schema_version')}")
+            click.echo(f"updated:   {updated}")
+            try:
+                stamp = datetime.strptime(updated, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+                age = datetime.now(UTC) - stamp
+                click.echo(f"age:       {age.days} d {age.seconds // 3600} h")
+            except ValueError:
+                pass
+            click.echo(f"records:   {total} ({withdrawn} withdrawn, not matched)")
+            for name, origin, records, last_modified, imported_at in vdb.source_rows():
+                click.echo(
+                    f"source:    {name}: {records} record(s), newest {last_modified or '-'}, "
+                    f"imported {imported_at} from {origin}"
+                )
+        return EXIT_PASS
+
+    _guard(body)

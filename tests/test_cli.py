@@ -96,7 +96,12 @@ def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
 
 def test_missing_image_is_exit_2_with_one_line(tmp_path):
     proc = _run(
-        "scan", "--image", f"docker-archive:{tmp_path / 'nope.tar'}", "-o", f"json={tmp_path / 'r.json'}"
+        "scan",
+        "--no-vulns",
+        "--image",
+        f"docker-archive:{tmp_path / 'nope.tar'}",
+        "-o",
+        f"json={tmp_path / 'r.json'}",
     )
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
@@ -112,7 +117,7 @@ def test_corrupt_layer_is_exit_2_and_leaves_no_report(tmp_path):
     archive.write_bytes(archive.read_bytes().replace(b"libc6", b"libc7"))
     report = tmp_path / "r.json"
     report.write_text("previous report")
-    proc = _run("scan", "--image", f"docker-archive:{archive}", "-o", f"json={report}")
+    proc = _run("scan", "--no-vulns", "--image", f"docker-archive:{archive}", "-o", f"json={report}")
     assert proc.returncode == 2
     assert "does not match its digest" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     assert report.read_text() == "previous report"
@@ -140,14 +145,14 @@ def test_strict_turns_warnings_into_exit_3(tmp_path):
     ]
     build_docker_archive(tmp_path / "w.tar", layers)
     ref = f"docker-archive:{tmp_path / 'w.tar'}"
-    relaxed = _run("scan", "-i", ref, "-o", f"json={tmp_path / 'r.json'}")
+    relaxed = _run("scan", "--no-vulns", "-i", ref, "-o", f"json={tmp_path / 'r.json'}")
     assert relaxed.returncode == 0
     assert "warning: os/dpkg: /var/lib/dpkg/status.d/broken" in relaxed.stderr
     assert (
         json.loads((tmp_path / "r.json").read_text())["warnings"][0]["path"]
         == "/var/lib/dpkg/status.d/broken"
     )
-    strict = _run("scan", "-i", ref, "--strict", "-o", "json")
+    strict = _run("scan", "--no-vulns", "-i", ref, "--strict", "-o", "json")
     assert strict.returncode == 3
 
 
@@ -179,7 +184,7 @@ def test_hostile_member_is_exit_2_naming_image_and_member(tmp_path):
         info.size = 1
         tar.addfile(info, io.BytesIO(b"x"))
     build_docker_archive(tmp_path / "evil.tar", [], layer_tars=[buf.getvalue()])
-    proc = _run("scan", "-i", f"docker-archive:{tmp_path / 'evil.tar'}")
+    proc = _run("scan", "--no-vulns", "-i", f"docker-archive:{tmp_path / 'evil.tar'}")
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
         f"ci-security: error: docker-archive:{tmp_path / 'evil.tar'}: layer sha256:"
@@ -199,7 +204,17 @@ def test_progress_is_drawn_on_a_terminal(archive):
         os.dup2(devnull, 1)
         os.execv(
             sys.executable,
-            [sys.executable, "-m", "ci_security", "scan", "-i", f"docker-archive:{archive}", "-o", "json"],
+            [
+                sys.executable,
+                "-m",
+                "ci_security",
+                "scan",
+                "--no-vulns",
+                "-i",
+                f"docker-archive:{archive}",
+                "-o",
+                "json",
+            ],
         )
     output = b""
     while True:
@@ -222,7 +237,7 @@ def test_archive_scan_imports_only_what_it_uses(archive, tmp_path):
     out = tmp_path / "r.json"
     code = (
         "import sys\nfrom click.testing import CliRunner\nfrom ci_security.cli import main\n"
-        f"args = ['scan', '-q', '-i', 'docker-archive:{archive}', '-o', 'json={out}']\n"
+        f"args = ['scan', '-q', '--no-vulns', '-i', 'docker-archive:{archive}', '-o', 'json={out}']\n"
         "r = CliRunner().invoke(main, args)\n"
         "assert r.exit_code == 0, r.output\n"
         "heavy = ('requests', 'rich', 'cyclonedx', 'zstandard', 'github', 'gitlab', 'jinja2')\n"
@@ -232,3 +247,12 @@ def test_archive_scan_imports_only_what_it_uses(archive, tmp_path):
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
     assert proc.stdout.strip() == "[]"
+
+
+def test_missing_database_is_exit_2_with_guidance(archive, tmp_path):
+    proc = _run("scan", "-i", f"docker-archive:{archive}", "--db", str(tmp_path / "none.sqlite"))
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        f"ci-security: error: no vulnerability database at {tmp_path / 'none.sqlite'}: "
+        "run `ci-security db update` (or `db import`), pass --db PATH, or scan with --no-vulns"
+    ]

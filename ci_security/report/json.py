@@ -1,7 +1,8 @@
 """`--output json`: the machine-readable report (contract in DESIGN.md, `schema_version` "1").
 
 Keys for stages that did not run are left out rather than filled with empty values, so a reader
-can tell "not checked" from "nothing found": an inventory-only scan has no `vulnerabilities`.
+can tell "not checked" from "nothing found": an inventory-only scan has no `vulnerabilities` and no
+`db`.
 Lists are sorted and keys are emitted in a fixed order, so two scans of the same image produce
 byte-identical reports.
 """
@@ -12,7 +13,7 @@ import json
 from typing import Any, ClassVar
 
 from ci_security import __version__
-from ci_security.models import ImageTarget, Package, ScanResult
+from ci_security.models import ImageTarget, Package, ScanResult, Vulnerability
 from ci_security.report.base import RenderContext
 
 SCHEMA_VERSION = "1"
@@ -37,6 +38,41 @@ def package_dict(pkg: Package) -> dict[str, Any]:
             else None
         ),
         "found_by": pkg.found_by,
+        "installed_by": pkg.installed_by,
+    }
+
+
+def vulnerability_dict(vuln: Vulnerability) -> dict[str, Any]:
+    match = vuln.match
+    return {
+        "id": vuln.id,
+        "aliases": list(vuln.aliases),
+        "package": package_dict(vuln.package),
+        "installed_version": vuln.package.version,
+        "fixed_version": vuln.fixed_version,
+        "status": vuln.status,
+        "severity": vuln.severity.value,
+        "cvss_score": vuln.cvss_score,
+        "cvss_vector": vuln.cvss_vector,
+        "severity_source": vuln.severity_source,
+        "title": vuln.title,
+        "description": vuln.description,
+        "references": list(vuln.references),
+        "published": vuln.published,
+        "location": {"path": vuln.location.path, "line": vuln.location.line} if vuln.location else None,
+        "match": (
+            {
+                "matcher": match.matcher,
+                "kind": match.kind,
+                "ecosystem": match.ecosystem,
+                "name": match.name,
+                "version": match.version,
+                "source": match.source,
+            }
+            if match
+            else None
+        ),
+        "fingerprint": vuln.fingerprint,
     }
 
 
@@ -75,6 +111,14 @@ def report_dict(result: ScanResult) -> dict[str, Any]:
         "target": target_dict(result.target) if result.target else None,
         "packages": [package_dict(p) for p in result.packages],
     }
+    if result.vulnerabilities_scanned:
+        if result.db is not None:
+            out["db"] = {
+                "built": result.db.built,
+                "schema_version": result.db.schema_version,
+                "sources": [{"name": n, "origin": o, "records": r} for n, o, r in result.db.sources],
+            }
+        out["vulnerabilities"] = [vulnerability_dict(v) for v in result.vulnerabilities]
     out["warnings"] = [
         {"source": w.source, "path": w.path, "message": w.message, "layer": w.layer} for w in result.warnings
     ]
