@@ -36,8 +36,14 @@ class Hit:
 
 
 def fingerprint(vuln_id: str, pkg: Package) -> str:
-    """Stable across rebuilds and version bumps that do not fix it: id, package identity, evidence."""
-    text = "|".join((vuln_id, pkg.type, pkg.name, pkg.path))
+    """Stable across rebuilds and version bumps that do not fix it: id, package identity, evidence.
+
+    The version is cut out of the evidence path because some ecosystems put it there
+    (`requests-2.19.0.dist-info/METADATA`, `lib/foo-1.2.jar`); otherwise a bump that leaves the
+    vulnerability in place would look like a new finding to `new_only` and reopen the alert.
+    """
+    path = pkg.path.replace(pkg.version, "") if pkg.version else pkg.path
+    text = "|".join((vuln_id, pkg.type, pkg.name, path))
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 

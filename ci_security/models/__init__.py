@@ -1,7 +1,9 @@
 """Leaf layer: frozen dataclasses shared by every stage. Imports nothing else from the package."""
 
 from ci_security.models.advisory import Advisory, Affected, AffectedRange, RangeEvent
+from ci_security.models.decision import Decision, ExpiredIgnore, Suppression, Violation
 from ci_security.models.image import ImageTarget, LayerInfo, OSInfo, Platform
+from ci_security.models.misconfiguration import Misconfiguration
 from ci_security.models.package import LayerRef, Package
 from ci_security.models.purl import build_purl
 from ci_security.models.result import DbInfo, ScanResult, ScanWarning
@@ -12,11 +14,14 @@ __all__ = [
     "Affected",
     "AffectedRange",
     "DbInfo",
+    "Decision",
+    "ExpiredIgnore",
     "ImageTarget",
     "LayerInfo",
     "LayerRef",
     "Location",
     "MatchDetail",
+    "Misconfiguration",
     "OSInfo",
     "Package",
     "Platform",
@@ -24,6 +29,8 @@ __all__ = [
     "ScanResult",
     "ScanWarning",
     "Severity",
+    "Suppression",
+    "Violation",
     "Vulnerability",
     "build_purl",
 ]

@@ -61,3 +61,14 @@ class ImageTarget:
     repo_digests: tuple[str, ...] = ()
     os: OSInfo | None = None
     created: str | None = None
+    user: str | None = None  # the config's User ("" or None runs as root)
+
+    @property
+    def name(self) -> str:
+        """What people call the image: the reference for a registry pull, else its first repository
+        tag (a `docker save` archive or OCI layout is named by the tag it was built with, not by the
+        file it was saved to, which changes from job to job), else the reference.
+        """
+        if self.transport != "docker" and self.repo_tags:
+            return self.repo_tags[0]
+        return self.reference

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ci_security.models.image import ImageTarget
+from ci_security.models.misconfiguration import Misconfiguration
 from ci_security.models.package import Package
 from ci_security.models.vulnerability import Vulnerability
 
@@ -51,6 +52,9 @@ class ScanResult:
     vulnerabilities_scanned: bool = False
     vulnerabilities: tuple[Vulnerability, ...] = ()
     db: DbInfo | None = None
+    misconfigurations: tuple[Misconfiguration, ...] = ()
+    # The Dockerfile image findings are anchored to (repository-relative), when one was found.
+    dockerfile: str | None = None
 
     @property
     def partial(self) -> bool:

@@ -1,0 +1,29 @@
+"""A misconfiguration in a manifest (Dockerfile, Kubernetes, compose): which rule, where, how bad."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ci_security.models.vulnerability import Severity
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Misconfiguration:
+    """One rule violated at one place. `path` is repository-relative; `line` is the exact line of the
+    offending key or instruction (or its nearest parent when the key is missing).
+    """
+
+    rule_id: str
+    title: str
+    severity: Severity
+    path: str
+    line: int | None
+    message: str
+    resource: str = ""
+    remediation: str = ""
+    references: tuple[str, ...] = ()
+    found_by: str = "ci-security"  # or an imported engine: hadolint, trivy, checkov
+    fingerprint: str = ""
+
+    def sort_key(self) -> tuple[int, str, int, str]:
+        return (-self.severity.rank, self.path, self.line or 0, self.rule_id)
