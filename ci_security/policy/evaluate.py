@@ -1,0 +1,387 @@
+"""Scan result + policy → `Decision`.
+
+Order, for each vulnerability: a VEX statement that says `not_affected` suppresses it; else an active
+ignore entry (one whose `expires` is today or later) that matches suppresses it; else it violates
+`fail_on` when its severity is at or above the threshold, it has a fixed version (with
+`fixable_only`) and, with `new_only` and a baseline, its fingerprint is not in the baseline.
+Misconfigurations go the same way without VEX and without `fixable_only`: `checks.disable` suppresses
+a rule's findings (they stay in every report, marked suppressed), then ignore entries, then the
+threshold, compared with the `checks.severity` override when there is one. Expired ignore entries
+suppress nothing and are listed in `Decision.expired`. Image rules (`images.*`) add violations of
+kind "image" with an empty fingerprint.
+
+Ignore matching: `id` equals the vulnerability's id or any alias (case-insensitively), or the
+misconfiguration's rule id. Every scope the entry gives must match:
+- `packages`: a glob on the package name (case-insensitive), or a purl, which matches as a prefix
+  ending at a purl separator (`pkg:deb/debian/libwebp7` matches `pkg:deb/debian/libwebp7@1.2?arch=…`
+  but not `…/libwebp7-dev`), qualifiers left out; a purl with `*` is a glob instead;
+- `paths`: a glob on the package's evidence path (without its leading `/`) or the manifest's path;
+- `images`: a glob on the image's name without tag or digest (`ghcr.io/acme/*`, Docker Hub names
+  also as `library/nginx` and `nginx`), or on one of its tags.
+
+Image names follow Docker's rules: a registry pull or `docker-daemon:` reference names the image
+itself; a `docker save` archive is named by its repository tags (`app:1.0` is
+`docker.io/library/app:1.0`); an OCI layout has no registry name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from fnmatch import fnmatchcase
+from urllib.parse import unquote
+
+from ci_security.errors import InvalidReferenceError
+from ci_security.image.reference import DOCKER_HUB, ImageRef, parse_image_ref
+from ci_security.models import (
+    Decision,
+    ExpiredIgnore,
+    ImageTarget,
+    Misconfiguration,
+    ScanResult,
+    Severity,
+    Suppression,
+    Violation,
+    Vulnerability,
+)
+from ci_security.policy.model import IgnoreRule, Policy
+from ci_security.policy.vex import VexDocument, image_names, statement_for
+
+IMAGE_RULE_SEVERITY = Severity.HIGH
+_GLOB = frozenset("*?[")
+_ROOT_USERS = frozenset({"", "root", "0"})
+
+
+# --- ignore matching -----------------------------------------------------------------------------
+
+
+def _purl_base(purl: str) -> str:
+    return unquote(purl.partition("#")[0].partition("?")[0]).lower()
+
+
+def _package_matches(pattern: str, name: str, purl: str) -> bool:
+    if not pattern.startswith("pkg:"):
+        return fnmatchcase(name.lower(), pattern.lower())
+    if not purl:
+        return False
+    want, have = _purl_base(pattern), _purl_base(purl)
+    if _GLOB & set(want):
+        return fnmatchcase(have, want)
+    if not have.startswith(want):
+        return False
+    rest = have[len(want) :]
+    return not rest or want.endswith(("/", "@")) or rest[0] in "@/"
+
+
+def _path_matches(pattern: str, path: str) -> bool:
+    return bool(path) and fnmatchcase(path.lstrip("/"), pattern.lstrip("/"))
+
+
+def _image_candidates(target: ImageTarget | None) -> set[str]:
+    if target is None:
+        return set()
+    out = set(target.repo_tags)
+    for name in image_names(target):
+        forms = [f"{name.registry}/{name.repository}"]
+        if name.registry == DOCKER_HUB:
+            forms.append(name.repository)
+            if name.repository.startswith("library/"):
+                forms.append(name.repository.removeprefix("library/"))
+        out.update(forms)
+        if name.tag:
+            out.update(f"{form}:{name.tag}" for form in forms)
+    return out
+
+
+def _ignore_matches(
+    rule: IgnoreRule, ids: Iterable[str], *, name: str, purl: str, path: str, images: set[str]
+) -> bool:
+    wanted = rule.id.upper()
+    if not any(i.upper() == wanted for i in ids):
+        return False
+    if rule.packages and not any(_package_matches(p, name, purl) for p in rule.packages):
+        return False
+    if rule.paths and not any(_path_matches(p, path) for p in rule.paths):
+        return False
+    return not rule.images or any(fnmatchcase(c, p) for p in rule.images for c in images)
+
+
+def _ignored(rule: IgnoreRule, fingerprint: str) -> Suppression:
+    return Suppression(
+        fingerprint=fingerprint,
+        kind="ignore",
+        reason=rule.reason,
+        source=rule.source,
+        expires=rule.expires.isoformat(),
+        justification=rule.vex_justification,
+    )
+
+
+# --- image rules ---------------------------------------------------------------------------------
+
+
+def _parsed(target: ImageTarget) -> ImageRef | None:
+    try:
+        return parse_image_ref(target.reference)
+    except InvalidReferenceError:
+        return None
+
+
+def _registry_allowed(patterns: Sequence[str], registry: str, repository: str) -> bool:
+    full = f"{registry}/{repository}"
+    for pattern in patterns:
+        if fnmatchcase(registry, pattern) or fnmatchcase(full, pattern):
+            return True
+        if not (_GLOB & set(pattern)) and full.startswith(pattern.rstrip("/") + "/"):
+            return True
+    return False
+
+
+def _image_violations(target: ImageTarget, policy: Policy, notes: list[str]) -> list[Violation]:
+    rules = policy.images
+    out: list[Violation] = []
+    ref = _parsed(target)
+    names = image_names(target)
+
+    def violation(key: str, message: str) -> None:
+        out.append(
+            Violation(rule=f"images.{key}", message=message, severity=IMAGE_RULE_SEVERITY, kind="image")
+        )
+
+    if rules.allowed_registries is not None:
+        if not names:
+            notes.append("images.allowed_registries not checked: the image has no registry name")
+        for name in names:
+            if not _registry_allowed(rules.allowed_registries, name.registry, name.repository):
+                violation(
+                    "allowed_registries",
+                    f"{name} is not from an allowed registry ({', '.join(rules.allowed_registries)})",
+                )
+    if rules.require_digest:
+        if ref is not None and ref.docker is not None:
+            if not ref.docker.digest:
+                violation("require_digest", f"{target.reference} is not pinned by digest (NAME@sha256:…)")
+        elif not target.repo_digests:
+            violation(
+                "require_digest",
+                f"{target.reference} has no repository digest; scan the pushed image by digest "
+                "(NAME@sha256:…)",
+            )
+    if rules.forbid_latest:
+        if ref is not None and ref.docker is not None:
+            tags = [ref.docker.tag] if ref.docker.tag or not ref.docker.digest else []
+            pinned = bool(ref.docker.digest)
+        else:
+            tags = [n.tag for n in names if n.tag]
+            if ref is not None and ref.transport in {"oci", "oci-archive"} and ref.name:
+                tags.append(ref.name)
+            pinned = False
+        if "latest" in tags:
+            violation("forbid_latest", f"{target.reference} is tagged latest")
+        elif not tags and not pinned:
+            violation("forbid_latest", f"{target.reference} has no tag, which means latest")
+    if rules.require_non_root:
+        user = (target.user or "").strip()
+        if user.partition(":")[0] in _ROOT_USERS:
+            shown = f"User is {user!r}" if user else "no User is set"
+            violation("require_non_root", f"the image runs as root ({shown} in its config)")
+    return out
+
+
+# --- evaluation ----------------------------------------------------------------------------------
+
+
+def _plural(count: int, word: str, plural: str | None = None) -> str:
+    return f"{count} {word if count == 1 else (plural or word + 's')}"
+
+
+def _vuln_message(vuln: Vulnerability, new_only: bool) -> str:
+    pkg = vuln.package
+    fix = f"fixed in {vuln.fixed_version}" if vuln.fixed_version else "no fixed version"
+    new = "; new since the baseline" if new_only else ""
+    return f"{vuln.id} ({vuln.severity.value}) in {pkg.name} {pkg.version}, {fix}{new}"
+
+
+def _misconfig_message(m: Misconfiguration, severity: Severity, new_only: bool) -> str:
+    where = f"{m.path}:{m.line}" if m.line else m.path
+    override = (
+        f" (severity {severity.value} set by checks.severity; reported as {m.severity.value})"
+        if severity != m.severity
+        else ""
+    )
+    new = "; new since the baseline" if new_only else ""
+    return f"{m.rule_id} ({severity.value}) at {where}: {m.title or m.message}{override}{new}"
+
+
+def evaluate(
+    result: ScanResult,
+    policy: Policy,
+    *,
+    today: date,
+    baseline: frozenset[str] | None = None,
+    vex: Sequence[VexDocument] = (),
+    policy_source: str | None = None,
+) -> Decision:
+    """Decide whether `result` passes `policy` on `today` (see the module docstring)."""
+    source = policy_source or policy.source
+    label = source or "the policy"
+    fail_on = policy.fail_on
+    threshold = fail_on.severity
+    new_only = fail_on.new_only and baseline is not None
+    active = [r for r in policy.ignore if r.active(today)]
+    expired = tuple(
+        ExpiredIgnore(id=r.id, expires=r.expires.isoformat(), reason=r.reason, source=r.source)
+        for r in policy.ignore
+        if not r.active(today)
+    )
+    images = _image_candidates(result.target)
+    notes: list[str] = []
+    suppressed: list[Suppression] = []
+    findings: list[Violation] = []
+
+    def is_new(fingerprint: str) -> bool:
+        return baseline is None or not fingerprint or fingerprint not in baseline
+
+    for vuln in sorted(result.vulnerabilities, key=Vulnerability.sort_key):
+        fp = vuln.fingerprint
+        decided = statement_for(vex, vuln, result.target) if vex else None
+        if decided is not None and decided[1].suppresses:
+            doc, stmt = decided
+            suppressed.append(
+                Suppression(
+                    fingerprint=fp,
+                    kind="vex",
+                    reason=stmt.reason,
+                    source=f"{doc.source}: statements[{stmt.index}]",
+                    justification=stmt.justification,
+                )
+            )
+            continue
+        ids = (vuln.id, *vuln.aliases)
+        pkg = vuln.package
+        rule = next(
+            (
+                r
+                for r in active
+                if _ignore_matches(r, ids, name=pkg.name, purl=pkg.purl, path=pkg.path, images=images)
+            ),
+            None,
+        )
+        if rule is not None:
+            suppressed.append(_ignored(rule, fp))
+            continue
+        if threshold is None or vuln.severity.rank < threshold.rank:
+            continue
+        if fail_on.fixable_only and not vuln.fixed_version:
+            continue
+        if new_only and not is_new(fp):
+            continue
+        findings.append(
+            Violation(
+                rule="fail_on", message=_vuln_message(vuln, new_only), severity=vuln.severity, fingerprint=fp
+            )
+        )
+
+    for m in sorted(result.misconfigurations, key=Misconfiguration.sort_key):
+        fp = m.fingerprint
+        if policy.checks.is_disabled(m.rule_id):
+            where = policy.checks.disabled_at(m.rule_id) or label
+            suppressed.append(
+                Suppression(
+                    fingerprint=fp,
+                    kind="ignore",
+                    reason=f"disabled by checks.disable in {label}",
+                    source=where,
+                )
+            )
+            continue
+        rule = next(
+            (
+                r
+                for r in active
+                if _ignore_matches(r, (m.rule_id,), name="", purl="", path=m.path, images=images)
+            ),
+            None,
+        )
+        if rule is not None:
+            suppressed.append(_ignored(rule, fp))
+            continue
+        severity = policy.checks.override(m.rule_id) or m.severity
+        if threshold is None or severity.rank < threshold.rank:
+            continue
+        if new_only and not is_new(fp):
+            continue
+        findings.append(
+            Violation(
+                rule="fail_on",
+                message=_misconfig_message(m, severity, new_only),
+                severity=severity,
+                fingerprint=fp,
+                kind="misconfiguration",
+            )
+        )
+
+    image_violations: list[Violation] = []
+    if result.target is not None:
+        image_violations = _image_violations(result.target, policy, notes)
+    elif policy.images.configured:
+        notes.append("image rules not checked: no image was scanned")
+
+    new: frozenset[str] | None = None
+    if baseline is not None:
+        every = [v.fingerprint for v in result.vulnerabilities] + [
+            m.fingerprint for m in result.misconfigurations
+        ]
+        new = frozenset(fp for fp in every if fp and fp not in baseline)
+    elif fail_on.new_only:
+        notes.append("fail_on.new_only ignored: no baseline was given")
+
+    violations = tuple(image_violations + findings)
+    return Decision(
+        passed=not violations,
+        violations=violations,
+        suppressed=tuple(suppressed),
+        expired=expired,
+        new=new,
+        policy_source=source,
+        summary=_summary(policy, new_only, findings, image_violations, suppressed, expired, notes),
+    )
+
+
+def _summary(
+    policy: Policy,
+    new_only: bool,
+    findings: Sequence[Violation],
+    image_violations: Sequence[Violation],
+    suppressed: Sequence[Suppression],
+    expired: Sequence[ExpiredIgnore],
+    notes: Sequence[str],
+) -> str:
+    threshold = policy.fail_on.severity
+    if threshold is None:
+        gate = "failing on findings is off (fail_on.severity: none)"
+    else:
+        gate = f"at or above {threshold.value}"
+        if policy.fail_on.fixable_only:
+            gate += " with a fix"
+        if new_only:
+            gate += ", new since the baseline"
+    parts: list[str] = []
+    if findings:
+        parts.append(f"{_plural(len(findings), 'finding')} {gate}")
+    if image_violations:
+        keys = sorted({v.rule for v in image_violations})
+        parts.append(f"{_plural(len(image_violations), 'image rule')} broken ({', '.join(keys)})")
+    if parts:
+        head = "fail: " + ", ".join(parts)
+    elif threshold is None:
+        head = f"pass: {gate}"
+    else:
+        head = f"pass: no findings {gate}"
+    extra: list[str] = []
+    if suppressed:
+        extra.append(f"{len(suppressed)} suppressed")
+    if expired:
+        extra.append(f"{_plural(len(expired), 'ignore')} expired")
+    extra.extend(notes)
+    return f"{head} ({', '.join(extra)})" if extra else head

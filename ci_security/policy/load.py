@@ -1,0 +1,467 @@
+"""Reading and checking the policy file, with every problem located at `file:line:col`.
+
+The file is parsed with ruamel.yaml in round-trip mode (YAML 1.2: `yes` stays a string, so a
+misspelt boolean is an error rather than a silent `true`) because round-trip nodes remember where
+each key and value sits. Timestamps are kept as strings: ruamel would turn `2026-13-01` into a
+ValueError with no position, whereas as a string it reaches the schema's `format: date` check and
+gets a line. Duplicate keys are found on the composed node tree, so all of them are reported, and
+the file is then loaded keeping the first value of each.
+
+Problems come in three levels. Errors make the file unusable (`load_policy` raises `PolicyError`);
+warnings (`expires` more than a year away) and notes (an ignore entry that has expired) are shown by
+`ci-security policy check` but do not stop a scan: an expired entry is reported by evaluation, as
+`Decision.expired`, and simply suppresses nothing.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import json
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import RoundTripConstructor
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from ci_security.models import Severity
+from ci_security.policy.model import Checks, FailOn, IgnoreRule, ImageRules, Policy, PolicyError
+from ci_security.policy.schema_check import SchemaChecker, SchemaError
+
+MAX_IGNORE_DAYS = 365
+MIN_REASON = 10
+
+_SEVERITIES = {
+    "critical": Severity.CRITICAL,
+    "high": Severity.HIGH,
+    "medium": Severity.MEDIUM,
+    "low": Severity.LOW,
+    "unknown": Severity.UNKNOWN,
+}
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+_TYPE_NAMES = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "a string",
+    "boolean": "a boolean (true or false)",
+    "integer": "an integer",
+    "number": "a number",
+    "null": "nothing (null)",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a policy file; `level` is "error", "warning" or "note"."""
+
+    path: str
+    line: int
+    col: int
+    message: str
+    level: str = "error"
+
+    @property
+    def is_error(self) -> bool:
+        return self.level == "error"
+
+    def __str__(self) -> str:
+        label = "" if self.is_error else f"{self.level}: "
+        return f"{self.path}:{self.line}:{self.col}: {label}{self.message}"
+
+
+class _Constructor(RoundTripConstructor):
+    """Round-trip constructor that leaves timestamps as the strings they were written as."""
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:timestamp", _Constructor.construct_yaml_str)
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.Constructor = _Constructor
+    yaml.allow_duplicate_keys = True  # duplicates are reported from the node tree instead
+    return yaml
+
+
+def schema() -> dict[str, Any]:
+    """The policy file's JSON Schema (Draft 2020-12), as shipped in the package."""
+    text = resources.files("ci_security.policy").joinpath("schema.json").read_text(encoding="utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+@functools.cache
+def _validator() -> SchemaChecker:
+    # Not jsonschema: see schema_check.py for why (start-up time on every scan with a policy).
+    return SchemaChecker(schema())
+
+
+# --- parsing -------------------------------------------------------------------------------------
+
+
+def _marked(name: str, exc: MarkedYAMLError) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    message = f"invalid YAML: {exc.problem or exc.context or 'cannot parse'}"
+    if exc.problem and exc.context and exc.problem.startswith("but "):
+        message = f"invalid YAML: {exc.context}, {exc.problem}"
+    elif exc.problem and exc.context and exc.context_mark is not None:
+        message += f" ({exc.context} at line {exc.context_mark.line + 1})"
+    return Problem(name, line, col, message)
+
+
+def _duplicates(root: Node | None, name: str) -> list[Problem]:
+    problems: list[Problem] = []
+    stack: list[Node] = [root] if root is not None else []
+    seen_nodes: set[int] = set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen_nodes:  # aliases share nodes, and may even be recursive
+            continue
+        seen_nodes.add(id(node))
+        if isinstance(node, MappingNode):
+            first: dict[str, Node] = {}
+            for key_node, value_node in node.value:
+                stack.append(value_node)
+                if not isinstance(key_node, ScalarNode) or key_node.value == "<<":
+                    continue
+                key = str(key_node.value)
+                if key in first:
+                    problems.append(
+                        Problem(
+                            name,
+                            key_node.start_mark.line + 1,
+                            key_node.start_mark.column + 1,
+                            f"duplicate key {key!r} (first defined at line {first[key].start_mark.line + 1})",
+                        )
+                    )
+                else:
+                    first[key] = key_node
+        elif isinstance(node, SequenceNode):
+            stack.extend(node.value)
+    return problems
+
+
+def _parse(text: str, name: str) -> tuple[Any, list[Problem]]:
+    yaml = _yaml()
+    try:
+        node = yaml.compose(text)
+    except MarkedYAMLError as exc:
+        return None, [_marked(name, exc)]
+    except YAMLError as exc:
+        return None, [Problem(name, 1, 1, f"invalid YAML: {exc}")]
+    problems = _duplicates(node, name)
+    try:
+        data = yaml.load(text)
+    except MarkedYAMLError as exc:
+        return None, [*problems, _marked(name, exc)]
+    except (YAMLError, ValueError) as exc:
+        return None, [*problems, Problem(name, 1, 1, f"invalid YAML: {exc}")]
+    return data, problems
+
+
+# --- positions and messages ----------------------------------------------------------------------
+
+
+def _position(root: Any, path: Sequence[Any], *, at_key: bool = False) -> tuple[int, int]:
+    """1-based line and column of the value at `path` (or of its key, with `at_key`); the nearest
+    known ancestor when the path leaves the document.
+    """
+    line, col = 1, 1
+    if isinstance(root, CommentedMap | CommentedSeq) and root.lc.line is not None:
+        line, col = root.lc.line + 1, root.lc.col + 1
+    node = root
+    for i, part in enumerate(path):
+        last = i == len(path) - 1
+        if isinstance(node, CommentedMap) and part in node:
+            ln, cl = node.lc.key(part) if (last and at_key) else node.lc.value(part)
+        elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
+            ln, cl = node.lc.item(part)
+        else:
+            break
+        line, col = ln + 1, cl + 1
+        node = node[part]
+    return line, col
+
+
+def _where(path: Sequence[Any]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "policy"
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
+
+
+def _suggest(value: str, choices: Sequence[str]) -> str:
+    if value.lower() in choices:
+        return f"; write it in lower case: {value.lower()!r}"
+    close = difflib.get_close_matches(value.lower(), choices, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _schema_problems(data: Any, name: str) -> Iterator[Problem]:
+    for error in _validator().iter_errors(data):
+        yield from _explain(error, data, name)
+
+
+def _explain(error: SchemaError, root: Any, name: str) -> Iterator[Problem]:
+    path = list(error.absolute_path)
+    where = _where(path)
+    kind = error.validator
+    value = error.instance
+    expected: Any = error.validator_value
+
+    def at(message: str, *, sub: Sequence[Any] = (), at_key: bool = False) -> Problem:
+        line, col = _position(root, [*path, *sub], at_key=at_key)
+        return Problem(name, line, col, message)
+
+    if kind == "additionalProperties" and isinstance(value, dict):
+        properties = error.schema.get("properties", {}) if isinstance(error.schema, Mapping) else {}
+        known = sorted(properties)
+        for key in value:
+            if key in known:
+                continue
+            hint = ""
+            if isinstance(key, str):
+                close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+                hint = (
+                    f" (did you mean {close[0]!r}?)" if close else f" (expected one of: {', '.join(known)})"
+                )
+            what = f"unknown top-level key {key!r}" if not path else f"{where}: unknown key {key!r}"
+            yield at(f"{what}{hint}", sub=[key], at_key=True)
+    elif kind == "type":
+        names = [expected] if isinstance(expected, str) else list(expected)
+        wanted = " or ".join(_TYPE_NAMES.get(t, t) for t in names)
+        yield at(f"{where}: expected {wanted}, got {_describe(value)}")
+    elif kind == "enum":
+        choices = [str(c) for c in expected]
+        what = "severity" if "critical" in choices else "value"
+        if "component_not_present" in choices:
+            what = "OpenVEX justification"
+        hint = _suggest(value, choices) if isinstance(value, str) else ""
+        yield at(f"{where}: unknown {what} {value!r} (expected one of: {', '.join(choices)}){hint}")
+    elif kind == "const":
+        yield at(f"{where}: unsupported version {value!r} (this ci-security reads version {expected})")
+    elif kind == "required" and isinstance(value, dict):
+        label = _entry_label(path, value)
+        for key in expected:
+            if key not in value:
+                yield at(f"{label}: missing required key {key!r}")
+    elif kind == "minLength" and isinstance(value, str):
+        if expected <= 1:
+            yield at(f"{where}: must not be empty")
+        else:
+            yield at(_too_short(where, value))
+    elif kind == "minItems":
+        yield at(f"{where}: must list at least one entry (leave the key out to apply no restriction)")
+    elif kind == "uniqueItems":
+        yield at(f"{where}: lists the same entry more than once")
+    elif kind == "format" and expected == "date":
+        yield at(f"{where}: {value!r} is not a real date (YYYY-MM-DD)")
+    else:
+        yield at(f"{where}: {error.message}")
+
+
+def _too_short(where: str, value: str) -> str:
+    return (
+        f"{where}: too short ({len(value.strip())} characters; at least {MIN_REASON}: "
+        "say why the finding is acceptable and who decided)"
+    )
+
+
+def _entry_label(path: Sequence[Any], entry: Any) -> str:
+    label = _where(path)
+    if isinstance(entry, dict) and isinstance(entry.get("id"), str) and entry["id"].strip():
+        label += f" ({entry['id']})"
+    return label
+
+
+# --- semantic checks -----------------------------------------------------------------------------
+
+
+def _real_date(value: Any) -> date | None:
+    if not isinstance(value, str) or not _DATE.match(value):
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _semantic_problems(data: Any, name: str, today: date | None, base: Path | None) -> Iterator[Problem]:
+    if not isinstance(data, dict):
+        return
+    ignores = data.get("ignore")
+    if isinstance(ignores, list):
+        for i, entry in enumerate(ignores):
+            if isinstance(entry, dict):
+                yield from _check_ignore(data, i, entry, name, today)
+    vex = data.get("vex")
+    if base is not None and isinstance(vex, list):
+        for i, item in enumerate(vex):
+            if isinstance(item, str) and item and not (base / item).is_file():
+                line, col = _position(data, ["vex", i])
+                yield Problem(name, line, col, f"vex[{i}]: no such file: {base / item}")
+
+
+def _check_ignore(
+    root: Any, i: int, entry: dict[str, Any], name: str, today: date | None
+) -> Iterator[Problem]:
+    path: list[Any] = ["ignore", i]
+    ident = entry.get("id")
+    if isinstance(ident, str) and ident and not ident.strip():
+        line, col = _position(root, [*path, "id"])
+        yield Problem(name, line, col, f"{_where(path)}.id: must not be empty")
+    reason = entry.get("reason")
+    if isinstance(reason, str) and len(reason) >= MIN_REASON and len(reason.strip()) < MIN_REASON:
+        line, col = _position(root, [*path, "reason"])
+        yield Problem(name, line, col, _too_short(f"{_where(path)}.reason", reason))
+    expires = _real_date(entry.get("expires"))
+    if expires is None or today is None:
+        return
+    line, col = _position(root, [*path, "expires"])
+    label = _entry_label(path, entry)
+    if expires < today:
+        yield Problem(
+            name, line, col, f"{label} expired on {expires.isoformat()}; it suppresses nothing", "note"
+        )
+    elif expires > today + timedelta(days=MAX_IGNORE_DAYS):
+        yield Problem(
+            name,
+            line,
+            col,
+            f"{label} expires on {expires.isoformat()}, more than {MAX_IGNORE_DAYS} days away; "
+            "accepted risks should be reviewed at least once a year",
+            "warning",
+        )
+
+
+# --- public API ----------------------------------------------------------------------------------
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PolicyError(f"{path}: cannot read the policy file: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise PolicyError(f"{path}: the policy file is not UTF-8 text ({exc.reason})") from exc
+
+
+def check_text(text: str, name: str, *, today: date | None = None, base: Path | None = None) -> list[Problem]:
+    """Every problem in policy text `text` (named `name` in messages), sorted by position.
+    `today` enables the expiry notes and warnings; `base` (the policy file's folder) the check that
+    `vex` files exist.
+    """
+    return _check(text, name, today, base)[1]
+
+
+def _check(text: str, name: str, today: date | None, base: Path | None) -> tuple[Any, list[Problem]]:
+    data, problems = _parse(text, name)
+    if data is not None or not problems:
+        problems.extend(_schema_problems({} if data is None else data, name))
+        problems.extend(_semantic_problems(data, name, today, base))
+    unique = dict.fromkeys(problems)
+    return data, sorted(unique, key=lambda p: (p.line, p.col, p.level != "error", p.message))
+
+
+def check_policy(path: Path, today: date) -> list[Problem]:
+    """What `ci-security policy check FILE` prints: every error, warning and note in the file."""
+    return check_text(_read(path), str(path), today=today, base=path.parent)
+
+
+def load_policy(path: Path) -> Policy:
+    """The policy in `path`; `PolicyError` naming the first error (and how many there are) when the
+    file cannot be used. Warnings and notes do not stop loading.
+    """
+    return parse_policy(_read(path), str(path), base=path.parent)
+
+
+def parse_policy(text: str, name: str, *, base: Path | None = None) -> Policy:
+    """The policy in YAML `text` (named `name` in messages; `vex` paths are relative to `base`)."""
+    data, problems = _check(text, name, None, base)
+    errors = [p for p in problems if p.is_error]
+    if errors:
+        more = (
+            f" (and {len(errors) - 1} more; run `ci-security policy check {name}`)" if len(errors) > 1 else ""
+        )
+        raise PolicyError(f"{errors[0]}{more}")
+    return build_policy({} if data is None else data, name)
+
+
+def _severity(value: str) -> Severity | None:
+    return None if value == "none" else _SEVERITIES[value]
+
+
+def build_policy(data: Any, name: str | None) -> Policy:
+    """A `Policy` from data that passed `check_text` (positions are read when `data` is round-trip)."""
+    fail = data.get("fail_on", {})
+    fail_on = FailOn(
+        severity=_severity(fail.get("severity", "high")),
+        fixable_only=bool(fail.get("fixable_only", True)),
+        new_only=bool(fail.get("new_only", False)),
+    )
+    ignores = []
+    for i, entry in enumerate(data.get("ignore", [])):
+        expires = _real_date(entry["expires"])
+        assert expires is not None
+        line, _ = _position(data, ["ignore", i])
+        ignores.append(
+            IgnoreRule(
+                id=entry["id"].strip(),
+                reason=str(entry["reason"]).strip(),
+                expires=expires,
+                packages=tuple(str(p) for p in entry.get("packages", ())),
+                paths=tuple(str(p) for p in entry.get("paths", ())),
+                images=tuple(str(p) for p in entry.get("images", ())),
+                vex_justification=entry.get("vex_justification"),
+                source=f"{name or 'policy'}:{line}",
+            )
+        )
+    checks_data = data.get("checks", {})
+    disable = tuple(str(r) for r in checks_data.get("disable", ()))
+    sources = tuple(
+        (rule.upper(), f"{name or 'policy'}:{_position(data, ['checks', 'disable', i])[0]}")
+        for i, rule in enumerate(disable)
+    )
+    overrides = tuple((str(k), _SEVERITIES[v]) for k, v in checks_data.get("severity", {}).items())
+    img = data.get("images", {})
+    allowed = img.get("allowed_registries")
+    images = ImageRules(
+        allowed_registries=tuple(str(p) for p in allowed) if allowed is not None else None,
+        require_digest=bool(img.get("require_digest", False)),
+        forbid_latest=bool(img.get("forbid_latest", False)),
+        require_non_root=bool(img.get("require_non_root", False)),
+    )
+    return Policy(
+        version=int(data.get("version", 1)),
+        fail_on=fail_on,
+        ignore=tuple(ignores),
+        checks=Checks(disable=disable, severity=overrides, sources=sources),
+        images=images,
+        vex=tuple(str(p) for p in data.get("vex", ())),
+        source=name,
+    )

@@ -1,0 +1,101 @@
+"""The policy file as frozen dataclasses, with the defaults that apply when a key (or the whole file)
+is missing.
+
+`FailOn.severity` is None for `severity: none` (no finding fails the build; image rules still do).
+`IgnoreRule.source` and `Checks.sources` are `file:line` strings, so a suppression in a report names
+the exact line that accepted the finding. Severity names in the file are lower-case; here they are
+`Severity` members.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from ci_security.errors import CiSecurityError
+from ci_security.models import Severity
+
+
+class PolicyError(CiSecurityError):
+    """A policy file, VEX document or baseline report cannot be used; the message names the file."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FailOn:
+    severity: Severity | None = Severity.HIGH
+    fixable_only: bool = True
+    new_only: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IgnoreRule:
+    id: str
+    reason: str
+    expires: date
+    packages: tuple[str, ...] = ()
+    paths: tuple[str, ...] = ()
+    images: tuple[str, ...] = ()
+    vex_justification: str | None = None
+    source: str = ""  # file:line of the entry
+
+    def active(self, today: date) -> bool:
+        """An entry suppresses through its expiry day inclusive."""
+        return self.expires >= today
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Checks:
+    disable: tuple[str, ...] = ()
+    # (rule id, severity) pairs; a tuple rather than a dict keeps the dataclass hashable.
+    severity: tuple[tuple[str, Severity], ...] = ()
+    # rule id (upper-cased) -> file:line of its `checks.disable` item
+    sources: tuple[tuple[str, str], ...] = ()
+
+    def is_disabled(self, rule_id: str) -> bool:
+        wanted = rule_id.upper()
+        return any(r.upper() == wanted for r in self.disable)
+
+    def disabled_at(self, rule_id: str) -> str | None:
+        wanted = rule_id.upper()
+        return next((src for r, src in self.sources if r == wanted), None)
+
+    def override(self, rule_id: str) -> Severity | None:
+        wanted = rule_id.upper()
+        return next((sev for r, sev in self.severity if r.upper() == wanted), None)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImageRules:
+    allowed_registries: tuple[str, ...] | None = None  # None: any registry
+    require_digest: bool = False
+    forbid_latest: bool = False
+    require_non_root: bool = False
+
+    @property
+    def configured(self) -> bool:
+        return bool(
+            self.allowed_registries is not None
+            or self.require_digest
+            or self.forbid_latest
+            or self.require_non_root
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Policy:
+    version: int = 1
+    fail_on: FailOn = field(default_factory=FailOn)
+    ignore: tuple[IgnoreRule, ...] = ()
+    checks: Checks = field(default_factory=Checks)
+    images: ImageRules = field(default_factory=ImageRules)
+    vex: tuple[str, ...] = ()  # as written in the file: relative to the policy file's folder
+    source: str | None = None  # the policy file's path as given, None for the defaults
+
+    def vex_paths(self) -> tuple[Path, ...]:
+        """The `vex` entries resolved against the policy file's folder."""
+        base = Path(self.source).parent if self.source else Path()
+        return tuple(base / p for p in self.vex)
+
+
+DEFAULT_POLICY = Policy()
