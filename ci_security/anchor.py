@@ -1,0 +1,306 @@
+r"""Anchor image findings to the Dockerfile line that introduced them.
+
+The image config's history records, for each non-empty layer, the build step that created it
+(`LayerInfo.created_by`). The image is the product of the final stage (the last FROM), so its layers
+are, from the top down, the layers of that stage's RUN/COPY/ADD/WORKDIR instructions from the last one
+up, then those of the stage it is built FROM when that is another stage of the same Dockerfile, then
+the base image's. The walk goes from the top layer down with a cursor on those instructions (last
+first): each layer is compared with the instructions from the cursor upwards and the nearest one that
+matches takes it; instructions may be passed over because a step that changed no file leaves no layer
+(BuildKit marks it `empty_layer`). The first layer that matches nothing ends the walk: it and every
+layer below it belong to the base image and point at the FROM line of the stage the cursor is in (the
+final stage's FROM in the usual single-parent case). A mismatch never guesses an instruction.
+
+How a `created_by` string is read (whitespace is collapsed on both sides before comparing, since
+BuildKit joins continuation lines without a separator and heredoc bodies keep their newlines):
+
+* BuildKit: a trailing ` # buildkit` is dropped, then `KEYWORD rest`. WORKDIR is recorded bare
+  (`WORKDIR /app`).
+* Classic builder and buildah: `<shell> #(nop) KEYWORD rest` for non-RUN steps (`/bin/sh -c #(nop)
+  COPY file:4a3b... in /app `); anything else is a RUN recorded as the command itself.
+* RUN: an optional build-arg prefix `|N NAME=value ...` (BuildKit and classic builder) is accepted,
+  then the command must equal, after whitespace collapsing, the shell in effect (the last SHELL of the
+  stage chain, else `/bin/sh -c` or `cmd /S /C`) followed by the instruction's command. The command
+  variants are: the arguments as written; buildah's form, which keeps the flags (`--mount=...`) and
+  appends the trimmed heredoc bodies; for a RUN that is only a heredoc, BuildKit's body run by the
+  shell, or `/dev/pipes/NAME` when the body starts with `#!`; for a RUN with heredocs inside a longer
+  command, BuildKit's reconstruction `command`, newline, `body NAME`. Exec form is recorded as its
+  words joined by spaces, without a shell.
+* COPY/ADD: BuildKit records the (expanded) sources then the destination, without `--from`; leading
+  `--flag` words are ignored in case a builder records them. Heredoc sources are written `<<NAME`
+  after the file sources. The classic builder records only a content hash and the destination
+  (`file:<hash> in <dest>`), so only the destination is compared (a trailing `/` is not significant).
+* WORKDIR: the path expanded and resolved against the previous WORKDIR, as BuildKit records it.
+
+Variables in COPY/ADD/WORKDIR arguments come from ENV in the stage chain; an ARG (its value may be
+overridden on the command line) or a variable of the base image matches any run of non-blank
+characters, so the literal parts still have to agree.
+
+A finding whose package has no layer (an imported report) points at the final stage's FROM line; a
+finding that already has a location keeps it; without a Dockerfile, or with one that has no stage,
+locations stay unset and reporters fall back to the image reference.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from ci_security.models import ImageTarget, LayerRef, Location, Vulnerability
+from ci_security.rules.dockerfile.parse import (
+    Dockerfile,
+    Instruction,
+    Stage,
+    parse_heredoc_word,
+    raw_words,
+    split_words,
+    substitute,
+    variable_assignments,
+)
+
+_LAYER_KEYWORDS = frozenset({"RUN", "COPY", "ADD", "WORKDIR"})
+_RECORDED = re.compile(r"(RUN|COPY|ADD|WORKDIR)\s+(.*)", re.S)
+_ARGS_PREFIX = re.compile(r"\|(\d+)\s+(.*)", re.S)
+_CLASSIC_COPY = re.compile(r"(?:--\S+ )*\S+ in (.+)")
+_BUILDKIT_SUFFIX = "# buildkit"
+_DEFAULT_SHELLS = (("/bin/sh", "-c"), ("cmd", "/S", "/C"))
+_UNKNOWN = "\x00"  # stands for a variable whose value the Dockerfile does not fix
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _pattern(text: str) -> str:
+    return r"\S*".join(re.escape(part) for part in _norm(text).split(_UNKNOWN))
+
+
+@dataclass(frozen=True, slots=True)
+class _Recorded:
+    keyword: str  # RUN, COPY, ADD, WORKDIR, or "" for other steps
+    text: str  # whitespace-collapsed
+    classic: bool
+
+
+def _recorded(created_by: str) -> _Recorded:
+    text = created_by.strip()
+    if text.endswith(_BUILDKIT_SUFFIX):
+        text = text[: -len(_BUILDKIT_SUFFIX)].rstrip()
+    m = _RECORDED.fullmatch(text)
+    if m:
+        return _Recorded(m[1], _norm(m[2]), classic=False)
+    head, nop, rest = text.partition("#(nop)")
+    if nop and head.strip():
+        m = _RECORDED.fullmatch(rest.strip())
+        return _Recorded(m[1], _norm(m[2]), classic=True) if m else _Recorded("", _norm(rest), classic=True)
+    return _Recorded("RUN", _norm(text), classic=True)
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """One layer-creating instruction with the patterns its history entry may take."""
+
+    keyword: str
+    line: int
+    stage: Stage
+    patterns: tuple[re.Pattern[str], ...]
+    dest: re.Pattern[str] | None = None
+
+    def matches(self, rec: _Recorded) -> bool:
+        if rec.keyword != self.keyword:
+            return False
+        text = rec.text
+        if self.keyword == "RUN":
+            prefix = _ARGS_PREFIX.fullmatch(text)
+            if prefix and int(prefix[1]) > 0:
+                return any(self._with_args(p, prefix[2], int(prefix[1])) for p in self.patterns)
+        elif self.keyword in ("COPY", "ADD"):
+            if rec.classic:
+                m = _CLASSIC_COPY.fullmatch(text)
+                dest = _trim_slash(m[1]) if m else None
+                return dest is not None and self.dest is not None and self.dest.fullmatch(dest) is not None
+            words = text.split(" ")
+            while words and words[0].startswith("--"):
+                words.pop(0)
+            text = " ".join(words)
+        return any(p.fullmatch(text) for p in self.patterns)
+
+    @staticmethod
+    def _with_args(pattern: re.Pattern[str], text: str, count: int) -> bool:
+        # `NAME=value` pairs; a value may hold blanks, so only require at least `count` assignments.
+        m = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*=.*?) " + pattern.pattern, text, re.S)
+        return m is not None and m[1].count("=") >= count
+
+
+def _trim_slash(path: str) -> str:
+    return path.rstrip("/") or "/"
+
+
+class _StageWalker:
+    """Follows a stage chain root first, tracking what history strings depend on: ENV, SHELL, WORKDIR."""
+
+    def __init__(self, escape: str) -> None:
+        self.escape = escape
+        self.env: dict[str, str | None] = {}
+        self.args: dict[str, str | None] = {}
+        self.shell: tuple[str, ...] | None = None
+        self.workdir: str | None = None  # None: inherited from the base image, unknown
+
+    def scope(self) -> Mapping[str, str | None]:
+        return {**self.args, **self.env}
+
+    def expand(self, text: str) -> str:
+        return substitute(text, self.scope(), escape=self.escape, on_unset=lambda _ref: _UNKNOWN)
+
+    def steps(self, stage: Stage) -> list[_Step]:
+        self.args = {}
+        out: list[_Step] = []
+        for inst in stage.instructions:
+            if inst.keyword == "ARG":
+                for name, _ in variable_assignments(inst, self.escape):
+                    self.args[name] = None
+            elif inst.keyword == "ENV":
+                for name, value in variable_assignments(inst, self.escape):
+                    self.env[name] = self.expand(value or "")
+            elif inst.keyword == "SHELL" and inst.json_args:
+                self.shell = inst.json_args
+            elif inst.keyword in _LAYER_KEYWORDS:
+                out.append(self._step(inst, stage))
+        return out
+
+    def _step(self, inst: Instruction, stage: Stage) -> _Step:
+        if inst.keyword == "RUN":
+            texts = dict.fromkeys(self._run_texts(inst))
+            return _Step("RUN", inst.start_line, stage, tuple(re.compile(_pattern(t)) for t in texts))
+        if inst.keyword == "WORKDIR":
+            return _Step("WORKDIR", inst.start_line, stage, (re.compile(self._workdir(inst)),))
+        sources, dest = self._copy_words(inst)
+        heredocs = [f"<<{h.name}" for h in inst.heredocs]
+        files = [s for s in sources if not s.startswith("<<")]
+        orders = {" ".join([*files, *heredocs, dest]), " ".join([*sources, dest])}
+        patterns = tuple(re.compile(_pattern(text)) for text in sorted(orders))
+        return _Step(inst.keyword, inst.start_line, stage, patterns, re.compile(_pattern(_trim_slash(dest))))
+
+    def _run_texts(self, inst: Instruction) -> list[str]:
+        if inst.json_args is not None:
+            return [" ".join(inst.json_args)]
+        command = inst.args
+        keyword_and_rest = inst.original.split(None, 1)
+        with_flags = keyword_and_rest[1] if len(keyword_and_rest) == 2 else ""
+        commands = [command, with_flags]
+        shebang_scripts: list[str] = []
+        if inst.heredocs:
+            commands = [
+                command + "".join("\n" + h.body + h.name for h in inst.heredocs),
+                with_flags + "".join("\n" + h.body.strip() for h in inst.heredocs),
+            ]
+            if len(inst.heredocs) == 1 and parse_heredoc_word(command.strip()) is not None:
+                commands.append(inst.heredocs[0].body)
+                if inst.heredocs[0].body.startswith("#!"):
+                    shebang_scripts.append("/dev/pipes/" + inst.heredocs[0].name)
+        shells = (self.shell,) if self.shell is not None else _DEFAULT_SHELLS
+        texts = [" ".join([*shell, cmd]) for shell in shells for cmd in [*commands, *shebang_scripts]]
+        return [*texts, *shebang_scripts]
+
+    def _workdir(self, inst: Instruction) -> str:
+        path = self.expand(inst.args)
+        if path.startswith("/"):
+            resolved = posixpath.normpath(path)
+        elif self.workdir is not None:
+            resolved = posixpath.normpath(posixpath.join(self.workdir, path))
+        else:
+            return r"(?:/\S*)?/" + _pattern(posixpath.normpath(path))
+        resolved = "/" + resolved.lstrip("/")
+        self.workdir = resolved if _UNKNOWN not in resolved else None
+        return _pattern(resolved)
+
+    def _copy_words(self, inst: Instruction) -> tuple[list[str], str]:
+        words: list[str] = []
+        if inst.json_args is not None:
+            words = [self.expand(arg) for arg in inst.json_args]
+        else:
+            for word in raw_words(inst.args, self.escape):
+                opened = parse_heredoc_word(word)
+                if opened is not None:
+                    words.append(f"<<{opened[0]}")
+                    continue
+                scope = self.scope()
+                words.extend(split_words(word, scope, escape=self.escape, on_unset=lambda _ref: _UNKNOWN))
+        if not words:
+            return [], ""
+        return words[:-1], words[-1]
+
+
+def _chain(dockerfile: Dockerfile) -> list[Stage]:
+    """The final stage, then the stages it is built FROM, nearest first."""
+    chain: list[Stage] = []
+    stage = dockerfile.final_stage
+    while stage is not None:  # parent_of only looks at earlier stages, so this ends
+        chain.append(stage)
+        stage = dockerfile.parent_of(stage)
+    return chain
+
+
+def map_layers(target: ImageTarget, dockerfile: Dockerfile) -> dict[int, int]:
+    """The Dockerfile line of each layer of `target`, by `LayerInfo.index` (see the module docstring).
+    Empty when the Dockerfile has no stage.
+    """
+    chain = _chain(dockerfile)
+    if not chain:
+        return {}
+    walker = _StageWalker(dockerfile.escape)
+    per_stage = [walker.steps(stage) for stage in reversed(chain)]
+    steps = [step for stage_steps in reversed(per_stage) for step in reversed(stage_steps)]
+
+    lines: dict[int, int] = {}
+    cursor = 0
+    remaining = sorted(target.layers, key=lambda layer: layer.index, reverse=True)
+    while remaining:
+        layer = remaining[0]
+        rec = _recorded(layer.created_by) if layer.created_by else None
+        found = (
+            None
+            if rec is None
+            else next((k for k in range(cursor, len(steps)) if steps[k].matches(rec)), None)
+        )
+        if found is None:
+            break
+        lines[layer.index] = steps[found].line
+        cursor = found + 1
+        remaining.pop(0)
+    base_stage = steps[cursor].stage if cursor < len(steps) else chain[-1]
+    for layer in remaining:
+        lines[layer.index] = base_stage.from_line
+    return lines
+
+
+def _layer_index(ref: LayerRef, target: ImageTarget) -> int | None:
+    by_index = next((layer for layer in target.layers if layer.index == ref.index), None)
+    if by_index is not None and (not ref.diff_id or by_index.diff_id == ref.diff_id):
+        return by_index.index
+    by_diff = next((layer for layer in target.layers if ref.diff_id and layer.diff_id == ref.diff_id), None)
+    return by_diff.index if by_diff is not None else None
+
+
+def anchor_vulnerabilities(
+    vulns: Sequence[Vulnerability], target: ImageTarget, dockerfile: Dockerfile | None
+) -> tuple[Vulnerability, ...]:
+    """`vulns` with `location` set to the Dockerfile line that introduced each package's layer."""
+    final = dockerfile.final_stage if dockerfile is not None else None
+    if dockerfile is None or final is None:
+        return tuple(vulns)
+    lines = map_layers(target, dockerfile)
+    out: list[Vulnerability] = []
+    for vuln in vulns:
+        if vuln.location is not None:
+            out.append(vuln)
+            continue
+        line = final.from_line
+        if vuln.package.layer is not None:
+            index = _layer_index(vuln.package.layer, target)
+            if index is not None:
+                line = lines.get(index, final.from_line)
+        out.append(replace(vuln, location=Location(path=dockerfile.path, line=line)))
+    return tuple(out)

@@ -1,0 +1,5 @@
+"""Checks on the manifests that sit next to the image in the repository (Dockerfile first).
+
+Each manifest type has its own subpackage with a parser that keeps exact line numbers, because every
+finding a rule makes must point at the line a reviewer has to change.
+"""
