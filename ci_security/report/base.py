@@ -1,11 +1,14 @@
-"""The reporter contract: `render` turns a scan result into text, with no file or network I/O."""
+"""The reporter contract: `render` turns a scan result and the policy decision on it into text, with
+no file or network I/O. Every reporter sees the same decision, so no report can disagree with the
+exit code; a reporter never drops findings the policy suppressed, it shows them as suppressed.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
-from ci_security.models import ScanResult
+from ci_security.models import Decision, ScanResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +24,8 @@ class Reporter(Protocol):
 
     name: ClassVar[str]
 
-    def render(self, result: ScanResult, context: RenderContext) -> str:
-        """The complete text of the report."""
+    def render(self, result: ScanResult, decision: Decision, context: RenderContext) -> str:
+        """The complete text of the report; "" when the format has nothing to say (OpenVEX with no
+        accepted vulnerabilities), in which case no file is written.
+        """
         ...

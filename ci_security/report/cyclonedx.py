@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from ci_security import __version__
-from ci_security.models import Package, ScanResult
+from ci_security.models import Decision, Package, ScanResult
 from ci_security.report.base import RenderContext
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ class CycloneDxReporter:
 
     name: ClassVar[str] = "cyclonedx"
 
-    def render(self, result: ScanResult, context: RenderContext) -> str:
+    def render(self, result: ScanResult, decision: Decision, context: RenderContext) -> str:
         # cyclonedx-python-lib costs ~150 ms to import; only SBOM output needs it.
         try:
             from cyclonedx.contrib.license.factories import LicenseFactory

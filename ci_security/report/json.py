@@ -4,7 +4,8 @@ Keys for stages that did not run are left out rather than filled with empty valu
 can tell "not checked" from "nothing found": an inventory-only scan has no `vulnerabilities` and no
 `db`.
 Lists are sorted and keys are emitted in a fixed order, so two scans of the same image produce
-byte-identical reports.
+byte-identical reports. `policy` carries the decision that also sets the exit code; every finding
+says whether the policy suppressed it (and why) and, with a baseline, whether it is new.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import json
 from typing import Any, ClassVar
 
 from ci_security import __version__
-from ci_security.models import ImageTarget, Package, ScanResult, Vulnerability
+from ci_security.models import Decision, ImageTarget, Misconfiguration, Package, ScanResult, Vulnerability
 from ci_security.report.base import RenderContext
 
 SCHEMA_VERSION = "1"
@@ -42,7 +43,70 @@ def package_dict(pkg: Package) -> dict[str, Any]:
     }
 
 
-def vulnerability_dict(vuln: Vulnerability) -> dict[str, Any]:
+def _policy_fields(fingerprint: str, decision: Decision) -> dict[str, Any]:
+    found = decision.suppression_of(fingerprint)
+    return {
+        "suppressed": (
+            {"kind": found.kind, "reason": found.reason, "expires": found.expires, "source": found.source}
+            if found
+            else None
+        ),
+        "new": decision.is_new(fingerprint),
+    }
+
+
+def misconfiguration_dict(item: Misconfiguration, decision: Decision) -> dict[str, Any]:
+    return {
+        "rule_id": item.rule_id,
+        "title": item.title,
+        "severity": item.severity.value,
+        "path": item.path,
+        "line": item.line,
+        "message": item.message,
+        "resource": item.resource,
+        "remediation": item.remediation,
+        "references": list(item.references),
+        "found_by": item.found_by,
+        "fingerprint": item.fingerprint,
+        **_policy_fields(item.fingerprint, decision),
+    }
+
+
+def policy_dict(decision: Decision) -> dict[str, Any]:
+    return {
+        "result": decision.result,
+        "summary": decision.summary,
+        "source": decision.policy_source,
+        "violations": [
+            {
+                "rule": v.rule,
+                "kind": v.kind,
+                "severity": v.severity.value,
+                "fingerprint": v.fingerprint or None,
+                "message": v.message,
+            }
+            for v in decision.violations
+        ],
+        "suppressed": [
+            {
+                "fingerprint": s.fingerprint,
+                "kind": s.kind,
+                "reason": s.reason,
+                "expires": s.expires,
+                "source": s.source,
+                "justification": s.justification,
+            }
+            for s in decision.suppressed
+        ],
+        "expired": [
+            {"id": e.id, "expires": e.expires, "reason": e.reason, "source": e.source}
+            for e in decision.expired
+        ],
+        "baseline": None if decision.new is None else {"new": len(decision.new)},
+    }
+
+
+def vulnerability_dict(vuln: Vulnerability, decision: Decision) -> dict[str, Any]:
     match = vuln.match
     return {
         "id": vuln.id,
@@ -73,6 +137,7 @@ def vulnerability_dict(vuln: Vulnerability) -> dict[str, Any]:
             else None
         ),
         "fingerprint": vuln.fingerprint,
+        **_policy_fields(vuln.fingerprint, decision),
     }
 
 
@@ -83,6 +148,7 @@ def target_dict(target: ImageTarget) -> dict[str, Any]:
         "digest": target.digest,
         "image_id": target.image_id,
         "platform": str(target.platform) if target.platform else None,
+        "user": target.user,
         "repo_tags": list(target.repo_tags),
         "repo_digests": list(target.repo_digests),
         "os": (
@@ -104,7 +170,7 @@ def target_dict(target: ImageTarget) -> dict[str, Any]:
     }
 
 
-def report_dict(result: ScanResult) -> dict[str, Any]:
+def report_dict(result: ScanResult, decision: Decision) -> dict[str, Any]:
     out: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "ci-security", "version": __version__},
@@ -118,7 +184,10 @@ def report_dict(result: ScanResult) -> dict[str, Any]:
                 "schema_version": result.db.schema_version,
                 "sources": [{"name": n, "origin": o, "records": r} for n, o, r in result.db.sources],
             }
-        out["vulnerabilities"] = [vulnerability_dict(v) for v in result.vulnerabilities]
+        out["vulnerabilities"] = [vulnerability_dict(v, decision) for v in result.vulnerabilities]
+    if result.misconfigurations:
+        out["misconfigurations"] = [misconfiguration_dict(m, decision) for m in result.misconfigurations]
+    out["policy"] = policy_dict(decision)
     out["warnings"] = [
         {"source": w.source, "path": w.path, "message": w.message, "layer": w.layer} for w in result.warnings
     ]
@@ -130,5 +199,5 @@ class JsonReporter:
 
     name: ClassVar[str] = "json"
 
-    def render(self, result: ScanResult, context: RenderContext) -> str:
-        return json.dumps(report_dict(result), indent=2, ensure_ascii=False) + "\n"
+    def render(self, result: ScanResult, decision: Decision, context: RenderContext) -> str:
+        return json.dumps(report_dict(result, decision), indent=2, ensure_ascii=False) + "\n"

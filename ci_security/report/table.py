@@ -3,7 +3,10 @@
 It names the image, its OS and platform and counts packages by type. A vulnerability scan then
 lists findings, most severe first (severity, id, package, installed and fixed version, title); an
 inventory-only scan lists the packages (name, version, type, the layer that introduced them).
-Warnings come last. Colour only when writing to a terminal.
+The Policy column says which findings fail the build (`FAIL`), which the policy accepted (`ignored`,
+`vex`) and, with a baseline, which are `new`. Then the policy's verdict, its image-rule violations,
+the suppressions with their reasons and the expired ignore entries; warnings come last. Colour only
+when writing to a terminal.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import io
 from collections import Counter
 from typing import ClassVar
 
-from ci_security.models import ScanResult, Severity
+from ci_security.models import Decision, ScanResult, Severity
 from ci_security.report.base import RenderContext
 
 _STYLES = {
@@ -28,7 +31,7 @@ class TableReporter:
 
     name: ClassVar[str] = "table"
 
-    def render(self, result: ScanResult, context: RenderContext) -> str:
+    def render(self, result: ScanResult, decision: Decision, context: RenderContext) -> str:
         # rich costs ~60 ms to import; only table output needs it.
         from rich.console import Console
         from rich.markup import escape
@@ -43,6 +46,7 @@ class TableReporter:
             highlight=False,
             soft_wrap=False,
         )
+        failing = {v.fingerprint for v in decision.violations if v.fingerprint}
         target = result.target
         if target is not None:
             os_text = f"{target.os.family} {target.os.version or ''}".strip() if target.os else "not detected"
@@ -72,22 +76,74 @@ class TableReporter:
                 console.print(f"[dim]Database: {escape(result.db.path)}, updated {result.db.built}[/dim]")
             if result.vulnerabilities:
                 table = Table(show_edge=False, pad_edge=False, expand=False)
-                for column in ("Severity", "ID", "Package", "Installed", "Fixed", "Title"):
+                for column in ("Severity", "ID", "Package", "Installed", "Fixed", "Policy", "Title"):
                     table.add_column(column, overflow="fold")
                 for vuln in result.vulnerabilities:
-                    style = _STYLES.get(vuln.severity, "")
-                    title = vuln.title if len(vuln.title) <= 60 else vuln.title[:57] + "..."
                     table.add_row(
-                        f"[{style}]{vuln.severity.value}[/{style}]" if style else vuln.severity.value,
+                        _severity(vuln.severity),
                         escape(vuln.id),
                         escape(vuln.package.name),
                         escape(vuln.package.version),
                         escape(vuln.fixed_version or f"({vuln.status})"),
-                        escape(title),
+                        _mark(decision, vuln.fingerprint, failing),
+                        escape(_short(vuln.title)),
                     )
                 console.print(table)
+        if result.misconfigurations:
+            console.print(f"[bold]Misconfigurations[/bold] {len(result.misconfigurations)}")
+            table = Table(show_edge=False, pad_edge=False, expand=False)
+            for column in ("Severity", "Rule", "Where", "Policy", "Message"):
+                table.add_column(column, overflow="fold")
+            for m in result.misconfigurations:
+                table.add_row(
+                    _severity(m.severity),
+                    escape(m.rule_id),
+                    escape(f"{m.path}:{m.line}" if m.line else m.path),
+                    _mark(decision, m.fingerprint, failing),
+                    escape(_short(m.message)),
+                )
+            console.print(table)
+        verdict = "[green bold]PASS[/green bold]" if decision.passed else "[red bold]FAIL[/red bold]"
+        source = f" ({escape(decision.policy_source)})" if decision.policy_source else " (default policy)"
+        console.print(f"[bold]Policy[/bold]    {verdict}{source}: {escape(decision.summary)}")
+        for violation in decision.violations:
+            if violation.kind == "image":
+                console.print(f"  [red]x[/red] {escape(violation.rule)}: {escape(violation.message)}")
+        for gone in decision.expired:
+            console.print(
+                f"  [yellow]![/yellow] ignore {escape(gone.id)} expired on {gone.expires} "
+                f"({escape(gone.source)}): no longer suppresses"
+            )
+        # One line per accepting entry, not per finding: one ignore can cover many packages.
+        grouped = Counter((s.kind, s.reason, s.source, s.expires) for s in decision.suppressed)
+        for (kind, reason, where, expires), count in sorted(grouped.items(), key=str):
+            until = f", until {expires}" if expires else ""
+            console.print(
+                f"  [dim]-[/dim] {count} {kind}: {escape(_short(reason))}{until} [dim]({escape(where)})[/dim]"
+            )
         if result.warnings:
             console.print(f"[yellow bold]{len(result.warnings)} warning(s)[/yellow bold]")
             for warning in result.warnings:
                 console.print(f"  [yellow]![/yellow] {escape(str(warning))}")
         return buffer.getvalue()
+
+
+def _severity(severity: Severity) -> str:
+    style = _STYLES.get(severity, "")
+    return f"[{style}]{severity.value}[/{style}]" if style else severity.value
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _mark(decision: Decision, fingerprint: str, failing: set[str]) -> str:
+    marks = []
+    if fingerprint in failing:
+        marks.append("[red bold]FAIL[/red bold]")
+    suppression = decision.suppression_of(fingerprint)
+    if suppression is not None:
+        marks.append("vex" if suppression.kind == "vex" else "ignored")
+    if decision.is_new(fingerprint):
+        marks.append("new")
+    return " ".join(marks)

@@ -4,6 +4,7 @@ from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
 from testkit.images import DEBIAN_RELEASE, build_docker_archive, directory, dpkg_status, file
 
+from ci_security.models import Decision
 from ci_security.report.base import RenderContext
 from ci_security.report.cyclonedx import CycloneDxReporter
 from ci_security.scan import ScanOptions, run
@@ -26,7 +27,7 @@ def test_sbom_validates_and_carries_purls_and_layers(tmp_path):
     ]
     build_docker_archive(tmp_path / "a.tar", layers)
     result = run(ScanOptions(vulns=False, image=f"docker-archive:{tmp_path / 'a.tar'}", use_cache=False))
-    text = CycloneDxReporter().render(result, RenderContext())
+    text = CycloneDxReporter().render(result, Decision(passed=True), RenderContext())
     assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(text) is None
     bom = json.loads(text)
     assert bom["specVersion"] == "1.6"
@@ -50,4 +51,4 @@ def test_sbom_validates_and_carries_purls_and_layers(tmp_path):
     deps = {d["ref"]: d.get("dependsOn", []) for d in bom["dependencies"]}
     assert set(deps["image"]) == set(refs)
     # Deterministic: the same image gives the same bytes.
-    assert CycloneDxReporter().render(result, RenderContext()) == text
+    assert CycloneDxReporter().render(result, Decision(passed=True), RenderContext()) == text

@@ -1,6 +1,15 @@
 import json
 
-from ci_security.models import ImageTarget, LayerInfo, LayerRef, OSInfo, Package, Platform, ScanResult
+from ci_security.models import (
+    Decision,
+    ImageTarget,
+    LayerInfo,
+    LayerRef,
+    OSInfo,
+    Package,
+    Platform,
+    ScanResult,
+)
 from ci_security.report.base import RenderContext
 from ci_security.report.json import JsonReporter
 
@@ -32,9 +41,11 @@ def test_json_shape_and_key_order():
         layer=LayerRef(index=0, digest="sha256:d", diff_id="sha256:i"),
         found_by="os/apk",
     )
-    text = JsonReporter().render(ScanResult(target=target, packages=(pkg,)), RenderContext())
+    text = JsonReporter().render(
+        ScanResult(target=target, packages=(pkg,)), Decision(passed=True), RenderContext()
+    )
     doc = json.loads(text)
-    assert list(doc) == ["schema_version", "tool", "target", "packages", "warnings"]
+    assert list(doc) == ["schema_version", "tool", "target", "packages", "policy", "warnings"]
     assert doc["target"]["platform"] == "linux/arm64/v8"
     assert doc["target"]["layers"][0]["created_by"] == "ADD x /"
     assert doc["packages"][0]["layer"] == {"index": 0, "digest": "sha256:d", "diff_id": "sha256:i"}

@@ -1,4 +1,13 @@
-from ci_security.models import ImageTarget, LayerRef, OSInfo, Package, Platform, ScanResult, ScanWarning
+from ci_security.models import (
+    Decision,
+    ImageTarget,
+    LayerRef,
+    OSInfo,
+    Package,
+    Platform,
+    ScanResult,
+    ScanWarning,
+)
 from ci_security.report.base import RenderContext
 from ci_security.report.table import TableReporter
 
@@ -26,7 +35,7 @@ def test_table_lists_packages_and_warnings_without_markup_injection():
         ),
         warnings=(ScanWarning(source="os/rpm", path="/var/lib/rpm/Packages", message="bad [red]header"),),
     )
-    text = TableReporter().render(result, RenderContext(color=False, width=100))
+    text = TableReporter().render(result, Decision(passed=True), RenderContext(color=False, width=100))
     assert "docker-archive:[odd]name.tar" in text
     assert "debian 12.5" in text and "linux/amd64" in text
     assert "pkg[bold]" in text and "bad [red]header" in text
@@ -36,4 +45,6 @@ def test_table_lists_packages_and_warnings_without_markup_injection():
 
 def test_colour_only_when_asked():
     result = ScanResult(target=TARGET, packages=())
-    assert "\x1b[" in TableReporter().render(result, RenderContext(color=True, width=100))
+    assert "\x1b[" in TableReporter().render(
+        result, Decision(passed=True), RenderContext(color=True, width=100)
+    )

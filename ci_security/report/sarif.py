@@ -1,0 +1,385 @@
+"""`--output sarif`: SARIF 2.1.0 for GitHub code scanning, built with sarif-om.
+
+What GitHub needs and the anchors get wrong (see docs/outputs.md):
+- **Runs and categories.** One run per scanned image and one for manifest checks, each with a
+  stable `automationDetails.id` (`ci-security/image/<repository>/<platform>/`, without the tag), so
+  alerts are tracked per image and close when a later analysis no longer reports them; GitHub rejects
+  two runs of one category in one upload.
+- **Rules.** One per vulnerability id (help: a table of every affected package), with
+  `security-severity` from the best CVSS score of its findings, else the severity's midpoint
+  (CRITICAL 9.5, HIGH 8.0, MEDIUM 5.5, LOW 2.0; UNKNOWN 0.0, GitHub's "none"), `precision`
+  (very-high for a direct match, high through a source package or from an imported report) and tags.
+- **Locations.** Every result's location is a repository path: the Dockerfile line the finding is
+  anchored to (the final FROM for base-image packages, the instruction that created the layer
+  otherwise), or, without a Dockerfile, the image repository name with no region. The package's path
+  inside the image and its layer go into `logicalLocations` and the message.
+- **Fingerprints.** `partialFingerprints.primaryLocationLineHash` is the finding's fingerprint (the
+  vulnerability id, package type and name, and evidence path): stable across rebuilds, tag changes
+  and version bumps that do not fix it, so GitHub keeps one alert.
+- **Nothing is filtered.** Suppressed findings stay in the run with a SARIF `suppressions` entry
+  carrying the policy's reason (so their alerts close as dismissed rather than vanish), and with a
+  baseline each result has `baselineState` new or unchanged.
+- **Limits.** GitHub stores only ~5,000 results per run (25,000 is the hard limit) and takes at
+  most 10 MB gzipped. Beyond that, findings of one vulnerability at one location are first merged
+  into one result (the others are named in its message and `alsoAffected`), then the least severe
+  results are dropped; the run's properties say how many of each and why. At most 20 runs per file.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from ci_security import __version__
+from ci_security.models import Decision, Misconfiguration, ScanResult, Severity, Vulnerability
+from ci_security.report.base import RenderContext
+
+SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+MAX_RESULTS = 5_000
+MAX_GZIP_BYTES = 10 * 1000 * 1000
+_TEXT_LIMIT = 1024
+_MIDPOINT = {
+    Severity.CRITICAL: 9.5,
+    Severity.HIGH: 8.0,
+    Severity.MEDIUM: 5.5,
+    Severity.LOW: 2.0,
+    Severity.UNKNOWN: 0.0,
+}
+_LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning"}
+
+
+def _serialize(obj: Any) -> Any:
+    """sarif-om objects to SARIF JSON: camelCase names from the schema metadata, and attributes at
+    their attrs default left out (sarif-om's sentinels such as ruleIndex -1 would be invalid).
+    """
+    import attr
+
+    if attr.has(type(obj)):
+        out: dict[str, Any] = {}
+        for field in attr.fields(type(obj)):
+            value = getattr(obj, field.name)
+            if value is None or (field.default is not attr.NOTHING and value == field.default):
+                continue
+            out[field.metadata.get("schema_property_name", field.name)] = _serialize(value)
+        return out
+    if isinstance(obj, dict):
+        return {key: _serialize(value) for key, value in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_serialize(value) for value in obj]
+    return obj
+
+
+def _clip(text: str, limit: int = _TEXT_LIMIT) -> str:
+    text = text.strip() or "-"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._/-]+", "-", text).strip("-/") or "image"
+
+
+def image_repository(result: ScanResult) -> str:
+    """The image's name without tag or digest: the stable part of its identity."""
+    target = result.target
+    if target is None:
+        return "imported"
+    name = target.repo_tags[0] if target.repo_tags else target.reference
+    name = name.split("@", 1)[0]
+    if ":" in name.rsplit("/", 1)[-1]:
+        name = name.rsplit(":", 1)[0]
+    for prefix in ("docker-archive:", "oci-archive:", "oci:", "docker-daemon:", "docker://"):
+        name = name.removeprefix(prefix)
+    return name
+
+
+def category(result: ScanResult, kind: str) -> str:
+    if kind == "manifests":
+        return "ci-security/manifests/"
+    platform = (
+        str(result.target.platform).replace("/", "-") if result.target and result.target.platform else ""
+    )
+    repo = _slug(image_repository(result))
+    return f"ci-security/image/{repo}/{platform}/" if platform else f"ci-security/image/{repo}/"
+
+
+def _state(decision: Decision, fingerprint: str) -> str | None:
+    new = decision.is_new(fingerprint)
+    return None if new is None else ("new" if new else "unchanged")
+
+
+def _suppressions(decision: Decision, fingerprint: str) -> list[Any] | None:
+    found = decision.suppression_of(fingerprint)
+    if found is None:
+        return None
+    reason = found.reason + (f" (until {found.expires})" if found.expires else "") + f" [{found.source}]"
+    # A plain object: sarif-om's Suppression predates SARIF 2.1.0's final `status` property.
+    return [{"kind": "external", "status": "accepted", "justification": reason}]
+
+
+def _location(path: str, line: int | None) -> Any:
+    import sarif_om
+
+    region = sarif_om.Region(start_line=line) if line else None
+    return sarif_om.Location(
+        physical_location=sarif_om.PhysicalLocation(
+            artifact_location=sarif_om.ArtifactLocation(uri=path), region=region
+        )
+    )
+
+
+def _vulnerability_rule(vid: str, findings: Sequence[Vulnerability]) -> Any:
+    import sarif_om
+
+    first = findings[0]
+    scores = [v.cvss_score for v in findings if v.cvss_score is not None]
+    worst = max(findings, key=lambda v: v.severity.rank).severity
+    security_severity = max(scores) if scores else _MIDPOINT[worst]
+    direct = all(
+        v.match is not None and v.match.kind == "direct" and v.match.source.startswith("osv")
+        for v in findings
+    )
+    rows = "\n".join(
+        f"| {v.package.name} | {v.package.version} | {v.fixed_version or '-'} | {v.package.type} | "
+        f"{v.package.path or '-'} | {v.package.layer.index if v.package.layer else '-'} |"
+        for v in findings
+    )
+    table = "| Package | Installed | Fixed | Type | Path in image | Layer |\n" + "| --- " * 6 + "|\n"
+    links = "\n".join(f"- {url}" for url in first.references[:10])
+    markdown = f"**{vid}** ({worst.value}): {first.title}\n\n{table}{rows}\n" + (
+        f"\n**References**\n\n{links}\n" if links else ""
+    )
+    kind = (
+        "OsPackageVulnerability"
+        if first.package.type in ("deb", "apk", "rpm")
+        else "LanguagePackageVulnerability"
+    )
+    tags = ["security", "vulnerability", worst.value.lower(), *sorted({v.package.type for v in findings})]
+    return sarif_om.ReportingDescriptor(
+        id=vid,
+        name=kind,
+        short_description=sarif_om.MultiformatMessageString(text=_clip(f"{vid}: {first.title}")),
+        full_description=sarif_om.MultiformatMessageString(text=_clip(first.description or first.title)),
+        help=sarif_om.MultiformatMessageString(
+            text=_clip(
+                f"{vid} ({worst.value}) affects {', '.join(sorted({v.package.name for v in findings}))}", 4000
+            ),
+            markdown=markdown,
+        ),
+        help_uri=first.references[0] if first.references else None,
+        default_configuration=sarif_om.ReportingConfiguration(level=_LEVEL.get(worst, "note")),
+        properties={
+            "security-severity": f"{security_severity:.1f}",
+            "precision": "very-high" if direct else "high",
+            "tags": tags,
+        },
+    )
+
+
+def _vulnerability_result(
+    vuln: Vulnerability,
+    rule_index: int,
+    result: ScanResult,
+    decision: Decision,
+    also: Sequence[Vulnerability] = (),
+) -> Any:
+    import sarif_om
+
+    pkg = vuln.package
+    layer = f", layer {pkg.layer.index}" if pkg.layer else ""
+    fix = f"; fixed in {vuln.fixed_version}" if vuln.fixed_version else "; no fix available yet"
+    image = image_repository(result)
+    others = ", ".join(f"{v.package.name} {v.package.version}" for v in also)
+    message = (
+        f"{pkg.name} {pkg.version} ({pkg.type}{layer}) in image {image} is affected by "
+        f"{vuln.id} ({vuln.severity.value}){fix}." + (f" Also affected here: {others}." if others else "")
+    )
+    location = _location(vuln.location.path, vuln.location.line) if vuln.location else _location(image, None)
+    logical = sarif_om.LogicalLocation(
+        name=pkg.path or pkg.name,
+        fully_qualified_name=f"{image}@{pkg.layer.diff_id if pkg.layer else '?'}:{pkg.path or pkg.name}",
+        kind="package",
+    )
+    location.logical_locations = [logical]
+    return sarif_om.Result(
+        rule_id=vuln.id,
+        rule_index=rule_index,
+        level=_LEVEL.get(vuln.severity, "note"),
+        message=sarif_om.Message(text=message),
+        locations=[location],
+        partial_fingerprints={"primaryLocationLineHash": f"{vuln.fingerprint}:1"},
+        suppressions=_suppressions(decision, vuln.fingerprint),
+        baseline_state=_state(decision, vuln.fingerprint),
+        properties={
+            "package": pkg.name,
+            "installedVersion": pkg.version,
+            "fixedVersion": vuln.fixed_version,
+            "packageType": pkg.type,
+            "purl": pkg.purl,
+            "status": vuln.status,
+            "aliases": list(vuln.aliases),
+            **({"alsoAffected": [v.package.purl or v.package.name for v in also]} if also else {}),
+        },
+    )
+
+
+def _misconfiguration_rule(rule_id: str, findings: Sequence[Misconfiguration]) -> Any:
+    import sarif_om
+
+    first = findings[0]
+    worst = max(findings, key=lambda m: m.severity.rank).severity
+    references = "\n".join(f"- {url}" for url in first.references)
+    return sarif_om.ReportingDescriptor(
+        id=rule_id,
+        name=re.sub(r"[^A-Za-z0-9]+", "", first.title.title()) or rule_id,
+        short_description=sarif_om.MultiformatMessageString(text=_clip(first.title)),
+        full_description=sarif_om.MultiformatMessageString(text=_clip(first.message)),
+        help=sarif_om.MultiformatMessageString(
+            text=_clip(first.remediation or first.title, 4000),
+            markdown=f"**{rule_id}** ({worst.value}): {first.title}\n\n{first.remediation}\n"
+            + (f"\n{references}\n" if references else ""),
+        ),
+        default_configuration=sarif_om.ReportingConfiguration(level=_LEVEL.get(worst, "note")),
+        properties={
+            "security-severity": f"{_MIDPOINT[worst]:.1f}",
+            "precision": "very-high",
+            "tags": ["security", "misconfiguration", worst.value.lower()],
+        },
+    )
+
+
+def _misconfiguration_result(item: Misconfiguration, rule_index: int, decision: Decision) -> Any:
+    import sarif_om
+
+    return sarif_om.Result(
+        rule_id=item.rule_id,
+        rule_index=rule_index,
+        level=_LEVEL.get(item.severity, "note"),
+        message=sarif_om.Message(text=_clip(item.message, 4000)),
+        locations=[_location(item.path, item.line)],
+        partial_fingerprints={"primaryLocationLineHash": f"{item.fingerprint}:1"},
+        suppressions=_suppressions(decision, item.fingerprint),
+        baseline_state=_state(decision, item.fingerprint),
+        properties={"resource": item.resource, "foundBy": item.found_by},
+    )
+
+
+def _merge_duplicates(
+    vulns: Sequence[Vulnerability], decision: Decision
+) -> tuple[list[Vulnerability], dict[str, tuple[Vulnerability, ...]]]:
+    """One finding per vulnerability id and repository location (and policy state): the alerts GitHub
+    would show on the same line anyway, such as one CVE in openssl and libssl3, both installed at
+    Dockerfile:6. The first package (in report order) carries the others, so its fingerprint, and
+    its alert, stay the same. Used only when a run would exceed GitHub's limits.
+    """
+    groups: dict[tuple[Any, ...], list[Vulnerability]] = {}
+    for vuln in sorted(vulns, key=lambda v: v.sort_key()):
+        where = (vuln.location.path, vuln.location.line) if vuln.location else (None, None)
+        state = (decision.suppression_of(vuln.fingerprint) is not None, decision.is_new(vuln.fingerprint))
+        groups.setdefault((vuln.id, *where, *state), []).append(vuln)
+    kept = [members[0] for members in groups.values()]
+    also = {members[0].fingerprint: tuple(members[1:]) for members in groups.values() if len(members) > 1}
+    return kept, also
+
+
+def _cap(findings: list[Any], key: Any, limit: int) -> tuple[list[Any], int]:
+    """Keep the `limit` most severe findings; return them and how many were dropped."""
+    if len(findings) <= limit:
+        return findings, 0
+    kept = sorted(findings, key=key)[:limit]
+    return kept, len(findings) - len(kept)
+
+
+class SarifReporter:
+    """See the module docstring."""
+
+    name: ClassVar[str] = "sarif"
+
+    def _runs(self, result: ScanResult, decision: Decision, limit: int) -> list[Any]:
+        import sarif_om
+
+        runs = []
+        driver_args = {"name": "ci-security", "version": __version__, "semantic_version": __version__}
+        if result.vulnerabilities or result.target is not None:
+            candidates = list(result.vulnerabilities)
+            also: dict[str, tuple[Vulnerability, ...]] = {}
+            if len(candidates) > limit:
+                candidates, also = _merge_duplicates(candidates, decision)
+            merged = sum(len(v) for v in also.values())
+            vulns, dropped = _cap(
+                candidates,
+                lambda v: (-v.severity.rank, -(v.cvss_score or 0.0), v.id, v.fingerprint),
+                limit,
+            )
+            grouped: dict[str, list[Vulnerability]] = {}
+            for vuln in sorted(vulns, key=lambda v: v.sort_key()):
+                grouped.setdefault(vuln.id, []).append(vuln)
+            rules = [_vulnerability_rule(vid, findings) for vid, findings in grouped.items()]
+            index = {vid: i for i, vid in enumerate(grouped)}
+            results = [
+                _vulnerability_result(v, index[v.id], result, decision, also.get(v.fingerprint, ()))
+                for vid in grouped
+                for v in grouped[vid]
+            ]
+            properties: dict[str, Any] = {"image": image_repository(result)}
+            if result.target is not None:
+                properties.update(
+                    imageReference=result.target.reference,
+                    imageDigest=result.target.digest,
+                    repoTags=list(result.target.repo_tags),
+                )
+            if result.dockerfile:
+                properties["dockerfile"] = result.dockerfile
+            if merged or dropped:
+                properties["truncated"] = {
+                    "mergedResults": merged,
+                    "droppedResults": dropped,
+                    "reason": "GitHub code scanning stores at most 5,000 results per run and accepts 10 MB "
+                    "gzipped; findings of one vulnerability at one location were merged into one result, "
+                    "then the least severe were left out of this run (the JSON report has all)",
+                }
+            runs.append(
+                sarif_om.Run(
+                    tool=sarif_om.Tool(driver=sarif_om.ToolComponent(rules=rules, **driver_args)),
+                    automation_details=sarif_om.RunAutomationDetails(id=category(result, "image")),
+                    results=results,
+                    properties=properties,
+                )
+            )
+        if result.misconfigurations:
+            items, dropped = _cap(list(result.misconfigurations), lambda m: m.sort_key(), limit)
+            grouped_m: dict[str, list[Misconfiguration]] = {}
+            for item in sorted(items, key=lambda m: (m.rule_id, m.path, m.line or 0)):
+                grouped_m.setdefault(item.rule_id, []).append(item)
+            rules = [_misconfiguration_rule(rid, findings) for rid, findings in grouped_m.items()]
+            index = {rid: i for i, rid in enumerate(grouped_m)}
+            results = [
+                _misconfiguration_result(m, index[m.rule_id], decision)
+                for rid in grouped_m
+                for m in grouped_m[rid]
+            ]
+            props: dict[str, Any] = {"truncated": {"droppedResults": dropped}} if dropped else {}
+            runs.append(
+                sarif_om.Run(
+                    tool=sarif_om.Tool(driver=sarif_om.ToolComponent(rules=rules, **driver_args)),
+                    automation_details=sarif_om.RunAutomationDetails(id=category(result, "manifests")),
+                    results=results,
+                    properties=props or None,
+                )
+            )
+        return runs
+
+    def render(self, result: ScanResult, decision: Decision, context: RenderContext) -> str:
+        limit = MAX_RESULTS
+        while True:
+            doc = {
+                "$schema": SCHEMA_URI,
+                "version": "2.1.0",
+                "runs": _serialize(self._runs(result, decision, limit)),
+            }
+            text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+            if len(gzip.compress(text.encode(), compresslevel=6)) <= MAX_GZIP_BYTES or limit <= 100:
+                return text
+            limit //= 2

@@ -1,0 +1,180 @@
+"""Markdown summary: verdict, counts and the mermaid chart, blocking findings, the baseline split,
+suppressions with reasons and expiry, expired ignores, escaping, and the row cap."""
+
+from datetime import date
+
+from ci_security.models import (
+    ImageTarget,
+    LayerRef,
+    Location,
+    MatchDetail,
+    OSInfo,
+    Package,
+    Platform,
+    ScanResult,
+    ScanWarning,
+    Severity,
+    Vulnerability,
+)
+from ci_security.policy.evaluate import evaluate
+from ci_security.policy.load import parse_policy
+from ci_security.report import markdown as markdown_module
+from ci_security.report.base import RenderContext
+from ci_security.report.markdown import MarkdownReporter
+
+TODAY = date(2026, 11, 26)
+TARGET = ImageTarget(
+    reference="ghcr.io/acme/app:1.0",
+    transport="docker",
+    digest="sha256:" + "a" * 64,
+    image_id="sha256:" + "b" * 64,
+    platform=Platform(os="linux", architecture="amd64"),
+    layers=(),
+    os=OSInfo(family="debian", version="12.5"),
+)
+
+
+def vuln(
+    vid: str, name: str, severity: Severity, fixed: str | None = "2.0", title: str = ""
+) -> Vulnerability:
+    pkg = Package(
+        name=name,
+        version="1.0",
+        type="deb",
+        purl=f"pkg:deb/debian/{name}@1.0",
+        path="/var/lib/dpkg/status",
+        layer=LayerRef(index=0, digest="sha256:l", diff_id="sha256:d"),
+    )
+    return Vulnerability(
+        id=vid,
+        aliases=(),
+        package=pkg,
+        fixed_version=fixed,
+        status="fixed" if fixed else "affected",
+        severity=severity,
+        cvss_score=None,
+        severity_source="osv",
+        title=title or f"{vid} title",
+        description="",
+        references=(),
+        location=Location(path="Dockerfile", line=3),
+        match=MatchDetail(
+            matcher="dpkg", kind="direct", ecosystem="Debian:12", name=name, version="1.0", source="osv:X"
+        ),
+        fingerprint=f"fp-{vid}-{name}",
+    )
+
+
+FINDINGS = (
+    vuln("CVE-2024-1", "openssl", Severity.CRITICAL),
+    vuln("CVE-2024-2", "curl", Severity.HIGH),
+    vuln("CVE-2024-3", "zlib", Severity.LOW, fixed=None),
+)
+
+
+def render(result: ScanResult, policy_text: str = "", baseline: frozenset[str] | None = None) -> str:
+    policy = parse_policy(policy_text, ".ci-security.yml")
+    decision = evaluate(result, policy, today=TODAY, baseline=baseline)
+    return MarkdownReporter().render(result, decision, RenderContext())
+
+
+def result_with(*vulns: Vulnerability, warnings: tuple[ScanWarning, ...] = ()) -> ScanResult:
+    return ScanResult(
+        target=TARGET,
+        packages=tuple(v.package for v in vulns),
+        vulnerabilities_scanned=True,
+        vulnerabilities=vulns,
+        dockerfile="Dockerfile",
+        warnings=warnings,
+    )
+
+
+def test_a_failing_scan_leads_with_the_verdict_and_the_blocking_findings():
+    text = render(result_with(*FINDINGS))
+    assert text.startswith("## ❌ ci-security: failed\n")
+    assert "`ghcr.io/acme/app:1.0` · debian 12.5 · 3 packages · findings anchored to `Dockerfile`" in text
+    assert "| 1 | 1 | 0 | 1 | 0 | 0 |" in text  # critical, high, medium, low, unknown, suppressed
+    chart = text.split("```mermaid\n", 1)[1].split("```", 1)[0]
+    assert chart.splitlines() == [
+        "pie showData title Findings by severity",
+        '    "Critical" : 1',
+        '    "High" : 1',
+        '    "Low" : 1',
+    ]
+    blocking = text.split("### Blocking findings", 1)[1].split("<details>", 1)[0]
+    assert "| CRITICAL | CVE-2024-1 | openssl (deb) | 1.0 | 2.0 | Dockerfile:3 |" in blocking
+    assert "| HIGH | CVE-2024-2 | curl (deb) | 1.0 | 2.0 | Dockerfile:3 |" in blocking
+    assert "CVE-2024-3" not in blocking  # LOW is below the default threshold, but listed below
+    assert "<details><summary>All 3 findings</summary>" in text
+    assert "| LOW | CVE-2024-3 | zlib (deb) | 1.0 | - | affected |" in text
+
+
+def test_a_clean_scan_passes_without_chart_or_blocking_table():
+    text = render(result_with())
+    assert text.startswith("## ✅ ci-security: passed\n")
+    assert "mermaid" not in text and "Blocking" not in text and "<details>" not in text
+
+
+def test_inventory_only_says_vulnerabilities_were_not_checked():
+    result = ScanResult(target=TARGET, packages=(), vulnerabilities_scanned=False)
+    assert "Vulnerabilities were not checked" in render(result)
+
+
+def test_suppressions_and_expired_ignores_show_reason_source_and_date():
+    policy = """ignore:
+  - id: CVE-2024-1
+    reason: openssl is only used by the health check
+    expires: 2026-12-31
+  - id: CVE-2024-2
+    reason: curl is removed in the next sprint
+    expires: 2026-11-01
+"""
+    text = render(result_with(*FINDINGS), policy)
+    assert "<details><summary>1 suppressed by policy</summary>" in text
+    row = "| CVE-2024-1 | openssl is only used by the health check | 2026-12-31 | .ci-security.yml:2 |"
+    assert row in text
+    expired = text.split("### Expired ignores (no longer suppressing)", 1)[1]
+    line = "- `CVE-2024-2` expired on 2026-11-01: curl is removed in the next sprint (.ci-security.yml:5)"
+    assert line in expired
+    assert "| HIGH | CVE-2024-2 |" in text.split("### Blocking findings", 1)[1]
+    assert "| CRITICAL | CVE-2024-1 | openssl (deb) | 1.0 | 2.0 | suppressed |" in text
+
+
+def test_a_baseline_adds_the_new_existing_split_to_every_table():
+    text = render(result_with(*FINDINGS), baseline=frozenset({"fp-CVE-2024-1-openssl"}))
+    assert "| Critical | High | Medium | Low | Unknown | Suppressed | New |" in text
+    assert "| 1 | 1 | 0 | 1 | 0 | 0 | 2 |" in text
+    blocking = text.split("### Blocking findings", 1)[1].split("<details>", 1)[0]
+    assert "| Severity | Finding | Package / file | Installed | Fixed | Where | Baseline |" in blocking
+    assert "| CRITICAL | CVE-2024-1 | openssl (deb) | 1.0 | 2.0 | Dockerfile:3 | existing |" in blocking
+    assert "| HIGH | CVE-2024-2 | curl (deb) | 1.0 | 2.0 | Dockerfile:3 | new |" in blocking
+    assert "| LOW | CVE-2024-3 | zlib (deb) | 1.0 | - | affected | new |" in text
+
+
+def test_text_from_advisories_and_policies_cannot_break_the_markup():
+    hostile = vuln("CVE-2024-9", "a|b", Severity.LOW, title="x")
+    policy = """ignore:
+  - id: CVE-2024-9
+    reason: "</details><script>alert(1)</script> | pipes"
+    expires: 2026-12-31
+"""
+    text = render(result_with(hostile, warnings=(ScanWarning(source="s", message="<b>bold</b>"),)), policy)
+    assert "<script>" not in text and "</details><script>" not in text
+    assert "&lt;/details&gt;&lt;script&gt;alert(1)&lt;/script&gt; \\| pipes" in text
+    assert "a\\|b (deb)" in text
+    assert "&lt;b&gt;bold&lt;/b&gt;" in text and "<b>" not in text
+
+
+def test_tables_stop_at_the_row_cap(monkeypatch):
+    monkeypatch.setattr(markdown_module, "MAX_ROWS", 5)
+    many = tuple(vuln(f"CVE-2024-{i:03d}", f"pkg{i:03d}", Severity.CRITICAL) for i in range(8))
+    text = render(result_with(*many))
+    blocking = text.split("### Blocking findings", 1)[1].split("<details>", 1)[0]
+    assert blocking.count("| CRITICAL |") == 5
+    assert "…and 3 more (see the JSON report)." in blocking
+    assert text.count("…and 3 more (see the JSON report).") == 2
+
+
+def test_rendering_is_deterministic():
+    result = result_with(*FINDINGS)
+    assert render(result) == render(result)
