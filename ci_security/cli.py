@@ -14,7 +14,7 @@ import threading
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from ci_security.progress import ProgressSink
 
 EXIT_PASS, EXIT_FAIL, EXIT_ERROR, EXIT_INTERNAL = 0, 1, 2, 3
-_FORMATS = ("table", "json", "cyclonedx")
+_FORMATS = ("table", "json", "sarif", "gitlab", "codequality", "markdown", "cyclonedx", "openvex")
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,6 +287,46 @@ def _env(name: str) -> dict[str, Any]:
     **_env("STRICT"),
     help="Exit 3 when the scan is partial (some file could not be read).",
 )
+@click.option(
+    "--policy",
+    "policy_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    **_env("POLICY"),
+    help="Policy file (default: .ci-security.yml in the repository root if there is one, else "
+    "fail on fixable HIGH and CRITICAL findings). See docs/policy.md.",
+)
+@click.option(
+    "--baseline",
+    "baseline_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="REPORT.json",
+    **_env("BASELINE"),
+    help="A previous JSON report (e.g. from the target branch): findings are marked new or existing, "
+    "and fail_on.new_only fails only on new ones.",
+)
+@click.option(
+    "--vex",
+    "vex_paths",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    **_env("VEX"),
+    help="OpenVEX document whose not_affected statements suppress findings (repeatable; added to the "
+    "policy's vex list).",
+)
+@click.option(
+    "--dockerfile",
+    type=click.Path(dir_okay=False, path_type=Path),
+    **_env("DOCKERFILE"),
+    help="Dockerfile the image was built from; findings point at its lines (default: the Dockerfile "
+    "found in the repository root).",
+)
+@click.option(
+    "--repo-root",
+    type=click.Path(file_okay=False, path_type=Path),
+    **_env("REPO_ROOT"),
+    help="Repository the report paths are relative to (default $GITHUB_WORKSPACE, $CI_PROJECT_DIR, "
+    "or the working directory).",
+)
 @click.option("--quiet", "-q", is_flag=True, **_env("QUIET"), help="No progress display.")
 def scan(
     image: str | None,
@@ -305,54 +345,80 @@ def scan(
     no_cache: bool,
     parallel: int | None,
     strict: bool,
+    policy_path: Path | None,
+    baseline_path: Path | None,
+    vex_paths: tuple[Path, ...],
+    dockerfile: Path | None,
+    repo_root: Path | None,
     quiet: bool,
 ) -> None:
-    """Scan an image and write reports."""
+    """Scan an image, decide against the policy, and write reports.
+
+    Exit 0 when the policy passes, 1 when it fails, 2 on a usage, configuration or input error.
+    """
 
     def body() -> int:
         # Imported here, not at the top, so `--help` and `--version` stay fast.
         from ci_security.report.base import RenderContext
         from ci_security.report.registry import REPORTERS
-        from ci_security.scan import ScanOptions, run
+        from ci_security.scan import ScanOptions, decide, load_policy_inputs, run
 
         specs = [parse_output(value) for value in (outputs or ("table",))]
         show_progress = not quiet and sys.stderr.isatty()
+        options = ScanOptions(
+            image=image,
+            vulns=not no_vulns,
+            platform=platform,
+            insecure_registries=insecure_registries,
+            registry_username=registry_username,
+            registry_password=registry_password,
+            docker_config=docker_config,
+            cache_dir=cache_dir,
+            use_cache=not no_cache,
+            workers=parallel,
+            db_path=db_path,
+            db_max_age_hours=parse_age(db_max_age),
+            from_trivy=from_trivy,
+            from_grype=from_grype,
+            dockerfile=dockerfile,
+            repo_root=repo_root,
+            policy_path=policy_path,
+            baseline_path=baseline_path,
+            vex_paths=vex_paths,
+        )
+        # The policy, baseline and VEX files are read before the image: a typo fails in a second.
+        inputs = load_policy_inputs(options)
         with _progress_display(show_progress) as progress:
-            result: ScanResult = run(
-                ScanOptions(
-                    image=image,
-                    vulns=not no_vulns,
-                    platform=platform,
-                    insecure_registries=insecure_registries,
-                    registry_username=registry_username,
-                    registry_password=registry_password,
-                    docker_config=docker_config,
-                    cache_dir=cache_dir,
-                    use_cache=not no_cache,
-                    workers=parallel,
-                    progress=progress,
-                    db_path=db_path,
-                    db_max_age_hours=parse_age(db_max_age),
-                    from_trivy=from_trivy,
-                    from_grype=from_grype,
-                )
-            )
+            result: ScanResult = run(replace(options, progress=progress))
+        decision = decide(result, inputs)
         rendered = []
         for spec in specs:
             to_terminal = spec.path is None and sys.stdout.isatty()
             context = RenderContext(color=to_terminal, width=_width() if to_terminal else 120)
-            rendered.append((spec, REPORTERS[spec.format].render(result, context)))
+            rendered.append((spec, REPORTERS[spec.format].render(result, decision, context)))
         for spec, text in rendered:
-            if spec.path is None:
+            if not text:
+                where = str(spec.path) if spec.path else "standard output"
+                note = f"{spec.format}: nothing to report, {where} not written"
+                click.echo(f"ci-security: note: {note}", err=True)
+            elif spec.path is None:
                 click.echo(text, nl=False)
             else:
                 write_atomically(spec.path, text)
         for warning in result.warnings:
             click.echo(f"ci-security: warning: {warning}", err=True)
+        for gone in decision.expired:
+            click.echo(
+                f"ci-security: warning: {gone.source}: ignore entry for {gone.id} expired on {gone.expires}; "
+                "it no longer suppresses anything",
+                err=True,
+            )
+        click.echo(f"ci-security: policy {decision.summary}", err=True)
+        # An incomplete scan cannot vouch for a pass or a fail, so --strict makes it an error first.
         if strict and result.partial:
             click.echo("ci-security: error: partial scan (see warnings) and --strict is set", err=True)
             return EXIT_INTERNAL
-        return EXIT_PASS
+        return EXIT_PASS if decision.passed else EXIT_FAIL
 
     _guard(body)
 
@@ -464,6 +530,39 @@ def db_info(db_path: Path | None) -> None:
                     f"source:    {name}: {records} record(s), newest {last_modified or '-'}, "
                     f"imported {imported_at} from {origin}"
                 )
+        return EXIT_PASS
+
+    _guard(body)
+
+
+@main.group()
+def policy() -> None:
+    """Work with the policy file (.ci-security.yml)."""
+
+
+@policy.command("check")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path), default=".ci-security.yml")
+def policy_check(path: Path) -> None:
+    """Validate a policy file: one `file:line:col: message` line per problem.
+
+    Exit 0 when the file can be used (warnings and notes, such as an expired ignore entry, are
+    printed but do not fail), 2 when it has errors.
+    """
+
+    def body() -> int:
+        from datetime import UTC, datetime
+
+        from ci_security.policy.load import check_policy
+
+        problems = check_policy(path, datetime.now(UTC).date())
+        for problem in problems:
+            click.echo(str(problem))
+        errors = sum(1 for p in problems if p.is_error)
+        if errors:
+            click.echo(f"ci-security: {path}: {errors} error(s)", err=True)
+            return EXIT_ERROR
+        extra = f" ({len(problems)} warning(s) or note(s))" if problems else ""
+        click.echo(f"{path}: ok{extra}", err=True)
         return EXIT_PASS
 
     _guard(body)

@@ -1,5 +1,6 @@
-"""Orchestration: open the image, catalogue it, match it against the vulnerability database, merge
-findings imported from other engines, and return a `ScanResult`. Never prints or exits.
+"""Orchestration: load the policy, open the image, catalogue it, match it against the vulnerability
+database, merge findings imported from other engines, and return a `ScanResult` with the policy's
+`Decision` on it. Never prints or exits.
 
 The database is opened before the image is read, so a missing or incompatible database fails the
 scan in a second rather than after the image was pulled. All temporary files (registry downloads,
@@ -9,11 +10,13 @@ scan in a second rather than after the image was pulled. All temporary files (re
 
 from __future__ import annotations
 
+import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ci_security.catalog.registry import CATALOGERS
 from ci_security.catalog.runner import catalog_image
@@ -22,11 +25,13 @@ from ci_security.image.base import SourceOptions
 from ci_security.image.manifest import parse_platform
 from ci_security.image.reference import parse_image_ref
 from ci_security.image.registry import source_for
-from ci_security.models import ImageTarget, Package, ScanResult, ScanWarning, Vulnerability
+from ci_security.models import Decision, ImageTarget, Package, ScanResult, ScanWarning, Vulnerability
 from ci_security.progress import ProgressSink
 
 if TYPE_CHECKING:
     from ci_security.catalog.runner import Inventory
+    from ci_security.policy.model import Policy
+    from ci_security.policy.vex import VexDocument
     from ci_security.vulndb.store import VulnDB
 
 
@@ -49,6 +54,66 @@ class ScanOptions:
     db_max_age_hours: float = 120.0
     from_trivy: tuple[Path, ...] = ()
     from_grype: tuple[Path, ...] = ()
+    dockerfile: Path | None = None
+    repo_root: Path | None = None
+    policy_path: Path | None = None
+    baseline_path: Path | None = None
+    vex_paths: tuple[Path, ...] = ()
+
+
+POLICY_FILE_NAMES = (".ci-security.yml", ".ci-security.yaml")
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyInputs:
+    """The policy, baseline and VEX documents a decision needs, loaded before the image is read."""
+
+    policy: Policy
+    baseline: frozenset[str] | None = None
+    vex: tuple[VexDocument, ...] = ()
+
+
+def load_policy_inputs(options: ScanOptions) -> PolicyInputs:
+    """Read the policy file (`--policy`, else `.ci-security.yml` in the repository root, else the
+    defaults), the baseline report and every VEX document (`--vex` plus the policy's `vex:` list).
+
+    Done first so that a typo in the policy fails the job in a second, not after a 2 GB pull.
+    """
+    from ci_security.policy.baseline import load_baseline
+    from ci_security.policy.load import load_policy
+    from ci_security.policy.model import DEFAULT_POLICY
+    from ci_security.policy.vex import load_vex_documents
+
+    path = options.policy_path or _discover_policy(repo_root(options))
+    policy = load_policy(path) if path is not None else DEFAULT_POLICY
+    baseline = load_baseline(options.baseline_path) if options.baseline_path is not None else None
+    vex = load_vex_documents((*policy.vex_paths(), *options.vex_paths))
+    return PolicyInputs(policy=policy, baseline=baseline, vex=vex)
+
+
+def _discover_policy(root: Path) -> Path | None:
+    for name in POLICY_FILE_NAMES:
+        candidate = root / name
+        if candidate.is_file():
+            # Shown in reports as `file:line`; relative to the working directory when it can be.
+            try:
+                return candidate.resolve().relative_to(Path.cwd().resolve())
+            except ValueError:
+                return candidate
+    return None
+
+
+def decide(result: ScanResult, inputs: PolicyInputs, today: date | None = None) -> Decision:
+    """The policy decision on `result` (ignore expiry is judged against `today`, UTC by default)."""
+    from ci_security.policy.evaluate import evaluate
+
+    return evaluate(
+        result,
+        inputs.policy,
+        today=today or datetime.now(UTC).date(),
+        baseline=inputs.baseline,
+        vex=inputs.vex,
+    )
 
 
 def run(options: ScanOptions) -> ScanResult:
@@ -82,6 +147,9 @@ def run(options: ScanOptions) -> ScanResult:
             vulnerabilities = _merge(vulnerabilities, imported)
             if target is None:
                 packages = imported_packages
+        dockerfile = None
+        if target is not None and vulnerabilities:
+            vulnerabilities, dockerfile = _anchor(vulnerabilities, target, options)
         return ScanResult(
             target=target,
             packages=packages,
@@ -89,10 +157,54 @@ def run(options: ScanOptions) -> ScanResult:
             vulnerabilities_scanned=db is not None or bool(imports),
             vulnerabilities=vulnerabilities,
             db=db.info() if db is not None else None,
+            dockerfile=dockerfile,
         )
     finally:
         if db is not None:
             db.close()
+
+
+def repo_root(options: ScanOptions) -> Path:
+    """The repository the findings are reported against: --repo-root, else the CI checkout, else the
+    working directory.
+    """
+    if options.repo_root is not None:
+        return options.repo_root
+    for variable in ("GITHUB_WORKSPACE", "CI_PROJECT_DIR"):
+        value = os.environ.get(variable)
+        if value:
+            return Path(value)
+    return Path.cwd()
+
+
+def _anchor(
+    vulnerabilities: tuple[Vulnerability, ...], target: ImageTarget, options: ScanOptions
+) -> tuple[tuple[Vulnerability, ...], str | None]:
+    """Point image findings at the Dockerfile line that introduced them (see `ci_security.anchor`)."""
+    from ci_security.anchor import anchor_vulnerabilities
+    from ci_security.rules.dockerfile.parse import find_dockerfile, parse_dockerfile
+
+    root = repo_root(options)
+    path = options.dockerfile or find_dockerfile(root)
+    if path is None:
+        return vulnerabilities, None
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise UsageError(f"--dockerfile {path}: cannot read ({exc.strerror or exc})") from None
+    resolved = path.resolve()
+    try:
+        shown = resolved.relative_to(root.resolve()).as_posix()
+    except ValueError:
+        shown = path.as_posix()  # outside the repository: keep it as the user wrote it
+    dockerfile = parse_dockerfile(text, shown)
+    return anchor_vulnerabilities(vulnerabilities, target, dockerfile), shown
+
+
+def _config_user(config: Mapping[str, Any]) -> str | None:
+    inner = config.get("config")
+    user = inner.get("User") if isinstance(inner, dict) else None
+    return user if isinstance(user, str) else None
 
 
 def _staleness(db: VulnDB, max_age_hours: float) -> ScanWarning | None:
@@ -191,5 +303,6 @@ def _scan_image(options: ScanOptions) -> tuple[ImageTarget, Inventory]:
         repo_digests=image.repo_digests,
         os=inventory.os,
         created=image.config.get("created") if isinstance(image.config.get("created"), str) else None,
+        user=_config_user(image.config),
     )
     return target, inventory

@@ -127,6 +127,7 @@ def make_config(
     arch: str = "amd64",
     os_name: str = "linux",
     variant: str | None = None,
+    user: str = "app",
 ) -> bytes:
     history = [
         {"created": "2024-01-01T00:00:00Z", "created_by": step}
@@ -135,7 +136,7 @@ def make_config(
     config: dict[str, Any] = {
         "architecture": arch,
         "os": os_name,
-        "config": {"User": "app", "Env": ["PATH=/usr/bin"]},
+        "config": {"User": user, "Env": ["PATH=/usr/bin"]},
         "rootfs": {"type": "layers", "diff_ids": diff_ids},
         "history": history,
     }
@@ -339,12 +340,14 @@ def build_docker_archive(
     codec: str | None = None,
     created_by: list[str] | None = None,
     layer_tars: list[bytes] | None = None,
+    user: str = "app",
 ) -> BuiltImage:
     """A `docker save`-style tarball: `<diff-id>.tar` layers, `<config digest>.json`, manifest.json.
-    `layer_tars` overrides the generated layer bytes (to write corrupt or hostile layers)."""
+    `layer_tars` overrides the generated layer bytes (to write corrupt or hostile layers); `user` is
+    the config's `User` ("" runs as root)."""
     tars = layer_tars if layer_tars is not None else [layer_tar(entries) for entries in layers]
     diff_ids = [sha256(t) for t in tars]
-    config = make_config(diff_ids, created_by)
+    config = make_config(diff_ids, created_by, user=user)
     config_digest = sha256(config)
     members: list[tuple[str, bytes]] = []
     layer_names = []
