@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from report.test_codequality import check_code_quality
+from report.test_gitlab import check_container_scanning_15
+from report.test_sarif import validate as validate_sarif
 from testkit.apps import build_app, import_app_db
 
 from ci_security.cli import main
@@ -91,11 +94,15 @@ def test_policy_file_in_the_repository_is_used_and_fails_the_build(db, app, tmp_
 def test_every_report_agrees_with_the_exit_code(db, app, tmp_path):
     policy = write_policy(tmp_path, "fail_on:\n  severity: medium\n")
     sarif, gitlab, markdown = tmp_path / "r.sarif", tmp_path / "gl.json", tmp_path / "summary.md"
+    quality = tmp_path / "cq.json"
     result, report = scan(
         db, app, tmp_path, "--policy", str(policy), "-o", f"sarif={sarif}", "-o", f"gitlab={gitlab}",
-        "-o", f"markdown={markdown}", "-o", "table",
+        "-o", f"markdown={markdown}", "-o", f"codequality={quality}", "-o", "table",
     )  # fmt: skip
     assert result.exit_code == 1
+    validate_sarif(sarif.read_text())
+    assert check_container_scanning_15(json.loads(gitlab.read_text()), strict=True) == []
+    assert check_code_quality(json.loads(quality.read_text())) == []
     assert "FAIL" in result.stdout and "Policy" in result.stdout
     summary = markdown.read_text()
     assert "fail" in summary.lower() and OPENSSL_FP in summary
@@ -181,6 +188,7 @@ ignore:
     sarif = tmp_path / "r.sarif"
     result, report = scan(db, app, tmp_path, "--policy", str(policy), "-o", f"sarif={sarif}")
     assert result.exit_code == 0, result.output
+    validate_sarif(sarif.read_text())
     found = by_id(report)["CVE-2018-18074"]
     assert "PYSEC-2018-28" in found["aliases"]
     assert found["suppressed"]["reason"].startswith("the proxy")
@@ -288,7 +296,7 @@ def test_new_only_fails_only_on_findings_missing_from_the_baseline(db, app, tmp_
     assert found["CVE-2024-28085"]["new"] is True
     (violation,) = report["policy"]["violations"]
     assert violation["fingerprint"] == found["CVE-2024-28085"]["fingerprint"]
-    runs = json.loads(sarif.read_text())["runs"]
+    runs = validate_sarif(sarif.read_text())["runs"]
     states = {r["ruleId"]: r["baselineState"] for run in runs for r in run["results"]}
     assert states["CVE-2024-28085"] == "new" and states["CVE-2023-32681"] == "unchanged"
     assert "new" in markdown.read_text().lower()
