@@ -3,13 +3,12 @@ suppressions with reasons and expiry, expired ignores, escaping, and the row cap
 
 from datetime import date
 
+from testkit.findings import deb_vuln
+
 from ci_security.models import (
     ImageTarget,
-    LayerRef,
     Location,
-    MatchDetail,
     OSInfo,
-    Package,
     Platform,
     ScanResult,
     ScanWarning,
@@ -34,34 +33,9 @@ TARGET = ImageTarget(
 )
 
 
-def vuln(
-    vid: str, name: str, severity: Severity, fixed: str | None = "2.0", title: str = ""
-) -> Vulnerability:
-    pkg = Package(
-        name=name,
-        version="1.0",
-        type="deb",
-        purl=f"pkg:deb/debian/{name}@1.0",
-        path="/var/lib/dpkg/status",
-        layer=LayerRef(index=0, digest="sha256:l", diff_id="sha256:d"),
-    )
-    return Vulnerability(
-        id=vid,
-        aliases=(),
-        package=pkg,
-        fixed_version=fixed,
-        status="fixed" if fixed else "affected",
-        severity=severity,
-        cvss_score=None,
-        severity_source="osv",
-        title=title or f"{vid} title",
-        description="",
-        references=(),
-        location=Location(path="Dockerfile", line=3),
-        match=MatchDetail(
-            matcher="dpkg", kind="direct", ecosystem="Debian:12", name=name, version="1.0", source="osv:X"
-        ),
-        fingerprint=f"fp-{vid}-{name}",
+def vuln(vid: str, name: str, severity: Severity, fixed: str | None = "2.0") -> Vulnerability:
+    return deb_vuln(
+        vid, name, severity, fixed=fixed, location=Location(path="Dockerfile", line=3), fp=f"fp-{vid}-{name}"
     )
 
 
@@ -152,7 +126,7 @@ def test_a_baseline_adds_the_new_existing_split_to_every_table():
 
 
 def test_text_from_advisories_and_policies_cannot_break_the_markup():
-    hostile = vuln("CVE-2024-9", "a|b", Severity.LOW, title="x")
+    hostile = vuln("CVE-2024-9", "a|b", Severity.LOW)
     policy = """ignore:
   - id: CVE-2024-9
     reason: "</details><script>alert(1)</script> | pipes"

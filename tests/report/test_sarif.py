@@ -2,19 +2,18 @@
 filtered (suppressions and baseline states instead), GitHub's size limits respected."""
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import jsonschema
 import pytest
+from testkit.findings import deb_vuln
 
 from ci_security.models import (
     Decision,
     ImageTarget,
-    LayerRef,
     Location,
-    MatchDetail,
     Misconfiguration,
-    Package,
     Platform,
     ScanResult,
     Severity,
@@ -52,32 +51,8 @@ def _target(tag: str = "1.0") -> ImageTarget:
 def _vuln(
     vid: str, name: str, severity: Severity, score=None, fixed="2.0", location=None, fp=None
 ) -> Vulnerability:
-    pkg = Package(
-        name=name,
-        version="1.0",
-        type="deb",
-        purl=f"pkg:deb/debian/{name}@1.0",
-        path="/var/lib/dpkg/status",
-        layer=LayerRef(index=0, digest="sha256:l", diff_id="sha256:d"),
-    )
-    return Vulnerability(
-        id=vid,
-        aliases=("DEBIAN-" + vid,),
-        package=pkg,
-        fixed_version=fixed,
-        status="fixed",
-        severity=severity,
-        cvss_score=score,
-        severity_source="x",
-        title=f"{vid} title",
-        description="details",
-        references=("https://example.org/" + vid,),
-        location=location,
-        match=MatchDetail(
-            matcher="dpkg", kind="direct", ecosystem="Debian:12", name=name, version="1.0", source="osv:X"
-        ),
-        fingerprint=fp or f"{vid}-{name}",
-    )
+    vuln = deb_vuln(vid, name, severity, score, fixed, location, fp)
+    return replace(vuln, status="fixed")  # these tests pin the status whether or not a fix exists
 
 
 def test_valid_and_anchored():
