@@ -24,6 +24,12 @@ class Misconfiguration:
     references: tuple[str, ...] = ()
     found_by: str = "ci-security"  # or an imported engine: hadolint, trivy, checkov
     fingerprint: str = ""
+    # An inline suppression in the manifest itself (`# ci-security:ignore=ID reason` or a Kubernetes
+    # annotation): its reason and `file:line`. The policy decides what it means (it suppresses).
+    inline_reason: str | None = None
+    inline_source: str = ""
+    # The other tool's id when the finding was imported (`DL3007`, `KSV-0017`, `CKV_K8S_16`).
+    peer_id: str = ""
 
     def sort_key(self) -> tuple[int, str, int, str]:
         return (-self.severity.rank, self.path, self.line or 0, self.rule_id)

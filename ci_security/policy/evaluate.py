@@ -4,9 +4,11 @@ Order, for each vulnerability: a VEX statement that says `not_affected` suppress
 ignore entry (one whose `expires` is today or later) that matches suppresses it; else it violates
 `fail_on` when its severity is at or above the threshold, it has a fixed version (with
 `fixable_only`) and, with `new_only` and a baseline, its fingerprint is not in the baseline.
-Misconfigurations go the same way without VEX and without `fixable_only`: `checks.disable` suppresses
-a rule's findings (they stay in every report, marked suppressed), then ignore entries, then the
-threshold, compared with the `checks.severity` override when there is one. Expired ignore entries
+Misconfigurations go the same way without VEX and without `fixable_only`: an inline suppression in
+the manifest (with its reason) suppresses first, then `checks.disable` suppresses a rule's findings
+(they stay in every report, marked suppressed), then ignore entries, then the threshold, compared
+with the `checks.severity` override when there is one. A rule is named by our id or, for an imported
+finding, also by the other tool's id (`DL3008`, `KSV-0017`). Expired ignore entries
 suppress nothing and are listed in `Decision.expired`. Image rules (`images.*`) add violations of
 kind "image" with an empty fingerprint.
 
@@ -284,7 +286,12 @@ def evaluate(
 
     for m in sorted(result.misconfigurations, key=Misconfiguration.sort_key):
         fp = m.fingerprint
-        if policy.checks.is_disabled(m.rule_id):
+        if m.inline_reason is not None:
+            suppressed.append(
+                Suppression(fingerprint=fp, kind="inline", reason=m.inline_reason, source=m.inline_source)
+            )
+            continue
+        if policy.checks.is_disabled(m.rule_id) or (m.peer_id and policy.checks.is_disabled(m.peer_id)):
             where = policy.checks.disabled_at(m.rule_id) or label
             suppressed.append(
                 Suppression(
@@ -295,18 +302,19 @@ def evaluate(
                 )
             )
             continue
+        m_ids = (m.rule_id, m.peer_id) if m.peer_id else (m.rule_id,)
         rule = next(
-            (
-                r
-                for r in active
-                if _ignore_matches(r, (m.rule_id,), name="", purl="", path=m.path, images=images)
-            ),
+            (r for r in active if _ignore_matches(r, m_ids, name="", purl="", path=m.path, images=images)),
             None,
         )
         if rule is not None:
             suppressed.append(_ignored(rule, fp))
             continue
-        severity = policy.checks.override(m.rule_id) or m.severity
+        severity = (
+            policy.checks.override(m.rule_id)
+            or (m.peer_id and policy.checks.override(m.peer_id))
+            or m.severity
+        )
         if threshold is None or severity.rank < threshold.rank:
             continue
         if new_only and not is_new(fp):

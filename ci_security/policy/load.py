@@ -460,7 +460,12 @@ def build_policy(data: Any, name: str | None) -> Policy:
         version=int(data.get("version", 1)),
         fail_on=fail_on,
         ignore=tuple(ignores),
-        checks=Checks(disable=disable, severity=overrides, sources=sources),
+        checks=Checks(
+            enable=tuple(str(r) for r in checks_data.get("enable", ())),
+            disable=disable,
+            severity=overrides,
+            sources=sources,
+        ),
         images=images,
         vex=tuple(str(p) for p in data.get("vex", ())),
         source=name,

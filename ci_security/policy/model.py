@@ -46,11 +46,16 @@ class IgnoreRule:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Checks:
+    enable: tuple[str, ...] = ()  # rules that are off by default, turned on
     disable: tuple[str, ...] = ()
     # (rule id, severity) pairs; a tuple rather than a dict keeps the dataclass hashable.
     severity: tuple[tuple[str, Severity], ...] = ()
     # rule id (upper-cased) -> file:line of its `checks.disable` item
     sources: tuple[tuple[str, str], ...] = ()
+
+    def is_enabled(self, rule_id: str) -> bool:
+        wanted = rule_id.upper()
+        return any(r.upper() == wanted for r in self.enable)
 
     def is_disabled(self, rule_id: str) -> bool:
         wanted = rule_id.upper()

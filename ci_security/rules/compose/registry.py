@@ -1,0 +1,7 @@
+"""Every Compose rule, listed once, in id order."""
+
+from __future__ import annotations
+
+from ci_security.rules.base import ComposeRule
+
+RULES: tuple[ComposeRule, ...] = ()

@@ -1,0 +1,240 @@
+"""Run the manifest rules over files and turn their hits into `Misconfiguration` findings.
+
+For each file: decide what it is (Dockerfile by name; YAML by content: Kubernetes objects or a
+compose file), parse it once, run every enabled rule of that kind, then attach inline suppressions
+and fingerprints. A file that cannot be analysed is itself a finding (MAN001) at the line of the
+problem, never a silent skip: Trivy drops a Dockerfile it cannot parse and Hadolint reports nothing
+for a heredoc it does not understand, so a broken file would otherwise look clean.
+
+Inline suppressions:
+- a comment `# ci-security:ignore=ID[,ID…] reason` on the line(s) directly above the line a finding
+  points at (Dockerfile, Kubernetes and compose YAML alike; a block of consecutive comment lines
+  is read, so several pragmas can stack);
+- on a Kubernetes object, the annotation `ci-security.io/ignore-ID: reason`.
+The reason is required. A pragma without one suppresses nothing and is itself a finding (MAN002),
+because an unexplained exception is exactly what the policy file forbids.
+
+Fingerprints hash the rule, the file, the resource and the text of the offending line (plus its
+occurrence number among identical ones), not the line number: inserting a line above a finding does
+not make it a new finding for `new_only`, GitHub or GitLab.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+from ci_security.models import Misconfiguration, Severity
+from ci_security.rules.base import Hit, RuleMeta
+from ci_security.rules.compose.load import compose_from
+from ci_security.rules.dockerfile.parse import parse_dockerfile
+from ci_security.rules.kubernetes.load import K8sObject, objects_in
+from ci_security.rules.registry import COMPOSE_RULES, DOCKERFILE_RULES, KUBERNETES_RULES
+from ci_security.rules.yamldoc import YamlSyntaxError, YamlTooComplexError, load_documents
+
+NOT_ANALYSED = RuleMeta(
+    id="MAN001",
+    kind="any",
+    title="File could not be analysed",
+    severity=Severity.MEDIUM,
+    rationale="A manifest that does not parse, is too large, or is a YAML alias bomb was not checked at "
+    "all; other tools skip such files silently, so a broken file looks clean.",
+    remediation="Fix the syntax error at the reported line, or split the file.",
+)
+NO_REASON = RuleMeta(
+    id="MAN002",
+    kind="any",
+    title="Inline suppression without a reason",
+    severity=Severity.LOW,
+    rationale="An exception nobody explained cannot be reviewed; it suppresses nothing until it says why.",
+    remediation="Write the reason after the ids: `# ci-security:ignore=DF001 runs as root to bind port 80`.",
+)
+META_RULES = (NOT_ANALYSED, NO_REASON)
+
+_PRAGMA = re.compile(r"#\s*ci-security:ignore=([A-Za-z0-9_,.\-]+)[ \t]*(.*)", re.I)
+_ANNOTATION = "ci-security.io/ignore-"
+_YAML_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True, slots=True)
+class _Pragma:
+    ids: frozenset[str]
+    reason: str
+    line: int
+
+
+def manifest_kind(path: str) -> str | None:
+    """The kind of file `path` names: "dockerfile", "yaml", or None for anything else."""
+    name = path.rsplit("/", 1)[-1]
+    lowered = name.lower()
+    if lowered in ("dockerfile", "containerfile") or lowered.endswith((".dockerfile", ".containerfile")):
+        return "dockerfile"
+    if lowered.startswith(("dockerfile.", "containerfile.")):
+        return "dockerfile"
+    if lowered.endswith(_YAML_SUFFIXES):
+        return "yaml"
+    return None
+
+
+def _enabled(meta: RuleMeta, enable: frozenset[str]) -> bool:
+    return meta.default_enabled or meta.id.upper() in enable
+
+
+def _pragmas(lines: Sequence[str]) -> dict[int, list[_Pragma]]:
+    """Pragmas that apply to each line: those in the comment block right above it."""
+    found: dict[int, list[_Pragma]] = {}
+    block: list[_Pragma] = []
+    for number, raw in enumerate(lines, start=1):
+        text = raw.strip()
+        if text.startswith("#"):
+            match = _PRAGMA.match(text)
+            if match:
+                ids = frozenset(i.strip().upper() for i in match.group(1).split(",") if i.strip())
+                block.append(_Pragma(ids, match.group(2).strip(), number))
+            continue
+        if block:
+            found[number] = block
+            block = []
+    return found
+
+
+def _fingerprint(rule_id: str, path: str, resource: str, text: str, occurrence: int) -> str:
+    key = "|".join((rule_id, path, resource, " ".join(text.split()), str(occurrence)))
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def _finding(meta: RuleMeta, path: str, hit: Hit) -> Misconfiguration:
+    return Misconfiguration(
+        rule_id=meta.id,
+        title=meta.title,
+        severity=meta.severity,
+        path=path,
+        line=hit.line,
+        message=hit.message,
+        resource=hit.resource,
+        remediation=meta.remediation,
+        references=meta.references,
+    )
+
+
+class _FileResult:
+    def __init__(self, path: str, text: str) -> None:
+        self.path = path
+        self.lines = text.splitlines()
+        self.pragmas = _pragmas(self.lines)
+        self.findings: list[Misconfiguration] = []
+        self.used: set[tuple[int, str]] = set()
+
+    def add(self, meta: RuleMeta, hit: Hit, annotations: dict[str, object] | None = None) -> None:
+        finding = _finding(meta, self.path, hit)
+        for pragma in self.pragmas.get(hit.line, ()):
+            if meta.id.upper() in pragma.ids:
+                self.used.add((pragma.line, meta.id.upper()))
+                if pragma.reason:
+                    finding = replace(
+                        finding, inline_reason=pragma.reason, inline_source=f"{self.path}:{pragma.line}"
+                    )
+                break
+        if annotations and finding.inline_reason is None:
+            reason = annotations.get(_ANNOTATION + meta.id) or annotations.get(_ANNOTATION + meta.id.lower())
+            if isinstance(reason, str) and reason.strip():
+                finding = replace(
+                    finding, inline_reason=reason.strip(), inline_source=f"{self.path}:annotation"
+                )
+        self.findings.append(finding)
+
+    def problem(self, line: int, message: str) -> None:
+        self.findings.append(_finding(NOT_ANALYSED, self.path, Hit(line, message)))
+
+    def finish(self) -> list[Misconfiguration]:
+        for pragmas in self.pragmas.values():
+            for pragma in pragmas:
+                if not pragma.reason:
+                    ids = ",".join(sorted(pragma.ids))
+                    self.findings.append(
+                        _finding(
+                            NO_REASON,
+                            self.path,
+                            Hit(pragma.line, f"`ci-security:ignore={ids}` gives no reason"),
+                        )
+                    )
+        occurrences: Counter[tuple[str, str, str]] = Counter()
+        done = []
+        for finding in sorted(self.findings, key=lambda f: (f.line or 0, f.rule_id, f.resource, f.message)):
+            text = self.lines[finding.line - 1] if finding.line and finding.line <= len(self.lines) else ""
+            key = (finding.rule_id, finding.resource, " ".join(text.split()))
+            occurrences[key] += 1
+            fingerprint = _fingerprint(finding.rule_id, self.path, finding.resource, text, occurrences[key])
+            done.append(replace(finding, fingerprint=fingerprint))
+        return done
+
+
+def _annotation_problems(result: _FileResult, obj: K8sObject) -> None:
+    for key, value in obj.annotations.items():
+        if (
+            isinstance(key, str)
+            and key.startswith(_ANNOTATION)
+            and not (isinstance(value, str) and value.strip())
+        ):
+            line = obj.line("metadata", "annotations", key)
+            result.findings.append(
+                _finding(NO_REASON, result.path, Hit(line, f"annotation {key} gives no reason"))
+            )
+
+
+def check_dockerfile(text: str, path: str, enable: frozenset[str] = frozenset()) -> list[Misconfiguration]:
+    result = _FileResult(path, text)
+    dockerfile = parse_dockerfile(text, path)
+    for issue in dockerfile.errors:
+        result.problem(issue.line, f"Dockerfile: {issue.message}")
+    for rule in DOCKERFILE_RULES:
+        if _enabled(rule.meta, enable):
+            for hit in rule.check(dockerfile):
+                result.add(rule.meta, hit)
+    return result.finish()
+
+
+def check_yaml(
+    text: str, path: str, enable: frozenset[str] = frozenset()
+) -> tuple[list[Misconfiguration], str | None]:
+    """Findings in a YAML file and what it was ("kubernetes", "compose", or None when neither)."""
+    result = _FileResult(path, text)
+    try:
+        documents = load_documents(text)
+    except YamlSyntaxError as exc:
+        result.problem(exc.line, f"invalid YAML: {exc.message}")
+        return result.finish(), "yaml"
+    except YamlTooComplexError as exc:
+        result.problem(1, f"not analysed: {exc}")
+        return result.finish(), "yaml"
+    objects = objects_in(path, documents)
+    if objects:
+        for obj in objects:
+            _annotation_problems(result, obj)
+            for rule in KUBERNETES_RULES:
+                if _enabled(rule.meta, enable):
+                    for hit in rule.check(obj):
+                        result.add(rule.meta, hit, obj.annotations)
+        return result.finish(), "kubernetes"
+    compose = compose_from(path, documents)
+    if compose is not None:
+        for compose_rule in COMPOSE_RULES:
+            if _enabled(compose_rule.meta, enable):
+                for hit in compose_rule.check(compose):
+                    result.add(compose_rule.meta, hit)
+        return result.finish(), "compose"
+    return [], None
+
+
+def check_text(text: str, path: str, enable: Iterable[str] = ()) -> list[Misconfiguration]:
+    """Every finding in one manifest; `path` is repository-relative and decides the kind."""
+    wanted = frozenset(e.upper() for e in enable)
+    kind = manifest_kind(path)
+    if kind == "dockerfile":
+        return check_dockerfile(text, path, wanted)
+    if kind == "yaml":
+        return check_yaml(text, path, wanted)[0]
+    return []
