@@ -186,6 +186,16 @@ def _env(name: str) -> dict[str, Any]:
     "docker-daemon:NAME:TAG, or a bare registry reference.",
 )
 @click.option(
+    "--manifests",
+    "-m",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    metavar="PATH",
+    **_env("MANIFESTS"),
+    help="Check the Dockerfiles, Kubernetes and compose files under PATH (repeatable). Without --image "
+    "or --from-*, the repository root is checked.",
+)
+@click.option(
     "--output",
     "-o",
     "outputs",
@@ -330,6 +340,7 @@ def _env(name: str) -> dict[str, Any]:
 @click.option("--quiet", "-q", is_flag=True, **_env("QUIET"), help="No progress display.")
 def scan(
     image: str | None,
+    manifests: tuple[Path, ...],
     outputs: tuple[str, ...],
     no_vulns: bool,
     db_path: Path | None,
@@ -385,9 +396,11 @@ def scan(
             policy_path=policy_path,
             baseline_path=baseline_path,
             vex_paths=vex_paths,
+            manifests=manifests,
         )
         # The policy, baseline and VEX files are read before the image: a typo fails in a second.
         inputs = load_policy_inputs(options)
+        options = replace(options, rules_enable=inputs.policy.checks.enable)
         with _progress_display(show_progress) as progress:
             result: ScanResult = run(replace(options, progress=progress))
         decision = decide(result, inputs)

@@ -25,7 +25,15 @@ from ci_security.image.base import SourceOptions
 from ci_security.image.manifest import parse_platform
 from ci_security.image.reference import parse_image_ref
 from ci_security.image.registry import source_for
-from ci_security.models import Decision, ImageTarget, Package, ScanResult, ScanWarning, Vulnerability
+from ci_security.models import (
+    Decision,
+    ImageTarget,
+    Misconfiguration,
+    Package,
+    ScanResult,
+    ScanWarning,
+    Vulnerability,
+)
 from ci_security.progress import ProgressSink
 
 if TYPE_CHECKING:
@@ -59,6 +67,9 @@ class ScanOptions:
     policy_path: Path | None = None
     baseline_path: Path | None = None
     vex_paths: tuple[Path, ...] = ()
+    manifests: tuple[Path, ...] = ()
+    # Manifest rules that are off by default but turned on (the policy's `checks.enable`).
+    rules_enable: tuple[str, ...] = ()
 
 
 POLICY_FILE_NAMES = (".ci-security.yml", ".ci-security.yaml")
@@ -119,10 +130,10 @@ def decide(result: ScanResult, inputs: PolicyInputs, today: date | None = None) 
 def run(options: ScanOptions) -> ScanResult:
     """Scan the image named in `options` and/or import other engines' findings."""
     imports = options.from_trivy + options.from_grype
-    if not options.image and not imports:
-        raise UsageError(
-            "nothing to scan: pass --image (or set CI_SECURITY_IMAGE), or --from-trivy/--from-grype"
-        )
+    manifests = options.manifests
+    if not options.image and not imports and not manifests:
+        # `ci-security scan` with nothing named checks the repository's manifests, as `trivy config .`.
+        manifests = (repo_root(options),)
     db = None
     if options.vulns and options.image:
         from ci_security.vulndb.store import VulnDB, default_db_path
@@ -150,6 +161,7 @@ def run(options: ScanOptions) -> ScanResult:
         dockerfile = None
         if target is not None and vulnerabilities:
             vulnerabilities, dockerfile = _anchor(vulnerabilities, target, options)
+        misconfigurations = _check_manifests(manifests, options) if manifests else ()
         return ScanResult(
             target=target,
             packages=packages,
@@ -158,6 +170,7 @@ def run(options: ScanOptions) -> ScanResult:
             vulnerabilities=vulnerabilities,
             db=db.info() if db is not None else None,
             dockerfile=dockerfile,
+            misconfigurations=misconfigurations,
         )
     finally:
         if db is not None:
@@ -199,6 +212,17 @@ def _anchor(
         shown = path.as_posix()  # outside the repository: keep it as the user wrote it
     dockerfile = parse_dockerfile(text, shown)
     return anchor_vulnerabilities(vulnerabilities, target, dockerfile), shown
+
+
+def _check_manifests(paths: tuple[Path, ...], options: ScanOptions) -> tuple[Misconfiguration, ...]:
+    """Manifest-check findings for every manifest under `paths` (see `ci_security.rules`)."""
+    from ci_security.rules.discover import discover
+    from ci_security.rules.runner import check_file
+
+    found: list[Misconfiguration] = []
+    for manifest in discover(paths, repo_root(options)):
+        found.extend(check_file(manifest.path, manifest.shown, options.rules_enable))
+    return tuple(sorted(found, key=Misconfiguration.sort_key))
 
 
 def _config_user(config: Mapping[str, Any]) -> str | None:

@@ -31,5 +31,5 @@ class Misconfiguration:
     # The other tool's id when the finding was imported (`DL3007`, `KSV-0017`, `CKV_K8S_16`).
     peer_id: str = ""
 
-    def sort_key(self) -> tuple[int, str, int, str]:
-        return (-self.severity.rank, self.path, self.line or 0, self.rule_id)
+    def sort_key(self) -> tuple[int, str, int, str, str, str]:
+        return (-self.severity.rank, self.path, self.line or 0, self.rule_id, self.resource, self.fingerprint)

@@ -55,10 +55,14 @@ class TableReporter:
             console.print(f"[bold]OS[/bold]        {os_text}")
             console.print(f"[bold]Platform[/bold]  {target.platform or 'unknown'}")
             console.print(f"[bold]Layers[/bold]    {len(target.layers)}")
+        image_part = target is not None or bool(result.packages) or result.vulnerabilities_scanned
         counts = Counter(p.type for p in result.packages)
         summary = ", ".join(f"{n} {t}" for t, n in sorted(counts.items())) or "none"
-        console.print(f"[bold]Packages[/bold]  {len(result.packages)} ({summary})")
-        if not result.vulnerabilities_scanned:
+        if image_part:
+            console.print(f"[bold]Packages[/bold]  {len(result.packages)} ({summary})")
+        if not image_part:
+            pass  # a manifests-only scan: no image, so no package or vulnerability lines
+        elif not result.vulnerabilities_scanned:
             console.print("[dim]Vulnerabilities were not checked (inventory-only scan).[/dim]")
             if result.packages:
                 table = Table(show_edge=False, pad_edge=False, expand=False)

@@ -26,6 +26,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from ci_security.models import Misconfiguration, Severity
 from ci_security.rules.base import Hit, RuleMeta
@@ -33,7 +34,7 @@ from ci_security.rules.compose.load import compose_from
 from ci_security.rules.dockerfile.parse import parse_dockerfile
 from ci_security.rules.kubernetes.load import K8sObject, objects_in
 from ci_security.rules.registry import COMPOSE_RULES, DOCKERFILE_RULES, KUBERNETES_RULES
-from ci_security.rules.yamldoc import YamlSyntaxError, YamlTooComplexError, load_documents
+from ci_security.rules.yamldoc import MAX_BYTES, YamlSyntaxError, YamlTooComplexError, load_documents
 
 NOT_ANALYSED = RuleMeta(
     id="MAN001",
@@ -238,3 +239,23 @@ def check_text(text: str, path: str, enable: Iterable[str] = ()) -> list[Misconf
     if kind == "yaml":
         return check_yaml(text, path, wanted)[0]
     return []
+
+
+def check_file(path: Path, shown: str, enable: Iterable[str] = ()) -> list[Misconfiguration]:
+    """Every finding in the manifest at `path` (shown in reports as `shown`). A file that cannot be
+    read, is not UTF-8 or is too large is a MAN001 finding, not an exception.
+    """
+    result = _FileResult(shown, "")
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            result.problem(1, f"not analysed: larger than {MAX_BYTES // (1024 * 1024)} MiB")
+            return result.finish()
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        result.problem(1, f"cannot read: {exc.strerror or exc}")
+        return result.finish()
+    except UnicodeDecodeError as exc:
+        result.problem(1, f"not analysed: not UTF-8 text (bad byte at offset {exc.start})")
+        return result.finish()
+    return check_text(text, shown, enable)
