@@ -6,15 +6,18 @@ scalars, and each path (`("spec", "containers", 0, "image")`) is mapped to the 1
 key (for a mapping entry) or item (for a sequence entry). `Positions.line` answers with the nearest
 existing parent when the path is missing, so a "missing resources" finding points at the container.
 
-Scalars follow YAML 1.2's core schema as Kubernetes reads it: `true`/`false`, `null`/`~`/empty,
-integers (also `0x`/`0o`) and floats; everything else is a string (so `yes` stays "yes").
+Scalars follow YAML 1.2's core schema: `true`/`false`, `null`/`~`/empty, integers (also `0x`/`0o`)
+and floats; everything else is a string (so `yes` stays "yes"). Kubernetes decodes manifests as YAML
+1.1 (sigs.k8s.io/yaml over yaml.v2), where a plain `yes`/`on` is true, so its rules read booleans
+through `kubernetes.common.is_true`/`is_false` rather than comparing with True.
 Merge keys (`<<: *defaults`, common in compose files) are applied; a merged key points at the line
 where it is written (inside the anchored mapping), which is where a fix goes. A duplicate key keeps
 its last value, as Kubernetes' decoder does.
 
-Hostile input is reported, not processed: a file larger than `MAX_BYTES`, or one whose aliases
-would expand into more than `MAX_NODES` nodes (a "billion laughs" bomb), or a recursive alias,
-raises `YamlTooComplexError`; a syntax error raises `YamlSyntaxError` with its line.
+Hostile input is reported, not processed: a file larger than `MAX_BYTES`, one whose aliases would
+expand into more than `MAX_NODES` nodes (a "billion laughs" bomb), a recursive alias, or nesting
+deeper than `MAX_DEPTH` levels (which would exhaust Python's stack) raises `YamlTooComplexError`;
+a syntax error raises `YamlSyntaxError` with its line.
 """
 
 from __future__ import annotations
@@ -26,10 +29,11 @@ from typing import Any
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_NODES = 200_000
+MAX_DEPTH = 200
 
 Path = tuple[str | int, ...]
 
-_INT = re.compile(r"[-+]?(?:0|[1-9][0-9_]*)\Z")
+_INT = re.compile(r"[-+]?[0-9][0-9_]*\Z")
 _HEX = re.compile(r"0x[0-9a-fA-F_]+\Z")
 _OCT = re.compile(r"0o[0-7_]+\Z")
 _FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?\Z")
@@ -102,35 +106,59 @@ def _scalar(value: str, tag: str, plain: bool) -> Any:
     return value
 
 
+def _check_size(root: Any) -> None:
+    """Refuse a document whose aliases would expand past `MAX_NODES` nodes, that nests deeper than
+    `MAX_DEPTH`, or that contains itself, before converting anything: each distinct node's expanded
+    size is computed once, so a "billion laughs" bomb is refused in milliseconds.
+    """
+    from ruamel.yaml.nodes import MappingNode, SequenceNode
+
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(node: Any, depth: int) -> int:
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        if id(node) in active:
+            raise YamlTooComplexError("a recursive alias")
+        if depth > MAX_DEPTH:
+            raise YamlTooComplexError(f"nested deeper than {MAX_DEPTH} levels")
+        total = 1
+        if isinstance(node, SequenceNode | MappingNode):
+            children = (
+                node.value if isinstance(node, SequenceNode) else [n for pair in node.value for n in pair]
+            )
+            active.add(id(node))
+            for child in children:
+                total += size(child, depth + 1)
+                if total > MAX_NODES:
+                    raise YamlTooComplexError(f"aliases expand to more than {MAX_NODES} nodes")
+            active.discard(id(node))
+        sizes[id(node)] = total
+        return total
+
+    size(root, 0)
+
+
 class _Converter:
     def __init__(self) -> None:
         self.lines: dict[Path, int] = {}
-        self.budget = MAX_NODES
-        self.active: set[int] = set()
 
     def convert(self, node: Any, path: Path) -> Any:
         from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-        self.budget -= 1
-        if self.budget < 0:
-            raise YamlTooComplexError(f"aliases expand to more than {MAX_NODES} nodes")
         if isinstance(node, ScalarNode):
             return _scalar(str(node.value), str(node.tag), node.style in (None, ""))
-        if id(node) in self.active:
-            raise YamlTooComplexError("a recursive alias")
-        self.active.add(id(node))
-        try:
-            if isinstance(node, SequenceNode):
-                items = []
-                for index, item in enumerate(node.value):
-                    child = (*path, index)
-                    self.lines.setdefault(child, item.start_mark.line + 1)
-                    items.append(self.convert(item, child))
-                return items
-            if isinstance(node, MappingNode):
-                return self._mapping(node, path)
-        finally:
-            self.active.discard(id(node))
+        if isinstance(node, SequenceNode):
+            items = []
+            for index, item in enumerate(node.value):
+                child = (*path, index)
+                self.lines.setdefault(child, item.start_mark.line + 1)
+                items.append(self.convert(item, child))
+            return items
+        if isinstance(node, MappingNode):
+            return self._mapping(node, path)
         return None
 
     def _mapping(self, node: Any, path: Path) -> dict[Any, Any]:
@@ -150,12 +178,22 @@ class _Converter:
             child = (*path, key)
             self.lines[child] = line
             result[key] = self.convert(value_node, child)
+        depth = len(path)
         for source, line in merges:
-            merged = self.convert(source, path)
-            for key, value in merged.items():
-                if key not in result:
-                    result[key] = value
-                    self.lines.setdefault((*path, key), line)
+            # The source's lines are collected apart and kept only for the keys it contributes: a key
+            # the mapping overrides keeps its own line, and its subtree gains no phantom paths.
+            own_lines, self.lines = self.lines, {}
+            try:
+                merged = self.convert(source, path)
+            finally:
+                source_lines, self.lines = self.lines, own_lines
+            added = {key for key in merged if key not in result}
+            for child, child_line in source_lines.items():
+                if len(child) > depth and child[depth] in added:
+                    self.lines.setdefault(child, child_line)
+            for key in added:
+                result[key] = merged[key]
+                self.lines.setdefault((*path, key), line)
         return result
 
 
@@ -172,6 +210,7 @@ def load_documents(text: str) -> list[YamlDocument]:
         for index, node in enumerate(yaml.compose_all(text)):
             if node is None:
                 continue
+            _check_size(node)
             converter = _Converter()
             data = converter.convert(node, ())
             documents.append(YamlDocument(index, data, Positions(converter.lines, node.start_mark.line + 1)))
@@ -181,6 +220,8 @@ def load_documents(text: str) -> list[YamlDocument]:
         raise YamlSyntaxError(line, f"{exc.problem or exc.context or 'invalid YAML'}") from None
     except YAMLError as exc:
         raise YamlSyntaxError(1, str(exc)) from None
+    except RecursionError:
+        raise YamlTooComplexError("nested too deeply") from None
     return documents
 
 

@@ -12,7 +12,8 @@ of a CronJob. `containers()` yields regular, init and ephemeral containers (the 
 cover all three; Trivy and Checkov skip ephemeral ones). `security_context()` resolves a container's
 effective settings as the kubelet does: the container's `securityContext` wins, the pod's fills in
 the fields both have (runAsUser, runAsGroup, runAsNonRoot, seLinuxOptions, seccompProfile,
-appArmorProfile, windowsOptions).
+appArmorProfile, windowsOptions); a field written as null counts as unset, and `windowsOptions` is
+merged field by field, as the kubelet does.
 """
 
 from __future__ import annotations
@@ -138,9 +139,17 @@ class K8sObject:
         own = container.data.get("securityContext")
         merged: dict[str, Any] = {}
         if isinstance(pod, dict):
-            merged.update({k: v for k, v in pod.items() if k in INHERITED})
+            merged.update({k: v for k, v in pod.items() if k in INHERITED and v is not None})
         if isinstance(own, dict):
-            merged.update(own)
+            for key, value in own.items():
+                # A null field is an unset one, so the pod's value still applies; windowsOptions is the
+                # one struct the kubelet merges field by field (DetermineEffectiveSecurityContext).
+                if value is None:
+                    continue
+                inherited = merged.get(key)
+                if key == "windowsOptions" and isinstance(value, dict) and isinstance(inherited, dict):
+                    value = {**inherited, **{k: v for k, v in value.items() if v is not None}}
+                merged[key] = value
         return merged
 
     def security_context_path(self, container: Container, key: str) -> Path:
@@ -148,12 +157,14 @@ class K8sObject:
         the pod's, else the container's securityContext (or the container) for a missing key.
         """
         own = (*container.path, "securityContext", key)
-        if self.exact(*own) is not None:
+        if self.exact(*own) is not None and self.get(*own) is not None:
             return own
         spec_path = self.pod_spec_path or ()
         pod = (*spec_path, "securityContext", key)
-        if key in INHERITED and self.exact(*pod) is not None:
+        if key in INHERITED and self.exact(*pod) is not None and self.get(*pod) is not None:
             return pod
+        if self.exact(*own) is not None:
+            return own
         return (*container.path, "securityContext")
 
 

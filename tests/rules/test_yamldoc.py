@@ -1,0 +1,312 @@
+"""YAML with positions: scalars per YAML 1.2's core schema, the line of every key and item, the
+nearest-parent fallback, merge keys, multi-document streams, syntax errors with their line, and
+hostile input (too large, alias bombs, recursive aliases, deep nesting) refused quickly."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import pytest
+
+from ci_security.rules.yamldoc import (
+    MAX_BYTES,
+    MAX_DEPTH,
+    YamlSyntaxError,
+    YamlTooComplexError,
+    load_documents,
+    walk,
+)
+
+
+def data(text: str):
+    documents = load_documents(text)
+    assert len(documents) == 1
+    return documents[0].data
+
+
+def lines(text: str):
+    return load_documents(text)[0].positions
+
+
+# --- scalars: YAML 1.2 core schema ---
+
+SCALARS = [
+    ("true", True),
+    ("True", True),
+    ("FALSE", False),
+    ("yes", "yes"),
+    ("no", "no"),
+    ("on", "on"),
+    ("off", "off"),
+    ("y", "y"),
+    ("null", None),
+    ("Null", None),
+    ("~", None),
+    ("", None),
+    ("42", 42),
+    ("-7", -7),
+    ("+3", 3),
+    ("0", 0),
+    ("0777", 777),
+    ("0x1F", 31),
+    ("0o17", 15),
+    ("3.5", 3.5),
+    ("-0.25", -0.25),
+    (".5", 0.5),
+    ("1e3", 1000.0),
+    ("6.02E+23", 6.02e23),
+    (".inf", math.inf),
+    ("-.Inf", -math.inf),
+    ("1.2.3", "1.2.3"),
+    ("2024-01-31", "2024-01-31"),
+    ("12:30", "12:30"),
+    (".", "."),
+    ("0x", "0x"),
+    ("v1", "v1"),
+    ("'true'", "true"),
+    ('"42"', "42"),
+    ("!!str 42", "42"),
+    ("!!str true", "true"),
+    ("'~'", "~"),
+]
+
+
+@pytest.mark.parametrize(("source", "expected"), SCALARS, ids=[s or "empty" for s, _ in SCALARS])
+def test_scalars_follow_the_yaml_1_2_core_schema(source, expected):
+    value = data(f"key: {source}\n")["key"]
+    assert value == expected
+    assert type(value) is type(expected)
+
+
+def test_nan_is_a_float():
+    assert math.isnan(data("key: .NaN\n")["key"])
+
+
+def test_block_scalars_stay_strings():
+    assert data("key: |\n  true\n  42\n") == {"key": "true\n42\n"}
+    assert data("key: >-\n  folded\n  text\n") == {"key": "folded text"}
+
+
+def test_non_string_keys_keep_their_type():
+    assert data("2: two\ntrue: yes\n~: none\n") == {2: "two", True: "yes", None: "none"}
+
+
+# --- positions ---
+
+POD = """\
+# a comment before the document
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+spec:
+  containers:
+    - name: app
+      image: nginx:1.27
+    -
+      name: sidecar
+      ports: [{containerPort: 80}, {containerPort: 443}]
+      args:
+        - --verbose
+"""
+
+
+def test_every_key_and_item_has_its_line():
+    positions = lines(POD)
+    assert positions.start_line == 3
+    assert positions.exact(("apiVersion",)) == 3
+    assert positions.exact(("metadata", "name")) == 6
+    assert positions.exact(("spec", "containers")) == 8
+    assert positions.exact(("spec", "containers", 0)) == 9
+    assert positions.exact(("spec", "containers", 0, "name")) == 9
+    assert positions.exact(("spec", "containers", 0, "image")) == 10
+    # an item whose content starts on the line after its dash is placed at its content
+    assert positions.exact(("spec", "containers", 1)) == 12
+    assert positions.exact(("spec", "containers", 1, "ports", 1, "containerPort")) == 13
+    assert positions.exact(("spec", "containers", 1, "args", 0)) == 15
+
+
+def test_a_missing_path_points_at_its_nearest_existing_parent():
+    positions = lines(POD)
+    assert positions.exact(("spec", "containers", 0, "resources", "limits")) is None
+    assert positions.line(("spec", "containers", 0, "resources", "limits")) == 9
+    assert positions.line(("spec", "containers", 1, "ports", 5)) == 13
+    assert positions.line(("spec", "hostNetwork")) == 7
+    assert positions.line(("status", "phase")) == 3
+    assert positions.line(()) == 3
+
+
+def test_a_duplicate_key_keeps_its_last_value_and_line():
+    text = "replicas: 1\nimage: a\nreplicas: 3\n"
+    assert data(text) == {"replicas": 3, "image": "a"}
+    assert lines(text).exact(("replicas",)) == 3
+
+
+def test_walk_visits_every_path_depth_first():
+    assert list(walk({"a": [1, {"b": None}]})) == [
+        ((), {"a": [1, {"b": None}]}),
+        (("a",), [1, {"b": None}]),
+        (("a", 0), 1),
+        (("a", 1), {"b": None}),
+        (("a", 1, "b"), None),
+    ]
+
+
+# --- merge keys ---
+
+MERGE = """\
+x-defaults: &defaults
+  restart: always
+  logging:
+    driver: json-file
+  environment:
+    LEVEL: info
+services:
+  api:
+    <<: *defaults
+    environment:
+      LEVEL: debug
+  worker:
+    <<: [*defaults, {restart: never, user: app}]
+"""
+
+
+def test_merge_keys_are_applied_and_local_keys_win():
+    services = data(MERGE)["services"]
+    assert services["api"] == {
+        "environment": {"LEVEL": "debug"},
+        "restart": "always",
+        "logging": {"driver": "json-file"},
+    }
+    # the first source wins over later ones
+    assert services["worker"]["restart"] == "always"
+    assert services["worker"]["user"] == "app"
+
+
+def test_a_merged_key_points_into_the_anchor_and_an_override_at_itself():
+    positions = lines(MERGE)
+    assert positions.exact(("services", "api", "restart")) == 2
+    assert positions.exact(("services", "api", "logging", "driver")) == 4
+    assert positions.exact(("services", "api", "environment")) == 10
+    assert positions.exact(("services", "api", "environment", "LEVEL")) == 11
+    assert positions.exact(("services", "worker", "user")) == 13
+
+
+def test_an_overridden_merge_leaves_no_phantom_paths():
+    # `environment` of the anchor is replaced, not merged, so its keys are no paths of api's
+    prefix = ("services", "api", "environment")
+    below = sorted(path for path in lines(MERGE).lines if path[:3] == prefix)
+    assert below == [prefix, (*prefix, "LEVEL")]
+
+
+def test_a_quoted_merge_key_is_an_ordinary_key():
+    assert data('"<<": {a: 1}\nb: 2\n') == {"<<": {"a": 1}, "b": 2}
+
+
+# --- multi-document streams ---
+
+
+def test_documents_keep_their_index_and_absolute_lines():
+    text = "a: 1\n---\n# nothing but a comment\n---\nb: 2\n---\n- x\n- y\n"
+    documents = load_documents(text)
+    assert [(d.index, d.data) for d in documents if d.data is not None] == [
+        (0, {"a": 1}),
+        (2, {"b": 2}),
+        (3, ["x", "y"]),
+    ]
+    by_index = {d.index: d for d in documents}
+    assert by_index[2].positions.exact(("b",)) == 5
+    assert by_index[3].positions.exact((1,)) == 8
+    assert by_index[3].positions.start_line == 7
+
+
+def test_an_empty_stream_has_no_documents():
+    assert load_documents("") == []
+    assert load_documents("# only a comment\n") == []
+
+
+# --- errors ---
+
+SYNTAX_ERRORS = [
+    ("a: [1, 2\nb: 3\n", 2),
+    ("a:\n  b: 1\n c: 2\n", 3),
+    ("a: b: c\n", 1),
+    ("ok: 1\nk: 'unterminated\n", 3),
+    ("- a\nb: 1\n", 2),
+    ("a: 1\n---\nb: *undefined\n", 3),
+    ("a: 1\n\tb: 2\n", 2),
+]
+
+
+@pytest.mark.parametrize(("text", "line"), SYNTAX_ERRORS)
+def test_a_syntax_error_names_its_line(text, line):
+    with pytest.raises(YamlSyntaxError) as raised:
+        load_documents(text)
+    assert raised.value.line == line
+    assert raised.value.message
+
+
+def test_a_file_over_the_size_limit_is_refused_before_parsing():
+    text = "a: b\n" * (MAX_BYTES // 5 + 1)
+    started = time.perf_counter()
+    with pytest.raises(YamlTooComplexError, match="larger than"):
+        load_documents(text)
+    assert time.perf_counter() - started < 0.5
+
+
+def test_a_file_at_the_size_limit_is_read():
+    text = "a: 1\n" + "#" * (MAX_BYTES - 5)
+    assert len(text.encode()) == MAX_BYTES
+    assert data(text) == {"a": 1}
+
+
+def _billion_laughs(levels: int) -> str:
+    rows = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for level in range(1, levels):
+        name, previous = chr(ord("a") + level), chr(ord("a") + level - 1)
+        rows.append(f"{name}: &{name} [{', '.join([f'*{previous}'] * 9)}]")
+    return "\n".join(rows) + "\n"
+
+
+def test_an_alias_bomb_is_refused_fast():
+    started = time.perf_counter()
+    with pytest.raises(YamlTooComplexError, match="aliases expand"):
+        load_documents(_billion_laughs(9))
+    assert time.perf_counter() - started < 0.5
+
+
+def test_modest_alias_reuse_is_expanded():
+    assert data(_billion_laughs(3))["c"][8][8] == ["lol"] * 9
+
+
+@pytest.mark.parametrize("text", ["a: &a [*a]\n", "a: &a {b: *a}\n", "&root [1, [*root]]\n"])
+def test_a_recursive_alias_is_refused_fast(text):
+    started = time.perf_counter()
+    with pytest.raises(YamlTooComplexError, match="recursive alias"):
+        load_documents(text)
+    assert time.perf_counter() - started < 0.5
+
+
+def _nested_lists(depth: int) -> str:
+    return "a: " + "[" * depth + "]" * depth + "\n"
+
+
+def _nested_maps(depth: int) -> str:
+    return "".join("  " * level + f"k{level}:\n" for level in range(depth)) + "  " * depth + "v\n"
+
+
+@pytest.mark.parametrize("text", [_nested_lists(5000), _nested_maps(MAX_DEPTH + 5)], ids=["flow", "block"])
+def test_deep_nesting_is_refused_instead_of_exhausting_the_stack(text):
+    with pytest.raises(YamlTooComplexError, match="nested"):
+        load_documents(text)
+
+
+def test_nesting_up_to_the_limit_is_read():
+    value = data(_nested_lists(MAX_DEPTH - 1))["a"]
+    depth = 0
+    while value:
+        value, depth = value[0], depth + 1
+    assert depth == MAX_DEPTH - 2
+    assert data(_nested_maps(MAX_DEPTH - 1))["k0"]["k1"] is not None
