@@ -1,0 +1,51 @@
+"""COMPOSE021: a port is published on every host interface.
+
+`"8080:80"`, `"80"` (a random host port), `"0.0.0.0:8080:80"`, `"[::]:8080:80"` and the long syntax
+without `host_ip` all bind 0.0.0.0 (Docker's default). A host address that depends on an unset
+variable is not reported. `expose:` publishes nothing and is not read; services using
+`network_mode: host`, `service:` or `container:` are skipped (Docker ignores their `ports`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import ClassVar
+
+from ci_security.models import Severity
+from ci_security.rules.base import Hit, RuleMeta
+from ci_security.rules.compose.common import ALL_INTERFACES, UNKNOWN, published_ports, resolve
+from ci_security.rules.compose.load import ComposeFile
+
+
+class Compose021PortsAllInterfaces:
+    meta: ClassVar[RuleMeta] = RuleMeta(
+        id="COMPOSE021",
+        kind="compose",
+        title="Port published on all interfaces",
+        severity=Severity.MEDIUM,
+        rationale="A port published without an address listens on every interface of the host, and "
+        "Docker's own iptables rules let it through even when the host firewall (ufw, firewalld) denies "
+        "it: a database or admin UI meant for local use becomes reachable from the network.",
+        remediation='Bind the port to an address, e.g. `"127.0.0.1:8080:80"` (long syntax: '
+        "`host_ip: 127.0.0.1`), put a reverse proxy in front for public traffic, and use the compose "
+        "network (no `ports:` at all) for service-to-service traffic.",
+        references=(
+            "https://docs.docker.com/reference/compose-file/services/#ports",
+            "https://docs.docker.com/engine/network/packet-filtering-firewalls/",
+            "https://docs.kics.io/latest/queries/dockercompose-queries/451d79dc-0588-476a-ad03-3c7f0320abb3/",
+        ),
+    )
+
+    def check(self, compose: ComposeFile) -> Iterator[Hit]:
+        for service in compose.services():
+            network = compose.setting(service.name, "network_mode", inherit=True)
+            mode = (resolve(network[1]) or "").strip() if network is not None else ""
+            if mode == "host" or mode.startswith(("service:", "container:")):
+                continue
+            for port in published_ports(service):
+                if UNKNOWN not in port.host_ip and port.host_ip in ALL_INTERFACES:
+                    message = (
+                        f"service {service.name} publishes {port.text} on all host interfaces; bind it to "
+                        f"loopback ({port.on_loopback()}) unless other hosts must reach it"
+                    )
+                    yield Hit(service.line(*port.keys), message, service.resource)

@@ -1,0 +1,46 @@
+"""COMPOSE007: which host paths are sensitive, and that COMPOSE006's paths are left to it."""
+
+import pytest
+
+from ci_security.rules.compose.compose007_sensitive_host_path import sensitive
+from ci_security.rules.runner import check_text
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/etc", "/proc", "/sys", "/dev", "/usr", "/var", "/var/lib", "/home", "~", "/root", "/root/.ssh",
+        "/boot/grub", "/etc/shadow", "/etc/kubernetes/admin.conf", "/var/lib/kubelet/pki",
+        "/var/lib/docker/containers", "/proc/sys/kernel", "/sys/kernel/debug", "/dev/mem", "~/.ssh",
+        "~/.kube/config", "~/.config/gcloud", "/home/deploy", "/home/deploy/.aws/credentials",
+    ],
+)  # fmt: skip
+def test_sensitive(path):
+    assert sensitive(path)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/etc/localtime", "/etc/timezone", "/etc/ssl/certs", "/dev/dri", "/sys/fs/cgroup", "/srv/data",
+        "/var/log", "/home/deploy/app/data", "~/projects/shop", "/opt/app", "/etc/passwd",
+    ],
+)  # fmt: skip
+def test_not_sensitive(path):
+    assert not sensitive(path)
+
+
+def test_socket_paths_are_left_to_compose006():
+    text = (
+        "services:\n"
+        "  agent:\n"
+        "    image: agent:1.0\n"
+        "    volumes:\n"
+        "      - /:/host:ro\n"
+        "      - /var/run:/var/run\n"
+        "      - /var/run/docker.sock:/var/run/docker.sock\n"
+        "      - /etc:/host/etc:ro\n"
+    )
+    by_rule = {(f.rule_id, f.line) for f in check_text(text, "compose.yaml")}
+    assert {("COMPOSE006", 5), ("COMPOSE006", 6), ("COMPOSE006", 7), ("COMPOSE007", 8)} <= by_rule
+    assert not any(rule == "COMPOSE007" and line in (5, 6, 7) for rule, line in by_rule)
