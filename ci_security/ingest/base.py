@@ -1,9 +1,16 @@
-"""The importer contract, its result, its error, and the JSON reading both importers share.
+"""The importer contract, its result, its error, and the JSON reading every importer shares.
 
-An importer reads one other engine's report (`trivy image -f json`, `grype -o json`) and returns
-`Imported`: our own `Package` and `Vulnerability` models, so imported findings go through the same
-policy and reports as our own. Importers keep what the engine said (its severity, status and fixed
-version) and never re-match.
+An importer reads one other engine's report (`trivy image -f json`, `grype -o json`,
+`trivy config -f json`, `hadolint -f json`, `checkov -o json`) and returns `Imported`: our own
+`Package`, `Vulnerability` and `Misconfiguration` models, so imported findings go through the same
+policy and reports as our own. Importers keep what the engine said (its severity, status, fixed
+version, rule id and line) and never re-match or re-check.
+
+Manifest findings name files. A `ManifestImporter` takes the repository's root directory (`base`,
+the current directory by default) and writes every path repository-relative, with `/` separators
+and no leading `./` or `/` (`RepoPaths`); it may read the manifests under `base` to make a line
+exact. A misconfiguration keeps the tool's own id as `rule_id` and `peer_id` and an empty
+`fingerprint`: mapping to our rule ids and fingerprinting happen after import.
 
 Every problem with the input file is a `ReportImportError` whose message is
 `<path>: <one-line reason>`: the file is missing or unreadable, is not JSON (the reason gives
@@ -15,14 +22,16 @@ from __future__ import annotations
 
 import codecs
 import json
+import math
+import posixpath
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar, Protocol
 from urllib.parse import unquote
 
 from ci_security.errors import CiSecurityError
-from ci_security.models import OSInfo, Package, Vulnerability
+from ci_security.models import Misconfiguration, OSInfo, Package, Vulnerability
 
 JSONObject = dict[str, object]
 
@@ -36,7 +45,8 @@ class ReportImportError(CiSecurityError):
 @dataclass(frozen=True, slots=True)
 class Imported:
     """What one imported report holds: which tool and version wrote it, what it scanned (the target as
-    the tool names it), the operating system it detected, the packages it listed and its findings.
+    the tool names it), the operating system it detected, the packages it listed and its findings:
+    vulnerabilities and, from manifest scanners, misconfigurations.
     """
 
     tool: str
@@ -45,6 +55,7 @@ class Imported:
     os: OSInfo | None
     packages: tuple[Package, ...]
     vulnerabilities: tuple[Vulnerability, ...]
+    misconfigurations: tuple[Misconfiguration, ...] = ()
 
 
 class Importer(Protocol):
@@ -55,6 +66,57 @@ class Importer(Protocol):
     def load(self, path: Path) -> Imported:
         """Read the report at `path`; raise `ReportImportError` when it cannot be imported."""
         ...
+
+
+class ManifestImporter(Importer, Protocol):
+    """An importer whose findings name files of a repository: `base` is the repository's root (the
+    current directory when None), used to make absolute paths relative and to read the manifests.
+    """
+
+    def load(self, path: Path, base: Path | None = None) -> Imported:
+        """Read the report at `path`; raise `ReportImportError` when it cannot be imported."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class RepoPaths:
+    """Turns the file paths a tool wrote into repository-relative POSIX paths.
+
+    `roots` are the repository root as an absolute path and with symlinks resolved, since tools write
+    either. Relative paths are taken as relative to the root (the tools ran there). Absolute paths
+    under the root become relative; absolute paths elsewhere cannot be made relative and are kept.
+    """
+
+    root: Path
+    roots: tuple[str, ...] = field(default=())
+
+    @classmethod
+    def at(cls, base: Path | None) -> RepoPaths:
+        root = (base if base is not None else Path()).absolute()
+        forms = (posixpath.normpath(root.as_posix()), root.resolve().as_posix())
+        return cls(root, tuple(dict.fromkeys(forms)))
+
+    def relative(self, raw: str) -> str:
+        """`raw` as a repository-relative path ("" stays "")."""
+        text = raw.replace("\\", "/")
+        if not text:
+            return ""
+        if text.startswith("/"):
+            text = posixpath.normpath(text)
+            for root in self.roots:
+                if root == "/":
+                    return text.lstrip("/") or "."
+                if text.startswith(root + "/"):
+                    return text[len(root) + 1 :]
+            return text
+        return posixpath.normpath(text)
+
+    def file(self, relative: str) -> Path | None:
+        """The file `relative` names under the root, when it is relative and exists."""
+        if not relative or relative.startswith(("/", "../")) or relative == "..":
+            return None
+        candidate = self.root / relative
+        return candidate if candidate.is_file() else None
 
 
 class ShapeError(Exception):
@@ -102,11 +164,21 @@ def read_json(path: Path) -> object:
 def guess_tool(doc: object) -> str | None:
     """Name the kind of report `doc` looks like, for "not a Trivy report" messages."""
     if isinstance(doc, list):
-        return "a legacy Trivy report (before SchemaVersion 2)" if doc and _is_legacy_trivy(doc) else None
+        if not doc:
+            return None
+        if _is_legacy_trivy(doc):
+            return "a legacy Trivy report (before SchemaVersion 2)"
+        if is_hadolint_item(doc[0]):
+            return "a Hadolint report"
+        if is_checkov_framework(doc[0]):
+            return "a Checkov report"
+        return None
     if not isinstance(doc, dict):
         return None
     if "SchemaVersion" in doc and ("Results" in doc or "ArtifactName" in doc):
         return "a Trivy report"
+    if is_checkov_framework(doc) or is_checkov_empty(doc):
+        return "a Checkov report"
     descriptor = doc.get("descriptor")
     tool = descriptor.get("name") if isinstance(descriptor, dict) else None
     if "matches" in doc and (tool == "grype" or (tool is None and "source" in doc)):
@@ -114,7 +186,8 @@ def guess_tool(doc: object) -> str | None:
     if tool == "syft":
         return "a Syft SBOM"
     if "runs" in doc and ("sarif" in str(doc.get("$schema", "")).lower() or doc.get("version") == "2.1.0"):
-        return "a SARIF log"
+        driver = _sarif_driver(doc)
+        return f"a SARIF log from {driver}" if driver else "a SARIF log"
     if doc.get("bomFormat") == "CycloneDX":
         return "a CycloneDX SBOM"
     if "spdxVersion" in doc:
@@ -129,11 +202,38 @@ def _is_legacy_trivy(doc: list[object]) -> bool:
     return isinstance(first, dict) and "Target" in first and "Vulnerabilities" in first
 
 
-def not_this_tool(path: Path, tool: str, doc: object) -> ReportImportError:
-    """The error for a JSON document that is not `tool`'s report."""
+def is_hadolint_item(item: object) -> bool:
+    """One entry of `hadolint -f json` output: `{code, column, file, level, line, message}`."""
+    return isinstance(item, dict) and "code" in item and "level" in item and "file" in item
+
+
+def is_checkov_framework(item: object) -> bool:
+    """One framework's results in `checkov -o json` output."""
+    return isinstance(item, dict) and "check_type" in item and "results" in item
+
+
+def is_checkov_empty(item: object) -> bool:
+    """What `checkov -o json` writes when it found nothing to scan: the summary alone."""
+    return isinstance(item, dict) and "checkov_version" in item and "resource_count" in item
+
+
+def _sarif_driver(doc: JSONObject) -> str:
+    runs = doc.get("runs")
+    run = runs[0] if isinstance(runs, list) and runs else None
+    tool = run.get("tool") if isinstance(run, dict) else None
+    driver = tool.get("driver") if isinstance(tool, dict) else None
+    name = driver.get("name") if isinstance(driver, dict) else None
+    return name.strip() if isinstance(name, str) else ""
+
+
+def not_this_tool(path: Path, tool: str, doc: object, advice: str = "") -> ReportImportError:
+    """The error for a JSON document that is not `tool`'s report; `advice` (e.g. which output format
+    can be imported) is appended after a semicolon.
+    """
     seen = guess_tool(doc)
     hint = f" (it looks like {seen})" if seen else ""
-    return ReportImportError(f"{path}: not a {tool} JSON report{hint}")
+    tail = f"; {advice}" if advice else ""
+    return ReportImportError(f"{path}: not a {tool} JSON report{hint}{tail}")
 
 
 # Typed access to parsed JSON. `where` is the JSON path of the object being read, for messages.
@@ -176,6 +276,27 @@ def required_str(parent: JSONObject, key: str, where: str) -> str:
     if not value:
         raise ShapeError(_join(where, key), "missing or empty")
     return value
+
+
+def field_line(parent: JSONObject, key: str, where: str) -> int | None:
+    """An optional 1-based line number; absent, null or 0 (a tool's "no line") is None."""
+    return line_number(parent.get(key), _join(where, key))
+
+
+def line_number(value: object, where: str) -> int | None:
+    """A 1-based line number; null or 0 is None."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ShapeError(where, f"expected a number, found {_kind(value)}")
+    if not math.isfinite(value) or value != int(value) or value < 0:
+        raise ShapeError(where, f"expected a line number, found {value:g}")
+    return int(value) or None
+
+
+def one_line(text: str) -> str:
+    """`text` with its line breaks and runs of spaces collapsed, for one-line messages."""
+    return " ".join(text.split())
 
 
 def field_number(parent: JSONObject, key: str, where: str) -> float | None:

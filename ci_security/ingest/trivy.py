@@ -1,9 +1,11 @@
-"""Trivy JSON reports (`trivy image --format json`, SchemaVersion 2) into our models.
+"""Trivy JSON reports (`trivy image --format json`, `trivy config --format json`, SchemaVersion 2) into
+our models.
 
 Read: `Trivy.Version`, `ArtifactName`, `ArtifactType`, `Metadata.OS{Family,Name}`, the image's layers
-(`Metadata.DiffIDs`, `Metadata.Layers`), and each result of class `os-pkgs` or `lang-pkgs` (results of
-other classes, such as `license`, `secret` and `config`, are skipped): its `Target`, `Type`, `Packages`
-(present with `--list-all-pkgs`) and `Vulnerabilities`.
+(`Metadata.DiffIDs`, `Metadata.Layers`), each result of class `os-pkgs` or `lang-pkgs`: its `Target`,
+`Type`, `Packages` (present with `--list-all-pkgs`) and `Vulnerabilities`; and each result of class
+`config`: its `Target` and `Misconfigurations`. Results of other classes (`license`, `secret`) are
+skipped. One report may hold both kinds of findings (`trivy image --scanners vuln,misconfig`).
 
 Mapping decisions:
 - Package type: the purl type of `PkgIdentifier.PURL`; without a purl, from the result `Type`
@@ -32,10 +34,28 @@ Mapping decisions:
   binary or the source package).
 - Packages: every `Packages` entry (the report lists them with `--list-all-pkgs`), plus the packages
   of the findings not among them (all of them when there are no lists), without repeats.
+
+Misconfigurations (`Results[].Misconfigurations[]`):
+- Only `Status` FAIL is imported; PASS (with `--include-non-failures`) and EXCEPTION (ignored through
+  Trivy's own ignore files or policies) are skipped.
+- `rule_id` and `peer_id`: the check's id as Trivy 0.76 writes it (`KSV-0017`, `DS-0002`). Older
+  Trivy wrote a short `ID` (`KSV017`) and the same id as `AVDID` with an `AVD-` prefix
+  (`AVD-KSV-0017`), so a non-empty `AVDID` less that prefix wins over `ID`.
+- `severity` is Trivy's own (`Severity`); `title` `Title`; `message` `Message` (or the title);
+  `remediation` `Resolution`; `references` `PrimaryURL` then `References`, without repeats;
+  `resource` `CauseMetadata.Resource`; `found_by` "trivy".
+- `line` is `CauseMetadata.StartLine`: the instruction for Dockerfiles, the container or spec block's
+  first line for Kubernetes. Trivy writes 0 or nothing for checks about something missing (no
+  HEALTHCHECK, DS-0026; no USER, DS-0002), which becomes None.
+- `path`: `Target` is relative to the scanned directory, so for filesystem and repository scans it is
+  joined to `ArtifactName` (the directory as given to Trivy, assumed relative to the repository root
+  when it is not absolute; a single-file scan's `ArtifactName` is the file itself), then made
+  repository-relative (`RepoPaths`). Remote repositories (an URL) and images keep `Target` alone.
 """
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import ClassVar
@@ -43,8 +63,10 @@ from typing import ClassVar
 from ci_security.ingest.base import (
     Imported,
     JSONObject,
+    RepoPaths,
     ReportImportError,
     ShapeError,
+    field_line,
     field_list,
     field_number,
     field_obj,
@@ -63,6 +85,7 @@ from ci_security.ingest.base import (
 from ci_security.models import (
     LayerRef,
     MatchDetail,
+    Misconfiguration,
     OSInfo,
     Package,
     Severity,
@@ -117,6 +140,7 @@ _TYPE_BY_RESULT = {
 }
 _PACKAGE_CLASSES = frozenset({"os-pkgs", "lang-pkgs"})
 _IMAGE_ARTIFACTS = frozenset({"container_image", "vm"})
+_SOURCE_ARTIFACTS = frozenset({"filesystem", "repository"})
 _CVSS_VERSIONS = (("V40Score", "V40Vector"), ("V3Score", "V3Vector"), ("V2Score", "V2Vector"))
 
 
@@ -157,11 +181,11 @@ class _Result:
 
 
 class TrivyImporter:
-    """Imports `trivy image --format json` reports."""
+    """Imports `trivy image --format json` and `trivy config --format json` reports."""
 
     name: ClassVar[str] = "trivy"
 
-    def load(self, path: Path) -> Imported:
+    def load(self, path: Path, base: Path | None = None) -> Imported:
         doc = read_json(path)
         if not isinstance(doc, dict) or "SchemaVersion" not in doc:
             raise not_this_tool(path, "Trivy", doc)
@@ -171,12 +195,12 @@ class TrivyImporter:
                 f"{path}: unsupported Trivy report SchemaVersion {schema!r} (only 2 can be imported)"
             )
         try:
-            return _parse(doc)
+            return _parse(doc, RepoPaths.at(base))
         except ShapeError as exc:
             raise ReportImportError(f"{path}: not a valid Trivy report: {exc}") from None
 
 
-def _parse(doc: JSONObject) -> Imported:
+def _parse(doc: JSONObject, paths: RepoPaths) -> Imported:
     trivy = field_obj(doc, "Trivy", "")
     metadata = field_obj(doc, "Metadata", "") or {}
     context = _Context(
@@ -193,10 +217,20 @@ def _parse(doc: JSONObject) -> Imported:
 
     packages: list[Package] = []
     vulnerabilities: list[Vulnerability] = []
+    misconfigurations: list[Misconfiguration] = []
+    artifact = (field_str(doc, "ArtifactName", ""), field_str(doc, "ArtifactType", ""))
     for i, item in enumerate(field_list(doc, "Results", "")):
         where = f"Results[{i}]"
         result = obj(item, where)
         klass = field_str(result, "Class", where)
+        if klass == "config":
+            file = paths.relative(_config_path(*artifact, field_str(result, "Target", where)))
+            for j, raw in enumerate(field_list(result, "Misconfigurations", where)):
+                mwhere = f"{where}.Misconfigurations[{j}]"
+                found = _misconfiguration(obj(raw, mwhere), mwhere, file)
+                if found is not None:
+                    misconfigurations.append(found)
+            continue
         if klass and klass not in _PACKAGE_CLASSES:
             continue
         target = field_str(result, "Target", where)
@@ -226,6 +260,41 @@ def _parse(doc: JSONObject) -> Imported:
         os=context.os,
         packages=unique(packages),
         vulnerabilities=tuple(vulnerabilities),
+        misconfigurations=tuple(misconfigurations),
+    )
+
+
+def _config_path(artifact_name: str, artifact_type: str, target: str) -> str:
+    """A config result's file as the tool ran: `Target` is relative to the scanned directory."""
+    name = artifact_name.replace("\\", "/").rstrip("/")
+    if artifact_type not in _SOURCE_ARTIFACTS or not name or "://" in name or name.startswith("git@"):
+        return target
+    if name == target or name.endswith("/" + target):
+        return name  # a single file was scanned
+    return posixpath.join(name, target)
+
+
+def _misconfiguration(raw: JSONObject, where: str, file: str) -> Misconfiguration | None:
+    if field_str(raw, "Status", where).upper() != "FAIL":
+        return None
+    avd_id = field_str(raw, "AVDID", where)
+    check_id = avd_id.removeprefix("AVD-") if avd_id else required_str(raw, "ID", where)
+    cause = field_obj(raw, "CauseMetadata", where) or {}
+    cwhere = f"{where}.CauseMetadata"
+    title = field_str(raw, "Title", where) or check_id
+    primary = field_str(raw, "PrimaryURL", where)
+    return Misconfiguration(
+        rule_id=check_id,
+        title=title,
+        severity=Severity.parse(field_str(raw, "Severity", where)),
+        path=file,
+        line=field_line(cause, "StartLine", cwhere),
+        message=field_str(raw, "Message", where) or title,
+        resource=field_str(cause, "Resource", cwhere),
+        remediation=field_str(raw, "Resolution", where),
+        references=tuple(dict.fromkeys(u for u in (primary, *str_items(raw, "References", where)) if u)),
+        found_by="trivy",
+        peer_id=check_id,
     )
 
 

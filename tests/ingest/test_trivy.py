@@ -13,7 +13,15 @@ import pytest
 from ci_security.errors import CiSecurityError
 from ci_security.ingest.base import Importer, ReportImportError
 from ci_security.ingest.trivy import TrivyImporter
-from ci_security.models import LayerRef, MatchDetail, OSInfo, Package, Severity, Vulnerability
+from ci_security.models import (
+    LayerRef,
+    MatchDetail,
+    Misconfiguration,
+    OSInfo,
+    Package,
+    Severity,
+    Vulnerability,
+)
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "ingest"
 BUSTER = FIXTURES / "trivy-debian-buster.json.golden"
@@ -517,4 +525,218 @@ def test_other_schema_versions_are_refused(tmp_path):
 )
 def test_wrong_field_types_name_the_field(tmp_path, results, where):
     doc = {"SchemaVersion": 2, "Results": results}
+    assert error(write(tmp_path, doc)) == f"not a valid Trivy report: {where}"
+
+
+# --- misconfigurations: a real `trivy config` 0.76 report on tests/fixtures/ingest/config
+
+CONFIG = FIXTURES / "trivy-0.76-config.json"
+CORPUS = FIXTURES / "config"
+
+
+def config_findings(base: Path | None = CORPUS):
+    return TrivyImporter().load(CONFIG, base).misconfigurations
+
+
+def misconf(**fields: object) -> dict:
+    base: dict = {
+        "ID": "KSV-0017",
+        "Title": "Privileged container",
+        "Message": "Container 'app' of Deployment 'web' should set 'securityContext.privileged' to false",
+        "Severity": "HIGH",
+        "Status": "FAIL",
+        "CauseMetadata": {"StartLine": 20, "EndLine": 36},
+    }
+    base.update(fields)
+    return base
+
+
+def config_report(*misconfigurations: dict, target: str = "k8s/web.yaml", **envelope: object) -> dict:
+    doc: dict = {"SchemaVersion": 2, "ArtifactName": ".", "ArtifactType": "filesystem"}
+    doc.update(envelope)
+    doc["Results"] = [
+        {
+            "Target": target,
+            "Class": "config",
+            "Type": "kubernetes",
+            "Misconfigurations": list(misconfigurations),
+        }
+    ]
+    return doc
+
+
+def test_config_report_counts_and_envelope():
+    imported = TrivyImporter().load(CONFIG, CORPUS)
+    assert (imported.tool_version, imported.target, imported.packages, imported.vulnerabilities) == (
+        "0.76.0",
+        ".",
+        (),
+        (),
+    )
+    found = imported.misconfigurations
+    # The results' MisconfSummary.Failures: 8, 36, 37 and 3; compose.yaml is not scanned by Trivy.
+    assert len(found) == 84
+    assert {
+        path: sum(1 for m in found if m.path == path) for path in dict.fromkeys(m.path for m in found)
+    } == {
+        "api/Dockerfile": 8,
+        "k8s/backup-cronjob.yaml": 36,
+        "k8s/web.yaml": 37,
+        "worker/Dockerfile": 3,
+    }
+    assert all(m.found_by == "trivy" and m.peer_id == m.rule_id and m.fingerprint == "" for m in found)
+    assert all(m.inline_reason is None for m in found)
+
+
+def test_config_ids_lines_and_severities_match_the_table_output():
+    found = config_findings()
+    # As `trivy config .` prints them (`api/Dockerfile:2`, `k8s/web.yaml:35-48`, no line for DS-0026).
+    rows = {(m.rule_id, m.path, m.line, m.severity) for m in found}
+    assert {
+        ("DS-0001", "api/Dockerfile", 2, Severity.MEDIUM),
+        ("DS-0002", "api/Dockerfile", 17, Severity.HIGH),
+        ("DS-0004", "api/Dockerfile", 16, Severity.MEDIUM),
+        ("DS-0031", "api/Dockerfile", 6, Severity.CRITICAL),
+        ("DS-0026", "api/Dockerfile", None, Severity.LOW),
+        ("DS-0001", "worker/Dockerfile", 10, Severity.MEDIUM),
+        ("DS-0025", "worker/Dockerfile", 11, Severity.HIGH),
+        ("KSV-0017", "k8s/web.yaml", 35, Severity.HIGH),
+        ("KSV-0006", "k8s/web.yaml", 24, Severity.HIGH),
+        ("KSV-0118", "k8s/web.yaml", 33, Severity.HIGH),
+        ("KSV-0009", "k8s/backup-cronjob.yaml", 6, Severity.HIGH),
+        ("KSV-0005", "k8s/backup-cronjob.yaml", 21, Severity.HIGH),
+        ("KSV-0105", "k8s/backup-cronjob.yaml", None, Severity.LOW),
+        ("KSV-0105", "k8s/backup-cronjob.yaml", 14, Severity.LOW),
+    } <= rows
+    assert sum(1 for m in found if m.line is None) == 3  # DS-0026 twice, KSV-0105 once
+
+
+def test_config_finding_maps_every_field():
+    (found,) = [m for m in config_findings() if m.rule_id == "DS-0002"]
+    assert found == Misconfiguration(
+        rule_id="DS-0002",
+        title="Image user should not be 'root'",
+        severity=Severity.HIGH,
+        path="api/Dockerfile",
+        line=17,
+        message="Last USER command in Dockerfile should not be 'root'",
+        remediation="Add 'USER <non root user name>' line to the Dockerfile",
+        references=(
+            "https://avd.aquasec.com/misconfig/ds-0002",
+            "https://docs.docker.com/develop/develop-images/dockerfile_best-practices/",
+        ),
+        found_by="trivy",
+        peer_id="DS-0002",
+    )
+
+
+def test_only_failures_are_imported(tmp_path):
+    doc = config_report(
+        misconf(),
+        misconf(Status="PASS"),
+        misconf(Status="EXCEPTION"),
+        misconf(Status="fail", ID="KSV-0009"),
+    )
+    found = load(write(tmp_path, doc)).misconfigurations
+    assert [m.rule_id for m in found] == ["KSV-0017", "KSV-0009"]
+
+
+def test_older_ids_take_the_avd_id(tmp_path):
+    doc = config_report(misconf(ID="KSV017", AVDID="AVD-KSV-0017"), misconf(ID="KSV-0017", AVDID=""))
+    assert [(m.rule_id, m.peer_id) for m in load(write(tmp_path, doc)).misconfigurations] == [
+        ("KSV-0017", "KSV-0017"),
+        ("KSV-0017", "KSV-0017"),
+    ]
+
+
+def test_misconfiguration_details(tmp_path):
+    doc = config_report(
+        misconf(
+            Message="",
+            Resolution="Set privileged to false",
+            PrimaryURL="https://avd.aquasec.com/misconfig/ksv-0017",
+            References=["https://avd.aquasec.com/misconfig/ksv-0017", "https://kubernetes.io/x", ""],
+            CauseMetadata={"Resource": "Deployment/web", "StartLine": 0, "EndLine": 0},
+        ),
+        misconf(CauseMetadata=None, Severity="weird", Title=""),
+    )
+    first, second = load(write(tmp_path, doc)).misconfigurations
+    assert (first.message, first.line, first.resource, first.remediation) == (
+        "Privileged container",
+        None,
+        "Deployment/web",
+        "Set privileged to false",
+    )
+    assert first.references == ("https://avd.aquasec.com/misconfig/ksv-0017", "https://kubernetes.io/x")
+    assert (second.line, second.severity, second.title) == (None, Severity.UNKNOWN, "KSV-0017")
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "target", "expected"),
+    [
+        (".", "filesystem", "k8s/web.yaml", "k8s/web.yaml"),
+        ("./deploy/", "filesystem", "web.yaml", "deploy/web.yaml"),
+        ("deploy/web.yaml", "filesystem", "web.yaml", "deploy/web.yaml"),  # one file scanned
+        ("{repo}/deploy", "filesystem", "web.yaml", "deploy/web.yaml"),
+        ("/ci/deploy", "filesystem", "web.yaml", "/ci/deploy/web.yaml"),
+        ("https://github.com/acme/shop", "repository", "k8s/web.yaml", "k8s/web.yaml"),
+        ("{repo}", "repository", "k8s/web.yaml", "k8s/web.yaml"),
+        ("registry.example.com/shop/web:1", "container_image", "app/Dockerfile", "app/Dockerfile"),
+    ],
+)
+def test_config_paths_are_repository_relative(tmp_path, name, kind, target, expected):
+    repo = tmp_path / "repo"
+    doc = config_report(misconf(), target=target, ArtifactName=name.format(repo=repo), ArtifactType=kind)
+    (found,) = TrivyImporter().load(write(tmp_path, doc), repo).misconfigurations
+    assert found.path == expected
+
+
+def test_one_report_with_vulnerabilities_and_misconfigurations(tmp_path):
+    doc = report(
+        {"Target": "img (debian 12.15)", "Class": "os-pkgs", "Type": "debian", "Vulnerabilities": [vuln()]},
+        {
+            "Target": "app/Dockerfile",
+            "Class": "config",
+            "Type": "dockerfile",
+            "Misconfigurations": [misconf()],
+        },
+    )
+    imported = load(write(tmp_path, doc))
+    assert [v.id for v in imported.vulnerabilities] == ["CVE-2099-1"]
+    assert [(m.rule_id, m.path) for m in imported.misconfigurations] == [("KSV-0017", "app/Dockerfile")]
+
+
+def test_hadolint_and_checkov_reports_are_named():
+    assert error(FIXTURES / "hadolint-2.15.1-config.json") == (
+        "not a Trivy JSON report (it looks like a Hadolint report)"
+    )
+    assert error(FIXTURES / "checkov-3.3.30-config.json") == (
+        "not a Trivy JSON report (it looks like a Checkov report)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("misconfigurations", "where"),
+    [
+        ({}, "Results[0].Misconfigurations: expected an array, found an object"),
+        (["x"], "Results[0].Misconfigurations[0]: expected an object, found a string"),
+        ([misconf(ID="")], "Results[0].Misconfigurations[0].ID: missing or empty"),
+        ([misconf(Status=1)], "Results[0].Misconfigurations[0].Status: expected a string, found a number"),
+        (
+            [misconf(CauseMetadata={"StartLine": "3"})],
+            "Results[0].Misconfigurations[0].CauseMetadata.StartLine: expected a number, found a string",
+        ),
+        (
+            [misconf(CauseMetadata=[])],
+            "Results[0].Misconfigurations[0].CauseMetadata: expected an object, found an array",
+        ),
+        (
+            [misconf(References=[3])],
+            "Results[0].Misconfigurations[0].References[0]: expected a string, found a number",
+        ),
+    ],
+)
+def test_wrong_misconfiguration_fields_name_the_field(tmp_path, misconfigurations, where):
+    doc = config_report()
+    doc["Results"][0]["Misconfigurations"] = misconfigurations
     assert error(write(tmp_path, doc)) == f"not a valid Trivy report: {where}"
