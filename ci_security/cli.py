@@ -232,7 +232,7 @@ def _env(name: str) -> dict[str, Any]:
     multiple=True,
     type=click.Path(dir_okay=False, path_type=Path),
     **_env("FROM_TRIVY"),
-    help="Import the findings of a Trivy JSON report (repeatable).",
+    help="Import the findings of a Trivy JSON report: vulnerabilities and config checks (repeatable).",
 )
 @click.option(
     "--from-grype",
@@ -241,6 +241,22 @@ def _env(name: str) -> dict[str, Any]:
     type=click.Path(dir_okay=False, path_type=Path),
     **_env("FROM_GRYPE"),
     help="Import the findings of a Grype JSON report (repeatable).",
+)
+@click.option(
+    "--from-hadolint",
+    "from_hadolint",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    **_env("FROM_HADOLINT"),
+    help="Import the findings of a Hadolint JSON report (`hadolint -f json`; repeatable).",
+)
+@click.option(
+    "--from-checkov",
+    "from_checkov",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    **_env("FROM_CHECKOV"),
+    help="Import the findings of a Checkov JSON report (`checkov -o json`; repeatable).",
 )
 @click.option(
     "--platform",
@@ -347,6 +363,8 @@ def scan(
     db_max_age: str,
     from_trivy: tuple[Path, ...],
     from_grype: tuple[Path, ...],
+    from_hadolint: tuple[Path, ...],
+    from_checkov: tuple[Path, ...],
     platform: str | None,
     insecure_registries: tuple[str, ...],
     registry_username: str | None,
@@ -391,6 +409,8 @@ def scan(
             db_max_age_hours=parse_age(db_max_age),
             from_trivy=from_trivy,
             from_grype=from_grype,
+            from_hadolint=from_hadolint,
+            from_checkov=from_checkov,
             dockerfile=dockerfile,
             repo_root=repo_root,
             policy_path=policy_path,

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -62,6 +63,8 @@ class ScanOptions:
     db_max_age_hours: float = 120.0
     from_trivy: tuple[Path, ...] = ()
     from_grype: tuple[Path, ...] = ()
+    from_hadolint: tuple[Path, ...] = ()
+    from_checkov: tuple[Path, ...] = ()
     dockerfile: Path | None = None
     repo_root: Path | None = None
     policy_path: Path | None = None
@@ -129,7 +132,7 @@ def decide(result: ScanResult, inputs: PolicyInputs, today: date | None = None) 
 
 def run(options: ScanOptions) -> ScanResult:
     """Scan the image named in `options` and/or import other engines' findings."""
-    imports = options.from_trivy + options.from_grype
+    imports = options.from_trivy + options.from_grype + options.from_hadolint + options.from_checkov
     manifests = options.manifests
     if not options.image and not imports and not manifests:
         # `ci-security scan` with nothing named checks the repository's manifests, as `trivy config .`.
@@ -153,20 +156,23 @@ def run(options: ScanOptions) -> ScanResult:
             stale = _staleness(db, options.db_max_age_hours)
             if stale is not None:
                 warnings.append(stale)
-        if imports:
-            imported_packages, imported = _load_imports(options)
-            vulnerabilities = _merge(vulnerabilities, imported)
-            if target is None:
-                packages = imported_packages
+        imported = _load_imports(options) if imports else _Imports()
+        vulnerabilities = _merge(vulnerabilities, imported.vulnerabilities)
+        if target is None:
+            packages = imported.packages
         dockerfile = None
         if target is not None and vulnerabilities:
             vulnerabilities, dockerfile = _anchor(vulnerabilities, target, options)
-        misconfigurations = _check_manifests(manifests, options) if manifests else ()
+        misconfigurations, checked = _check_manifests(manifests, options) if manifests else ((), frozenset())
+        if imported.misconfigurations:
+            misconfigurations = _merge_misconfigurations(
+                misconfigurations, imported.misconfigurations, checked, options
+            )
         return ScanResult(
             target=target,
             packages=packages,
             warnings=tuple(warnings),
-            vulnerabilities_scanned=db is not None or bool(imports),
+            vulnerabilities_scanned=db is not None or imported.vulnerabilities_scanned,
             vulnerabilities=vulnerabilities,
             db=db.info() if db is not None else None,
             dockerfile=dockerfile,
@@ -214,15 +220,20 @@ def _anchor(
     return anchor_vulnerabilities(vulnerabilities, target, dockerfile), shown
 
 
-def _check_manifests(paths: tuple[Path, ...], options: ScanOptions) -> tuple[Misconfiguration, ...]:
-    """Manifest-check findings for every manifest under `paths` (see `ci_security.rules`)."""
+def _check_manifests(
+    paths: tuple[Path, ...], options: ScanOptions
+) -> tuple[tuple[Misconfiguration, ...], frozenset[str]]:
+    """Manifest-check findings for every manifest under `paths` (see `ci_security.rules`), and the
+    files checked, as reports show them.
+    """
     from ci_security.rules.discover import discover
     from ci_security.rules.runner import check_file
 
     found: list[Misconfiguration] = []
-    for manifest in discover(paths, repo_root(options)):
+    manifests = discover(paths, repo_root(options))
+    for manifest in manifests:
         found.extend(check_file(manifest.path, manifest.shown, options.rules_enable))
-    return tuple(sorted(found, key=Misconfiguration.sort_key))
+    return tuple(sorted(found, key=Misconfiguration.sort_key)), frozenset(m.shown for m in manifests)
 
 
 def _config_user(config: Mapping[str, Any]) -> str | None:
@@ -250,18 +261,109 @@ def _staleness(db: VulnDB, max_age_hours: float) -> ScanWarning | None:
     )
 
 
-def _load_imports(options: ScanOptions) -> tuple[tuple[Package, ...], tuple[Vulnerability, ...]]:
-    from ci_security.ingest.registry import IMPORTERS
+@dataclass(frozen=True, slots=True)
+class _Imports:
+    packages: tuple[Package, ...] = ()
+    vulnerabilities: tuple[Vulnerability, ...] = ()
+    misconfigurations: tuple[Misconfiguration, ...] = ()
+    # True when a report came from a vulnerability scan (a Trivy config report is not one).
+    vulnerabilities_scanned: bool = False
 
+
+def _load_imports(options: ScanOptions) -> _Imports:
+    from ci_security.ingest.registry import IMPORTERS, MANIFEST_IMPORTERS
+
+    root = repo_root(options)
     packages: dict[tuple[str, str, str, str], Package] = {}
     found: list[Vulnerability] = []
-    for tool, paths in (("trivy", options.from_trivy), ("grype", options.from_grype)):
+    misconfigurations: list[Misconfiguration] = []
+    scanned = False
+    reports = (
+        ("trivy", options.from_trivy),
+        ("grype", options.from_grype),
+        ("hadolint", options.from_hadolint),
+        ("checkov", options.from_checkov),
+    )
+    for tool, paths in reports:
         for path in paths:
-            imported = IMPORTERS[tool].load(path)
+            manifest_importer = MANIFEST_IMPORTERS.get(tool)
+            imported = manifest_importer.load(path, root) if manifest_importer else IMPORTERS[tool].load(path)
+            scanned = scanned or tool == "grype" or bool(imported.packages or imported.vulnerabilities)
             for pkg in imported.packages:
                 packages.setdefault((pkg.type, pkg.name, pkg.version, pkg.path), pkg)
             found.extend(imported.vulnerabilities)
-    return tuple(packages[k] for k in sorted(packages)), tuple(found)
+            misconfigurations.extend(imported.misconfigurations)
+    return _Imports(
+        packages=tuple(packages[k] for k in sorted(packages)),
+        vulnerabilities=tuple(found),
+        misconfigurations=tuple(misconfigurations),
+        vulnerabilities_scanned=scanned,
+    )
+
+
+def _merge_misconfigurations(
+    own: tuple[Misconfiguration, ...],
+    imported: tuple[Misconfiguration, ...],
+    checked: frozenset[str],
+    options: ScanOptions,
+) -> tuple[Misconfiguration, ...]:
+    """Our findings plus imported ones. An imported finding whose check is one of a rule's `peers`
+    becomes a finding of that rule, with our title, severity and remediation (Checkov has no
+    severities and Trivy's Dockerfile ones are not calibrated). It is dropped when we checked that
+    file ourselves: our rule ran there with exact lines and our own split of concepts (Trivy's one
+    hostPath check is three of ours), so the tool's version would only repeat or blur it. Imported
+    findings of checks we do not have are always kept, and the same rule at the same line from two
+    reports is kept once.
+    """
+    from ci_security.rules.registry import all_metadata
+    from ci_security.rules.runner import fingerprint
+
+    by_peer = {(tool, pid.upper()): meta for meta in all_metadata() for tool, pid in meta.peers}
+    seen = {(m.rule_id, m.path, m.line) for m in own}
+    root = repo_root(options)
+    lines: dict[str, list[str]] = {}
+    occurrences: Counter[tuple[str, str, str, str]] = Counter()
+    merged = list(own)
+    for item in imported:
+        meta = by_peer.get((item.found_by, item.peer_id.upper()))
+        if meta is not None:
+            item = replace(
+                item,
+                rule_id=meta.id,
+                title=meta.title,
+                severity=meta.severity,
+                remediation=meta.remediation or item.remediation,
+                references=meta.references or item.references,
+            )
+        if meta is not None and item.path in checked:
+            continue
+        key = (item.rule_id, item.path, item.line)
+        if key in seen:
+            continue
+        seen.add(key)
+        text = _line_text(root, item.path, item.line, lines)
+        count_key = (item.rule_id, item.path, item.resource, text)
+        occurrences[count_key] += 1
+        merged.append(
+            replace(
+                item,
+                fingerprint=fingerprint(item.rule_id, item.path, item.resource, text, occurrences[count_key]),
+            )
+        )
+    return tuple(sorted(merged, key=Misconfiguration.sort_key))
+
+
+def _line_text(root: Path, path: str, line: int | None, cache: dict[str, list[str]]) -> str:
+    """The text of `line` in the repository file `path` ("" when it cannot be read), for fingerprints."""
+    if line is None:
+        return ""
+    if path not in cache:
+        try:
+            cache[path] = (root / path).read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            cache[path] = []
+    text = cache[path]
+    return text[line - 1] if 0 < line <= len(text) else ""
 
 
 def _merge(own: tuple[Vulnerability, ...], imported: tuple[Vulnerability, ...]) -> tuple[Vulnerability, ...]:

@@ -125,8 +125,8 @@ def test_corrupt_layer_is_exit_2_and_leaves_no_report(tmp_path):
 
 
 def test_usage_errors_are_exit_2(archive):
-    assert _cli("scan", "-i", f"docker-archive:{archive}", "-o", "sarif").exit_code == 2
-    assert _cli("scan").exit_code == 2
+    assert _cli("scan", "-i", f"docker-archive:{archive}", "-o", "pdf").exit_code == 2
+    assert _cli("scan", "--manifests", "no/such/dir").exit_code == 2
     assert _cli("scan", "-i", "Bad Ref").exit_code == 2
     assert _cli("scan", "-i", f"docker-archive:{archive}", "--platform", "amd64").exit_code == 2
     assert _cli("scan", "--bogus").exit_code == 2

@@ -102,7 +102,8 @@ def _pragmas(lines: Sequence[str]) -> dict[int, list[_Pragma]]:
     return found
 
 
-def _fingerprint(rule_id: str, path: str, resource: str, text: str, occurrence: int) -> str:
+def fingerprint(rule_id: str, path: str, resource: str, text: str, occurrence: int) -> str:
+    """A finding's identity: its rule, file, resource and offending line's text (see the docstring)."""
     key = "|".join((rule_id, path, resource, " ".join(text.split()), str(occurrence)))
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
@@ -168,8 +169,8 @@ class _FileResult:
             text = self.lines[finding.line - 1] if finding.line and finding.line <= len(self.lines) else ""
             key = (finding.rule_id, finding.resource, " ".join(text.split()))
             occurrences[key] += 1
-            fingerprint = _fingerprint(finding.rule_id, self.path, finding.resource, text, occurrences[key])
-            done.append(replace(finding, fingerprint=fingerprint))
+            stable = fingerprint(finding.rule_id, self.path, finding.resource, text, occurrences[key])
+            done.append(replace(finding, fingerprint=stable))
         return done
 
 
