@@ -67,6 +67,7 @@ def misconfiguration_dict(item: Misconfiguration, decision: Decision) -> dict[st
         "remediation": item.remediation,
         "references": list(item.references),
         "found_by": item.found_by,
+        "peer_id": item.peer_id or None,
         "fingerprint": item.fingerprint,
         **_policy_fields(item.fingerprint, decision),
     }
