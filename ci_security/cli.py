@@ -24,7 +24,7 @@ from ci_security import __version__
 from ci_security.errors import CiSecurityError, ReportError, UsageError
 
 if TYPE_CHECKING:
-    from ci_security.models import ScanResult
+    from ci_security.models import Decision, ScanResult
     from ci_security.progress import ProgressSink
 
 EXIT_PASS, EXIT_FAIL, EXIT_ERROR, EXIT_INTERNAL = 0, 1, 2, 3
@@ -176,284 +176,290 @@ def _env(name: str) -> dict[str, Any]:
     return {"envvar": f"CI_SECURITY_{name}", "show_envvar": True}
 
 
+_SCAN_OPTIONS: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
+    click.option(
+        "--image",
+        "-i",
+        metavar="REF",
+        **_env("IMAGE"),
+        help="Image to scan: docker-archive:PATH, oci:DIR[:TAG], oci-archive:PATH, docker://REF, "
+        "docker-daemon:NAME:TAG, or a bare registry reference.",
+    ),
+    click.option(
+        "--manifests",
+        "-m",
+        multiple=True,
+        type=click.Path(path_type=Path),
+        metavar="PATH",
+        **_env("MANIFESTS"),
+        help="Check the Dockerfiles, Kubernetes and compose files under PATH (repeatable). Without --image "
+        "or --from-*, the repository root is checked.",
+    ),
+    click.option(
+        "--output",
+        "-o",
+        "outputs",
+        multiple=True,
+        metavar="FORMAT[=FILE]",
+        **_env("OUTPUT"),
+        help=f"Report to write; repeat for several. FORMAT is one of {', '.join(_FORMATS)}; "
+        "without =FILE it goes to standard output. Default: table.",
+    ),
+    click.option(
+        "--no-vulns",
+        is_flag=True,
+        **_env("NO_VULNS"),
+        help="Inventory only: list packages, do not look for vulnerabilities.",
+    ),
+    click.option(
+        "--db",
+        "db_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        **_env("DB"),
+        help="Vulnerability database (default $XDG_CACHE_HOME/ci-security/db/osv.sqlite; "
+        "see `ci-security db`).",
+    ),
+    click.option(
+        "--db-max-age",
+        default="5d",
+        show_default=True,
+        metavar="AGE",
+        **_env("DB_MAX_AGE"),
+        help="Warn when the vulnerability database is older than this (e.g. 12h, 5d).",
+    ),
+    click.option(
+        "--from-trivy",
+        "from_trivy",
+        multiple=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        **_env("FROM_TRIVY"),
+        help="Import the findings of a Trivy JSON report: vulnerabilities and config checks (repeatable).",
+    ),
+    click.option(
+        "--from-grype",
+        "from_grype",
+        multiple=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        **_env("FROM_GRYPE"),
+        help="Import the findings of a Grype JSON report (repeatable).",
+    ),
+    click.option(
+        "--from-hadolint",
+        "from_hadolint",
+        multiple=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        **_env("FROM_HADOLINT"),
+        help="Import the findings of a Hadolint JSON report (`hadolint -f json`; repeatable).",
+    ),
+    click.option(
+        "--from-checkov",
+        "from_checkov",
+        multiple=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        **_env("FROM_CHECKOV"),
+        help="Import the findings of a Checkov JSON report (`checkov -o json`; repeatable).",
+    ),
+    click.option(
+        "--platform",
+        metavar="OS/ARCH[/VARIANT]",
+        **_env("PLATFORM"),
+        help="Platform to pick from a multi-platform image (default linux/amd64).",
+    ),
+    click.option(
+        "--insecure-registry",
+        "insecure_registries",
+        multiple=True,
+        metavar="HOST[:PORT]",
+        **_env("INSECURE_REGISTRY"),
+        help="Registry to reach over plain HTTP (loopback registries always are).",
+    ),
+    click.option(
+        "--registry-username",
+        metavar="USER",
+        **_env("REGISTRY_USERNAME"),
+        help="Registry user name (else ~/.docker/config.json).",
+    ),
+    click.option(
+        "--registry-password",
+        metavar="SECRET",
+        **_env("REGISTRY_PASSWORD"),
+        help="Registry password or token; prefer the environment variable to keep it out of `ps`.",
+    ),
+    click.option(
+        "--docker-config",
+        type=click.Path(dir_okay=False, path_type=Path),
+        **_env("DOCKER_CONFIG"),
+        help="Docker client config with registry credentials (default $DOCKER_CONFIG/config.json "
+        "or ~/.docker/config.json).",
+    ),
+    click.option(
+        "--cache-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        **_env("CACHE_DIR"),
+        help="Where per-layer results are cached (default $XDG_CACHE_HOME/ci-security or "
+        "~/.cache/ci-security).",
+    ),
+    click.option(
+        "--no-cache",
+        is_flag=True,
+        **_env("NO_CACHE"),
+        help="Read every layer; neither use nor fill the cache.",
+    ),
+    click.option(
+        "--parallel",
+        type=click.IntRange(1, 64),
+        metavar="N",
+        **_env("PARALLEL"),
+        help="Layers read at once (default: CPU count, at most 4).",
+    ),
+    click.option(
+        "--strict",
+        is_flag=True,
+        **_env("STRICT"),
+        help="Exit 3 when the scan is partial (some file could not be read).",
+    ),
+    click.option(
+        "--policy",
+        "policy_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        **_env("POLICY"),
+        help="Policy file (default: .ci-security.yml in the repository root if there is one, else "
+        "fail on fixable HIGH and CRITICAL findings). See docs/policy.md.",
+    ),
+    click.option(
+        "--baseline",
+        "baseline_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        metavar="REPORT.json",
+        **_env("BASELINE"),
+        help="A previous JSON report (e.g. from the target branch): findings are marked new or existing, "
+        "and fail_on.new_only fails only on new ones.",
+    ),
+    click.option(
+        "--vex",
+        "vex_paths",
+        multiple=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        **_env("VEX"),
+        help="OpenVEX document whose not_affected statements suppress findings (repeatable; added to the "
+        "policy's vex list).",
+    ),
+    click.option(
+        "--dockerfile",
+        type=click.Path(dir_okay=False, path_type=Path),
+        **_env("DOCKERFILE"),
+        help="Dockerfile the image was built from; findings point at its lines (default: the Dockerfile "
+        "found in the repository root).",
+    ),
+    click.option(
+        "--repo-root",
+        type=click.Path(file_okay=False, path_type=Path),
+        **_env("REPO_ROOT"),
+        help="Repository the report paths are relative to (default $GITHUB_WORKSPACE, $CI_PROJECT_DIR, "
+        "or the working directory).",
+    ),
+    click.option("--quiet", "-q", is_flag=True, **_env("QUIET"), help="No progress display."),
+]
+
+
+def scan_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """The options `scan` and `ci` share (both scan; `ci` then talks to the platform)."""
+    for option in reversed(_SCAN_OPTIONS):
+        function = option(function)
+    return function
+
+
 @main.command()
-@click.option(
-    "--image",
-    "-i",
-    metavar="REF",
-    **_env("IMAGE"),
-    help="Image to scan: docker-archive:PATH, oci:DIR[:TAG], oci-archive:PATH, docker://REF, "
-    "docker-daemon:NAME:TAG, or a bare registry reference.",
-)
-@click.option(
-    "--manifests",
-    "-m",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    metavar="PATH",
-    **_env("MANIFESTS"),
-    help="Check the Dockerfiles, Kubernetes and compose files under PATH (repeatable). Without --image "
-    "or --from-*, the repository root is checked.",
-)
-@click.option(
-    "--output",
-    "-o",
-    "outputs",
-    multiple=True,
-    metavar="FORMAT[=FILE]",
-    **_env("OUTPUT"),
-    help=f"Report to write; repeat for several. FORMAT is one of {', '.join(_FORMATS)}; "
-    "without =FILE it goes to standard output. Default: table.",
-)
-@click.option(
-    "--no-vulns",
-    is_flag=True,
-    **_env("NO_VULNS"),
-    help="Inventory only: list packages, do not look for vulnerabilities.",
-)
-@click.option(
-    "--db",
-    "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    **_env("DB"),
-    help="Vulnerability database (default $XDG_CACHE_HOME/ci-security/db/osv.sqlite; see `ci-security db`).",
-)
-@click.option(
-    "--db-max-age",
-    default="5d",
-    show_default=True,
-    metavar="AGE",
-    **_env("DB_MAX_AGE"),
-    help="Warn when the vulnerability database is older than this (e.g. 12h, 5d).",
-)
-@click.option(
-    "--from-trivy",
-    "from_trivy",
-    multiple=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    **_env("FROM_TRIVY"),
-    help="Import the findings of a Trivy JSON report: vulnerabilities and config checks (repeatable).",
-)
-@click.option(
-    "--from-grype",
-    "from_grype",
-    multiple=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    **_env("FROM_GRYPE"),
-    help="Import the findings of a Grype JSON report (repeatable).",
-)
-@click.option(
-    "--from-hadolint",
-    "from_hadolint",
-    multiple=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    **_env("FROM_HADOLINT"),
-    help="Import the findings of a Hadolint JSON report (`hadolint -f json`; repeatable).",
-)
-@click.option(
-    "--from-checkov",
-    "from_checkov",
-    multiple=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    **_env("FROM_CHECKOV"),
-    help="Import the findings of a Checkov JSON report (`checkov -o json`; repeatable).",
-)
-@click.option(
-    "--platform",
-    metavar="OS/ARCH[/VARIANT]",
-    **_env("PLATFORM"),
-    help="Platform to pick from a multi-platform image (default linux/amd64).",
-)
-@click.option(
-    "--insecure-registry",
-    "insecure_registries",
-    multiple=True,
-    metavar="HOST[:PORT]",
-    **_env("INSECURE_REGISTRY"),
-    help="Registry to reach over plain HTTP (loopback registries always are).",
-)
-@click.option(
-    "--registry-username",
-    metavar="USER",
-    **_env("REGISTRY_USERNAME"),
-    help="Registry user name (else ~/.docker/config.json).",
-)
-@click.option(
-    "--registry-password",
-    metavar="SECRET",
-    **_env("REGISTRY_PASSWORD"),
-    help="Registry password or token; prefer the environment variable to keep it out of `ps`.",
-)
-@click.option(
-    "--docker-config",
-    type=click.Path(dir_okay=False, path_type=Path),
-    **_env("DOCKER_CONFIG"),
-    help="Docker client config with registry credentials (default $DOCKER_CONFIG/config.json "
-    "or ~/.docker/config.json).",
-)
-@click.option(
-    "--cache-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    **_env("CACHE_DIR"),
-    help="Where per-layer results are cached (default $XDG_CACHE_HOME/ci-security or ~/.cache/ci-security).",
-)
-@click.option(
-    "--no-cache", is_flag=True, **_env("NO_CACHE"), help="Read every layer; neither use nor fill the cache."
-)
-@click.option(
-    "--parallel",
-    type=click.IntRange(1, 64),
-    metavar="N",
-    **_env("PARALLEL"),
-    help="Layers read at once (default: CPU count, at most 4).",
-)
-@click.option(
-    "--strict",
-    is_flag=True,
-    **_env("STRICT"),
-    help="Exit 3 when the scan is partial (some file could not be read).",
-)
-@click.option(
-    "--policy",
-    "policy_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    **_env("POLICY"),
-    help="Policy file (default: .ci-security.yml in the repository root if there is one, else "
-    "fail on fixable HIGH and CRITICAL findings). See docs/policy.md.",
-)
-@click.option(
-    "--baseline",
-    "baseline_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    metavar="REPORT.json",
-    **_env("BASELINE"),
-    help="A previous JSON report (e.g. from the target branch): findings are marked new or existing, "
-    "and fail_on.new_only fails only on new ones.",
-)
-@click.option(
-    "--vex",
-    "vex_paths",
-    multiple=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    **_env("VEX"),
-    help="OpenVEX document whose not_affected statements suppress findings (repeatable; added to the "
-    "policy's vex list).",
-)
-@click.option(
-    "--dockerfile",
-    type=click.Path(dir_okay=False, path_type=Path),
-    **_env("DOCKERFILE"),
-    help="Dockerfile the image was built from; findings point at its lines (default: the Dockerfile "
-    "found in the repository root).",
-)
-@click.option(
-    "--repo-root",
-    type=click.Path(file_okay=False, path_type=Path),
-    **_env("REPO_ROOT"),
-    help="Repository the report paths are relative to (default $GITHUB_WORKSPACE, $CI_PROJECT_DIR, "
-    "or the working directory).",
-)
-@click.option("--quiet", "-q", is_flag=True, **_env("QUIET"), help="No progress display.")
-def scan(
-    image: str | None,
-    manifests: tuple[Path, ...],
-    outputs: tuple[str, ...],
-    no_vulns: bool,
-    db_path: Path | None,
-    db_max_age: str,
-    from_trivy: tuple[Path, ...],
-    from_grype: tuple[Path, ...],
-    from_hadolint: tuple[Path, ...],
-    from_checkov: tuple[Path, ...],
-    platform: str | None,
-    insecure_registries: tuple[str, ...],
-    registry_username: str | None,
-    registry_password: str | None,
-    docker_config: Path | None,
-    cache_dir: Path | None,
-    no_cache: bool,
-    parallel: int | None,
-    strict: bool,
-    policy_path: Path | None,
-    baseline_path: Path | None,
-    vex_paths: tuple[Path, ...],
-    dockerfile: Path | None,
-    repo_root: Path | None,
-    quiet: bool,
-) -> None:
+@scan_options
+def scan(**params: Any) -> None:
     """Scan an image, decide against the policy, and write reports.
 
     Exit 0 when the policy passes, 1 when it fails, 2 on a usage, configuration or input error.
     """
 
     def body() -> int:
-        # Imported here, not at the top, so `--help` and `--version` stay fast.
-        from ci_security.report.base import RenderContext
-        from ci_security.report.registry import REPORTERS
-        from ci_security.scan import ScanOptions, decide, load_policy_inputs, run
-
-        specs = [parse_output(value) for value in (outputs or ("table",))]
-        show_progress = not quiet and sys.stderr.isatty()
-        options = ScanOptions(
-            image=image,
-            vulns=not no_vulns,
-            platform=platform,
-            insecure_registries=insecure_registries,
-            registry_username=registry_username,
-            registry_password=registry_password,
-            docker_config=docker_config,
-            cache_dir=cache_dir,
-            use_cache=not no_cache,
-            workers=parallel,
-            db_path=db_path,
-            db_max_age_hours=parse_age(db_max_age),
-            from_trivy=from_trivy,
-            from_grype=from_grype,
-            from_hadolint=from_hadolint,
-            from_checkov=from_checkov,
-            dockerfile=dockerfile,
-            repo_root=repo_root,
-            policy_path=policy_path,
-            baseline_path=baseline_path,
-            vex_paths=vex_paths,
-            manifests=manifests,
-        )
-        # The policy, baseline and VEX files are read before the image: a typo fails in a second.
-        inputs = load_policy_inputs(options)
-        options = replace(options, rules_enable=inputs.policy.checks.enable)
-        with _progress_display(show_progress) as progress:
-            result: ScanResult = run(replace(options, progress=progress))
-        decision = decide(result, inputs)
-        rendered = []
-        for spec in specs:
-            to_terminal = spec.path is None and sys.stdout.isatty()
-            context = RenderContext(color=to_terminal, width=_width() if to_terminal else 120)
-            rendered.append((spec, REPORTERS[spec.format].render(result, decision, context)))
-        for spec, text in rendered:
-            if not text:
-                where = str(spec.path) if spec.path else "standard output"
-                note = f"{spec.format}: nothing to report, {where} not written"
-                click.echo(f"ci-security: note: {note}", err=True)
-            elif spec.path is None:
-                click.echo(text, nl=False)
-            else:
-                write_atomically(spec.path, text)
-        for warning in result.warnings:
-            click.echo(f"ci-security: warning: {warning}", err=True)
-        for gone in decision.expired:
-            click.echo(
-                f"ci-security: warning: {gone.source}: ignore entry for {gone.id} expired on {gone.expires}; "
-                "it no longer suppresses anything",
-                err=True,
-            )
-        click.echo(f"ci-security: policy {decision.summary}", err=True)
-        # An incomplete scan cannot vouch for a pass or a fail, so --strict makes it an error first.
-        if strict and result.partial:
-            click.echo("ci-security: error: partial scan (see warnings) and --strict is set", err=True)
-            return EXIT_INTERNAL
-        return EXIT_PASS if decision.passed else EXIT_FAIL
+        specs = [parse_output(value) for value in (params["outputs"] or ("table",))]
+        result, decision = _scan_and_decide(params)
+        _write_reports(specs, result, decision)
+        return _verdict(result, decision, strict=params["strict"])
 
     _guard(body)
+
+
+def _scan_and_decide(params: dict[str, Any]) -> tuple[ScanResult, Decision]:
+    """Load the policy inputs (before the image: a typo fails in a second), scan, and decide."""
+    # Imported here, not at the top, so `--help` and `--version` stay fast.
+    from ci_security.scan import ScanOptions, decide, load_policy_inputs, run
+
+    options = ScanOptions(
+        image=params["image"],
+        vulns=not params["no_vulns"],
+        platform=params["platform"],
+        insecure_registries=params["insecure_registries"],
+        registry_username=params["registry_username"],
+        registry_password=params["registry_password"],
+        docker_config=params["docker_config"],
+        cache_dir=params["cache_dir"],
+        use_cache=not params["no_cache"],
+        workers=params["parallel"],
+        db_path=params["db_path"],
+        db_max_age_hours=parse_age(params["db_max_age"]),
+        from_trivy=params["from_trivy"],
+        from_grype=params["from_grype"],
+        from_hadolint=params["from_hadolint"],
+        from_checkov=params["from_checkov"],
+        dockerfile=params["dockerfile"],
+        repo_root=params["repo_root"],
+        policy_path=params["policy_path"],
+        baseline_path=params["baseline_path"],
+        vex_paths=params["vex_paths"],
+        manifests=params["manifests"],
+    )
+    inputs = load_policy_inputs(options)
+    options = replace(options, rules_enable=inputs.policy.checks.enable)
+    show_progress = not params["quiet"] and sys.stderr.isatty()
+    with _progress_display(show_progress) as progress:
+        result = run(replace(options, progress=progress))
+    return result, decide(result, inputs)
+
+
+def _write_reports(specs: list[OutputSpec], result: ScanResult, decision: Decision) -> None:
+    """Render every report first (a rendering error writes nothing), then write or print each."""
+    from ci_security.report.base import RenderContext
+    from ci_security.report.registry import REPORTERS
+
+    rendered = []
+    for spec in specs:
+        to_terminal = spec.path is None and sys.stdout.isatty()
+        context = RenderContext(color=to_terminal, width=_width() if to_terminal else 120)
+        rendered.append((spec, REPORTERS[spec.format].render(result, decision, context)))
+    for spec, text in rendered:
+        if not text:
+            where = str(spec.path) if spec.path else "standard output"
+            note = f"{spec.format}: nothing to report, {where} not written"
+            click.echo(f"ci-security: note: {note}", err=True)
+        elif spec.path is None:
+            click.echo(text, nl=False)
+        else:
+            write_atomically(spec.path, text)
+
+
+def _verdict(result: ScanResult, decision: Decision, *, strict: bool) -> int:
+    """Print the warnings and the policy's summary; the exit code they mean."""
+    for warning in result.warnings:
+        click.echo(f"ci-security: warning: {warning}", err=True)
+    for gone in decision.expired:
+        click.echo(
+            f"ci-security: warning: {gone.source}: ignore entry for {gone.id} expired on {gone.expires}; "
+            "it no longer suppresses anything",
+            err=True,
+        )
+    click.echo(f"ci-security: policy {decision.summary}", err=True)
+    # An incomplete scan cannot vouch for a pass or a fail, so --strict makes it an error first.
+    if strict and result.partial:
+        click.echo("ci-security: error: partial scan (see warnings) and --strict is set", err=True)
+        return EXIT_INTERNAL
+    return EXIT_PASS if decision.passed else EXIT_FAIL
 
 
 def _width() -> int:
