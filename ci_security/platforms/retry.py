@@ -1,0 +1,91 @@
+"""The retry policy for GitHub's and GitLab's APIs, shared by both platforms.
+
+Both client libraries retry on their own, and both get it wrong for us: PyGithub retries a POST on
+5xx, and when the server had applied the write, the retry posts a second comment; it does not retry a
+PATCH on 429 at all; python-gitlab raises on 5xx unless told otherwise. So the platforms turn the
+libraries' own retries off and call through `attempt`:
+
+- 429 and 5xx are retried, at most `MAX_ATTEMPTS` times, waiting what `Retry-After` says (capped at
+  `MAX_RETRY_AFTER`) or backing off exponentially; a 403 that is GitHub's secondary rate limit
+  (`Retry-After` present) counts as a 429;
+- a write that is not idempotent (creating a comment) is retried only through `before_retry`, which
+  the caller uses to look for the marker again, so a write the server did apply is not repeated;
+- every other status is final and raised at once.
+
+The `sleep` function is injectable so tests run the policy without waiting.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import TypeVar
+
+from ci_security.http import MAX_ATTEMPTS, MAX_RETRY_AFTER, RETRY_STATUS
+
+T = TypeVar("T")
+
+
+class ApiError(Exception):
+    """A platform API call that failed for good: its HTTP status (0 for a network error) and a
+    one-line reason without URLs or tokens.
+    """
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(f"{status} {reason}" if status else reason)
+        self.status = status
+        self.reason = reason
+
+
+def delay(headers: Mapping[str, str] | None, attempt: int) -> float:
+    """Seconds to wait before attempt `attempt + 1`."""
+    value = None
+    if headers:
+        value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+    if value is not None:
+        try:
+            return min(max(float(value), 0.0), MAX_RETRY_AFTER)
+        except ValueError:
+            pass
+    return float(min(0.5 * (2**attempt), 8.0))
+
+
+def retryable(status: int, headers: Mapping[str, str] | None) -> bool:
+    if status in RETRY_STATUS or status == 0:
+        return True
+    has_retry_after = bool(headers) and any(k.lower() == "retry-after" for k in headers or {})
+    return status == 403 and has_retry_after
+
+
+def attempt(
+    call: Callable[[], T],
+    classify: Callable[[BaseException], tuple[int, Mapping[str, str] | None, str] | None],
+    *,
+    before_retry: Callable[[], T | None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    attempts: int = MAX_ATTEMPTS,
+) -> T:
+    """Run `call` under the policy. `classify` maps a library exception to (status, headers, reason),
+    or None for an exception that is not an API error (re-raised as is). `before_retry`, when given,
+    runs before each retry and may return a result that makes the retry unnecessary (the write the
+    first attempt made after all).
+    """
+    last: tuple[int, str] = (0, "no attempt made")
+    for number in range(attempts):
+        try:
+            return call()
+        except Exception as exc:
+            info = classify(exc)
+            if info is None:
+                raise
+            status, headers, reason = info
+            last = (status, reason)
+            if not retryable(status, headers) or number == attempts - 1:
+                break
+            sleep(delay(headers, number))
+            if before_retry is not None:
+                found = before_retry()
+                if found is not None:
+                    return found
+    status, reason = last
+    raise ApiError(status, f"{reason} (after {attempts} attempts)" if retryable(status, None) else reason)
