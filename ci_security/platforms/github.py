@@ -1,0 +1,521 @@
+"""GitHub: the sticky pull-request comment, inline review comments and code-scanning uploads, on PyGithub.
+
+Requests (REST, paths as in GitHub's OpenAPI description):
+
+- `GET /repos/{o}/{r}/pulls/{n}` once, to know the pull request exists (a 404 says so in one line);
+- the summary comment: `GET /repos/{o}/{r}/issues/{n}/comments` (every page), then
+  `POST …/issues/{n}/comments` or `PATCH /repos/{o}/{r}/issues/comments/{id}`;
+- inline comments: `GET /pulls/{n}/files` (every page; each file's `patch` gives the lines a comment may
+  anchor to), `GET /pulls/{n}/comments`, then one `POST /pulls/{n}/comments` per new finding
+  (`commit_id`, `path`, `line`, `side: RIGHT`) and `PATCH /pulls/comments/{id}` for changed or fixed
+  ones. Comments are posted one by one: a review carrying many comments is all-or-nothing on GitHub;
+- SARIF: `POST /repos/{o}/{r}/code-scanning/sarifs` with the document gzipped and base64-encoded.
+
+Which comments are ours. A comment is ours when it ends with our marker *and* its author is the
+token's own user. `GET /user` names that user for a personal access token; for `GITHUB_TOKEN` and
+other GitHub App installation tokens it answers 403, and then any author whose `user.type` is "Bot"
+counts (the token's comments are written by `github-actions[bot]` or the app's bot). Either way a
+person's comment that quotes the marker is never edited: people are type "User" and, for a personal
+token, have another user id.
+
+A finding keeps the inline comment it got first: GitHub cannot move a comment, so when the finding's
+line changes only the body is brought up to date.
+
+Retries go through `retry.attempt` with PyGithub's own retries and request throttling off. Creating a
+comment is not idempotent, so before it is retried the comments are listed again and one carrying the
+marker is taken as the result: a 5xx or a dropped connection after GitHub stored the comment does not
+make a second one. Writes are paced `write_interval` apart (GitHub asks for a second between
+content-creating requests) through the same injectable `sleep`.
+
+A 401 makes every later action a skip with one notice. A 403 on comments makes the later comment and
+inline actions skips (they share the `pull-requests: write` permission); a 403 on the SARIF upload is
+reported for code scanning alone (`security-events: write`, or Advanced Security not enabled), so a
+workflow that may upload but not comment still uploads, and the other way round.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import http
+import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
+
+import requests
+from github import Auth, Github, GithubException
+from github.IssueComment import IssueComment
+from github.NamedUser import NamedUser
+from github.Organization import Organization
+from github.PullRequest import PullRequest
+from github.PullRequestComment import PullRequestComment
+
+from ci_security.http import USER_AGENT, short_reason
+from ci_security.platforms.base import (
+    MARKER_PREFIX,
+    InlineComment,
+    InlineOutcome,
+    Outcome,
+    inline_marker,
+    marker,
+)
+from ci_security.platforms.context import CiContext
+from ci_security.platforms.retry import ApiError, attempt
+
+T = TypeVar("T")
+
+COMMENT_LIMIT = 65_536  # characters; GitHub answers 422 "Body is too long" above it
+SARIF_LIMIT = 10_000_000  # bytes of gzipped SARIF; GitHub's documented 10 MB
+INLINE_CAP = 30  # new inline comments per run
+WRITE_INTERVAL = 1.0  # seconds between writes
+TIMEOUT = 30  # seconds per request (PyGithub takes an int)
+PER_PAGE = 100
+FIXED_PREFIX = "✅ No longer reported by ci-security"
+
+_COMMENTS = "comments"
+_CODE_SCANNING = "code scanning"
+_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
+_FENCE = re.compile(r"^\s{0,3}(```|~~~)", re.MULTILINE)
+
+
+def commentable_lines(patch: str | None) -> frozenset[int]:
+    r"""The new-file line numbers of a unified diff (GitHub's per-file `patch`, or a whole diff) that a
+    review comment can anchor to: the added and context lines of every hunk. Deleted lines, the
+    "\ No newline at end of file" note and anything outside a hunk are not.
+    """
+    lines: set[int] = set()
+    line = 0
+    remaining = 0
+    for raw in (patch or "").split("\n"):
+        header = _HUNK.match(raw)
+        if header:
+            line = int(header[1])
+            remaining = int(header[2]) if header[2] is not None else 1
+            continue
+        if remaining <= 0 or raw.startswith(("-", "\\")):
+            continue
+        lines.add(line)
+        line += 1
+        remaining -= 1
+    return frozenset(lines)
+
+
+def _close_blocks(text: str) -> str:
+    closing = "\n```" if len(_FENCE.findall(text)) % 2 else ""
+    open_details = text.count("<details") - text.count("</details>")
+    return closing + "\n</details>" * max(open_details, 0)
+
+
+def fit(body: str, mark: str, job_url: str = "", limit: int = COMMENT_LIMIT) -> str:
+    """`body` followed by the hidden `mark`, at most `limit` characters. A longer body is cut at a line
+    boundary, its open code fence and `<details>` blocks are closed, and a footer points to the job.
+    """
+    tail = f"\n\n{mark}"
+    if len(body) + len(tail) <= limit:
+        return body + tail
+    where = f" ({job_url})" if job_url else ""
+    footer = f"\n\n…truncated: the full report is in the job{where}"
+    budget = limit - len(tail) - len(footer)
+    while budget > 0:
+        head = body[:budget]
+        newline = head.rfind("\n")
+        if newline > 0:
+            head = head[:newline]
+        closing = _close_blocks(head)
+        if len(head) + len(closing) <= budget:
+            return head + closing + footer + tail
+        budget = len(head) - len(closing)
+    return (footer + tail)[-limit:]
+
+
+def _fingerprint(body: str | None, prefix: str) -> str | None:
+    """The fingerprint in an inline marker `prefix<fingerprint> -->` ending `body`, if any."""
+    text = (body or "").rstrip()
+    start = text.rfind(prefix)
+    if start < 0 or not text.endswith(" -->"):
+        return None
+    fingerprint = text[start + len(prefix) : -len(" -->")]
+    return fingerprint if fingerprint and "\n" not in fingerprint else None
+
+
+def _message(exc: GithubException) -> str:
+    data = exc.data
+    text = ""
+    if isinstance(data, dict):
+        text = str(data.get("message") or "")
+        errors = data.get("errors")
+        if isinstance(errors, list) and errors:
+            first = errors[0]
+            detail = first.get("message") or first.get("code") if isinstance(first, dict) else first
+            if detail:
+                text = f"{text}: {detail}" if text else str(detail)
+    elif isinstance(data, str):
+        text = data
+    if not text:
+        try:
+            text = http.HTTPStatus(exc.status).phrase
+        except ValueError:
+            text = "error"
+    return " ".join(text.split())[:200]
+
+
+def _rate_limited(reason: str) -> bool:
+    # GitHub's rate limits answer 403 too; they say nothing about the token's permissions.
+    return "rate limit" in reason.lower()
+
+
+def _classify(exc: BaseException) -> tuple[int, Mapping[str, str] | None, str] | None:
+    if isinstance(exc, GithubException):
+        headers = {str(k): str(v) for k, v in (exc.headers or {}).items()}
+        return exc.status, headers, _message(exc)
+    if isinstance(exc, requests.RequestException):
+        return 0, None, short_reason(exc)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Identity:
+    """Whose comments are ours: the token's user id, or None when GitHub would not say (an
+    installation token), in which case bots are.
+    """
+
+    user_id: int | None
+
+    def owns(self, user: NamedUser | Organization | None) -> bool:
+        if user is None:
+            return False
+        if self.user_id is not None:
+            return bool(user.id == self.user_id)
+        return bool(user.type == "Bot")
+
+
+@dataclass(slots=True)
+class _Tally:
+    posted: int = 0
+    updated: int = 0
+    resolved: int = 0
+    outside_diff: int = 0
+    capped: int = 0
+    failed: int = 0
+    first_failure: str = ""
+
+    def outcome(self, action: str, detail: str, cap: int) -> InlineOutcome:
+        notes = [detail] if detail else []
+        if self.failed:
+            notes.append(f"{self.failed} inline comment(s) not posted ({self.first_failure})")
+        if self.capped:
+            notes.append(f"{self.capped} new inline comment(s) left out: at most {cap} are posted per run")
+        return InlineOutcome(
+            posted=self.posted,
+            updated=self.updated,
+            resolved=self.resolved,
+            outside_diff=self.outside_diff,
+            action="failed" if self.failed and action == "done" else action,
+            detail="; ".join(notes),
+        )
+
+
+class GitHubPlatform:
+    """GitHub, bound to the pull request of `context` (or to none, on a branch build)."""
+
+    name: ClassVar[str] = "github"
+
+    def __init__(
+        self,
+        context: CiContext,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        inline_cap: int = INLINE_CAP,
+        write_interval: float = WRITE_INTERVAL,
+    ) -> None:
+        self._context = context
+        self._sleep = sleep
+        self._inline_cap = inline_cap
+        self._write_interval = write_interval
+        self._github: Github | None = None
+        self._pull: PullRequest | None = None
+        self._missing: ApiError | None = None  # the pull request's 404, said once
+        self._identity: _Identity | None = None
+        self._refused: dict[str, str] = {}  # scope ("*" for all) -> the notice later writes are skipped with
+        self._last_write: float | None = None
+
+    # -- the Platform protocol ---------------------------------------------------------------------
+
+    def upsert_comment(self, key: str, body: str) -> Outcome:
+        notice = self._skip_reason(_COMMENTS, needs_change=True)
+        if notice:
+            return Outcome(action="skipped", detail=notice)
+        text = fit(body, marker(key), self._context.job_url)
+        try:
+            return self._upsert(key, text)
+        except ApiError as exc:
+            return self._failure(_COMMENTS, exc)
+        except Exception as exc:
+            # A courtesy must not crash the CI step, whatever PyGithub raises.
+            return Outcome(action="failed", detail=self._unexpected(exc))
+
+    def sync_inline(self, key: str, comments: Sequence[InlineComment]) -> InlineOutcome:
+        notice = self._skip_reason(_COMMENTS, needs_change=True)
+        if notice:
+            return InlineOutcome(action="skipped", detail=notice)
+        tally = _Tally()
+        try:
+            self._sync(key, comments, tally)
+        except ApiError as exc:
+            failure = self._failure(_COMMENTS, exc)
+            return tally.outcome(failure.action, failure.detail, self._inline_cap)
+        except Exception as exc:
+            return tally.outcome("failed", self._unexpected(exc), self._inline_cap)
+        return tally.outcome("done", "", self._inline_cap)
+
+    def upload_sarif(self, sarif: str) -> Outcome:
+        notice = self._skip_reason(_CODE_SCANNING, needs_change=False)
+        if notice:
+            return Outcome(action="skipped", detail=notice)
+        if not self._context.sha or not self._context.ref:
+            return Outcome(
+                action="skipped", detail="no commit or ref to attach it to (GITHUB_SHA/GITHUB_REF)"
+            )
+        data = gzip.compress(sarif.encode("utf-8"), mtime=0)
+        if len(data) > SARIF_LIMIT:
+            size = len(data) / 1_000_000
+            return Outcome(
+                action="skipped",
+                detail=f"the SARIF is too large for code scanning ({size:.1f} MB gzipped, over 10 MB)",
+            )
+        payload = {
+            "commit_sha": self._context.sha,
+            "ref": self._context.ref,
+            "sarif": base64.b64encode(data).decode("ascii"),
+            "tool_name": "ci-security",
+        }
+        try:
+            result = self._upload(payload)
+        except ApiError as exc:
+            return self._sarif_failure(exc)
+        except Exception as exc:
+            return Outcome(action="failed", detail=self._unexpected(exc))
+        upload_id = result.get("id") if isinstance(result, dict) else None
+        return Outcome(action="created", detail=f"analysis {upload_id} is processing" if upload_id else "")
+
+    # -- comments ----------------------------------------------------------------------------------
+
+    def _upsert(self, key: str, text: str) -> Outcome:
+        identity = self._whoami()
+        pull = self._pull_request()
+        existing = self._find_comment(pull, key, identity)
+        if existing is not None:
+            if existing.body == text:
+                return Outcome(action="unchanged", url=existing.html_url)
+            self._edit(existing, text)
+            return Outcome(action="updated", url=existing.html_url)
+        created = self._write(
+            lambda: pull.create_issue_comment(text),
+            before_retry=lambda: self._find_comment(pull, key, identity),
+        )
+        return Outcome(action="created", url=created.html_url)
+
+    def _find_comment(self, pull: PullRequest, key: str, identity: _Identity) -> IssueComment | None:
+        mark = marker(key)
+        for comment in self._read(lambda: list(pull.get_issue_comments())):
+            if (comment.body or "").rstrip().endswith(mark) and identity.owns(comment.user):
+                return comment
+        return None
+
+    def _sync(self, key: str, comments: Sequence[InlineComment], tally: _Tally) -> None:
+        identity = self._whoami()
+        pull = self._pull_request()
+        files = self._read(lambda: list(pull.get_files()))
+        anchors = {f.filename: commentable_lines(f.patch) for f in files if f.status != "removed"}
+        prefix = f"{MARKER_PREFIX}{key}:finding:"
+        existing: dict[str, PullRequestComment] = {}
+        for comment in self._read(lambda: list(pull.get_review_comments())):
+            fingerprint = _fingerprint(comment.body, prefix)
+            # Replies in our threads are people's; only the thread's first comment can be ours.
+            if fingerprint and not comment.in_reply_to_id and identity.owns(comment.user):
+                existing.setdefault(fingerprint, comment)
+
+        wanted: dict[str, InlineComment] = {}
+        for item in comments:
+            wanted.setdefault(item.fingerprint, item)
+        head = self._context.head_sha or pull.head.sha
+        for fingerprint, item in wanted.items():
+            text = fit(item.body, inline_marker(key, fingerprint), self._context.job_url)
+            current = existing.get(fingerprint)
+            path = item.path.removeprefix("./")
+            if current is not None:
+                if current.body != text and self._per_comment(tally, self._edit, current, text):
+                    tally.updated += 1
+                continue
+            if item.line not in anchors.get(path, frozenset()):
+                tally.outside_diff += 1
+                continue
+            if tally.posted >= self._inline_cap:
+                tally.capped += 1
+                continue
+            if self._per_comment(tally, self._post_inline, pull, identity, head, item.line, path, text):
+                tally.posted += 1
+
+        fixed = f"{FIXED_PREFIX} (commit {head})"
+        for fingerprint, current in existing.items():
+            if fingerprint in wanted or (current.body or "").startswith(FIXED_PREFIX):
+                continue
+            text = f"{fixed}\n\n{inline_marker(key, fingerprint)}"
+            if self._per_comment(tally, self._edit, current, text):
+                tally.resolved += 1
+
+    def _per_comment(self, tally: _Tally, call: Callable[..., object], *args: Any) -> bool:
+        """Run one inline write; a 404/422 for that one comment is counted and the rest go on."""
+        try:
+            call(*args)
+        except ApiError as exc:
+            if exc.status not in (404, 422):
+                raise
+            tally.failed += 1
+            tally.first_failure = tally.first_failure or self._scrub(str(exc))
+            return False
+        return True
+
+    def _post_inline(
+        self, pull: PullRequest, identity: _Identity, head: str, line: int, path: str, text: str
+    ) -> None:
+        mark = text.rsplit("\n\n", 1)[-1]
+        self._write(
+            lambda: pull.create_review_comment(text, head, path, line=line, side="RIGHT"),
+            before_retry=lambda: self._find_review_comment(pull, mark, identity),
+        )
+
+    def _find_review_comment(
+        self, pull: PullRequest, mark: str, identity: _Identity
+    ) -> PullRequestComment | None:
+        for comment in self._read(lambda: list(pull.get_review_comments())):
+            if (comment.body or "").rstrip().endswith(mark) and identity.owns(comment.user):
+                return comment
+        return None
+
+    def _edit(self, comment: IssueComment | PullRequestComment, text: str) -> None:
+        self._write(lambda: comment.edit(text))
+
+    # -- code scanning -----------------------------------------------------------------------------
+
+    def _upload(self, payload: dict[str, Any]) -> Any:
+        requester = self._client().requester
+        path = f"/repos/{self._context.repository}/code-scanning/sarifs"
+        _, result = self._write(lambda: requester.requestJsonAndCheck("POST", path, input=payload))
+        return result
+
+    def _sarif_failure(self, exc: ApiError) -> Outcome:
+        reason = self._scrub(exc.reason)
+        if exc.status == 403 and "advanced security" in reason.lower():
+            return Outcome(
+                action="skipped", detail=f"code scanning is not enabled in this repository ({reason})"
+            )
+        if exc.status == 403 and not _rate_limited(reason):
+            notice = (
+                f"the token may not upload code scanning results ({exc.status} {reason}); "
+                "the workflow needs `permissions: security-events: write`"
+            )
+            self._refused[_CODE_SCANNING] = notice
+            return Outcome(action="skipped", detail=notice)
+        if exc.status == 413:
+            return Outcome(action="skipped", detail=f"the SARIF is too large for code scanning ({reason})")
+        return self._failure(_CODE_SCANNING, exc)
+
+    # -- plumbing ----------------------------------------------------------------------------------
+
+    def _skip_reason(self, scope: str, *, needs_change: bool) -> str | None:
+        reason = self._context.read_only_reason
+        if reason:
+            return reason
+        refused = self._refused.get("*") or self._refused.get(scope)
+        if refused:
+            return refused
+        if needs_change and self._context.change is None:
+            return "not a pull request"
+        if "/" not in self._context.repository:
+            return "no repository (GITHUB_REPOSITORY is not set)"
+        return None
+
+    def _failure(self, scope: str, exc: ApiError) -> Outcome:
+        reason = self._scrub(exc.reason)
+        if exc.status == 401:
+            notice = f"the token was rejected ({exc.status} {reason})"
+            self._refused["*"] = notice
+            return Outcome(action="skipped", detail=notice)
+        if exc.status == 403 and scope == _COMMENTS and not _rate_limited(reason):
+            notice = (
+                f"the token may not comment on pull request #{self._context.change} ({exc.status} {reason}); "
+                "the workflow needs `permissions: pull-requests: write`"
+            )
+            self._refused[scope] = notice
+            return Outcome(action="skipped", detail=notice)
+        return Outcome(action="failed", detail=self._scrub(str(exc)))
+
+    def _unexpected(self, exc: BaseException) -> str:
+        text = " ".join(str(exc).split())[:200]
+        return self._scrub(f"unexpected {type(exc).__name__}: {text}" if text else type(exc).__name__)
+
+    def _scrub(self, text: str) -> str:
+        token = self._context.token
+        return text.replace(token, "***") if token else text
+
+    def _client(self) -> Github:
+        if self._github is None:
+            self._github = Github(
+                auth=Auth.Token(self._context.token),
+                base_url=self._context.api_url or "https://api.github.com",
+                timeout=TIMEOUT,
+                user_agent=USER_AGENT,
+                per_page=PER_PAGE,
+                retry=None,
+                seconds_between_requests=None,
+                seconds_between_writes=None,
+                lazy=True,
+            )
+        return self._github
+
+    def _whoami(self) -> _Identity:
+        if self._identity is None:
+            client = self._client()
+            try:
+                user_id: int | None = self._read(lambda: client.get_user().id)
+            except ApiError as exc:
+                # An installation token (GITHUB_TOKEN, GitHub Apps) may not read /user.
+                if exc.status not in (403, 404):
+                    raise
+                user_id = None
+            self._identity = _Identity(user_id)
+        return self._identity
+
+    def _pull_request(self) -> PullRequest:
+        if self._missing is not None:
+            raise self._missing
+        if self._pull is None:
+            number = self._context.change
+            assert number is not None
+            pull = self._client().get_repo(self._context.repository).get_pull(number)
+            try:
+                self._read(pull.complete)
+            except ApiError as exc:
+                if exc.status == 404:
+                    where = self._context.repository
+                    self._missing = ApiError(404, f"pull request #{number} not found in {where}")
+                    raise self._missing from None
+                raise
+            self._pull = pull
+        return self._pull
+
+    def _read(self, call: Callable[[], T]) -> T:
+        return attempt(call, _classify, sleep=self._sleep)
+
+    def _write(self, call: Callable[[], T], *, before_retry: Callable[[], T | None] | None = None) -> T:
+        if self._last_write is not None:
+            wait = self._write_interval - (time.monotonic() - self._last_write)
+            if wait > 0:
+                self._sleep(wait)
+        try:
+            return attempt(call, _classify, before_retry=before_retry, sleep=self._sleep)
+        finally:
+            self._last_write = time.monotonic()
