@@ -313,6 +313,12 @@ _SCAN_OPTIONS: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
         help="Layers read at once (default: CPU count, at most 4).",
     ),
     click.option(
+        "--fail-on",
+        type=click.Choice(["critical", "high", "medium", "low", "unknown", "none"], case_sensitive=False),
+        **_env("FAIL_ON"),
+        help="Lowest severity that fails the build, overriding the policy's fail_on.severity.",
+    ),
+    click.option(
         "--strict",
         is_flag=True,
         **_env("STRICT"),
@@ -416,6 +422,13 @@ def _scan_and_decide(params: dict[str, Any]) -> tuple[ScanResult, Decision]:
         manifests=params["manifests"],
     )
     inputs = load_policy_inputs(options)
+    if params["fail_on"]:
+        from ci_security.models import Severity
+
+        chosen = params["fail_on"].upper()
+        severity = None if chosen == "NONE" else Severity(chosen)
+        policy = replace(inputs.policy, fail_on=replace(inputs.policy.fail_on, severity=severity))
+        inputs = replace(inputs, policy=policy)
     options = replace(options, rules_enable=inputs.policy.checks.enable)
     show_progress = not params["quiet"] and sys.stderr.isatty()
     with _progress_display(show_progress) as progress:
@@ -605,3 +618,146 @@ def policy_check(path: Path) -> None:
         return EXIT_PASS
 
     _guard(body)
+
+
+@main.command("ci")
+@scan_options
+@click.option(
+    "--report-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(),
+    show_default=True,
+    **_env("REPORT_DIR"),
+    help="Where the step writes its reports (JSON, Markdown, and SARIF or the GitLab reports).",
+)
+@click.option(
+    "--comment/--no-comment",
+    default=True,
+    show_default=True,
+    **_env("COMMENT"),
+    help="Keep one summary comment on the pull/merge request up to date.",
+)
+@click.option(
+    "--inline/--no-inline",
+    default=True,
+    show_default=True,
+    **_env("INLINE"),
+    help="Comment manifest findings on the changed lines of the pull/merge request.",
+)
+@click.option(
+    "--upload-sarif/--no-upload-sarif",
+    default=False,
+    show_default=True,
+    **_env("UPLOAD_SARIF"),
+    help="Upload the SARIF to GitHub code scanning through the API (needs security-events: write).",
+)
+@click.option(
+    "--fail-build/--no-fail-build",
+    default=True,
+    show_default=True,
+    **_env("FAIL_BUILD"),
+    help="Exit 1 when the policy fails; with --no-fail-build the step reports and exits 0.",
+)
+@click.option(
+    "--comment-key",
+    metavar="KEY",
+    **_env("COMMENT_KEY"),
+    help="Name of the sticky comment (default: the image name, or 'manifests'); one comment per key.",
+)
+@click.option(
+    "--sarif-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    **_env("SARIF_FILE"),
+    help="Where to write the SARIF report (default REPORT_DIR/ci-security.sarif).",
+)
+@click.option(
+    "--db-update/--no-db-update",
+    default=True,
+    show_default=True,
+    **_env("DB_UPDATE"),
+    help="Before scanning an image, update the vulnerability database when it is missing or older than "
+    "--db-max-age (incremental; a failed update with a usable database only warns).",
+)
+@click.option(
+    "--mirror",
+    metavar="URL",
+    **_env("OSV_MIRROR"),
+    help="Base URL of the OSV exports for the database update (default: the public OSV bucket).",
+)
+def ci_step(**params: Any) -> None:
+    """The CI step: scan, write the reports, annotate, comment on the pull/merge request, gate.
+
+    Reads GitHub Actions' or GitLab CI's environment (see docs/github.md and docs/gitlab.md). Exit 0
+    when the policy passes (or --no-fail-build), 1 when it fails, 2 on an error; a comment or upload
+    that fails never changes the exit code.
+    """
+
+    def body() -> int:
+        from ci_security import ci
+        from ci_security.platforms.context import detect
+
+        context = detect()
+        if context.platform == "github":
+            secrets = [params["registry_password"], context.token, os.environ.get("CI_SECURITY_GITLAB_TOKEN")]
+            for secret in ci.secrets_to_mask(secrets):
+                click.echo(f"::add-mask::{secret}")
+        if params["repo_root"] is None and context.workspace is not None:
+            params["repo_root"] = context.workspace
+        directory: Path = params["report_dir"]
+        reports = ci.report_paths(context.platform, directory)
+        if params["sarif_file"] is not None and "sarif" in reports:
+            reports["sarif"] = params["sarif_file"]
+        extra = [parse_output(value) for value in params["outputs"]]
+        specs = [OutputSpec(fmt, path) for fmt, path in reports.items()] + extra
+        if not any(spec.format == "table" for spec in specs):
+            specs.append(OutputSpec("table", None))
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ReportError(f"--report-dir {directory}: {exc.strerror or exc}") from None
+        if params["db_update"] and params["image"] and not params["no_vulns"]:
+            for line in ci.refresh_database(
+                params["db_path"], parse_age(params["db_max_age"]), params["mirror"]
+            ):
+                click.echo(f"ci-security: {line}", err=True)
+        result, decision = _scan_and_decide(params)
+        _write_reports(specs, result, decision)
+        markdown = reports["markdown"].read_text(encoding="utf-8")
+        if context.platform == "github":
+            for note in ci.workflow_annotations(result, decision):
+                click.echo(note.command())
+            if context.summary_path is not None:
+                _append(context.summary_path, ci.step_summary(markdown, context.job_url))
+        comment_url = None
+        platform = ci.platform_for(context)
+        if platform is not None:
+            plan = ci.PublishPlan(
+                comment=params["comment"], inline=params["inline"], upload_sarif=params["upload_sarif"]
+            )
+            sarif_path = reports.get("sarif")
+            sarif = sarif_path.read_text(encoding="utf-8") if sarif_path and sarif_path.exists() else None
+            key = ci.comment_key(result, params["comment_key"])
+            body_text = ci.comment_body(markdown, context.job_url)
+            lines, comment_url = ci.publish(
+                platform, key, body_text, ci.inline_comments(result, decision), sarif, plan
+            )
+            for line in lines:
+                click.echo(f"ci-security: {line}", err=True)
+        if context.output_path is not None:
+            _append(context.output_path, ci.github_output(ci.outputs(result, decision, reports, comment_url)))
+        code = _verdict(result, decision, strict=params["strict"])
+        if code == EXIT_FAIL and not params["fail_build"]:
+            click.echo("ci-security: the policy failed, but --no-fail-build is set: exit 0", err=True)
+            return EXIT_PASS
+        return code
+
+    _guard(body)
+
+
+def _append(path: Path, text: str) -> None:
+    """Append to a file the CI system reads after the step ($GITHUB_OUTPUT, $GITHUB_STEP_SUMMARY)."""
+    try:
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(text if text.endswith("\n") else text + "\n")
+    except OSError as exc:
+        raise ReportError(f"cannot write {path}: {exc.strerror or exc}") from None

@@ -370,7 +370,9 @@ def _summary(
         gate = "failing on findings is off (fail_on.severity: none)"
     else:
         gate = f"at or above {threshold.value}"
-        if policy.fail_on.fixable_only:
+        # "with a fix" is a vulnerability criterion; a manifest finding can always be fixed.
+        only_manifests = bool(findings) and all(v.kind == "misconfiguration" for v in findings)
+        if policy.fail_on.fixable_only and not only_manifests:
             gate += " with a fix"
         if new_only:
             gate += ", new since the baseline"

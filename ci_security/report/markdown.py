@@ -64,7 +64,7 @@ def _misconfig_row(item: Misconfiguration, decision: Decision) -> _Row:
     return _Row(
         severity=item.severity.value,
         id=item.rule_id,
-        subject=f"{item.path}:{item.line}" if item.line else item.path,
+        subject=item.message or item.title,
         installed="-",
         fixed="-",
         where=f"{item.path}:{item.line}" if item.line else item.path,
