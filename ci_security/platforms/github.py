@@ -38,7 +38,6 @@ from __future__ import annotations
 import base64
 import gzip
 import http
-import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -63,6 +62,7 @@ from ci_security.platforms.base import (
 )
 from ci_security.platforms.context import CiContext
 from ci_security.platforms.retry import ApiError, attempt
+from ci_security.platforms.text import diff_lines, fit
 
 T = TypeVar("T")
 
@@ -76,58 +76,6 @@ FIXED_PREFIX = "✅ No longer reported by ci-security"
 
 _COMMENTS = "comments"
 _CODE_SCANNING = "code scanning"
-_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
-_FENCE = re.compile(r"^\s{0,3}(```|~~~)", re.MULTILINE)
-
-
-def commentable_lines(patch: str | None) -> frozenset[int]:
-    r"""The new-file line numbers of a unified diff (GitHub's per-file `patch`, or a whole diff) that a
-    review comment can anchor to: the added and context lines of every hunk. Deleted lines, the
-    "\ No newline at end of file" note and anything outside a hunk are not.
-    """
-    lines: set[int] = set()
-    line = 0
-    remaining = 0
-    for raw in (patch or "").split("\n"):
-        header = _HUNK.match(raw)
-        if header:
-            line = int(header[1])
-            remaining = int(header[2]) if header[2] is not None else 1
-            continue
-        if remaining <= 0 or raw.startswith(("-", "\\")):
-            continue
-        lines.add(line)
-        line += 1
-        remaining -= 1
-    return frozenset(lines)
-
-
-def _close_blocks(text: str) -> str:
-    closing = "\n```" if len(_FENCE.findall(text)) % 2 else ""
-    open_details = text.count("<details") - text.count("</details>")
-    return closing + "\n</details>" * max(open_details, 0)
-
-
-def fit(body: str, mark: str, job_url: str = "", limit: int = COMMENT_LIMIT) -> str:
-    """`body` followed by the hidden `mark`, at most `limit` characters. A longer body is cut at a line
-    boundary, its open code fence and `<details>` blocks are closed, and a footer points to the job.
-    """
-    tail = f"\n\n{mark}"
-    if len(body) + len(tail) <= limit:
-        return body + tail
-    where = f" ({job_url})" if job_url else ""
-    footer = f"\n\n…truncated: the full report is in the job{where}"
-    budget = limit - len(tail) - len(footer)
-    while budget > 0:
-        head = body[:budget]
-        newline = head.rfind("\n")
-        if newline > 0:
-            head = head[:newline]
-        closing = _close_blocks(head)
-        if len(head) + len(closing) <= budget:
-            return head + closing + footer + tail
-        budget = len(head) - len(closing)
-    return (footer + tail)[-limit:]
 
 
 def _fingerprint(body: str | None, prefix: str) -> str | None:
@@ -247,7 +195,7 @@ class GitHubPlatform:
         notice = self._skip_reason(_COMMENTS, needs_change=True)
         if notice:
             return Outcome(action="skipped", detail=notice)
-        text = fit(body, marker(key), self._context.job_url)
+        text, _ = fit(body, marker(key), limit=COMMENT_LIMIT, job_url=self._context.job_url)
         try:
             return self._upsert(key, text)
         except ApiError as exc:
@@ -328,7 +276,7 @@ class GitHubPlatform:
         identity = self._whoami()
         pull = self._pull_request()
         files = self._read(lambda: list(pull.get_files()))
-        anchors = {f.filename: commentable_lines(f.patch) for f in files if f.status != "removed"}
+        anchors = {f.filename: frozenset(diff_lines(f.patch)) for f in files if f.status != "removed"}
         prefix = f"{MARKER_PREFIX}{key}:finding:"
         existing: dict[str, PullRequestComment] = {}
         for comment in self._read(lambda: list(pull.get_review_comments())):
@@ -342,7 +290,9 @@ class GitHubPlatform:
             wanted.setdefault(item.fingerprint, item)
         head = self._context.head_sha or pull.head.sha
         for fingerprint, item in wanted.items():
-            text = fit(item.body, inline_marker(key, fingerprint), self._context.job_url)
+            text, _ = fit(
+                item.body, inline_marker(key, fingerprint), limit=COMMENT_LIMIT, job_url=self._context.job_url
+            )
             current = existing.get(fingerprint)
             path = item.path.removeprefix("./")
             if current is not None:

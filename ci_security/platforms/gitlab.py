@@ -63,6 +63,7 @@ from ci_security.platforms.base import (
 )
 from ci_security.platforms.context import CiContext
 from ci_security.platforms.retry import ApiError, attempt
+from ci_security.platforms.text import diff_lines, fit
 
 T = TypeVar("T")
 
@@ -73,8 +74,6 @@ TOKEN_VARIABLE = "CI_SECURITY_GITLAB_TOKEN"  # noqa: S105 (a variable name, not 
 SARIF_NOTICE = "GitLab reads the container-scanning and code-quality report artifacts instead"
 # python-gitlab retries 429 by default (obey_rate_limit) whatever the client says; off on every call.
 _NO_RETRY: dict[str, Any] = {"obey_rate_limit": False, "retry_transient_errors": False}
-_HUNK = re.compile(r"@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
-_FENCE = re.compile(r"^[ \t]*(```|~~~)", re.MULTILINE)
 
 
 class _SkipError(Exception):
@@ -118,54 +117,6 @@ class _Tally:
 def server_url(api_url: str) -> str:
     """The instance root python-gitlab wants, from `CI_API_V4_URL` (it appends `/api/v4` itself)."""
     return api_url.rstrip("/").removesuffix("/api/v4")
-
-
-def diff_lines(diff: str) -> dict[int, int | None]:
-    """The lines of the new file a unified diff shows (added and context), each mapped to its line
-    in the old file, or None when it was added. Hunk counts bound each hunk, so `---`/`+++` headers
-    and removed lines that look like them are never mistaken for content.
-    """
-    lines: dict[int, int | None] = {}
-    old = new = old_left = new_left = 0
-    for text in diff.split("\n"):
-        header = _HUNK.match(text)
-        if header:
-            old, new = int(header[1]), int(header[3])
-            old_left = 1 if header[2] is None else int(header[2])
-            new_left = 1 if header[4] is None else int(header[4])
-            continue
-        if old_left <= 0 and new_left <= 0:
-            continue
-        if text.startswith("+"):
-            lines[new] = None
-            new, new_left = new + 1, new_left - 1
-        elif text.startswith("-"):
-            old, old_left = old + 1, old_left - 1
-        elif not text.startswith("\\"):
-            lines[new] = old
-            old, new, old_left, new_left = old + 1, new + 1, old_left - 1, new_left - 1
-    return lines
-
-
-def fit(body: str, tag: str, *, limit: int = NOTE_LIMIT, job_url: str = "") -> tuple[str, bool]:
-    """`body` + a blank line + `tag`, cut at a line boundary when over `limit` with a footer that
-    points at the job; open code fences and `<details>` blocks are closed so the footer renders.
-    Returns the text and whether it was cut.
-    """
-    tail = f"\n\n{tag}"
-    if len(body) + len(tail) <= limit:
-        return body + tail, False
-    where = f" ({job_url})" if job_url else ""
-    footer = f"\n\n…truncated: the full report is in the job{where}"
-    closers_room = 200
-    room = max(limit - len(tail) - len(footer) - closers_room, 0)
-    cut = body.rfind("\n", 0, room + 1)
-    kept = body[: cut if cut > 0 else room].rstrip()
-    fences = _FENCE.findall(kept)
-    closers = f"\n{fences[-1]}" if len(fences) % 2 else ""
-    open_details = kept.count("<details") - kept.count("</details>")
-    closers += "\n</details>" * max(min(open_details, 10), 0)
-    return kept + closers + footer + tail, True
 
 
 def _same(old: Any, new: str) -> bool:
@@ -235,7 +186,7 @@ class GitLabPlatform:
 
     def _upsert(self, key: str, body: str) -> Outcome:
         mr = self._merge_request()
-        text, cut = fit(body, marker(key), job_url=self._context.job_url)
+        text, cut = fit(body, marker(key), limit=NOTE_LIMIT, job_url=self._context.job_url)
         detail = f"cut to GitLab's {NOTE_LIMIT:,} characters" if cut else ""
         existing = self._find_note(mr, key)
         if existing is not None:
@@ -296,7 +247,7 @@ class GitLabPlatform:
         errors: list[str] = []
 
         for fingerprint, comment in wanted.items():
-            text, _ = fit(comment.body, inline_marker(key, fingerprint))
+            text, _ = fit(comment.body, inline_marker(key, fingerprint), limit=NOTE_LIMIT)
             thread = threads.get(fingerprint)
             try:
                 if thread is not None:

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 import requests
-from testkit.github_standin import SPEC_PATH, GitHubStandIn, PullFile, right_side_lines
+from testkit.github_standin import SPEC_PATH, GitHubStandIn, PullFile
 
 from ci_security.platforms import github as github_platform
 from ci_security.platforms.base import InlineComment, inline_marker, marker
 from ci_security.platforms.context import CiContext
-from ci_security.platforms.github import FIXED_PREFIX, GitHubPlatform, commentable_lines, fit
+from ci_security.platforms.github import FIXED_PREFIX, GitHubPlatform
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "image:app"
@@ -635,44 +635,6 @@ def test_sarif_upload_retries_a_503(gh):
 
 
 # -- pieces ------------------------------------------------------------------------------------------
-
-
-def test_commentable_lines_of_multiple_hunks():
-    assert commentable_lines(DOCKERFILE_PATCH) == frozenset({1, 2, 3, 4, 5, 6, 22, 23, 24, 25})
-    assert commentable_lines(DOCKERFILE_PATCH) == frozenset(right_side_lines(DOCKERFILE_PATCH))
-
-
-def test_commentable_lines_of_added_deleted_renamed_and_binary_files():
-    assert commentable_lines("@@ -0,0 +1,3 @@\n+a\n+b\n+c") == frozenset({1, 2, 3})
-    assert commentable_lines("@@ -1,2 +0,0 @@\n-a\n-b") == frozenset()
-    assert commentable_lines("@@ -5 +5 @@\n-a: 1\n+a: 2") == frozenset({5})
-    assert commentable_lines(None) == commentable_lines("") == frozenset()
-
-
-def test_commentable_lines_edge_cases():
-    no_newline = "@@ -1,2 +1,2 @@\n a\n-b\n\\ No newline at end of file\n+b\n\\ No newline at end of file"
-    assert commentable_lines(no_newline) == frozenset({1, 2})
-    # a whole `git diff` of two files: headers outside hunks are not lines
-    whole = (
-        "diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1,2 +1,3 @@ section\n a\n+b\n c\n"
-        "diff --git a/y b/y\n--- a/y\n+++ b/y\n@@ -10,0 +11,2 @@\n+d\n+e\n"
-    )
-    assert commentable_lines(whole) == frozenset({1, 2, 3, 11, 12})
-    # an empty context line (trailing space stripped by an editor) still counts
-    assert commentable_lines("@@ -1,3 +1,3 @@\n a\n\n c") == frozenset({1, 2, 3})
-
-
-def test_fit_keeps_short_bodies_and_cuts_long_ones_at_a_line():
-    assert fit("short", "<!-- m -->") == "short\n\n<!-- m -->"
-    exact = "x" * (100 - len("\n\n<!-- m -->"))
-    assert fit(exact, "<!-- m -->", limit=100) == exact + "\n\n<!-- m -->"
-
-    long = "\n".join(f"line {n}" for n in range(100))
-    cut = fit(long, "<!-- m -->", "https://ci/job/1", limit=200)
-    assert len(cut) <= 200
-    head = cut.split("\n\n…truncated")[0]
-    assert long.startswith(head + "\n")
-    assert cut.endswith("…truncated: the full report is in the job (https://ci/job/1)\n\n<!-- m -->")
 
 
 # -- the stand-in and its OpenAPI subset -------------------------------------------------------------

@@ -22,8 +22,6 @@ from ci_security.platforms.gitlab import (
     NOTE_LIMIT,
     SARIF_NOTICE,
     GitLabPlatform,
-    diff_lines,
-    fit,
     server_url,
 )
 
@@ -222,18 +220,6 @@ def test_body_over_the_limit_is_cut_at_a_line_with_a_footer(world: World) -> Non
     assert "</details>" in stored  # the open block is closed so the footer shows
 
     assert world.platform().upsert_comment(KEY, body).action == "unchanged"
-
-
-def test_fit_leaves_a_body_at_the_limit_alone_and_closes_a_code_fence() -> None:
-    tag = marker(KEY)
-    exact = "x" * (100 - len(tag) - 2)
-    assert fit(exact, tag, limit=100) == (f"{exact}\n\n{tag}", False)
-    text, cut = fit("```\n" + "code line\n" * 100, tag, limit=600, job_url="")
-    assert cut
-    assert len(text) <= 600
-    assert text.endswith(f"```\n\n…truncated: the full report is in the job\n\n{tag}")
-    text, _ = fit("~~~\n" + "code line\n" * 100, tag, limit=600)
-    assert text.endswith(f"~~~\n\n…truncated: the full report is in the job\n\n{tag}")
 
 
 # --- when not to write --------------------------------------------------------------------------------
@@ -572,24 +558,6 @@ def test_diff_pages_are_all_read() -> None:
 
 
 # --- pieces -------------------------------------------------------------------------------------------
-
-
-def test_diff_lines_maps_new_lines_to_old_ones() -> None:
-    assert diff_lines(APP_DIFF) == {
-        1: 1,
-        2: 2,
-        3: 3,
-        4: None,
-        5: None,
-        6: 4,
-        7: None,
-        20: 18,
-        21: None,
-        22: 19,
-    }
-    assert diff_lines("@@ -1 +1 @@\n-a\n\\ No newline at end of file\n+b\n") == {1: None}
-    assert diff_lines("--- a/x\n+++ b/x\n@@ -0,0 +1 @@\n+only\n") == {1: None}
-    assert diff_lines("") == {}
 
 
 def test_server_url_strips_the_api_suffix() -> None:
