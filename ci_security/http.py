@@ -8,12 +8,9 @@ from __future__ import annotations
 import email.utils
 import re
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
 
 from ci_security import __version__
-
-if TYPE_CHECKING:
-    import requests
 
 MAX_ATTEMPTS = 5
 MAX_RETRY_AFTER = 60.0
@@ -22,20 +19,21 @@ RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 USER_AGENT = f"ci-security/{__version__}"
 
 
-def retry_delay(resp: requests.Response | None, attempt: int) -> float:
-    """Seconds to wait before the next attempt: `Retry-After` when given (capped), else backoff."""
-    if resp is not None:
-        value = resp.headers.get("Retry-After")
-        if value:
+def retry_delay(headers: Mapping[str, str] | None, attempt: int) -> float:
+    """Seconds to wait before the next attempt: `Retry-After` (seconds or an HTTP date, looked up
+    case-insensitively, capped) when the response gave one, else exponential backoff.
+    """
+    value = next((v for k, v in (headers or {}).items() if k.lower() == "retry-after"), None)
+    if value:
+        try:
+            return min(max(float(value), 0.0), MAX_RETRY_AFTER)
+        except ValueError:
             try:
-                return min(max(float(value), 0.0), MAX_RETRY_AFTER)
-            except ValueError:
-                try:
-                    when = email.utils.parsedate_to_datetime(value)
-                except (TypeError, ValueError):
-                    when = None
-                if when is not None:
-                    return min(max(when.timestamp() - time.time(), 0.0), MAX_RETRY_AFTER)
+                when = email.utils.parsedate_to_datetime(value)
+            except (TypeError, ValueError):
+                when = None
+            if when is not None:
+                return min(max(when.timestamp() - time.time(), 0.0), MAX_RETRY_AFTER)
     return float(min(0.5 * (2**attempt), 8.0))
 
 

@@ -103,7 +103,7 @@ class RegistryClient:
             if resp.status_code in RETRY_STATUS and attempt + 1 < MAX_ATTEMPTS:
                 last = resp
                 resp.close()
-                self._sleep(retry_delay(resp, attempt))
+                self._sleep(retry_delay(resp.headers, attempt))
                 continue
             return resp
         assert last is not None

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
-from ci_security.http import MAX_ATTEMPTS, MAX_RETRY_AFTER, RETRY_STATUS
+from ci_security.http import MAX_ATTEMPTS, RETRY_STATUS, retry_delay
 
 T = TypeVar("T")
 
@@ -35,19 +35,6 @@ class ApiError(Exception):
         super().__init__(f"{status} {reason}" if status else reason)
         self.status = status
         self.reason = reason
-
-
-def delay(headers: Mapping[str, str] | None, attempt: int) -> float:
-    """Seconds to wait before attempt `attempt + 1`."""
-    value = None
-    if headers:
-        value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
-    if value is not None:
-        try:
-            return min(max(float(value), 0.0), MAX_RETRY_AFTER)
-        except ValueError:
-            pass
-    return float(min(0.5 * (2**attempt), 8.0))
 
 
 def retryable(status: int, headers: Mapping[str, str] | None) -> bool:
@@ -82,7 +69,7 @@ def attempt(
             last = (status, reason)
             if not retryable(status, headers) or number == attempts - 1:
                 break
-            sleep(delay(headers, number))
+            sleep(retry_delay(headers, number))
             if before_retry is not None:
                 found = before_retry()
                 if found is not None:

@@ -89,7 +89,7 @@ class _Fetcher:
                 continue
             if resp.status_code in RETRY_STATUS and attempt + 1 < MAX_ATTEMPTS:
                 resp.close()
-                self.sleep(retry_delay(resp, attempt))
+                self.sleep(retry_delay(resp.headers, attempt))
                 continue
             return resp
         raise AssertionError("unreachable")

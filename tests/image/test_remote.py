@@ -291,8 +291,8 @@ class _Resp:
 
 
 def test_retry_delay_honours_retry_after_with_a_cap():
-    assert retry_delay(_Resp("3"), 0) == 3.0
-    assert retry_delay(_Resp("100000"), 0) == 60.0
-    assert retry_delay(_Resp(None), 0) == 0.5
-    assert retry_delay(_Resp(None), 10) == 8.0
-    assert 0 <= retry_delay(_Resp("Wed, 21 Oct 2015 07:28:00 GMT"), 0) <= 60
+    assert retry_delay(_Resp("3").headers, 0) == 3.0
+    assert retry_delay(_Resp("100000").headers, 0) == 60.0
+    assert retry_delay(_Resp(None).headers, 0) == 0.5
+    assert retry_delay(_Resp(None).headers, 10) == 8.0
+    assert 0 <= retry_delay(_Resp("Wed, 21 Oct 2015 07:28:00 GMT").headers, 0) <= 60

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from ci_security.http import MAX_ATTEMPTS, MAX_RETRY_AFTER
-from ci_security.platforms.retry import ApiError, attempt, delay, retryable
+from ci_security.http import MAX_ATTEMPTS, MAX_RETRY_AFTER, retry_delay
+from ci_security.platforms.retry import ApiError, attempt, retryable
 
 
 class HttpFailureError(Exception):
@@ -43,7 +43,7 @@ def test_retry_after_is_honoured_and_capped():
 
 
 def test_backoff_without_retry_after():
-    assert [delay(None, n) for n in range(6)] == [0.5, 1.0, 2.0, 4.0, 8.0, 8.0]
+    assert [retry_delay(None, n) for n in range(6)] == [0.5, 1.0, 2.0, 4.0, 8.0, 8.0]
 
 
 @pytest.mark.parametrize("status", [400, 401, 404, 422])
