@@ -300,8 +300,6 @@ def refresh_database(
     step needs no separate `db update`. With a cache restored from a run of the same day nothing is
     downloaded. A failed update raises only when there is no database to fall back on.
     """
-    from datetime import UTC, datetime
-
     from ci_security.vulndb.store import VulnDB, VulnDbError, default_db_path
     from ci_security.vulndb.sync import DEFAULT_MIRROR, update
 
@@ -309,16 +307,11 @@ def refresh_database(
     if path.is_file():
         try:
             with VulnDB(path) as db:
-                stamp = db.meta("updated_at") or db.meta("built_at")
+                age, stamp = db.age_hours(), db.updated()
         except VulnDbError:
-            stamp = None
-        if stamp:
-            try:
-                built = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-            except ValueError:
-                built = None
-            if built is not None and (datetime.now(UTC) - built).total_seconds() <= max_age_hours * 3600:
-                return [f"database {path} is current (updated {stamp})"]
+            age = stamp = None
+        if age is not None and age <= max_age_hours:
+            return [f"database {path} is current (updated {stamp})"]
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         summary = update(path, mirror=mirror or DEFAULT_MIRROR, sleep=sleep)

@@ -560,22 +560,16 @@ def db_info(db_path: Path | None) -> None:
     """Show what the database holds and how old it is."""
 
     def body() -> int:
-        from datetime import UTC, datetime
-
         from ci_security.vulndb.store import VulnDB, default_db_path
 
         with VulnDB(db_path or default_db_path()) as vdb:
             total, withdrawn = vdb.count()
-            updated = vdb.meta("updated_at") or vdb.meta("built_at") or "unknown"
             click.echo(f"database:  {vdb.path}")
             click.echo(f"schema:    {vdb.meta('schema_version')}")
-            click.echo(f"updated:   {updated}")
-            try:
-                stamp = datetime.strptime(updated, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-                age = datetime.now(UTC) - stamp
-                click.echo(f"age:       {age.days} d {age.seconds // 3600} h")
-            except ValueError:
-                pass
+            click.echo(f"updated:   {vdb.updated() or 'unknown'}")
+            hours = vdb.age_hours()
+            if hours is not None:
+                click.echo(f"age:       {int(hours // 24)} d {int(hours % 24)} h")
             click.echo(f"records:   {total} ({withdrawn} withdrawn, not matched)")
             for name, origin, records, last_modified, imported_at in vdb.source_rows():
                 click.echo(

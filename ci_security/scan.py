@@ -243,19 +243,12 @@ def _config_user(config: Mapping[str, Any]) -> str | None:
 
 
 def _staleness(db: VulnDB, max_age_hours: float) -> ScanWarning | None:
-    stamp = db.meta("updated_at") or db.meta("built_at")
-    if not stamp:
-        return None
-    try:
-        built = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    except ValueError:
-        return None
-    age = (datetime.now(UTC) - built).total_seconds() / 3600
-    if age <= max_age_hours:
+    age = db.age_hours()
+    if age is None or age <= max_age_hours:
         return None
     return ScanWarning(
         source="vulndb",
-        message=f"the vulnerability database is {age / 24:.1f} days old (updated {stamp}); "
+        message=f"the vulnerability database is {age / 24:.1f} days old (updated {db.updated()}); "
         "run `ci-security db update`",
         partial=False,
     )

@@ -75,8 +75,11 @@ def default_db_path() -> Path:
     return (Path(base) if base else Path.home() / ".cache") / "ci-security" / "db" / "osv.sqlite"
 
 
+STAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
 def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime(STAMP_FORMAT)
 
 
 def _check_schema(conn: sqlite3.Connection, path: Path) -> None:
@@ -145,6 +148,19 @@ class VulnDB:
         row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return str(row[0]) if row else None
 
+    def updated(self) -> str | None:
+        """When the data was last written (`db update`/`db import`), as stored, or None."""
+        return self.meta("updated_at") or self.meta("built_at")
+
+    def age_hours(self) -> float | None:
+        """Hours since `updated()`, or None when the stamp is missing or unreadable."""
+        stamp = self.updated()
+        try:
+            built = datetime.strptime(stamp or "", STAMP_FORMAT).replace(tzinfo=UTC)
+        except ValueError:
+            return None
+        return (datetime.now(UTC) - built).total_seconds() / 3600
+
     def info(self) -> DbInfo:
         sources = tuple(
             (str(name), str(origin), int(records))
@@ -154,7 +170,7 @@ class VulnDB:
         )
         return DbInfo(
             path=str(self.path),
-            built=self.meta("updated_at") or self.meta("built_at") or "",
+            built=self.updated() or "",
             sources=sources,
             schema_version=SCHEMA_VERSION,
         )
