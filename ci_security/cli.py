@@ -436,8 +436,10 @@ def _scan_and_decide(params: dict[str, Any]) -> tuple[ScanResult, Decision]:
     return result, decide(result, inputs)
 
 
-def _write_reports(specs: list[OutputSpec], result: ScanResult, decision: Decision) -> None:
-    """Render every report first (a rendering error writes nothing), then write or print each."""
+def _write_reports(specs: list[OutputSpec], result: ScanResult, decision: Decision) -> dict[Path, str]:
+    """Render every report first (a rendering error writes nothing), then write or print each; the
+    texts written, by file.
+    """
     from ci_security.report.base import RenderContext
     from ci_security.report.registry import REPORTERS
 
@@ -455,6 +457,7 @@ def _write_reports(specs: list[OutputSpec], result: ScanResult, decision: Decisi
             click.echo(text, nl=False)
         else:
             write_atomically(spec.path, text)
+    return {spec.path: text for spec, text in rendered if spec.path is not None and text}
 
 
 def _verdict(result: ScanResult, decision: Decision, *, strict: bool) -> int:
@@ -715,8 +718,8 @@ def ci_step(**params: Any) -> None:
             ):
                 click.echo(f"ci-security: {line}", err=True)
         result, decision = _scan_and_decide(params)
-        _write_reports(specs, result, decision)
-        markdown = reports["markdown"].read_text(encoding="utf-8")
+        written = _write_reports(specs, result, decision)
+        markdown = written[reports["markdown"]]
         if context.platform == "github":
             for note in ci.workflow_annotations(result, decision):
                 click.echo(note.command())
@@ -728,8 +731,7 @@ def ci_step(**params: Any) -> None:
             plan = ci.PublishPlan(
                 comment=params["comment"], inline=params["inline"], upload_sarif=params["upload_sarif"]
             )
-            sarif_path = reports.get("sarif")
-            sarif = sarif_path.read_text(encoding="utf-8") if sarif_path and sarif_path.exists() else None
+            sarif = written.get(reports["sarif"]) if "sarif" in reports else None
             key = ci.comment_key(result, params["comment_key"])
             body_text = ci.comment_body(markdown, context.job_url)
             lines, comment_url = ci.publish(
