@@ -27,10 +27,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from ci_security.rules.base import Hit
 from ci_security.rules.dockerfile.parse import (
     Dockerfile,
     Instruction,
@@ -38,6 +39,7 @@ from ci_security.rules.dockerfile.parse import (
     scope_at,
     split_words,
     substitute,
+    variable_assignments,
 )
 
 SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh", "mksh", "yash"})
@@ -986,3 +988,41 @@ _USERINFO = re.compile(r"(://)[^/@\s]+@")
 def redact(url: str) -> str:
     """`url` without the credentials it may carry (`https://user:token@host` → `https://***@host`)."""
     return _USERINFO.sub(r"\1***@", url)
+
+
+def verification_hits(
+    dockerfile: Dockerfile,
+    what: str,
+    variable_problem: Callable[[str, str], str | None],
+    command_problems: Callable[[Command], Iterable[str]],
+    text_patterns: Iterable[tuple[str, re.Pattern[str]]],
+    *,
+    setting_what: str | None = None,
+) -> Iterator[Hit]:
+    """Hits for a verification turned off (`what`, e.g. "TLS verification"; `setting_what` words
+    it for ENV/ARG when it differs): ENV/ARG settings `variable_problem` recognises, then RUN
+    commands (`command_problems`) and RUN text, heredoc bodies included (`text_patterns`), one hit
+    per instruction naming every way found.
+    """
+    patterns = tuple(text_patterns)
+    for inst in dockerfile.instructions:
+        if inst.keyword not in ("ENV", "ARG"):
+            continue
+        found = []
+        for name, raw in variable_assignments(inst, dockerfile.escape):
+            if raw is not None and (problem := variable_problem(name, unquote(raw, dockerfile))):
+                found.append(problem)
+        if found:
+            message = f"{inst.keyword} disables {setting_what or what}: {', '.join(found)}"
+            yield Hit(inst.start_line, message, resource_of(dockerfile, inst))
+    for stage, run in all_runs(dockerfile):
+        problems: list[str] = []
+        for command in run.commands():
+            problems.extend(p for p in command_problems(command) if p not in problems)
+        texts = [run.instruction.original, *(h.body for h in run.instruction.heredocs)]
+        for label, pattern in patterns:
+            if label not in problems and any(pattern.search(t) for t in texts):
+                problems.append(label)
+        if problems:
+            message = f"RUN disables {what}: {', '.join(problems)}"
+            yield Hit(run.instruction.start_line, message, stage_label(stage))

@@ -21,15 +21,11 @@ from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
 from ci_security.rules.dockerfile.common import (
     Command,
-    Run,
-    all_runs,
     parse_options,
     pip_args,
-    resource_of,
-    stage_label,
-    unquote,
+    verification_hits,
 )
-from ci_security.rules.dockerfile.parse import Dockerfile, variable_assignments
+from ci_security.rules.dockerfile.parse import Dockerfile
 
 _CURL_WITH_VALUE = frozenset("AbcCdDeEFHKmoPQrTtuUwxXyYz") | {
     "output",
@@ -118,18 +114,6 @@ def _command_problems(command: Command) -> Iterator[str]:
                 break
 
 
-def _run_problems(run: Run) -> list[str]:
-    found: list[str] = []
-    for command in run.commands():
-        found.extend(p for p in _command_problems(command) if p not in found)
-    inst = run.instruction
-    texts = [inst.original, *(h.body for h in inst.heredocs)]
-    found.extend(
-        what for what, pattern in _TEXT if any(pattern.search(t) for t in texts) and what not in found
-    )
-    return found
-
-
 class Df016TlsDisabled:
     meta: ClassVar[RuleMeta] = RuleMeta(
         id="DF016",
@@ -163,18 +147,4 @@ class Df016TlsDisabled:
     )
 
     def check(self, dockerfile: Dockerfile) -> Iterator[Hit]:
-        for inst in dockerfile.instructions:
-            if inst.keyword not in ("ENV", "ARG"):
-                continue
-            found = []
-            for name, raw in variable_assignments(inst, dockerfile.escape):
-                if raw is not None and (problem := insecure_variable(name, unquote(raw, dockerfile))):
-                    found.append(problem)
-            if found:
-                message = f"{inst.keyword} disables TLS verification: {', '.join(found)}"
-                yield Hit(inst.start_line, message, resource_of(dockerfile, inst))
-        for stage, run in all_runs(dockerfile):
-            problems = _run_problems(run)
-            if problems:
-                message = f"RUN disables TLS verification: {', '.join(problems)}"
-                yield Hit(run.instruction.start_line, message, stage_label(stage))
+        return verification_hits(dockerfile, "TLS verification", insecure_variable, _command_problems, _TEXT)

@@ -20,18 +20,14 @@ from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
 from ci_security.rules.dockerfile.common import (
     Command,
-    Run,
-    all_runs,
     apk_options,
     apt_options,
     parse_options,
-    resource_of,
     rpm_manager,
     rpm_options,
-    stage_label,
-    unquote,
+    verification_hits,
 )
-from ci_security.rules.dockerfile.parse import Dockerfile, variable_assignments
+from ci_security.rules.dockerfile.parse import Dockerfile
 
 _APT_FLAGS = ("allow-unauthenticated", "force-yes", "allow-insecure-repositories")
 _RPM_FLAGS = ("nosignature", "nodigest", "nofiledigest", "noverify", "nogpgcheck")
@@ -87,18 +83,6 @@ def _command_problems(command: Command) -> Iterator[str]:
         yield from (f"rpm --{flag}" for flag in _RPM_FLAGS if options.has(flag))
 
 
-def _run_problems(run: Run) -> list[str]:
-    found: list[str] = []
-    for command in run.commands():
-        found.extend(p for p in _command_problems(command) if p not in found)
-    inst = run.instruction
-    texts = [inst.original, *(h.body for h in inst.heredocs)]
-    found.extend(
-        what for what, pattern in _TEXT if any(pattern.search(t) for t in texts) and what not in found
-    )
-    return found
-
-
 class Df017SignatureCheckDisabled:
     meta: ClassVar[RuleMeta] = RuleMeta(
         id="DF017",
@@ -125,18 +109,11 @@ class Df017SignatureCheckDisabled:
     )
 
     def check(self, dockerfile: Dockerfile) -> Iterator[Hit]:
-        for inst in dockerfile.instructions:
-            if inst.keyword not in ("ENV", "ARG"):
-                continue
-            found = []
-            for name, raw in variable_assignments(inst, dockerfile.escape):
-                if raw is not None and (problem := unverified_variable(name, unquote(raw, dockerfile))):
-                    found.append(problem)
-            if found:
-                message = f"{inst.keyword} disables package verification: {', '.join(found)}"
-                yield Hit(inst.start_line, message, resource_of(dockerfile, inst))
-        for stage, run in all_runs(dockerfile):
-            problems = _run_problems(run)
-            if problems:
-                message = f"RUN disables package signature verification: {', '.join(problems)}"
-                yield Hit(run.instruction.start_line, message, stage_label(stage))
+        return verification_hits(
+            dockerfile,
+            "package signature verification",
+            unverified_variable,
+            _command_problems,
+            _TEXT,
+            setting_what="package verification",
+        )
