@@ -698,8 +698,6 @@ def ci_step(**params: Any) -> None:
             secrets = [params["registry_password"], context.token, os.environ.get("CI_SECURITY_GITLAB_TOKEN")]
             for secret in ci.secrets_to_mask(secrets):
                 click.echo(f"::add-mask::{secret}")
-        if params["repo_root"] is None and context.workspace is not None:
-            params["repo_root"] = context.workspace
         directory: Path = params["report_dir"]
         reports = ci.report_paths(context.platform, directory)
         if params["sarif_file"] is not None and "sarif" in reports:

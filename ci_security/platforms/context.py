@@ -48,7 +48,6 @@ class CiContext:
     event: str = ""
     fork: bool = False
     job_url: str = ""
-    workspace: Path | None = None
     summary_path: Path | None = None  # $GITHUB_STEP_SUMMARY
     output_path: Path | None = None  # $GITHUB_OUTPUT
     token: str = field(default="", repr=False)
@@ -104,7 +103,6 @@ def _github(env: Mapping[str, str]) -> CiContext:
     server = env.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
     run = env.get("GITHUB_RUN_ID", "")
     sha = env.get("GITHUB_SHA", "")
-    workspace = env.get("GITHUB_WORKSPACE")
     return CiContext(
         platform="github",
         api_url=env.get("GITHUB_API_URL", "https://api.github.com").rstrip("/"),
@@ -117,7 +115,6 @@ def _github(env: Mapping[str, str]) -> CiContext:
         event=event_name,
         fork=fork,
         job_url=f"{server}/{repository}/actions/runs/{run}" if repository and run else "",
-        workspace=Path(workspace) if workspace else None,
         summary_path=Path(env["GITHUB_STEP_SUMMARY"]) if env.get("GITHUB_STEP_SUMMARY") else None,
         output_path=Path(env["GITHUB_OUTPUT"]) if env.get("GITHUB_OUTPUT") else None,
         token=env.get("CI_SECURITY_GITHUB_TOKEN") or env.get("GITHUB_TOKEN", ""),
@@ -129,7 +126,6 @@ def _gitlab(env: Mapping[str, str]) -> CiContext:
     source = env.get("CI_MERGE_REQUEST_SOURCE_PROJECT_ID", "")
     target = env.get("CI_MERGE_REQUEST_PROJECT_ID", "") or env.get("CI_PROJECT_ID", "")
     sha = env.get("CI_COMMIT_SHA", "")
-    workspace = env.get("CI_PROJECT_DIR")
     ref = env.get("CI_MERGE_REQUEST_REF_PATH") or (
         f"refs/heads/{env['CI_COMMIT_REF_NAME']}" if env.get("CI_COMMIT_REF_NAME") else ""
     )
@@ -148,7 +144,6 @@ def _gitlab(env: Mapping[str, str]) -> CiContext:
         event=env.get("CI_PIPELINE_SOURCE", ""),
         fork=bool(source and target and source != target),
         job_url=env.get("CI_JOB_URL", ""),
-        workspace=Path(workspace) if workspace else None,
         token=env.get("CI_SECURITY_GITLAB_TOKEN", ""),
     )
 
@@ -160,4 +155,4 @@ def detect(env: Mapping[str, str] | None = None) -> CiContext:
         return _github(env)
     if env.get("GITLAB_CI") == "true":
         return _gitlab(env)
-    return CiContext(platform="local", workspace=Path.cwd())
+    return CiContext(platform="local")

@@ -125,8 +125,18 @@ def test_gitlab_merge_request():
     assert context.platform == "gitlab" and context.project_id == "42" and context.repository == "acme/app"
     assert (context.change, context.head_sha, context.base_sha) == (3, "d" * 40, "e" * 40)
     assert context.ref == "refs/merge-requests/3/head" and not context.fork
-    assert context.workspace == Path("/builds/acme/app")
     assert context.token == "glpat-secret" and "glpat-secret" not in repr(context)
+
+
+def test_the_repository_root_is_the_ci_checkout(monkeypatch, tmp_path):
+    # The scan reads it from the same variables (scan.repo_root), so the context does not carry it.
+    from ci_security.scan import ScanOptions, repo_root
+
+    monkeypatch.delenv("GITHUB_WORKSPACE", raising=False)
+    monkeypatch.setenv("CI_PROJECT_DIR", "/builds/acme/app")
+    assert repo_root(ScanOptions(image=None)) == Path("/builds/acme/app")
+    monkeypatch.setenv("GITHUB_WORKSPACE", str(tmp_path))
+    assert repo_root(ScanOptions(image=None)) == tmp_path
 
 
 def test_gitlab_never_uses_the_job_token():
