@@ -148,10 +148,16 @@ def _fail(message: str, code: int) -> NoReturn:
     sys.exit(code)
 
 
-def _guard(action: Callable[[], int]) -> NoReturn:
-    """Run a command body; map errors to one line on stderr and the documented exit code."""
+def _guard(action: Callable[[], int], limit_items: tuple[str, ...] = ()) -> NoReturn:
+    """Run a command body under the `--limit` values given; map errors to one line on stderr and
+    the documented exit code.
+    """
+    from ci_security import limits
+
     try:
-        code = action()
+        overrides = limits.parse_assignments(limit_items)
+        with limits.use(limits.with_overrides(limits.DEFAULTS, overrides)):
+            code = action()
     except CiSecurityError as exc:
         _fail(str(exc), EXIT_ERROR)
     except KeyboardInterrupt:
@@ -368,6 +374,21 @@ _SCAN_OPTIONS: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
 ]
 
 
+def _limit_option() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(
+        "--limit",
+        "limit_items",
+        multiple=True,
+        metavar="NAME=VALUE",
+        **_env("LIMIT"),
+        help="Change a bound on untrusted input, e.g. layer-bytes=32GiB (repeatable; the environment "
+        "variable takes several separated by spaces). See docs/security.md for the names and defaults.",
+    )
+
+
+_SCAN_OPTIONS.append(_limit_option())
+
+
 def scan_options(function: Callable[..., Any]) -> Callable[..., Any]:
     """The options `scan` and `ci` share (both scan; `ci` then talks to the platform)."""
     for option in reversed(_SCAN_OPTIONS):
@@ -389,7 +410,7 @@ def scan(**params: Any) -> None:
         _write_reports(specs, result, decision)
         return _verdict(result, decision, strict=params["strict"])
 
-    _guard(body)
+    _guard(body, params["limit_items"])
 
 
 def _scan_and_decide(params: dict[str, Any]) -> tuple[ScanResult, Decision]:
@@ -519,7 +540,14 @@ def db() -> None:
 @click.option(
     "--full", is_flag=True, **_env("DB_FULL"), help="Download every ecosystem whole, not incrementally."
 )
-def db_update(db_path: Path | None, ecosystems: tuple[str, ...], mirror: str | None, full: bool) -> None:
+@_limit_option()
+def db_update(
+    db_path: Path | None,
+    ecosystems: tuple[str, ...],
+    mirror: str | None,
+    full: bool,
+    limit_items: tuple[str, ...],
+) -> None:
     """Download OSV exports into the database (all or nothing)."""
 
     def body() -> int:
@@ -533,13 +561,14 @@ def db_update(db_path: Path | None, ecosystems: tuple[str, ...], mirror: str | N
         click.echo(f"database: {path}")
         return EXIT_PASS
 
-    _guard(body)
+    _guard(body, limit_items)
 
 
 @db.command("import")
 @_db_option()
+@_limit_option()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-def db_import(db_path: Path | None, paths: tuple[Path, ...]) -> None:
+def db_import(db_path: Path | None, paths: tuple[Path, ...], limit_items: tuple[str, ...]) -> None:
     """Import OSV records from .json/.yaml files, folders or all.zip exports."""
 
     def body() -> int:
@@ -554,7 +583,7 @@ def db_import(db_path: Path | None, paths: tuple[Path, ...]) -> None:
         click.echo(f"database: {path}")
         return EXIT_PASS
 
-    _guard(body)
+    _guard(body, limit_items)
 
 
 @db.command("info")
@@ -745,7 +774,7 @@ def ci_step(**params: Any) -> None:
             return EXIT_PASS
         return code
 
-    _guard(body)
+    _guard(body, params["limit_items"])
 
 
 def _append(path: Path, text: str) -> None:
