@@ -39,7 +39,7 @@ _OSV_TREES = {
 _OSV_SELECTIONS = {"go": GO_RECORDS, "crates.io": CRATES_RECORDS}
 
 
-def _main_checkout(repo: Path) -> Path | None:
+def main_checkout(repo: Path) -> Path | None:
     """The main checkout of a linked worktree (whose `.git` is a file naming its git directory)."""
     dot_git = repo / ".git"
     if not dot_git.is_file():
@@ -55,14 +55,14 @@ def _main_checkout(repo: Path) -> Path | None:
     return common.parent if common.name == ".git" else None
 
 
-def candidates() -> list[Path]:
+def candidates(repo: Path = REPO) -> list[Path]:
     """Where `shared/` is looked for, in order."""
     configured = os.environ.get("CI_SECURITY_SHARED_DIR")
     if configured:
         return [Path(configured)]
-    found = [REPO.parent / "shared"]
-    main = _main_checkout(REPO)
-    if main is not None and main != REPO:
+    found = [repo.parent / "shared"]
+    main = main_checkout(repo)
+    if main is not None and main != repo:
         found.append(main.parent / "shared")
     return found
 
@@ -73,7 +73,8 @@ def shared_dir() -> Path | None:
 
 
 def required() -> bool:
-    return os.environ.get("CI_SECURITY_REQUIRE_SHARED") == "1"
+    """Whether a missing file fails the test (CI) rather than skipping it."""
+    return os.environ.get("CI_SECURITY_REQUIRE_SHARED", "") not in ("", "0")
 
 
 def missing(what: str) -> NoReturn:
@@ -92,11 +93,6 @@ def shared_path(*parts: str) -> Path:
         if path.exists():
             return path
     missing("/".join(parts))
-
-
-def osv_tree(ecosystem: str) -> Path:
-    """The whole shared OSV tree of `ecosystem` (`pypi`, `go`, `crates.io`)."""
-    return shared_path(*_OSV_TREES[ecosystem])
 
 
 def osv_pypi(*parts: str) -> Path:
