@@ -15,6 +15,9 @@
      medians: the same effect, blurred by that noise.
 
     python3 bench/match.py [--osv-dir DIR] [--image-dir DIR] [--runs N]
+
+The OSV data is third-party and never committed: it is read from `../shared/data/osv` (or
+`$CI_SECURITY_SHARED_DIR/data/osv`, or `--osv-dir`).
 """
 
 from __future__ import annotations
@@ -109,7 +112,8 @@ def match_stage(image_ref: str, db_path: Path) -> tuple[float, int]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--osv-dir", type=Path, default=REPO.parent / "shared" / "data" / "osv")
+    shared = Path(os.environ.get("CI_SECURITY_SHARED_DIR") or REPO.parent / "shared")
+    parser.add_argument("--osv-dir", type=Path, default=shared / "data" / "osv")
     parser.add_argument("--image-dir", type=Path, default=REPO / ".cache" / "bench-image")
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()

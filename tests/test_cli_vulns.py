@@ -67,10 +67,10 @@ def test_db_info(db):
     assert "records:" in result.output and "source:" in result.output
 
 
-def test_db_update_from_a_mirror_and_its_env_variable(tmp_path):
+def test_db_update_from_a_mirror_and_its_env_variable(tmp_path, osv_go):
     path = tmp_path / "osv.sqlite"
     with OsvMirror() as mirror:
-        mirror.add("Go", *sorted((FIXTURES / "osv" / "go").glob("*.json")))
+        mirror.add("Go", *sorted(osv_go.glob("*.json")))
         env = {"CI_SECURITY_OSV_MIRROR": mirror.url, "CI_SECURITY_DB": str(path)}
         result = _cli("db", "update", "--ecosystem", "Go", env=env)
     assert result.exit_code == 0, result.output

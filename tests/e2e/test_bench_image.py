@@ -5,10 +5,10 @@ docker-archive and the OCI layout."""
 import json
 import subprocess
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from testkit.cache import bench_image, trivy
+from testkit.shared import osv_pypi
 
 from ci_security.scan import ScanOptions, run
 
@@ -104,7 +104,7 @@ def test_pypi_findings_are_exactly_what_the_data_implies(tmp_path):
     from ci_security.vulndb.osv import iter_records
     from ci_security.vulndb.store import import_paths
 
-    pypi = Path(__file__).parents[1] / "fixtures" / "osv" / "pypi"
+    pypi = osv_pypi()
     import_paths(tmp_path / "db.sqlite", [pypi])
     image = bench_image()
     result = run(

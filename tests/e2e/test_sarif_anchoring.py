@@ -6,6 +6,7 @@ from pathlib import Path
 
 from report.test_sarif import validate
 from testkit.images import DEBIAN_RELEASE, build_docker_archive, directory, dpkg_status, file
+from testkit.shared import osv_pypi
 
 from ci_security.models import Decision
 from ci_security.report.base import RenderContext
@@ -13,7 +14,7 @@ from ci_security.report.sarif import SarifReporter
 from ci_security.scan import ScanOptions, run
 from ci_security.vulndb.store import import_paths
 
-FIXTURES = Path(__file__).parents[1] / "fixtures"
+DISTRO = Path(__file__).parents[1] / "fixtures" / "osv" / "distro"
 DOCKERFILE = """\
 # syntax=docker/dockerfile:1
 FROM debian:12-slim AS base
@@ -62,9 +63,7 @@ def test_anchoring_and_stable_fingerprints(tmp_path):
     repo = tmp_path / "repo"
     repo.mkdir()
     (repo / "Dockerfile").write_text(DOCKERFILE)
-    import_paths(
-        tmp_path / "db.sqlite", [FIXTURES / "osv" / "distro", FIXTURES / "osv" / "pypi" / "requests"]
-    )
+    import_paths(tmp_path / "db.sqlite", [DISTRO, osv_pypi("requests")])
     docs, results = [], []
     for tag in ("1.0", "1.1"):
         _image(tmp_path / f"{tag}.tar", tag)

@@ -1,5 +1,6 @@
-"""The Grype importer: the upstream JSON presenter snapshot, a hand-written report in Grype's current
-shape (see tests/fixtures/ingest/LICENSE-NOTE.md), hand-built edge cases, and malformed input.
+"""The Grype importer: a document written here in the layout of Grype's JSON presenter snapshot, a
+hand-written report in Grype's current shape (see tests/fixtures/ingest/LICENSE-NOTE.md), hand-built
+edge cases, and malformed input.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from ci_security.ingest.grype import GrypeImporter
 from ci_security.models import LayerRef, MatchDetail, OSInfo, Package, Severity, Vulnerability
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "ingest"
-SNAPSHOT = FIXTURES / "grype-TestJsonImgsPresenter.golden"
+SNAPSHOT = FIXTURES / "grype-presenter-layout-synthetic.json"
 APP = FIXTURES / "grype-debian-app.json"
-TRIVY = FIXTURES / "trivy-debian-buster.json.golden"
+TRIVY = FIXTURES / "trivy-debian-10-synthetic.json"
 
 DIFF_ID = "sha256:e447bcbf77a7081b7192653091abf65112fd646a9058fec20a9b2640968037e6"
 APP_LAYER = LayerRef(index=0, digest=DIFF_ID, diff_id=DIFF_ID)  # docker-archive: blobs are the diff tars
@@ -62,46 +63,46 @@ def test_importer_contract():
     assert importer.name == "grype"
 
 
-# --- the upstream snapshot (anchore/grype .../json/testdata/snapshot/TestJsonImgsPresenter.golden)
+# --- a document written here in the layout of Grype's JSON presenter snapshot (synthetic CVE-2099 ids)
 
 
 def test_snapshot_envelope():
     imported = load(SNAPSHOT)
     assert imported.tool == "grype"
     assert imported.tool_version is None  # "[not provided]"
-    assert imported.target == "user-input"
-    assert imported.os == OSInfo(family="centos", version="8.0")
-    assert [p.name for p in imported.packages] == ["package-1", "package-2"]
+    assert imported.target == "synthetic-input"
+    assert imported.os == OSInfo(family="rocky", version="9.3")
+    assert [p.name for p in imported.packages] == ["example-libs", "example-tool"]
 
 
 def test_snapshot_direct_match_maps_every_field():
     found = load(SNAPSHOT).vulnerabilities[0]
     assert found == Vulnerability(
-        id="CVE-1999-0001",
+        id="CVE-2099-0501",
         aliases=(),
         package=Package(
-            name="package-1",
-            version="1.1.1",
+            name="example-libs",
+            version="3.0.7-24.el9",
             type="rpm",
             # No purl in the report: built, namespaced by the distro, with the RpmMetadata arch and epoch.
-            purl="pkg:rpm/centos/package-1@1.1.1?arch=x86_64&distro=centos-8.0&epoch=2",
+            purl="pkg:rpm/rocky/example-libs@3.0.7-24.el9?arch=x86_64&distro=rocky-9.3&epoch=1",
             arch="x86_64",
-            epoch=2,
-            path="/foo/bar/somefile-1.txt",
+            epoch=1,
+            path="/var/lib/rpm/rpmdb.sqlite",
             found_by="grype",
         ),
-        fixed_version="1.2.1",  # matchDetails[0].fix.suggestedVersion
+        fixed_version="3.0.7-25.el9",  # matchDetails[0].fix.suggestedVersion
         status="fixed",
         severity=Severity.LOW,
         cvss_score=8.2,
         cvss_vector="CVSS:3.1/AV:N/AC:L/PR:L/UI:R/S:C/C:L/I:L/A:H",
         severity_source="grype",
         match=MatchDetail(
-            matcher="dpkg-matcher",
+            matcher="rpm-matcher",
             kind="direct",
             ecosystem="",
-            name="package-1",
-            version="1.1.1",
+            name="example-libs",
+            version="3.0.7-24.el9",
             source="grype",
         ),
     )
@@ -110,11 +111,11 @@ def test_snapshot_direct_match_maps_every_field():
 def test_snapshot_indirect_match_without_fix_state():
     found = load(SNAPSHOT).vulnerabilities[1]
     assert (found.status, found.fixed_version, found.severity) == ("unknown", None, Severity.CRITICAL)
-    assert found.package.purl == "pkg:deb/package-2@2.2.2"
-    assert found.package.licenses == ("Apache-2.0", "MIT")
+    assert found.package.purl == "pkg:deb/example-tool@2.4.6"
+    assert found.package.licenses == ("BSD-3-Clause", "GPL-2.0-or-later")
     assert found.package.layer is None  # the location has no layerID
     assert found.match is not None
-    assert (found.match.kind, found.match.name, found.match.version) == ("indirect", "package-2", "2.2.2")
+    assert (found.match.kind, found.match.name, found.match.version) == ("indirect", "example-tool", "2.4.6")
 
 
 # --- a report in Grype's current shape for the debian-app test image

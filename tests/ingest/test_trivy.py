@@ -1,5 +1,6 @@
-"""The Trivy importer: real Trivy JSON (an upstream golden file and a Trivy 0.76 run with hand-added
-findings, see tests/fixtures/ingest/LICENSE-NOTE.md), hand-built edge cases, and malformed input.
+"""The Trivy importer: Trivy JSON (a report written here in the layout of Trivy's debian golden file,
+and a Trivy 0.76 run with hand-added findings, see tests/fixtures/ingest/LICENSE-NOTE.md), hand-built
+edge cases, and malformed input.
 """
 
 from __future__ import annotations
@@ -24,14 +25,14 @@ from ci_security.models import (
 )
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "ingest"
-BUSTER = FIXTURES / "trivy-debian-buster.json.golden"
+GOLDEN_LAYOUT = FIXTURES / "trivy-debian-10-synthetic.json"
 APP = FIXTURES / "trivy-0.76-debian-app.json"
-GRYPE = FIXTURES / "grype-TestJsonImgsPresenter.golden"
+GRYPE = FIXTURES / "grype-presenter-layout-synthetic.json"
 
-BUSTER_LAYER = LayerRef(
+GOLDEN_LAYER = LayerRef(
     index=0,
-    digest="sha256:4a56a430b2bac33260d6449e162017e2b23076c6411a17b46db67f5b84dde2bd",
-    diff_id="sha256:78c1b9419976227e05be9d243b7fa583bea44a5258e52018b2af4cdfe23d148d",
+    digest="sha256:9915810cd08d47df6efd19c4b5609573af5486880f6b73d1bc13eb0a3f7728dd",
+    diff_id="sha256:dbc1ea7ce31415b07fe78de06cf5d99c233db2863f675086b9ee0a95dc38fa28",
 )
 APP_DIFF_ID = "sha256:e447bcbf77a7081b7192653091abf65112fd646a9058fec20a9b2640968037e6"
 APP_LAYER = LayerRef(index=0, digest="", diff_id=APP_DIFF_ID)
@@ -77,70 +78,72 @@ def test_importer_contract():
     assert issubclass(ReportImportError, CiSecurityError)
 
 
-# --- the upstream golden report (aquasecurity/trivy integration/testdata/debian-buster.json.golden)
+# --- a report written here in the layout of Trivy's debian golden file (synthetic CVE-2099 advisories)
 
 
 def test_golden_envelope():
-    imported = load(BUSTER)
+    imported = load(GOLDEN_LAYOUT)
     assert imported.tool == "trivy"
-    assert imported.tool_version is None  # the golden file predates the `Trivy.Version` field
-    assert imported.target == "testdata/fixtures/images/debian-buster.tar.gz"
-    assert imported.os == OSInfo(family="debian", version="10.1")
-    assert [v.id for v in imported.vulnerabilities] == ["CVE-2019-18276", "CVE-2019-18224"]
+    assert imported.tool_version is None  # the golden layout predates the `Trivy.Version` field
+    assert imported.target == "fixtures/images/debian-10-synthetic.tar.gz"
+    assert imported.os == OSInfo(family="debian", version="10.13")
+    assert [v.id for v in imported.vulnerabilities] == ["CVE-2099-0010", "CVE-2099-0011"]
     # No Packages lists: the packages are those of the findings.
-    assert [p.name for p in imported.packages] == ["bash", "libidn2-0"]
+    assert [p.name for p in imported.packages] == ["tar", "libgnutls30"]
 
 
 def test_golden_fixed_finding_maps_every_field():
-    found = load(BUSTER).vulnerabilities[1]
-    target = "testdata/fixtures/images/debian-buster.tar.gz (debian 10.1)"
+    found = load(GOLDEN_LAYOUT).vulnerabilities[1]
+    target = "fixtures/images/debian-10-synthetic.tar.gz (debian 10.13)"
     assert found == Vulnerability(
-        id="CVE-2019-18224",
-        aliases=("DSA-4613-1",),
+        id="CVE-2099-0011",
+        aliases=("DSA-9999-1",),
         package=Package(
-            name="libidn2-0",
-            version="2.0.5-1",
+            name="libgnutls30",
+            version="3.6.7-4+deb10u5",
             type="deb",
-            purl="pkg:deb/debian/libidn2-0@2.0.5-1?arch=amd64&distro=debian-10.1",
+            purl="pkg:deb/debian/libgnutls30@3.6.7-4%2Bdeb10u5?arch=amd64&distro=debian-10.13",
             arch="amd64",
             path=target,
-            layer=BUSTER_LAYER,
+            layer=GOLDEN_LAYER,
             found_by="trivy",
         ),
-        fixed_version="2.0.5-1+deb10u1",
+        fixed_version="3.6.7-4+deb10u6",
         status="fixed",
         severity=Severity.CRITICAL,
         cvss_score=9.8,
         cvss_vector="CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
         severity_source="trivy:nvd",
-        title="libidn2: heap-based buffer overflow in idn2_to_ascii_4i in lib/lookup.c",
+        title="gnutls: SYNTHETIC TEST DATA, no such vulnerability",
         description=(
-            "idn2_to_ascii_4i in lib/lookup.c in GNU libidn2 before 2.1.1 has a heap-based buffer overflow "
-            "via a long domain string."
+            "SYNTHETIC TEST DATA written for ci-security's importer tests. It describes no real "
+            "vulnerability: a made-up overflow in a made-up handshake path, fixed in a made-up Debian "
+            "security update."
         ),
         references=found.references,
-        published="2019-10-21T17:15:00Z",
+        published="2099-01-11T17:15:00Z",
         match=MatchDetail(
             matcher="trivy",
             kind="direct",
             ecosystem="debian",
-            name="libidn2-0",
-            version="2.0.5-1",
+            name="libgnutls30",
+            version="3.6.7-4+deb10u5",
             source="trivy",
         ),
     )
-    assert len(found.references) == 14
-    assert found.references[-1] == "https://www.debian.org/security/2020/dsa-4613"
+    assert len(found.references) == 5
+    assert found.references[-1] == "https://www.debian.org/security/2099/dsa-9999"
 
 
 def test_golden_unfixed_finding_takes_nvd_cvss_when_severity_source_has_none():
-    found = load(BUSTER).vulnerabilities[0]
+    found = load(GOLDEN_LAYOUT).vulnerabilities[0]
     assert found.status == "affected"
     assert found.fixed_version is None
     assert found.aliases == ()
-    # Severity came from Debian, which gives no CVSS: nvd's V3 (not its V2 7.2) is used.
+    # Severity came from Debian, which gives no CVSS: nvd's V3 (not its higher V2 7.2, nor Red Hat's
+    # V3 5.7) is used.
     assert (found.severity, found.severity_source) == (Severity.LOW, "trivy:debian")
-    assert (found.cvss_score, found.cvss_vector) == (7.8, "CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H")
+    assert (found.cvss_score, found.cvss_vector) == (7.1, "CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:N")
 
 
 # --- a real Trivy 0.76 report with --list-all-pkgs (vulnerabilities added by hand)
@@ -426,12 +429,12 @@ def test_a_findings_package_missing_from_the_list_is_added(tmp_path):
 
 
 def test_utf8_bom_and_utf16_reports_load(tmp_path):
-    text = BUSTER.read_text(encoding="utf-8")
+    text = GOLDEN_LAYOUT.read_text(encoding="utf-8")
     bom = tmp_path / "bom.json"
     bom.write_bytes(codecs.BOM_UTF8 + text.encode("utf-8"))
     utf16 = tmp_path / "utf16.json"
     utf16.write_bytes(text.encode("utf-16"))  # what Windows PowerShell's `>` writes
-    assert load(bom) == load(BUSTER) == load(utf16)
+    assert load(bom) == load(GOLDEN_LAYOUT) == load(utf16)
 
 
 # --- malformed input
@@ -455,7 +458,7 @@ def test_directory(tmp_path):
 
 
 def test_truncated_json_gives_line_and_column(tmp_path):
-    text = BUSTER.read_text(encoding="utf-8")
+    text = GOLDEN_LAYOUT.read_text(encoding="utf-8")
     path = tmp_path / "truncated.json"
     path.write_text(text[:1000], encoding="utf-8")
     with pytest.raises(json.JSONDecodeError) as expected:

@@ -2,14 +2,12 @@
 `versions[]` (140,000+) must also fall inside the record's ECOSYSTEM ranges, bar the records whose
 lists and ranges contradict each other in the data itself."""
 
-from pathlib import Path
+from testkit.shared import osv_pypi
 
 from ci_security.match.ranges import evaluate
 from ci_security.vulndb.osv import iter_records
 from ci_security.vulndb.versions.base import InvalidVersion
 from ci_security.vulndb.versions.registry import SCHEMES, scheme_for
-
-PYPI = Path(__file__).parents[1] / "fixtures" / "osv" / "pypi"
 
 # Contradictions in the pypa snapshot (3ccb612), each checked by hand:
 # - PYSEC-2023-61 lists Django 3.2/4.2 pre-releases although its ranges start at the final 3.2 and 4.2
@@ -33,7 +31,7 @@ DATA_ERRORS = {
 def test_listed_versions_fall_inside_the_ranges():
     pep440, semver = scheme_for("PyPI"), SCHEMES["semver"]
     checked, disagreements, unreadable = 0, set(), 0
-    for record in iter_records(PYPI):
+    for record in iter_records(osv_pypi()):
         for affected in record.affected:
             if not affected.ranges:
                 continue

@@ -5,18 +5,29 @@ import json
 from pathlib import Path
 
 import pytest
+from testkit.shared import osv_pypi
 
 from ci_security.match.registry import BY_TYPE
 from ci_security.match.runner import fingerprint, match_inventory
 from ci_security.models import OSInfo, Package, Severity
 from ci_security.vulndb.store import VulnDB, import_paths
 
-OSV = Path(__file__).parents[1] / "fixtures" / "osv"
+DISTRO = Path(__file__).parents[1] / "fixtures" / "osv" / "distro"
 DEBIAN = OSInfo(family="debian", version="12.5")
 
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory):
+    """The distro records written for these tests."""
+    path = tmp_path_factory.mktemp("db") / "osv.sqlite"
+    import_paths(path, [DISTRO])
+    with VulnDB(path) as opened:
+        yield opened
+
+
+@pytest.fixture(scope="module")
+def requests_db(tmp_path_factory):
+    """The distro records, pypa's requests advisories (from ../shared) and a GHSA record written here."""
     path = tmp_path_factory.mktemp("db") / "osv.sqlite"
     extra = tmp_path_factory.mktemp("extra")
     # A GHSA record for the same requests flaw as PYSEC-2018-28 (linked through the CVE).
@@ -39,7 +50,7 @@ def db(tmp_path_factory):
             }
         )
     )
-    import_paths(path, [OSV / "distro", OSV / "pypi" / "requests", extra])
+    import_paths(path, [DISTRO, osv_pypi("requests"), extra])
     with VulnDB(path) as opened:
         yield opened
 
@@ -164,11 +175,11 @@ def test_unsupported_os_is_a_warning_not_a_silent_pass(db):
     ]
 
 
-def test_aliases_merge_into_one_finding_named_by_cve(db):
+def test_aliases_merge_into_one_finding_named_by_cve(requests_db):
     requests = Package(
         name="requests", version="2.19.0", type="pypi", path="/usr/lib/site-packages/x/METADATA"
     )
-    vulns, _ = _match(db, [requests], None)
+    vulns, _ = _match(requests_db, [requests], None)
     by_id = {v.id: v for v in vulns}
     merged = by_id["CVE-2018-18074"]
     assert set(merged.aliases) == {"GHSA-x84v-xcm2-53pg", "PYSEC-2018-28"}
@@ -177,7 +188,7 @@ def test_aliases_merge_into_one_finding_named_by_cve(db):
     assert len([v for v in vulns if "PYSEC-2018-28" in (v.id, *v.aliases)]) == 1
 
 
-def test_language_packages_installed_by_the_os_are_not_matched_by_ecosystem(db):
+def test_language_packages_installed_by_the_os_are_not_matched_by_ecosystem(requests_db):
     shipped = Package(
         name="requests",
         version="2.19.0",
@@ -185,4 +196,4 @@ def test_language_packages_installed_by_the_os_are_not_matched_by_ecosystem(db):
         installed_by="python3-requests",
         path="/usr/lib/python3/dist-packages/requests-2.19.0.egg-info/PKG-INFO",
     )
-    assert _match(db, [shipped], DEBIAN)[0] == ()
+    assert _match(requests_db, [shipped], DEBIAN)[0] == ()

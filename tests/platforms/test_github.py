@@ -10,15 +10,19 @@ import base64
 import dataclasses
 import gzip
 import hashlib
-import importlib.util
 import json
 import logging
+import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import requests
-from testkit.github_standin import SPEC_PATH, GitHubStandIn, PullFile
+from testkit import github_openapi
+from testkit.github_standin import GitHubStandIn, PullFile
+from testkit.shared import shared_path
 
 from ci_security.platforms import github as github_platform
 from ci_security.platforms.base import InlineComment, inline_marker, marker
@@ -686,18 +690,53 @@ def test_standin_answers_are_valid_for_every_operation():
         gh.check()
 
 
-def test_openapi_subset_is_what_the_script_makes_from_the_shared_description():
-    source = ROOT.parent / "shared" / "schemas" / "github-api.github.com.openapi.json"
-    if not source.exists():
-        pytest.skip(f"{source} is not here")
-    spec = importlib.util.spec_from_file_location(
-        "subset_script", ROOT / "scripts" / "github-openapi-subset.py"
+def test_openapi_subset_is_complete_and_traced_to_its_source():
+    source = shared_path(*github_openapi.SOURCE)
+    document = github_openapi.shared_subset()
+    info = document["x-ci-security-subset"]
+    assert info["source"] == source.name
+    assert info["sha256"] == hashlib.sha256(source.read_bytes()).hexdigest()
+    served = sorted(
+        (method, template)
+        for template, item in document["paths"].items()
+        for method in item
+        if method not in ("parameters", "summary")
     )
-    assert spec and spec.loader
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
-    raw = source.read_bytes()
-    expected = script.subset(
-        json.loads(raw), f"shared/schemas/{source.name}", hashlib.sha256(raw).hexdigest()
+    assert served == sorted(github_openapi.OPERATIONS)
+    # The closure is complete (every reference resolves inside the subset) and holds nothing else.
+    reached = set(github_openapi.refs(document["paths"]))
+    pending = list(reached)
+    while pending:
+        for ref in github_openapi.refs(github_openapi.pointer(document, pending.pop())):
+            if ref not in reached:
+                reached.add(ref)
+                pending.append(ref)
+    kept = {f"#/components/{kind}/{name}" for kind, items in document["components"].items() for name in items}
+    assert kept == reached
+    assert {
+        "#/components/schemas/pull-request",
+        "#/components/schemas/issue-comment",
+        "#/components/schemas/pull-request-review-comment",
+        "#/components/schemas/code-scanning-sarifs-receipt",
+    } <= kept
+
+
+def test_openapi_subset_script_writes_what_the_stand_in_uses(tmp_path):
+    source = shared_path(*github_openapi.SOURCE)
+    out = tmp_path / "subset.json"
+    env = {**os.environ, "CI_SECURITY_SHARED_DIR": str(source.parents[1])}
+    script = ROOT / "scripts" / "github-openapi-subset.py"
+    proc = subprocess.run(
+        [sys.executable, str(script), str(out)], env=env, capture_output=True, text=True, check=False
     )
-    assert json.loads(SPEC_PATH.read_text()) == expected
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(out.read_text()) == github_openapi.shared_subset()
+    assert proc.stderr.startswith(f"{out}: 13 operations, ")
+    missing = subprocess.run(
+        [sys.executable, str(script), "-"],
+        env={**env, "CI_SECURITY_SHARED_DIR": str(tmp_path / "none")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert missing.returncode == 2 and "no shared directory" in missing.stderr and not missing.stdout

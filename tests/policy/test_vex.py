@@ -86,8 +86,38 @@ def suppressed(vex, *vulns, image=None):
 
 
 def openvex_schema_validator():
-    schema = json.loads((FIXTURES / "openvex_json_schema.json").read_text())
+    """OpenVEX v0.2.0 as a JSON Schema written here from the specification's field tables (see
+    tests/fixtures/openvex/LICENSE-NOTE.md)."""
+    schema = json.loads((FIXTURES / "openvex-v0.2.0.schema.json").read_text())
+    Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema, format_checker=FormatChecker())
+
+
+def test_schema_accepts_vexctl_output_and_rejects_what_the_specification_forbids():
+    validator = openvex_schema_validator()
+    good = json.loads((FIXTURES / "vexctl-v0.2.0.openvex.json").read_text())
+    assert [e.message for e in validator.iter_errors(good)] == []
+
+    def errors(change) -> list[str]:
+        doc = json.loads(json.dumps(good))
+        change(doc)
+        return [e.message for e in validator.iter_errors(doc)]
+
+    first, second, third = 0, 1, 2  # not_affected + justification, + impact_statement, affected
+    assert errors(lambda d: d.pop("author"))
+    assert errors(lambda d: d.update(version=0))
+    assert errors(lambda d: d.update(statements=[]))
+    assert errors(lambda d: d.update({"@context": "https://example.com/ns"}))
+    assert errors(lambda d: d["statements"][first].update(status="exploitable"))
+    assert errors(lambda d: d["statements"][first].update(justification="not_reachable"))
+    assert errors(lambda d: d["statements"][first].pop("justification"))  # not_affected says why
+    assert errors(lambda d: d["statements"][second].update(justification="component_not_present"))
+    assert errors(lambda d: d["statements"][third].pop("action_statement"))  # affected says what to do
+    assert errors(lambda d: d["statements"][third]["vulnerability"].pop("name"))
+    assert errors(lambda d: d["statements"][third].update(note="x"))
+    assert errors(lambda d: d["statements"][first]["products"][0].update(hashes={"sha-256": "not hex"}))
+    assert errors(lambda d: d["statements"][first]["products"][0].update(hashes={"crc32": "00"}))
+    assert errors(lambda d: d.update(timestamp="yesterday"))
 
 
 # --- reading -----------------------------------------------------------------------------------------

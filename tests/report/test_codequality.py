@@ -2,11 +2,12 @@
 (gitlabhq's codeclimate.json) and an explicit checker of the fields GitLab processes, which Trivy's
 golden also passes; fingerprints are unique and stable, paths repository-relative."""
 
+import functools
 import json
 import re
-from pathlib import Path
 
 import jsonschema
+from testkit.shared import shared_path
 
 from ci_security.match.runner import fingerprint
 from ci_security.models import (
@@ -25,11 +26,15 @@ from ci_security.models import (
 from ci_security.report.base import RenderContext
 from ci_security.report.codequality import CodeQualityReporter, repo_path
 
-FIXTURES = Path(__file__).parents[1] / "fixtures"
-ENTRY_SCHEMA = json.loads((FIXTURES / "schemas" / "gitlab-codeclimate.json").read_text())
-GOLDEN = FIXTURES / "golden" / "trivy_alpine-310.gitlab-codequality.golden.json"
+GOLDEN = ("data", "golden", "trivy_alpine-310.gitlab-codequality.golden.json")  # in ../shared
 SEVERITIES = {"info", "minor", "major", "critical", "blocker"}
 PROCESSED = {"description", "check_name", "fingerprint", "severity", "location"}
+
+
+@functools.cache
+def entry_schema() -> dict:
+    """The schema GitLab validates every entry with (gitlabhq's codeclimate.json, in ../shared)."""
+    return json.loads(shared_path("data", "third-party", "gitlab-codeclimate.json").read_text())
 
 
 def check_code_quality(doc, *, repository_paths=True):
@@ -37,7 +42,7 @@ def check_code_quality(doc, *, repository_paths=True):
     errors = []
     if not isinstance(doc, list):
         return ["report: not an array"]
-    validator = jsonschema.Draft7Validator(ENTRY_SCHEMA)
+    validator = jsonschema.Draft7Validator(entry_schema())
     for i, entry in enumerate(doc):
         where = f"[{i}]"
         errors += [f"{where}: schema: {e.message}" for e in validator.iter_errors(entry)]
@@ -167,7 +172,7 @@ def _by_check(doc):
 
 
 def test_checker_accepts_trivys_golden_shape():
-    doc = json.loads(GOLDEN.read_text())
+    doc = json.loads(shared_path(*GOLDEN).read_text())
     # Trivy's paths are "<image> (<os>)" on line 0: valid Code Quality, but no repository file.
     assert check_code_quality(doc, repository_paths=False) == []
     assert check_code_quality(doc) != []
@@ -200,7 +205,7 @@ def test_report_passes_the_checker():
 
 def test_shape_matches_trivys_golden():
     _, ours = _render()
-    theirs = json.loads(GOLDEN.read_text())
+    theirs = json.loads(shared_path(*GOLDEN).read_text())
     # Trivy also writes `content` as a plain string (CodeClimate wants an object; GitLab ignores it).
     assert set(ours[0]) == set(theirs[0]) - {"content"}
     assert list(ours[0]["location"]) == list(theirs[0]["location"])

@@ -1,15 +1,16 @@
 """The GitLab container-scanning report against the 15.x requirements: GitLab's own schema (15.2.4, the
-nearest vendored copy), an explicit field-by-field checker written from the 15.0.x requirements, which
-also accepts Trivy's golden reports, and the shape of those goldens."""
+nearest published copy, read from ../shared), an explicit field-by-field checker written from the 15.0.x
+requirements, which also accepts Trivy's golden reports (../shared), and the shape of those goldens."""
 
 import base64
+import functools
 import json
 import re
 import uuid
-from pathlib import Path
 
 import jsonschema
 import pytest
+from testkit.shared import shared_path
 
 from ci_security.match.runner import fingerprint
 from ci_security.models import (
@@ -32,10 +33,20 @@ from ci_security.models import (
 from ci_security.report.base import RenderContext
 from ci_security.report.gitlab import SCHEMA_URL, GitLabReporter, scan_time
 
-FIXTURES = Path(__file__).parents[1] / "fixtures"
-SCHEMA_FILE = FIXTURES / "schemas" / "gitlab-container-scanning-report-format.v15.2.4.json"
-SCHEMA = json.loads(SCHEMA_FILE.read_text())
 GOLDENS = ["trivy_alpine-310.gitlab.golden.json", "trivy_npm.gitlab.golden.json"]
+
+
+@functools.cache
+def gitlab_schema() -> dict:
+    """GitLab's container-scanning schema 15.2.4 (`shared/data/third-party/`, MIT, GitLab B.V.)."""
+    path = shared_path("data", "third-party", "gitlab-container-scanning-report-format.v15.2.4.json")
+    return json.loads(path.read_text())
+
+
+def trivy_golden(name: str) -> dict:
+    """One of Trivy's GitLab golden reports (`shared/data/golden/`, Apache-2.0, Aqua Security)."""
+    return json.loads(shared_path("data", "golden", name).read_text())
+
 
 # ---- The 15.0.x requirements, written out (security-report-format.json 15.0.2 + the container-scanning
 # location; GitLab's secure.md). Keys added after 15.0 are deliberately not allowed.
@@ -357,9 +368,9 @@ def _by_name(doc):
 
 @pytest.mark.parametrize("golden", GOLDENS)
 def test_checker_accepts_trivys_goldens(golden):
-    doc = json.loads((FIXTURES / "golden" / golden).read_text())
+    doc = trivy_golden(golden)
     assert check_container_scanning_15(doc) == []
-    jsonschema.Draft7Validator(SCHEMA).validate(doc)
+    jsonschema.Draft7Validator(gitlab_schema()).validate(doc)
 
 
 def test_checker_rejects_what_gitlab_rejects():
@@ -391,7 +402,7 @@ def test_checker_rejects_what_gitlab_rejects():
 def test_report_passes_the_15x_checker_and_gitlabs_schema():
     _, doc = _render()
     assert check_container_scanning_15(doc, strict=True) == []
-    jsonschema.Draft7Validator(SCHEMA).validate(doc)
+    jsonschema.Draft7Validator(gitlab_schema()).validate(doc)
 
 
 def test_empty_and_targetless_reports_are_valid():
@@ -405,7 +416,7 @@ def test_empty_and_targetless_reports_are_valid():
     ):
         _, doc = _render(result, Decision(passed=True))
         assert check_container_scanning_15(doc, strict=True) == []
-        jsonschema.Draft7Validator(SCHEMA).validate(doc)
+        jsonschema.Draft7Validator(gitlab_schema()).validate(doc)
     _, doc = _render(targetless, Decision(passed=True))
     location = doc["vulnerabilities"][0]["location"]
     assert (location["operating_system"], location["image"]) == ("Unknown", "Unknown")
@@ -415,7 +426,7 @@ def test_empty_and_targetless_reports_are_valid():
 def test_shape_matches_trivys_golden():
     _, ours = _render()
     for golden in GOLDENS:
-        theirs = json.loads((FIXTURES / "golden" / golden).read_text())
+        theirs = trivy_golden(golden)
         # Trivy writes an empty `remediations`; we leave it out (see the module docstring), add `schema`.
         assert set(ours) - {"schema"} == set(theirs) - {"remediations"}
         assert set(ours["scan"]) - {"messages"} == set(theirs["scan"])
@@ -574,9 +585,9 @@ def test_duplicate_fingerprints_still_get_unique_ids():
     assert check_container_scanning_15(doc, strict=True) == []
 
 
-def test_vendored_schema_is_a_valid_draft7_schema():
-    jsonschema.Draft7Validator.check_schema(SCHEMA)
-    assert SCHEMA["self"]["version"] == "15.2.4"
+def test_gitlab_schema_is_a_valid_draft7_schema():
+    jsonschema.Draft7Validator.check_schema(gitlab_schema())
+    assert gitlab_schema()["self"]["version"] == "15.2.4"
 
 
 def test_a_remediation_needs_a_diff_which_is_why_we_write_none():
@@ -584,7 +595,7 @@ def test_a_remediation_needs_a_diff_which_is_why_we_write_none():
     finding = doc["vulnerabilities"][0]["id"]
     doc["remediations"] = [{"fixes": [{"id": finding}], "summary": "Upgrade zlib1g"}]
     with pytest.raises(jsonschema.ValidationError, match="'diff' is a required property"):
-        jsonschema.Draft7Validator(SCHEMA).validate(doc)
+        jsonschema.Draft7Validator(gitlab_schema()).validate(doc)
     doc["remediations"][0]["diff"] = base64.b64encode(b"diff --git a/Dockerfile b/Dockerfile\n").decode()
-    jsonschema.Draft7Validator(SCHEMA).validate(doc)
+    jsonschema.Draft7Validator(gitlab_schema()).validate(doc)
     assert check_container_scanning_15(doc, strict=True) == []

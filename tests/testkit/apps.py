@@ -12,13 +12,15 @@ from click.testing import CliRunner
 
 from ci_security.cli import main
 from testkit.images import DEBIAN_RELEASE, Entry, build_docker_archive, directory, dpkg_status, file
+from testkit.shared import osv_pypi
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 SITE = "usr/local/lib/python3.11/site-packages"
 
 
 def import_app_db(path: Path) -> Path:
-    """The Debian and requests advisories from tests/fixtures/osv, imported into `path`."""
+    """The Debian advisories written for the tests (tests/fixtures/osv/distro) and pypa's requests
+    advisories (from ../shared: without it the calling test is skipped), imported into `path`."""
     result = CliRunner().invoke(
         main,
         [
@@ -27,7 +29,7 @@ def import_app_db(path: Path) -> Path:
             "--db",
             str(path),
             str(FIXTURES / "osv" / "distro"),
-            str(FIXTURES / "osv" / "pypi" / "requests"),
+            str(osv_pypi("requests")),
         ],
         catch_exceptions=False,
     )

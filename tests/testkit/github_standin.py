@@ -1,7 +1,8 @@
 """A GitHub REST API stand-in on 127.0.0.1 that checks every request against GitHub's OpenAPI description.
 
-It serves the operations in `tests/fixtures/github/openapi-subset.json` (regenerated from GitHub's
-official description by `scripts/github-openapi-subset.py`) and keeps state: pull requests with their
+It serves the operations of `testkit.github_openapi.OPERATIONS`, checked against the part of GitHub's
+official description they need (cut out of `../shared/schemas/` once per session; without ../shared the
+test is skipped), and keeps state: pull requests with their
 files and patches, issue comments, review comments and SARIF uploads, so a test asserts what the
 server holds after a run.
 
@@ -44,7 +45,6 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
@@ -52,7 +52,8 @@ from openapi_schema_validator import OAS30Validator, oas30_format_checker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-SPEC_PATH = Path(__file__).resolve().parent.parent / "fixtures" / "github" / "openapi-subset.json"
+from testkit.github_openapi import shared_subset
+
 _URN = "urn:ci-security:github-openapi-subset"
 _FAULT_MESSAGES = {429: "API rate limit exceeded", 502: "Bad Gateway", 503: "Service Unavailable"}
 _DOCS = "https://docs.github.com/rest"
@@ -150,8 +151,8 @@ class _ReplyError(Exception):
 class OpenApi:
     """The subset: operations to match requests against, validators, and sample instances."""
 
-    def __init__(self, path: Path = SPEC_PATH) -> None:
-        self.document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    def __init__(self, document: dict[str, Any]) -> None:
+        self.document = document
         resource = Resource.from_contents(self.document, default_specification=DRAFT4)
         self.registry = Registry().with_resource(_URN, resource)
         self._validators: dict[str, OAS30Validator] = {}
@@ -180,10 +181,10 @@ class OpenApi:
 
     @classmethod
     def default(cls) -> OpenApi:
-        """The subset in `tests/fixtures/github/`, loaded once (its validators are reused)."""
+        """The subset of the description in ../shared, loaded once (its validators are reused)."""
         global _DEFAULT
         if _DEFAULT is None:
-            _DEFAULT = cls()
+            _DEFAULT = cls(shared_subset())
         return _DEFAULT
 
     def node(self, pointer: str) -> Any:

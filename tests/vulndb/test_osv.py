@@ -3,10 +3,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from testkit.shared import osv_pypi
 
 from ci_security.vulndb.osv import OsvError, iter_records, normalize_name, parse_record
 
-OSV = Path(__file__).parents[1] / "fixtures" / "osv"
+DISTRO = Path(__file__).parents[1] / "fixtures" / "osv" / "distro"
 
 
 def test_yaml_scalars_stay_strings(tmp_path):
@@ -23,7 +24,7 @@ def test_yaml_scalars_stay_strings(tmp_path):
 
 
 def test_real_pypa_record():
-    (record,) = iter_records(OSV / "pypi" / "requests" / "PYSEC-2018-28.yaml")
+    (record,) = iter_records(osv_pypi("requests", "PYSEC-2018-28.yaml"))
     assert record.id == "PYSEC-2018-28" and "CVE-2018-18074" in record.aliases
     (affected,) = record.affected
     assert (affected.ecosystem, affected.name) == ("PyPI", "requests")
@@ -32,17 +33,17 @@ def test_real_pypa_record():
 
 
 def test_withdrawn_and_upstream():
-    (record,) = iter_records(OSV / "distro" / "DEBIAN-CVE-2022-9999.json")
+    (record,) = iter_records(DISTRO / "DEBIAN-CVE-2022-9999.json")
     assert record.withdrawn == "2024-02-01T00:00:00Z" and record.upstream == ("CVE-2022-9999",)
 
 
-def test_zip_export_and_folder(tmp_path):
+def test_zip_export_and_folder(tmp_path, osv_go, osv_crates):
     archive = tmp_path / "all.zip"
     with zipfile.ZipFile(archive, "w") as out:
-        for path in sorted((OSV / "go").glob("*.json")):
+        for path in sorted(osv_go.glob("*.json")):
             out.write(path, path.name)
-    assert sorted(r.id for r in iter_records(archive)) == sorted(p.stem for p in (OSV / "go").glob("*.json"))
-    assert len(list(iter_records(OSV / "crates.io"))) == 3
+    assert sorted(r.id for r in iter_records(archive)) == sorted(p.stem for p in osv_go.glob("*.json"))
+    assert len(list(iter_records(osv_crates))) == 3
 
 
 def test_errors_name_file_and_position(tmp_path):

@@ -2,16 +2,18 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from testkit.shared import osv_pypi
 
 from ci_security.vulndb.osv import OsvError
 from ci_security.vulndb.store import SCHEMA_VERSION, DbWriter, VulnDB, VulnDbError, import_paths
 
-OSV = Path(__file__).parents[1] / "fixtures" / "osv"
+DISTRO = Path(__file__).parents[1] / "fixtures" / "osv" / "distro"
 
 
-def test_import_and_query(tmp_path):
+def test_import_and_query(tmp_path, osv_go, osv_crates):
     db_path = tmp_path / "db.sqlite"
-    summary = import_paths(db_path, [OSV / "distro", OSV / "go", OSV / "crates.io"])
+    folders = (DISTRO, osv_go, osv_crates)
+    summary = import_paths(db_path, list(folders))
     assert summary.stored == {"Debian": 7, "Ubuntu": 1, "Alpine": 1, "AlmaLinux": 1, "Go": 4, "crates.io": 3}
     with VulnDB(db_path) as db:
         assert db.count() == (17, 1)
@@ -22,14 +24,12 @@ def test_import_and_query(tmp_path):
         cand = db.candidates("Debian:12", "openssl")[0]
         assert cand.severity.value == "MEDIUM" and cand.score == 5.5
         assert db.record("DSA-5600-1")["summary"] == "glib2.0 - security update"
-        assert {s[0] for s in db.info().sources} == {
-            f"import:{(OSV / d).resolve()}" for d in ("distro", "go", "crates.io")
-        }
+        assert {s[0] for s in db.info().sources} == {f"import:{d.resolve()}" for d in folders}
 
 
 def test_pypi_names_are_normalised(tmp_path):
     db_path = tmp_path / "db.sqlite"
-    import_paths(db_path, [OSV / "pypi" / "jinja2", OSV / "pypi" / "pyyaml"])
+    import_paths(db_path, [osv_pypi("jinja2"), osv_pypi("pyyaml")])
     with VulnDB(db_path) as db:
         assert db.candidates("PyPI", "Jinja2") == db.candidates("PyPI", "jinja2")
         assert db.candidates("PyPI", "PyYAML")
@@ -55,21 +55,21 @@ def test_newer_record_wins(tmp_path):
 
 def test_failed_import_leaves_the_database_untouched(tmp_path):
     db_path = tmp_path / "db.sqlite"
-    import_paths(db_path, [OSV / "go"])
+    import_paths(db_path, [DISTRO / "DSA-5600-1.json"])
     before = db_path.read_bytes()
     bad = tmp_path / "bad.json"
     bad.write_text("{broken")
     with pytest.raises(OsvError):
-        import_paths(db_path, [OSV / "crates.io", bad])
+        import_paths(db_path, [DISTRO, bad])
     assert db_path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir() if p.name != "bad.json"] == ["db.sqlite"]  # no temp file left
 
 
-def test_non_records_in_folders_are_skipped_but_named(tmp_path):
+def test_non_records_in_folders_are_skipped_but_named(tmp_path, osv_go):
     folder = tmp_path / "data"
     folder.mkdir()
     (folder / "triage.yaml").write_text("- just: a list\n")
-    (folder / "GO-2020-0015.json").write_bytes((OSV / "go" / "GO-2020-0015.json").read_bytes())
+    (folder / "GO-2020-0015.json").write_bytes((osv_go / "GO-2020-0015.json").read_bytes())
     summary = import_paths(tmp_path / "db.sqlite", [folder])
     assert summary.stored == {"Go": 1} and summary.skipped == (str(folder / "triage.yaml"),)
 
@@ -85,7 +85,7 @@ def _set_schema(path: Path, version: int) -> None:
 )
 def test_other_schema_versions_are_refused(tmp_path, version, message):
     db_path = tmp_path / "db.sqlite"
-    import_paths(db_path, [OSV / "go"])
+    import_paths(db_path, [DISTRO])
     _set_schema(db_path, version)
     with pytest.raises(VulnDbError, match=message):
         VulnDB(db_path)

@@ -9,8 +9,6 @@ from testkit.osvmirror import OsvMirror
 from ci_security.vulndb.store import VulnDB, VulnDbError
 from ci_security.vulndb.sync import INCREMENTAL_LIMIT, update
 
-OSV = Path(__file__).parents[1] / "fixtures" / "osv"
-
 
 def _no_sleep(seconds: float) -> None:
     return
@@ -21,17 +19,17 @@ def _ids(db_path: Path, ecosystem: str, name: str) -> list[str]:
         return [c.advisory_id for c in db.candidates(ecosystem, name)]
 
 
-def test_full_then_incremental(tmp_path):
+def test_full_then_incremental(tmp_path, osv_go, osv_crates):
     db_path = tmp_path / "db.sqlite"
     with OsvMirror() as mirror:
-        mirror.add("Go", *sorted((OSV / "go").glob("*.json")), modified="2024-01-01T00:00:00Z")
-        mirror.add("crates.io", *sorted((OSV / "crates.io").glob("*.json")), modified="2024-01-01T00:00:00Z")
+        mirror.add("Go", *sorted(osv_go.glob("*.json")), modified="2024-01-01T00:00:00Z")
+        mirror.add("crates.io", *sorted(osv_crates.glob("*.json")), modified="2024-01-01T00:00:00Z")
         summary = update(db_path, ["Go", "crates.io"], mirror=mirror.url, sleep=_no_sleep)
         assert summary.updated == {"Go": ("full", 4), "crates.io": ("full", 3)}
         assert _ids(db_path, "Go", "golang.org/x/text") == ["GO-2020-0015", "GO-2021-0113", "GO-2022-1059"]
 
         # One record changes upstream and one is added: the next update fetches just those two.
-        changed = json.loads((OSV / "go" / "GO-2020-0015.json").read_text())
+        changed = json.loads((osv_go / "GO-2020-0015.json").read_text())
         changed.update(modified="2024-06-01T00:00:00Z", summary="changed upstream")
         mirror.put("Go", changed)
         mirror.put(
@@ -61,10 +59,10 @@ def test_full_then_incremental(tmp_path):
         assert db.record("GO-2020-0015")["summary"] == "changed upstream"
 
 
-def test_too_many_changes_fall_back_to_a_full_download(tmp_path):
+def test_too_many_changes_fall_back_to_a_full_download(tmp_path, osv_go):
     db_path = tmp_path / "db.sqlite"
     with OsvMirror() as mirror:
-        mirror.add("Go", OSV / "go" / "GO-2020-0015.json", modified="2024-01-01T00:00:00Z")
+        mirror.add("Go", osv_go / "GO-2020-0015.json", modified="2024-01-01T00:00:00Z")
         update(db_path, ["Go"], mirror=mirror.url, sleep=_no_sleep)
         for i in range(INCREMENTAL_LIMIT + 1):
             mirror.put("Go", {"id": f"GO-2099-{i:04d}", "modified": "2024-07-01T00:00:00Z"})
@@ -72,32 +70,32 @@ def test_too_many_changes_fall_back_to_a_full_download(tmp_path):
     assert summary.updated == {"Go": ("full", INCREMENTAL_LIMIT + 2)}
 
 
-def test_full_refresh_drops_records_deleted_upstream(tmp_path):
+def test_full_refresh_drops_records_deleted_upstream(tmp_path, osv_go):
     db_path = tmp_path / "db.sqlite"
     with OsvMirror() as mirror:
-        mirror.add("Go", *sorted((OSV / "go").glob("*.json")))
+        mirror.add("Go", *sorted(osv_go.glob("*.json")))
         update(db_path, ["Go"], mirror=mirror.url, sleep=_no_sleep)
         del mirror.records["Go"]["GO-2022-1059"]
         update(db_path, ["Go"], mirror=mirror.url, full=True, sleep=_no_sleep)
     assert "GO-2022-1059" not in _ids(db_path, "Go", "golang.org/x/text")
 
 
-def test_connection_cut_mid_download_is_retried(tmp_path):
+def test_connection_cut_mid_download_is_retried(tmp_path, osv_go):
     db_path = tmp_path / "db.sqlite"
     with OsvMirror() as mirror:
-        mirror.add("Go", *sorted((OSV / "go").glob("*.json")))
+        mirror.add("Go", *sorted(osv_go.glob("*.json")))
         mirror.cut_zip = 1
         mirror.fail_503 = 1
         assert update(db_path, ["Go"], mirror=mirror.url, sleep=_no_sleep).updated == {"Go": ("full", 4)}
 
 
-def test_failed_update_keeps_the_previous_database(tmp_path):
+def test_failed_update_keeps_the_previous_database(tmp_path, osv_go, osv_crates):
     db_path = tmp_path / "db.sqlite"
     with OsvMirror() as mirror:
-        mirror.add("Go", *sorted((OSV / "go").glob("*.json")))
+        mirror.add("Go", *sorted(osv_go.glob("*.json")))
         update(db_path, ["Go"], mirror=mirror.url, sleep=_no_sleep)
         before = db_path.read_bytes()
-        mirror.add("crates.io", *sorted((OSV / "crates.io").glob("*.json")))
+        mirror.add("crates.io", *sorted(osv_crates.glob("*.json")))
         mirror.cut_zip = 100  # every attempt breaks off: bounded retries, then an error
         with pytest.raises(
             VulnDbError, match=r"download of .*/crates\.io/all\.zip broke off: Connection broken"

@@ -87,7 +87,7 @@ def test_contract_attributes():
     assert cat.max_file_size >= 1 << 30
 
 
-# --- fixtures from tests/fixtures/pkgdb/java (see EXPECTED.md) ---
+# --- real archives from ../shared/data/pkgdb/java (see EXPECTED.md there) ---
 
 
 def test_jackson_annotations_fixture(pkgdb, tmp_path):
