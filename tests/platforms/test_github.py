@@ -23,7 +23,7 @@ from testkit.github_standin import SPEC_PATH, GitHubStandIn, PullFile
 from ci_security.platforms import github as github_platform
 from ci_security.platforms.base import InlineComment, inline_marker, marker
 from ci_security.platforms.context import CiContext
-from ci_security.platforms.github import FIXED_PREFIX, GitHubPlatform
+from ci_security.platforms.github import GitHubPlatform
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "image:app"
@@ -470,8 +470,10 @@ def test_inline_new_updated_unchanged_and_fixed(gh):
     comments = review(gh)
     assert len(gh.review_comments(7)) == 4
     assert comments["root"]["body"].startswith("runs as root (uid 0)\n\n")
+    # A finding that is gone keeps its text, struck through, and says since which commit.
     assert comments["apt"]["body"] == (
-        f"{FIXED_PREFIX} (commit {gh.pulls[7].head_sha})\n\n{inline_marker(KEY, 'apt')}"
+        f"~~apt lists kept~~\n\n✅ No longer reported in {gh.pulls[7].head_sha} (ci-security).\n\n"
+        f"{inline_marker(KEY, 'apt')}"
     )
     assert comments["tls"]["line"] == 23
 
@@ -479,6 +481,11 @@ def test_inline_new_updated_unchanged_and_fixed(gh):
     third = platform(ctx(gh)).sync_inline(KEY, second_findings)
     assert (third.posted, third.updated, third.resolved) == (0, 0, 0)
     assert len(gh.sent("POST")) + len(gh.sent("PATCH")) == writes  # nothing to do, nothing sent
+
+    # When it comes back, its comment gets its text back (no second comment).
+    back = platform(ctx(gh)).sync_inline(KEY, [*second_findings, finding("apt", 2, "apt lists kept")])
+    assert (back.posted, back.updated, back.resolved) == (0, 1, 0)
+    assert review(gh)["apt"]["body"] == f"apt lists kept\n\n{inline_marker(KEY, 'apt')}"
 
 
 def test_inline_comment_outside_the_diff_is_not_sent(gh):

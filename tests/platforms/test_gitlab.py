@@ -418,7 +418,10 @@ def test_discussion_lifecycle_new_updated_unchanged_resolved_reopened(world: Wor
     gone = world.platform().sync_inline(KEY, [changed])
     assert (gone.posted, gone.updated, gone.resolved) == (0, 0, 1)
     resolved = {t["notes"][0]["body"].split("\n")[0]: t["notes"][0]["resolved"] for t in world.threads()}
-    assert resolved == {"privileged pod (now also hostPID)": False, "kind check": True}
+    # The gone finding keeps its text, struck through, with the commit it is gone in.
+    assert resolved == {"privileged pod (now also hostPID)": False, "~~kind check~~": True}
+    gone_note = next(t["notes"][0]["body"] for t in world.threads() if t["notes"][0]["resolved"])
+    assert f"\n\n✅ No longer reported in {world.context().head_sha} (ci-security).\n\n" in gone_note
     resolve = world.server.writes()[-1]
     assert (resolve.method, resolve.params) == ("PUT", {"resolved": True})
     assert resolve.path.endswith(f"/discussions/{_thread_id(world, 'fp-context')}")
@@ -430,6 +433,10 @@ def test_discussion_lifecycle_new_updated_unchanged_resolved_reopened(world: Wor
     assert all(not t["notes"][0]["resolved"] for t in world.threads())
     assert world.server.writes()[-1].params == {"resolved": False}
     assert len(world.threads()) == 2
+    assert {t["notes"][0]["body"].split("\n")[0] for t in world.threads()} == {
+        "privileged pod (now also hostPID)",
+        "kind check",
+    }
 
 
 def _thread_id(world: World, fingerprint: str) -> str:

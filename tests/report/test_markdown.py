@@ -33,6 +33,14 @@ TARGET = ImageTarget(
 )
 
 
+def link(vid: str) -> str:
+    """How the summary shows the id of a finding from `vuln` (its advisory's reference)."""
+    return f"[{vid}](https://example.org/{vid})"
+
+
+C1, C2, C3 = link("CVE-2024-1"), link("CVE-2024-2"), link("CVE-2024-3")
+
+
 def vuln(vid: str, name: str, severity: Severity, fixed: str | None = "2.0") -> Vulnerability:
     return deb_vuln(
         vid, name, severity, fixed=fixed, location=Location(path="Dockerfile", line=3), fp=f"fp-{vid}-{name}"
@@ -76,11 +84,11 @@ def test_a_failing_scan_leads_with_the_verdict_and_the_blocking_findings():
         '    "Low" : 1',
     ]
     blocking = text.split("### Blocking findings", 1)[1].split("<details>", 1)[0]
-    assert "| CRITICAL | CVE-2024-1 | openssl (deb) | 1.0 | 2.0 | Dockerfile:3 |" in blocking
-    assert "| HIGH | CVE-2024-2 | curl (deb) | 1.0 | 2.0 | Dockerfile:3 |" in blocking
+    assert f"| CRITICAL | {C1} | openssl (deb) | 1.0 | 2.0 | Dockerfile:3 |" in blocking
+    assert f"| HIGH | {C2} | curl (deb) | 1.0 | 2.0 | Dockerfile:3 |" in blocking
     assert "CVE-2024-3" not in blocking  # LOW is below the default threshold, but listed below
     assert "<details><summary>All 3 findings</summary>" in text
-    assert "| LOW | CVE-2024-3 | zlib (deb) | 1.0 | - | affected |" in text
+    assert f"| LOW | {C3} | zlib (deb) | 1.0 | - | Dockerfile:3 | affected |" in text
 
 
 def test_a_clean_scan_passes_without_chart_or_blocking_table():
@@ -110,8 +118,8 @@ def test_suppressions_and_expired_ignores_show_reason_source_and_date():
     expired = text.split("### Expired ignores (no longer suppressing)", 1)[1]
     line = "- `CVE-2024-2` expired on 2026-11-01: curl is removed in the next sprint (.ci-security.yml:5)"
     assert line in expired
-    assert "| HIGH | CVE-2024-2 |" in text.split("### Blocking findings", 1)[1]
-    assert "| CRITICAL | CVE-2024-1 | openssl (deb) | 1.0 | 2.0 | suppressed |" in text
+    assert f"| HIGH | {C2} |" in text.split("### Blocking findings", 1)[1]
+    assert f"| CRITICAL | {C1} | openssl (deb) | 1.0 | 2.0 | Dockerfile:3 | suppressed |" in text
 
 
 def test_a_baseline_adds_the_new_existing_split_to_every_table():
@@ -120,9 +128,9 @@ def test_a_baseline_adds_the_new_existing_split_to_every_table():
     assert "| 1 | 1 | 0 | 1 | 0 | 0 | 2 |" in text
     blocking = text.split("### Blocking findings", 1)[1].split("<details>", 1)[0]
     assert "| Severity | Finding | Package / file | Installed | Fixed | Where | Baseline |" in blocking
-    assert "| CRITICAL | CVE-2024-1 | openssl (deb) | 1.0 | 2.0 | Dockerfile:3 | existing |" in blocking
-    assert "| HIGH | CVE-2024-2 | curl (deb) | 1.0 | 2.0 | Dockerfile:3 | new |" in blocking
-    assert "| LOW | CVE-2024-3 | zlib (deb) | 1.0 | - | affected | new |" in text
+    assert f"| CRITICAL | {C1} | openssl (deb) | 1.0 | 2.0 | Dockerfile:3 | existing |" in blocking
+    assert f"| HIGH | {C2} | curl (deb) | 1.0 | 2.0 | Dockerfile:3 | new |" in blocking
+    assert f"| LOW | {C3} | zlib (deb) | 1.0 | - | Dockerfile:3 | affected | new |" in text
 
 
 def test_text_from_advisories_and_policies_cannot_break_the_markup():
