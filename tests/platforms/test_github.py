@@ -127,6 +127,23 @@ def test_second_run_edits_the_comment_and_a_third_leaves_it(gh):
     assert len(gh.sent("PATCH", "issues/update-comment")) == 1
 
 
+def test_a_new_job_link_alone_does_not_edit_the_comment(gh):
+    first = platform(ctx(gh)).upsert_comment(
+        KEY, "2 findings\n\n<sub>[ci-security job](https://ci/runs/1)</sub>"
+    )
+    again = platform(ctx(gh, job_url="https://ci/runs/2")).upsert_comment(
+        KEY, "2 findings\n\n<sub>[ci-security job](https://ci/runs/2)</sub>"
+    )
+    assert (first.action, again.action) == ("created", "unchanged")
+    assert not gh.sent("PATCH", "issues/update-comment")
+    assert "https://ci/runs/1" in gh.issue_comments(7)[0]["body"]
+    # a real change is sent, with the new link
+    changed = platform(ctx(gh)).upsert_comment(
+        KEY, "1 finding\n\n<sub>[ci-security job](https://ci/runs/3)</sub>"
+    )
+    assert changed.action == "updated" and "https://ci/runs/3" in gh.issue_comments(7)[0]["body"]
+
+
 def test_each_scan_key_has_its_own_comment(gh):
     run = platform(ctx(gh))
     run.upsert_comment("image:app", "app")

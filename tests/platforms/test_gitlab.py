@@ -204,6 +204,21 @@ def test_another_users_note_carrying_the_marker_is_never_edited(world: World) ->
     assert len(world.sent("GET", "/user")) == 1
 
 
+def test_a_new_job_link_alone_does_not_edit_the_note(world: World) -> None:
+    body = "2 findings\n\n<sub>[ci-security job]({url})</sub>"
+    first = world.platform().upsert_comment(KEY, body.format(url="https://gl/jobs/1"))
+    again = world.platform(job_url="https://gl/jobs/2").upsert_comment(
+        KEY, body.format(url="https://gl/jobs/2")
+    )
+    assert (first.action, again.action) == ("created", "unchanged")
+    assert not [r for r in world.server.writes() if r.method == "PUT"]
+
+
+def test_no_line_of_a_note_is_a_quick_action(world: World) -> None:
+    world.platform().upsert_comment(KEY, "summary\n/merge\n  /close\n```\n/code stays\n```")
+    assert world.notes()[0]["body"].startswith("summary\n\\/merge\n  \\/close\n```\n/code stays\n```")
+
+
 def test_body_over_the_limit_is_cut_at_a_line_with_a_footer(world: World) -> None:
     line = "| CVE-2026-0001 | openssl | 3.0.1 | 3.0.2 | critical |\n"
     body = "## ci-security\n\n<details><summary>all</summary>\n\n" + line * (NOTE_LIMIT // len(line) + 500)
