@@ -126,7 +126,8 @@ class _RichProgress:
 
     def start(self, task: str, total: int | None) -> None:
         with self._lock:
-            self._tasks[task] = self._progress.add_task(task, total=total)
+            # The description is rich markup and can hold a digest from the image.
+            self._tasks[task] = self._progress.add_task(sanitize.rich_markup(task), total=total)
 
     def advance(self, task: str, amount: int) -> None:
         task_id = self._tasks.get(task)
