@@ -10,11 +10,18 @@ CI or a local run itself.
 
 `input` (a tarball or an OCI layout directory, as trivy-action's `input`) becomes the image reference
 `docker-archive:PATH` or `oci:DIR` unless `image-ref` is also given.
+
+The documentation the reports link rule ids to is this action's own `docs/` at the ref the workflow
+pinned (`CI_SECURITY_DOCS_URL`), when GitHub says which repository and ref the action came from:
+`GITHUB_ACTION_REPOSITORY`/`GITHUB_ACTION_REF` in a container action, `ACTION_REPOSITORY`/
+`ACTION_REF` as action.yml passes them (GitHub leaves them empty in some composite runs; then rule
+ids are not linked).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Mapping, MutableMapping
 from pathlib import Path
@@ -52,6 +59,23 @@ def map_inputs(env: MutableMapping[str, str]) -> None:
     given = _input(env, "INPUT")
     if given and not env.get("CI_SECURITY_IMAGE"):
         env["CI_SECURITY_IMAGE"] = f"oci:{given}" if Path(given).is_dir() else f"docker-archive:{given}"
+    docs = docs_url(env)
+    if docs and not env.get("CI_SECURITY_DOCS_URL"):
+        env["CI_SECURITY_DOCS_URL"] = docs
+
+
+def docs_url(env: Mapping[str, str]) -> str | None:
+    """The action's documentation at its pinned ref (see the module docstring), or None."""
+    repository = env.get("ACTION_REPOSITORY") or env.get("GITHUB_ACTION_REPOSITORY") or ""
+    ref = env.get("ACTION_REF") or env.get("GITHUB_ACTION_REF") or ""
+    server = (env.get("GITHUB_SERVER_URL") or "https://github.com").rstrip("/")
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", repository) or ".." in repository:
+        return None
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*", ref) or ".." in ref:
+        return None
+    if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(?::[0-9]+)?", server):
+        return None
+    return f"{server}/{repository}/blob/{ref}/docs"
 
 
 def _input(env: Mapping[str, str], name: str) -> str:

@@ -13,7 +13,13 @@ What the step does on each platform:
 - Elsewhere: the reports only.
 
 A platform failure never changes the exit code: the policy decides it (and `--no-fail-build` turns a
-policy failure into a warning).
+policy failure into a warning). Each platform action that was skipped or failed is one notice
+(`Notice`): actions skipped or failed for the same reason are said once ("summary comment, inline
+comments and SARIF upload skipped: the token is read-only (pull request from a fork)"), on GitHub as
+one `::notice`/`::warning` workflow command, on GitLab as a collapsed log section. A build that is
+not for a pull/merge request does not try to comment, and says nothing about comments.
+
+Untrusted text reaches the log, the annotations and the comments only through `sanitize`.
 """
 
 from __future__ import annotations
@@ -25,11 +31,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ci_security import sanitize
 from ci_security.models import Decision, Misconfiguration, ScanResult, Severity, Vulnerability
-from ci_security.platforms.base import InlineComment, Platform
+from ci_security.platforms.base import InlineComment, InlineOutcome, Outcome, Platform
 from ci_security.platforms.context import CiContext
+from ci_security.platforms.text import job_link
 
 MAX_ANNOTATIONS = 10
+MAX_LOG_ROWS = 50  # rows of each table in the job log; the reports have every row
 MAX_SUMMARY_BYTES = 1_000_000  # GitHub refuses a step summary over 1 MiB
 REPORT_FILES = {
     "json": "ci-security.json",
@@ -57,19 +66,9 @@ class Annotation:
     message: str
 
     def command(self) -> str:
-        where = f"file={_escape_property(self.path)}"
-        if self.line:
-            where += f",line={self.line}"
-        title = _escape_property(self.title)
-        return f"::{self.level} {where},title={title}::{_escape_data(self.message)}"
-
-
-def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+        return sanitize.workflow_command(
+            self.level, self.message, file=self.path, line=self.line or None, title=self.title
+        )
 
 
 def report_paths(platform: str, directory: Path) -> dict[str, Path]:
@@ -146,13 +145,17 @@ def inline_comments(result: ScanResult, decision: Decision) -> list[InlineCommen
         if not item.line or not item.fingerprint or decision.suppression_of(item.fingerprint) is not None:
             continue
         blocks = " · **fails the build**" if item.fingerprint in failing else ""
-        body = f"**{item.rule_id}** {item.title} ({item.severity.value}){blocks}\n\n{item.message}"
-        if item.remediation:
-            body += f"\n\n**Fix:** {item.remediation}"
-        body += (
-            f"\n\n<sub>ci-security · accept with `# ci-security:ignore={item.rule_id} <reason>` on the line "
-            "above, or in the policy file</sub>"
+        ours = item.found_by == "ci-security"  # our titles and remediations are Markdown we wrote
+        title = item.title if ours else sanitize.markdown(item.title)
+        body = (
+            f"**{sanitize.markdown(item.rule_id)}** {title} ({item.severity.value}){blocks}\n\n"
+            f"{sanitize.markdown(item.message, multiline=True)}"
         )
+        if item.remediation:
+            fix = item.remediation if ours else sanitize.markdown(item.remediation, multiline=True)
+            body += f"\n\n**Fix:** {fix}"
+        ignore = sanitize.markdown_code(f"# ci-security:ignore={item.rule_id} <reason>")
+        body += f"\n\n<sub>ci-security · accept with {ignore} on the line above, or in the policy file</sub>"
         comments.append(
             InlineComment(fingerprint=item.fingerprint, path=item.path, line=item.line, body=body)
         )
@@ -225,9 +228,11 @@ def step_summary(markdown: str, job_url: str, limit: int = MAX_SUMMARY_BYTES) ->
 
 
 def comment_body(markdown: str, job_url: str) -> str:
-    """The sticky comment: the Markdown summary and a link to the job that wrote it."""
-    link = f"\n\n<sub>[ci-security job]({job_url})</sub>" if job_url else ""
-    return markdown.rstrip() + link
+    """The sticky comment: the Markdown summary and a link to the job that wrote it (which the
+    platforms leave out when they compare bodies, see `platforms.text.comparable`).
+    """
+    link = job_link(job_url)
+    return markdown.rstrip() + (f"\n\n{link}" if link else "")
 
 
 def platform_for(context: CiContext) -> Platform | None:
@@ -252,6 +257,54 @@ class PublishPlan:
     upload_sarif: bool = False
 
 
+def plan_for(context: CiContext, *, comment: bool, inline: bool, upload_sarif: bool) -> PublishPlan:
+    """The actions worth trying here: comments only on a pull/merge request (a push build has none to
+    comment on, and says nothing about it); the SARIF upload wherever it was asked for.
+    """
+    return PublishPlan(
+        comment=comment and context.has_change,
+        inline=inline and context.has_change,
+        upload_sarif=upload_sarif,
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Notice:
+    """A platform action that did not happen as asked: `level` "notice" (skipped: the run cannot or
+    need not do it) or "warning" (failed), `subject` what ("summary comment and inline comments
+    skipped"), `detail` why.
+    """
+
+    level: str
+    subject: str
+    detail: str
+
+    def line(self) -> str:
+        return f"{self.subject}: {self.detail}" if self.detail else self.subject
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Published:
+    """What `publish` did: one line per action that went through, the notices for the rest, and the
+    summary comment's URL.
+    """
+
+    lines: tuple[str, ...] = ()
+    notices: tuple[Notice, ...] = ()
+    comment_url: str | None = None
+
+
+def _inline_counts(done: InlineOutcome) -> str:
+    parts = [f"{done.posted} posted", f"{done.updated} updated", f"{done.resolved} resolved"]
+    if done.outside_diff:
+        parts.append(f"{done.outside_diff} outside the diff, not sent")
+    return ", ".join(parts)
+
+
+def _joined(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 def publish(
     platform: Platform,
     key: str,
@@ -259,27 +312,72 @@ def publish(
     inline: Sequence[InlineComment],
     sarif: str | None,
     plan: PublishPlan,
-) -> tuple[list[str], str | None]:
-    """Run the platform actions the plan asks for; one line per action, and the comment's URL."""
+) -> Published:
+    """Run the platform actions the plan asks for. Actions that were skipped or failed for the same
+    reason become one notice naming them all, so a fork's read-only token is said once.
+    """
     lines: list[str] = []
+    missed: dict[tuple[str, str], list[str]] = {}  # (action, detail) -> what
     url = None
+
+    def outcome(what: str, action: str, detail: str, line: str) -> None:
+        if action in ("skipped", "failed"):
+            missed.setdefault((action, detail), []).append(what)
+        else:
+            lines.append(line)
+
     if plan.comment:
-        outcome = platform.upsert_comment(key, comment)
-        url = outcome.url
-        lines.append(outcome.line("comment"))
+        done: Outcome = platform.upsert_comment(key, comment)
+        url = done.url
+        outcome("summary comment", done.action, done.detail, done.line("summary comment"))
     if plan.inline:
-        done = platform.sync_inline(key, inline)
-        parts = [f"{done.posted} posted", f"{done.updated} updated", f"{done.resolved} resolved"]
-        if done.outside_diff:
-            parts.append(f"{done.outside_diff} outside the diff, not sent")
-        detail = f": {done.detail}" if done.detail else ""
-        lines.append(f"inline comments {done.action} ({', '.join(parts)}){detail}")
+        synced = platform.sync_inline(key, inline)
+        counts = _inline_counts(synced)
+        if synced.action == "failed" and synced.posted + synced.updated + synced.resolved:
+            outcome("inline comments", "failed", f"{synced.detail} ({counts})", "")
+        else:
+            tail = f": {synced.detail}" if synced.detail else ""
+            line = f"inline comments {synced.action} ({counts}){tail}"
+            outcome("inline comments", synced.action, synced.detail, line)
     if plan.upload_sarif:
         if sarif is None:
-            lines.append("sarif upload skipped: no SARIF report was written")
+            outcome("SARIF upload", "skipped", "no SARIF report was written", "")
         else:
-            lines.append(platform.upload_sarif(sarif).line("sarif upload"))
-    return lines, url
+            uploaded = platform.upload_sarif(sarif)
+            outcome("SARIF upload", uploaded.action, uploaded.detail, uploaded.line("SARIF upload"))
+    notices = tuple(
+        Notice(
+            level="warning" if action == "failed" else "notice",
+            subject=f"{_joined(names)} {action}",
+            detail=detail,
+        )
+        for (action, detail), names in missed.items()
+    )
+    return Published(lines=tuple(lines), notices=notices, comment_url=url)
+
+
+def notice_lines(platform: str, notices: Sequence[Notice], *, now: int) -> list[str]:
+    """How notices are shown in the job log: on GitHub one `::notice`/`::warning` workflow command
+    each (an annotation on the run page); on GitLab one collapsed section each, its header saying
+    what and its body why; elsewhere one plain line each. `now` is the section timestamp GitLab
+    wants (Unix seconds).
+    """
+    out: list[str] = []
+    for number, notice in enumerate(notices, 1):
+        if platform == "github":
+            title = f"ci-security: {notice.subject}"
+            out.append(sanitize.workflow_command(notice.level, notice.detail, title=title))
+        elif platform == "gitlab":
+            name = f"ci_security_notice_{number}"
+            header = sanitize.log_line(f"ci-security: {notice.subject}")
+            out += [
+                f"\x1b[0Ksection_start:{now}:{name}[collapsed=true]\r\x1b[0K{header}",
+                sanitize.log_line(notice.detail or "(no detail)"),
+                f"\x1b[0Ksection_end:{now}:{name}\r\x1b[0K",
+            ]
+        else:
+            out.append(sanitize.log_line(f"ci-security: {notice.line()}"))
+    return out
 
 
 def secrets_to_mask(values: Iterable[str | None]) -> list[str]:

@@ -3,14 +3,20 @@
 Exit codes (DESIGN.md): 0 passed · 1 policy failed · 2 usage, configuration or input error ·
 3 internal error, or a partial scan (warnings) with `--strict`. Every option can also be set with a
 `CI_SECURITY_*` environment variable; a flag on the command line wins.
+
+Every line printed goes through `sanitize` (`_say`: `log_line`; reports on standard output:
+`log_output`), because it can hold a path, a package name or a message from the image, and CI logs
+interpret some text (GitHub's `::command::` lines, escape sequences).
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import sys
 import tempfile
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,7 +26,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from ci_security import __version__
+from ci_security import __version__, sanitize
 from ci_security.errors import CiSecurityError, ReportError, UsageError
 
 if TYPE_CHECKING:
@@ -120,7 +126,8 @@ class _RichProgress:
 
     def start(self, task: str, total: int | None) -> None:
         with self._lock:
-            self._tasks[task] = self._progress.add_task(task, total=total)
+            # The description is rich markup and can hold a digest from the image.
+            self._tasks[task] = self._progress.add_task(sanitize.rich_markup(task), total=total)
 
     def advance(self, task: str, amount: int) -> None:
         task_id = self._tasks.get(task)
@@ -143,8 +150,13 @@ def _progress_display(enabled: bool) -> Iterator[ProgressSink | None]:
         yield progress
 
 
+def _say(line: str, *, err: bool = False) -> None:
+    """Print one line, made safe for a terminal and a CI log (`sanitize.log_line`)."""
+    click.echo(sanitize.log_line(line), err=err)
+
+
 def _fail(message: str, code: int) -> NoReturn:
-    click.echo(f"ci-security: error: {message}", err=True)
+    _say(f"ci-security: error: {message}", err=True)
     sys.exit(code)
 
 
@@ -370,6 +382,14 @@ _SCAN_OPTIONS: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
         help="Repository the report paths are relative to (default $GITHUB_WORKSPACE, $CI_PROJECT_DIR, "
         "or the working directory).",
     ),
+    click.option(
+        "--docs-url",
+        metavar="URL",
+        **_env("DOCS_URL"),
+        help="Where ci-security's documentation is published (the docs/ folder of its repository); "
+        "the Markdown report links rule ids to their section of rules.md there. Default: the package's "
+        "Documentation URL, if it has one.",
+    ),
     click.option("--quiet", "-q", is_flag=True, **_env("QUIET"), help="No progress display."),
 ]
 
@@ -406,8 +426,9 @@ def scan(**params: Any) -> None:
 
     def body() -> int:
         specs = [parse_output(value) for value in (params["outputs"] or ("table",))]
+        docs_url = _docs_url(params["docs_url"])
         result, decision = _scan_and_decide(params)
-        _write_reports(specs, result, decision)
+        _write_reports(specs, result, decision, docs_url=docs_url)
         return _verdict(result, decision, strict=params["strict"])
 
     _guard(body, params["limit_items"])
@@ -457,9 +478,42 @@ def _scan_and_decide(params: dict[str, Any]) -> tuple[ScanResult, Decision]:
     return result, decide(result, inputs)
 
 
-def _write_reports(specs: list[OutputSpec], result: ScanResult, decision: Decision) -> dict[Path, str]:
+def _docs_url(value: str | None) -> str:
+    """The documentation URL reports link rule ids to: `--docs-url`, else the package's
+    `Documentation` project URL, else "" (ids are not linked).
+    """
+    if value:
+        url = sanitize.safe_url(value)
+        if url is None:
+            raise UsageError(f"--docs-url {value!r}: not an http(s) URL")
+        return url
+    from importlib import metadata
+
+    try:
+        entries = metadata.metadata("ci-security").get_all("Project-URL") or []
+    except metadata.PackageNotFoundError:
+        return ""
+    for entry in entries:
+        label, _, url = str(entry).partition(",")
+        safe = sanitize.safe_url(url.strip())
+        if label.strip().lower() == "documentation" and safe:
+            return safe
+    return ""
+
+
+def _write_reports(
+    specs: list[OutputSpec],
+    result: ScanResult,
+    decision: Decision,
+    *,
+    docs_url: str = "",
+    log_rows: int | None = None,
+    fence: tuple[str, str] | None = None,
+) -> dict[Path, str]:
     """Render every report first (a rendering error writes nothing), then write or print each; the
-    texts written, by file.
+    texts written, by file. Reports on standard output are guarded line by line
+    (`sanitize.log_output`); `log_rows` caps the rows of the table there (the job log) and `fence` is
+    a pair of lines printed around them (GitHub's stop-commands and its resume token).
     """
     from ci_security.report.base import RenderContext
     from ci_security.report.registry import REPORTERS
@@ -467,34 +521,43 @@ def _write_reports(specs: list[OutputSpec], result: ScanResult, decision: Decisi
     rendered = []
     for spec in specs:
         to_terminal = spec.path is None and sys.stdout.isatty()
-        context = RenderContext(color=to_terminal, width=_width() if to_terminal else 120)
+        context = RenderContext(
+            color=to_terminal,
+            width=_width() if to_terminal else 120,
+            max_rows=log_rows if spec.path is None and spec.format == "table" else None,
+            docs_url=docs_url,
+        )
         rendered.append((spec, REPORTERS[spec.format].render(result, decision, context)))
+    printed = [text for spec, text in rendered if spec.path is None and text]
     for spec, text in rendered:
         if not text:
             where = str(spec.path) if spec.path else "standard output"
-            note = f"{spec.format}: nothing to report, {where} not written"
-            click.echo(f"ci-security: note: {note}", err=True)
-        elif spec.path is None:
-            click.echo(text, nl=False)
-        else:
+            _say(f"ci-security: note: {spec.format}: nothing to report, {where} not written", err=True)
+        elif spec.path is not None:
             write_atomically(spec.path, text)
+    if printed and fence:
+        click.echo(fence[0])
+    for text in printed:
+        click.echo(sanitize.log_output(text), nl=False)
+    if printed and fence:
+        click.echo(fence[1])
     return {spec.path: text for spec, text in rendered if spec.path is not None and text}
 
 
 def _verdict(result: ScanResult, decision: Decision, *, strict: bool) -> int:
     """Print the warnings and the policy's summary; the exit code they mean."""
     for warning in result.warnings:
-        click.echo(f"ci-security: warning: {warning}", err=True)
+        _say(f"ci-security: warning: {warning}", err=True)
     for gone in decision.expired:
-        click.echo(
+        _say(
             f"ci-security: warning: {gone.source}: ignore entry for {gone.id} expired on {gone.expires}; "
             "it no longer suppresses anything",
             err=True,
         )
-    click.echo(f"ci-security: policy {decision.summary}", err=True)
+    _say(f"ci-security: policy {decision.summary}", err=True)
     # An incomplete scan cannot vouch for a pass or a fail, so --strict makes it an error first.
     if strict and result.partial:
-        click.echo("ci-security: error: partial scan (see warnings) and --strict is set", err=True)
+        _say("ci-security: error: partial scan (see warnings) and --strict is set", err=True)
         return EXIT_INTERNAL
     return EXIT_PASS if decision.passed else EXIT_FAIL
 
@@ -557,8 +620,8 @@ def db_update(
         path = db_path or default_db_path()
         summary = update(path, ecosystems or DEFAULT_ECOSYSTEMS, mirror=mirror or DEFAULT_MIRROR, full=full)
         for ecosystem, (how, count) in summary.updated.items():
-            click.echo(f"{ecosystem}: {how}, {count} record(s)")
-        click.echo(f"database: {path}")
+            _say(f"{ecosystem}: {how}, {count} record(s)")
+        _say(f"database: {path}")
         return EXIT_PASS
 
     _guard(body, limit_items)
@@ -577,10 +640,10 @@ def db_import(db_path: Path | None, paths: tuple[Path, ...], limit_items: tuple[
         path = db_path or default_db_path()
         summary = import_paths(path, paths)
         for ecosystem, count in sorted(summary.stored.items()):
-            click.echo(f"{ecosystem}: {count} record(s)")
+            _say(f"{ecosystem}: {count} record(s)")
         for skipped in summary.skipped:
-            click.echo(f"skipped (not an OSV record): {skipped}", err=True)
-        click.echo(f"database: {path}")
+            _say(f"skipped (not an OSV record): {skipped}", err=True)
+        _say(f"database: {path}")
         return EXIT_PASS
 
     _guard(body, limit_items)
@@ -596,15 +659,15 @@ def db_info(db_path: Path | None) -> None:
 
         with VulnDB(db_path or default_db_path()) as vdb:
             total, withdrawn = vdb.count()
-            click.echo(f"database:  {vdb.path}")
-            click.echo(f"schema:    {vdb.meta('schema_version')}")
-            click.echo(f"updated:   {vdb.updated() or 'unknown'}")
+            _say(f"database:  {vdb.path}")
+            _say(f"schema:    {vdb.meta('schema_version')}")
+            _say(f"updated:   {vdb.updated() or 'unknown'}")
             hours = vdb.age_hours()
             if hours is not None:
-                click.echo(f"age:       {int(hours // 24)} d {int(hours % 24)} h")
-            click.echo(f"records:   {total} ({withdrawn} withdrawn, not matched)")
+                _say(f"age:       {int(hours // 24)} d {int(hours % 24)} h")
+            _say(f"records:   {total} ({withdrawn} withdrawn, not matched)")
             for name, origin, records, last_modified, imported_at in vdb.source_rows():
-                click.echo(
+                _say(
                     f"source:    {name}: {records} record(s), newest {last_modified or '-'}, "
                     f"imported {imported_at} from {origin}"
                 )
@@ -634,13 +697,13 @@ def policy_check(path: Path) -> None:
 
         problems = check_policy(path, datetime.now(UTC).date())
         for problem in problems:
-            click.echo(str(problem))
+            _say(str(problem))
         errors = sum(1 for p in problems if p.is_error)
         if errors:
-            click.echo(f"ci-security: {path}: {errors} error(s)", err=True)
+            _say(f"ci-security: {path}: {errors} error(s)", err=True)
             return EXIT_ERROR
         extra = f" ({len(problems)} warning(s) or note(s))" if problems else ""
-        click.echo(f"{path}: ok{extra}", err=True)
+        _say(f"{path}: ok{extra}", err=True)
         return EXIT_PASS
 
     _guard(body)
@@ -723,10 +786,11 @@ def ci_step(**params: Any) -> None:
         from ci_security.platforms.context import detect
 
         context = detect()
-        if context.platform == "github":
-            secrets = [params["registry_password"], context.token, os.environ.get("CI_SECURITY_GITLAB_TOKEN")]
-            for secret in ci.secrets_to_mask(secrets):
-                click.echo(f"::add-mask::{secret}")
+        github = context.platform == "github"
+        if github:
+            hidden = [params["registry_password"], context.token, os.environ.get("CI_SECURITY_GITLAB_TOKEN")]
+            for secret in ci.secrets_to_mask(hidden):
+                click.echo(sanitize.workflow_command("add-mask", secret))
         directory: Path = params["report_dir"]
         reports = ci.report_paths(context.platform, directory)
         if params["sarif_file"] is not None and "sarif" in reports:
@@ -735,6 +799,7 @@ def ci_step(**params: Any) -> None:
         specs = [OutputSpec(fmt, path) for fmt, path in reports.items()] + extra
         if not any(spec.format == "table" for spec in specs):
             specs.append(OutputSpec("table", None))
+        docs_url = _docs_url(params["docs_url"])
         try:
             directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -743,11 +808,17 @@ def ci_step(**params: Any) -> None:
             for line in ci.refresh_database(
                 params["db_path"], parse_age(params["db_max_age"]), params["mirror"]
             ):
-                click.echo(f"ci-security: {line}", err=True)
+                _say(f"ci-security: {line}", err=True)
         result, decision = _scan_and_decide(params)
-        written = _write_reports(specs, result, decision)
+        # On GitHub the reports printed to the log are fenced with stop-commands and a resume token
+        # nobody can guess: the runner ignores any workflow command inside, whatever got through.
+        resume = secrets.token_hex(16)
+        fence = (f"::stop-commands::{resume}", f"::{resume}::") if github else None
+        written = _write_reports(
+            specs, result, decision, docs_url=docs_url, log_rows=ci.MAX_LOG_ROWS, fence=fence
+        )
         markdown = written[reports["markdown"]]
-        if context.platform == "github":
+        if github:
             for note in ci.workflow_annotations(result, decision):
                 click.echo(note.command())
             if context.summary_path is not None:
@@ -755,22 +826,27 @@ def ci_step(**params: Any) -> None:
         comment_url = None
         platform = ci.platform_for(context)
         if platform is not None:
-            plan = ci.PublishPlan(
-                comment=params["comment"], inline=params["inline"], upload_sarif=params["upload_sarif"]
+            plan = ci.plan_for(
+                context,
+                comment=params["comment"],
+                inline=params["inline"],
+                upload_sarif=params["upload_sarif"],
             )
             sarif = written.get(reports["sarif"]) if "sarif" in reports else None
             key = ci.comment_key(result, params["comment_key"])
             body_text = ci.comment_body(markdown, context.job_url)
-            lines, comment_url = ci.publish(
-                platform, key, body_text, ci.inline_comments(result, decision), sarif, plan
-            )
-            for line in lines:
-                click.echo(f"ci-security: {line}", err=True)
+            inline = ci.inline_comments(result, decision)
+            published = ci.publish(platform, key, body_text, inline, sarif, plan)
+            comment_url = published.comment_url
+            for line in published.lines:
+                _say(f"ci-security: {line}", err=True)
+            for line in ci.notice_lines(context.platform, published.notices, now=int(time.time())):
+                click.echo(line, color=True)  # GitLab's section markers are escape sequences
         if context.output_path is not None:
             _append(context.output_path, ci.github_output(ci.outputs(result, decision, reports, comment_url)))
         code = _verdict(result, decision, strict=params["strict"])
         if code == EXIT_FAIL and not params["fail_build"]:
-            click.echo("ci-security: the policy failed, but --no-fail-build is set: exit 0", err=True)
+            _say("ci-security: the policy failed, but --no-fail-build is set: exit 0", err=True)
             return EXIT_PASS
         return code
 

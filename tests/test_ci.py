@@ -1,5 +1,6 @@
 """The CI step's pure parts: report paths per platform, the comment key, workflow annotations,
-inline comments, outputs, the $GITHUB_OUTPUT format, and the job summary's size cap."""
+inline comments, outputs, the $GITHUB_OUTPUT format, the job summary's size cap, what is asked of
+the platform, and how what did not happen is said (once per reason)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from testkit.findings import deb_vuln
+from testkit.workflow import runner_commands
 
 from ci_security import ci
 from ci_security.models import (
@@ -19,6 +21,8 @@ from ci_security.models import (
     Suppression,
     Violation,
 )
+from ci_security.platforms.base import InlineOutcome, Outcome
+from ci_security.platforms.context import CiContext
 
 
 def _misconfig(rule: str, line: int, severity: Severity = Severity.HIGH, fp: str = "") -> Misconfiguration:
@@ -109,6 +113,37 @@ def test_annotations_errors_for_violations_warnings_for_the_rest_escaped_and_cap
     assert len(warnings) == ci.MAX_ANNOTATIONS
 
 
+def test_annotations_carry_hostile_text_as_data():
+    result = _result()
+    evil = replace(
+        result.misconfigurations[0],
+        path="k8s/a,b:c.yaml",
+        title="t\n::warning::x",
+        message="m\n::error::pwned ##[error]x \x1b[31m",
+    )
+    notes = ci.workflow_annotations(replace(result, misconfigurations=(evil,)), _decision(result))
+    parsed = [runner_commands(n.command()) for n in notes]
+    assert all(len(commands) == 1 for commands in parsed)
+    (_, props, data) = parsed[-1][0]
+    assert props["file"] == "k8s/a,b:c.yaml" and props["title"] == "K8S001: t\n::warning::x"
+    assert data == "m\n::error::pwned ##[error]x "  # one annotation, multi-line, the escape code gone
+
+
+def test_inline_comments_escape_what_the_manifest_says():
+    result = _result()
+    evil = replace(
+        result.misconfigurations[0],
+        message="container </details><img src=x> @everyone\n/close",
+        found_by="hadolint",
+        title="<b>t</b>",
+        remediation="*x*",
+    )
+    (comment,) = ci.inline_comments(replace(result, misconfigurations=(evil,)), _decision(result))
+    assert "&lt;/details&gt;&lt;img src=x&gt; @&#8203;everyone\n\\/close" in comment.body
+    assert "&lt;b&gt;t&lt;/b&gt;" in comment.body and "**Fix:** \\*x\\*" in comment.body
+    assert "`# ci-security:ignore=K8S001 <reason>`" in comment.body
+
+
 def test_inline_comments_only_for_open_manifest_findings():
     result = _result()
     (comment,) = ci.inline_comments(result, _decision(result))
@@ -140,6 +175,98 @@ def test_step_summary_is_cut_at_a_line_below_the_limit():
 
 def test_secrets_to_mask():
     assert ci.secrets_to_mask(["abc", None, "", "token-1", "token-1-longer"]) == ["token-1-longer", "token-1"]
+
+
+class _Refusing:
+    """A platform whose every action is skipped for one reason, or fails."""
+
+    name = "github"
+
+    def __init__(self, action: str = "skipped", detail: str = "the token is read-only") -> None:
+        self.action, self.detail = action, detail
+
+    def upsert_comment(self, key, body):
+        return Outcome(action=self.action, detail=self.detail)
+
+    def sync_inline(self, key, comments):
+        return InlineOutcome(action=self.action, detail=self.detail)
+
+    def upload_sarif(self, sarif):
+        return Outcome(action=self.action, detail=self.detail)
+
+
+class _Working(_Refusing):
+    def upsert_comment(self, key, body):
+        return Outcome(action="updated", url="https://x/c/1")
+
+    def sync_inline(self, key, comments):
+        return InlineOutcome(posted=1, outside_diff=2, action="done")
+
+
+def test_one_reason_is_said_once_for_every_action_it_stopped():
+    plan = ci.PublishPlan(comment=True, inline=True, upload_sarif=True)
+    done = ci.publish(_Refusing(), "k", "body", [], "{}", plan)
+    assert done.lines == () and done.comment_url is None
+    assert done.notices == (
+        ci.Notice(
+            level="notice",
+            subject="summary comment, inline comments and SARIF upload skipped",
+            detail="the token is read-only",
+        ),
+    )
+    failed = ci.publish(_Refusing("failed", "502 after 4 attempts"), "k", "body", [], None, plan)
+    assert [(n.level, n.subject) for n in failed.notices] == [
+        ("warning", "summary comment and inline comments failed"),
+        ("notice", "SARIF upload skipped"),  # no SARIF report was written
+    ]
+
+
+def test_what_went_through_is_a_line_what_did_not_a_notice():
+    plan = ci.PublishPlan(comment=True, inline=True, upload_sarif=True)
+    done = ci.publish(_Working("failed", "413 too large"), "k", "body", [], "{}", plan)
+    assert done.comment_url == "https://x/c/1"
+    assert done.lines == (
+        "summary comment updated (https://x/c/1)",
+        "inline comments done (1 posted, 0 updated, 0 resolved, 2 outside the diff, not sent)",
+    )
+    assert done.notices == (
+        ci.Notice(level="warning", subject="SARIF upload failed", detail="413 too large"),
+    )
+
+
+def test_a_push_build_plans_no_comments():
+    push = CiContext(platform="github", token="t")
+    pull = replace(push, change=7)
+    assert ci.plan_for(push, comment=True, inline=True, upload_sarif=True) == ci.PublishPlan(
+        comment=False, inline=False, upload_sarif=True
+    )
+    assert ci.plan_for(pull, comment=True, inline=False, upload_sarif=False) == ci.PublishPlan(
+        comment=True, inline=False, upload_sarif=False
+    )
+
+
+def test_notices_per_platform():
+    notices = [
+        ci.Notice(
+            level="notice", subject="summary comment skipped", detail="no token (GITHUB_TOKEN is not set)"
+        ),
+        ci.Notice(level="warning", subject="SARIF upload failed", detail="500 boom\n::error::x"),
+    ]
+    github = ci.notice_lines("github", notices, now=1700000000)
+    assert [runner_commands(line) for line in github] == [
+        [("notice", {"title": "ci-security: summary comment skipped"}, "no token (GITHUB_TOKEN is not set)")],
+        [("warning", {"title": "ci-security: SARIF upload failed"}, "500 boom\n::error::x")],
+    ]
+    gitlab = ci.notice_lines("gitlab", notices[1:], now=1700000000)
+    assert gitlab == [
+        "\x1b[0Ksection_start:1700000000:ci_security_notice_1[collapsed=true]\r\x1b[0K"
+        "ci-security: SARIF upload failed",
+        "500 boom\\n::error::x",
+        "\x1b[0Ksection_end:1700000000:ci_security_notice_1\r\x1b[0K",
+    ]
+    assert ci.notice_lines("local", notices[:1], now=0) == [
+        "ci-security: summary comment skipped: no token (GITHUB_TOKEN is not set)"
+    ]
 
 
 def test_comment_body_links_the_job():

@@ -132,6 +132,28 @@ def test_usage_errors_are_exit_2(archive):
     assert _cli("scan", "--bogus").exit_code == 2
 
 
+def test_docs_url_must_be_http(archive, tmp_path):
+    bad = _cli(
+        "scan", "--image", f"docker-archive:{archive}", "--no-vulns", "--docs-url", "javascript:alert(1)"
+    )
+    assert bad.exit_code == 2
+    assert bad.output.strip() == "ci-security: error: --docs-url 'javascript:alert(1)': not an http(s) URL"
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "Dockerfile").write_text("FROM debian:12\nUSER root\n")
+    out = tmp_path / "r.md"
+    good = _cli(
+        "scan",
+        "--manifests",
+        str(repo),
+        "-o",
+        f"markdown={out}",
+        env={"CI_SECURITY_DOCS_URL": "https://docs.example/ci/docs"},
+    )
+    assert good.exit_code in (0, 1), good.output
+    assert "[DF001](https://docs.example/ci/docs/rules.md#df001)" in out.read_text()
+
+
 def test_unwritable_output_is_exit_2(archive, tmp_path):
     result = _cli(
         "scan", "-i", f"docker-archive:{archive}", "-o", f"json={tmp_path / 'no' / 'dir' / 'r.json'}"

@@ -42,3 +42,34 @@ def test_input_tarball_or_layout(tmp_path):
     both = {"INPUT_INPUT": "app.tar", "INPUT_IMAGE-REF": "nginx:1.27"}
     entrypoint.map_inputs(both)
     assert both["CI_SECURITY_IMAGE"] == "nginx:1.27"
+
+
+def test_rule_links_point_at_the_actions_own_docs_at_its_pinned_ref():
+    env = {
+        "GITHUB_SERVER_URL": "https://github.com",
+        "ACTION_REPOSITORY": "acme/ci-security",
+        "ACTION_REF": "0123456789abcdef0123456789abcdef01234567",
+    }
+    entrypoint.map_inputs(env)
+    assert env["CI_SECURITY_DOCS_URL"] == (
+        "https://github.com/acme/ci-security/blob/0123456789abcdef0123456789abcdef01234567/docs"
+    )
+    # GitHub leaves them empty in some composite runs, and a run step never gets them: no link then
+    for missing in ({}, {"ACTION_REPOSITORY": "", "ACTION_REF": ""}, {"GITHUB_ACTION_REPOSITORY": "a/b"}):
+        entrypoint.map_inputs(missing)
+        assert "CI_SECURITY_DOCS_URL" not in missing
+    # nothing odd gets into a URL, and an explicit value wins
+    for odd in (
+        {"ACTION_REPOSITORY": "a/b/../c", "ACTION_REF": "v1"},
+        {"ACTION_REPOSITORY": "a/b", "ACTION_REF": "../x"},
+        {"ACTION_REPOSITORY": "../..", "ACTION_REF": "v1"},
+    ):
+        entrypoint.map_inputs(odd)
+        assert "CI_SECURITY_DOCS_URL" not in odd
+    given = {
+        "CI_SECURITY_DOCS_URL": "https://docs.example/ci",
+        "GITHUB_ACTION_REPOSITORY": "a/b",
+        "GITHUB_ACTION_REF": "v1",
+    }
+    entrypoint.map_inputs(given)
+    assert given["CI_SECURITY_DOCS_URL"] == "https://docs.example/ci"

@@ -66,13 +66,34 @@ def test_every_action_input_is_used():
         assert f"inputs.{name} " in text or f"inputs.{name}}}" in text, f"input {name} is never used"
 
 
+def test_the_reports_artifact_is_opt_in_pinned_and_uploaded_whatever_the_verdict():
+    action = _load(ROOT / "action.yml")
+    assert isinstance(action, dict)
+    assert action["inputs"]["upload-artifact"]["default"] == "false"
+    steps = [step for step in action["runs"]["steps"] if "upload-artifact" in step.get("uses", "")]
+    assert len(steps) == 1
+    step = steps[0]
+    assert re.fullmatch(r"actions/upload-artifact@[0-9a-f]{40}", step["uses"])
+    # after a failing policy (the scan step exits 1) the reports are still uploaded, when asked
+    assert step["if"] == "${{ !cancelled() && inputs.upload-artifact == 'true' }}"
+    paths = step["with"]["path"]
+    for output in ("json-file", "markdown-file", "sarif-file"):
+        assert f"steps.scan.outputs.{output}" in paths
+    assert step["with"]["name"] == "${{ inputs.artifact-name }}"
+
+
 def test_container_action_matches_the_composite_one():
     composite = _load(ROOT / "action.yml")
     container = _load(ROOT / "docker-action" / "action.yml")
     assert isinstance(composite, dict) and isinstance(container, dict)
     assert container["runs"]["using"] == "docker"
     assert (ROOT / "docker-action" / container["runs"]["image"]).resolve() == ROOT / "Dockerfile"
-    assert set(container["inputs"]) == set(composite["inputs"]) - {"db-cache"}
+    # A container action cannot run other actions (actions/cache, actions/upload-artifact).
+    assert set(container["inputs"]) == set(composite["inputs"]) - {
+        "db-cache",
+        "upload-artifact",
+        "artifact-name",
+    }
     assert set(container["outputs"]) == set(composite["outputs"])
 
 

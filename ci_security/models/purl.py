@@ -18,8 +18,9 @@ _OS_TYPES = frozenset({"deb", "apk", "rpm"})
 
 
 def _enc(text: str) -> str:
-    # The purl spec percent-encodes everything but unreserved characters; ':' may stay literal.
-    return quote(text, safe=":")
+    # The purl spec percent-encodes everything but unreserved characters; ':' may stay literal. A
+    # lone surrogate (an undecodable byte in a name) cannot be UTF-8: it is written as U+FFFD.
+    return quote(re.sub("[\ud800-\udfff]", "\ufffd", text), safe=":")
 
 
 def _without_epoch(version: str) -> str:

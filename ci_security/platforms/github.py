@@ -19,7 +19,10 @@ person's comment that quotes the marker is never edited: people are type "User" 
 token, have another user id.
 
 A finding keeps the inline comment it got first: GitHub cannot move a comment, so when the finding's
-line changes only the body is brought up to date.
+line changes only the body is brought up to date. When the finding is gone, its comment keeps its
+text, struck through, with "No longer reported in <commit>" (the REST API cannot resolve a review
+thread); when it comes back, the text is restored. Bodies are compared without the job link
+(`text.comparable`), so a run that changes nothing but the job edits nothing.
 
 Retries go through `retry.attempt` with PyGithub's own retries and request throttling off. Creating a
 comment is not idempotent, so before it is retried the comments are listed again and one carrying the
@@ -62,7 +65,7 @@ from ci_security.platforms.base import (
 )
 from ci_security.platforms.context import CiContext
 from ci_security.platforms.retry import ApiError, attempt
-from ci_security.platforms.text import diff_lines, fit
+from ci_security.platforms.text import comparable, diff_lines, fit, is_gone, struck
 
 T = TypeVar("T")
 
@@ -72,7 +75,6 @@ INLINE_CAP = 30  # new inline comments per run
 WRITE_INTERVAL = 1.0  # seconds between writes
 TIMEOUT = 30  # seconds per request (PyGithub takes an int)
 PER_PAGE = 100
-FIXED_PREFIX = "✅ No longer reported by ci-security"
 
 _COMMENTS = "comments"
 _CODE_SCANNING = "code scanning"
@@ -255,7 +257,7 @@ class GitHubPlatform:
         pull = self._pull_request()
         existing = self._find_comment(pull, key, identity)
         if existing is not None:
-            if existing.body == text:
+            if comparable(existing.body) == comparable(text):
                 return Outcome(action="unchanged", url=existing.html_url)
             self._edit(existing, text)
             return Outcome(action="updated", url=existing.html_url)
@@ -296,7 +298,8 @@ class GitHubPlatform:
             current = existing.get(fingerprint)
             path = item.path.removeprefix("./")
             if current is not None:
-                if current.body != text and self._per_comment(tally, self._edit, current, text):
+                changed = comparable(current.body) != comparable(text)
+                if changed and self._per_comment(tally, self._edit, current, text):
                     tally.updated += 1
                 continue
             if item.line not in anchors.get(path, frozenset()):
@@ -308,11 +311,10 @@ class GitHubPlatform:
             if self._per_comment(tally, self._post_inline, pull, identity, head, item.line, path, text):
                 tally.posted += 1
 
-        fixed = f"{FIXED_PREFIX} (commit {head})"
         for fingerprint, current in existing.items():
-            if fingerprint in wanted or (current.body or "").startswith(FIXED_PREFIX):
+            if fingerprint in wanted or is_gone(current.body):
                 continue
-            text = f"{fixed}\n\n{inline_marker(key, fingerprint)}"
+            text = struck(current.body or "", inline_marker(key, fingerprint), head)
             if self._per_comment(tally, self._edit, current, text):
                 tally.resolved += 1
 

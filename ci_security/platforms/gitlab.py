@@ -12,9 +12,14 @@ Inline comments are MR discussions anchored with a `text` position whose SHAs ar
 `GET …/merge_requests/:iid/diffs` (all pages): an added line gets `new_line`, an unchanged context
 line `new_line` and `old_line` (GitLab rejects a context line without it), and `old_path` is the
 path before a rename. Lines outside the diff are counted, never sent. Each discussion's first note
-carries the finding's marker: it is edited when the body changed, the discussion is resolved when the
-finding is gone and re-opened when it comes back. At most `MAX_NEW_INLINE` new discussions are
+carries the finding's marker: it is edited when the body changed; when the finding is gone its text
+is kept, struck through, with "No longer reported in <commit>", and the discussion is resolved; when
+it comes back the text is restored and the discussion re-opened. At most `MAX_NEW_INLINE` new discussions are
 started per run; the summary note lists every finding anyway.
+
+Bodies are compared without the job link (`text.comparable`), so a run that changes nothing but the
+job edits nothing. Every body sent passes `sanitize.gitlab_note`: a line starting with `/` would be
+a quick action GitLab runs as the token's user.
 
 Tokens: only `CI_SECURITY_GITLAB_TOKEN`, sent as `PRIVATE-TOKEN`. `CI_JOB_TOKEN` cannot post notes
 (GitLab answers 401), so a 401 anywhere, or a 403 before any write has succeeded, ends the writes of
@@ -63,7 +68,8 @@ from ci_security.platforms.base import (
 )
 from ci_security.platforms.context import CiContext
 from ci_security.platforms.retry import ApiError, attempt
-from ci_security.platforms.text import diff_lines, fit
+from ci_security.platforms.text import comparable, diff_lines, fit, is_gone, struck
+from ci_security.sanitize import gitlab_note
 
 T = TypeVar("T")
 
@@ -120,7 +126,7 @@ def server_url(api_url: str) -> str:
 
 
 def _same(old: Any, new: str) -> bool:
-    return isinstance(old, str) and old.replace("\r\n", "\n").strip() == new.replace("\r\n", "\n").strip()
+    return isinstance(old, str) and comparable(old) == comparable(new)
 
 
 def _repo_path(path: str) -> str:
@@ -186,7 +192,7 @@ class GitLabPlatform:
 
     def _upsert(self, key: str, body: str) -> Outcome:
         mr = self._merge_request()
-        text, cut = fit(body, marker(key), limit=NOTE_LIMIT, job_url=self._context.job_url)
+        text, cut = fit(gitlab_note(body), marker(key), limit=NOTE_LIMIT, job_url=self._context.job_url)
         detail = f"cut to GitLab's {NOTE_LIMIT:,} characters" if cut else ""
         existing = self._find_note(mr, key)
         if existing is not None:
@@ -247,7 +253,7 @@ class GitLabPlatform:
         errors: list[str] = []
 
         for fingerprint, comment in wanted.items():
-            text, _ = fit(comment.body, inline_marker(key, fingerprint), limit=NOTE_LIMIT)
+            text, _ = fit(gitlab_note(comment.body), inline_marker(key, fingerprint), limit=NOTE_LIMIT)
             thread = threads.get(fingerprint)
             try:
                 if thread is not None:
@@ -271,6 +277,9 @@ class GitLabPlatform:
             if fingerprint in wanted or thread.resolved:
                 continue
             try:
+                if not is_gone(thread.body):
+                    gone = struck(thread.body, inline_marker(key, fingerprint), self._context.head_sha)
+                    self._edit_note(mr, thread, gone)
                 self._set_resolved(mr, thread, True)
                 tally.resolved += 1
             except ApiError as err:
@@ -291,16 +300,19 @@ class GitLabPlatform:
         """Bring an existing thread up to date; 1 when anything changed."""
         changed = 0
         if not _same(thread.body, text):
-            discussion = mr.discussions.get(thread.discussion_id, lazy=True)
-            self._call(
-                lambda: discussion.notes.update(thread.note_id, {"body": text}, **_NO_RETRY),
-                write=True,
-            )
+            self._edit_note(mr, thread, text)
             changed = 1
         if thread.resolved:
             self._set_resolved(mr, thread, False)
             changed = 1
         return changed
+
+    def _edit_note(self, mr: ProjectMergeRequest, thread: _Thread, text: str) -> None:
+        discussion = mr.discussions.get(thread.discussion_id, lazy=True)
+        self._call(
+            lambda: discussion.notes.update(thread.note_id, {"body": text}, **_NO_RETRY),
+            write=True,
+        )
 
     def _set_resolved(self, mr: ProjectMergeRequest, thread: _Thread, resolved: bool) -> None:
         self._call(

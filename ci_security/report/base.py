@@ -13,10 +13,15 @@ from ci_security.models import Decision, ScanResult
 
 @dataclass(frozen=True, slots=True)
 class RenderContext:
-    """How the text will be shown: colour only for terminals, width for tables."""
+    """How the text will be shown: colour only for terminals, width for tables; `max_rows` caps the
+    rows of each table of the terminal report (the CI job log: the reports have every row), and
+    `docs_url` is where ci-security's documentation lives, for links to rule descriptions.
+    """
 
     color: bool = False
     width: int = 120
+    max_rows: int | None = None
+    docs_url: str = ""
 
 
 class Reporter(Protocol):

@@ -24,11 +24,11 @@ Decisions:
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any, ClassVar
 
 from ci_security.models import Decision, Misconfiguration, ScanResult, Severity, Vulnerability
 from ci_security.report.base import RenderContext
+from ci_security.sanitize import json_dumps
 
 SEVERITY = {
     Severity.CRITICAL: "critical",
@@ -130,4 +130,4 @@ class CodeQualityReporter:
     name: ClassVar[str] = "codequality"
 
     def render(self, result: ScanResult, decision: Decision, context: RenderContext) -> str:
-        return json.dumps(report_list(result, decision), indent=2, ensure_ascii=False) + "\n"
+        return json_dumps(report_list(result, decision)) + "\n"

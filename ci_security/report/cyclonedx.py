@@ -8,6 +8,9 @@ cataloger). The subject depends on every component, as in Trivy's BOMs.
 Deterministic: the timestamp is the image's own build time (not "now"), and the serial number is a
 UUID derived from the content, so the same image gives a byte-identical BOM and a changed image a
 new serial. Bom-refs are purls, made unique with the evidence path when a package appears twice.
+
+Strings from the image go in as valid Unicode (`sanitize.text`) and the library's JSON comes out
+through `sanitize.json_text`, like every other JSON report.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from typing import TYPE_CHECKING, ClassVar
 from ci_security import __version__
 from ci_security.models import Decision, Package, ScanResult
 from ci_security.report.base import RenderContext
+from ci_security.sanitize import json_text
+from ci_security.sanitize import text as t
 
 if TYPE_CHECKING:
     from cyclonedx.model import Property
@@ -42,19 +47,19 @@ def _properties(pkg: Package) -> list[Property]:
     from cyclonedx.model import Property
 
     props = [
-        Property(name="ci-security:found_by", value=pkg.found_by),
-        Property(name="ci-security:path", value=pkg.path),
+        Property(name="ci-security:found_by", value=t(pkg.found_by)),
+        Property(name="ci-security:path", value=t(pkg.path)),
     ]
     if pkg.layer is not None:
         props += [
             Property(name="ci-security:layer_index", value=str(pkg.layer.index)),
-            Property(name="ci-security:layer_digest", value=pkg.layer.digest),
-            Property(name="ci-security:layer_diff_id", value=pkg.layer.diff_id),
+            Property(name="ci-security:layer_digest", value=t(pkg.layer.digest)),
+            Property(name="ci-security:layer_diff_id", value=t(pkg.layer.diff_id)),
         ]
     if pkg.source_name:
-        props.append(Property(name="ci-security:source_name", value=pkg.source_name))
+        props.append(Property(name="ci-security:source_name", value=t(pkg.source_name)))
     if pkg.source_version:
-        props.append(Property(name="ci-security:source_version", value=pkg.source_version))
+        props.append(Property(name="ci-security:source_version", value=t(pkg.source_version)))
     return props
 
 
@@ -79,13 +84,13 @@ class CycloneDxReporter:
         target = result.target
         licenses = LicenseFactory()
         subject = Component(
-            name=target.reference if target else "unknown",
-            version=target.digest if target else None,
+            name=t(target.reference) if target else "unknown",
+            version=t(target.digest) if target else None,
             type=ComponentType.CONTAINER,
             bom_ref="image",
-            properties=[Property(name="ci-security:image_id", value=target.image_id)]
-            + [Property(name="ci-security:repo_tag", value=tag) for tag in target.repo_tags]
-            + [Property(name="ci-security:repo_digest", value=d) for d in target.repo_digests]
+            properties=[Property(name="ci-security:image_id", value=t(target.image_id))]
+            + [Property(name="ci-security:repo_tag", value=t(tag)) for tag in target.repo_tags]
+            + [Property(name="ci-security:repo_digest", value=t(d)) for d in target.repo_digests]
             if target
             else None,
         )
@@ -93,24 +98,24 @@ class CycloneDxReporter:
         if target and target.os:
             components.append(
                 Component(
-                    name=target.os.family,
-                    version=target.os.version,
+                    name=t(target.os.family),
+                    version=t(target.os.version) if target.os.version else None,
                     type=ComponentType.OPERATING_SYSTEM,
-                    bom_ref=f"os:{target.os.family}-{target.os.version or 'unknown'}",
+                    bom_ref=t(f"os:{target.os.family}-{target.os.version or 'unknown'}"),
                 )
             )
         seen: set[str] = set()
         for pkg in result.packages:
-            ref = pkg.purl if pkg.purl not in seen else f"{pkg.purl}#{pkg.path}"
+            ref = t(pkg.purl if pkg.purl not in seen else f"{pkg.purl}#{pkg.path}")
             seen.add(ref)
             components.append(
                 Component(
-                    name=pkg.name,
-                    version=pkg.version,
+                    name=t(pkg.name),
+                    version=t(pkg.version),
                     type=ComponentType.LIBRARY,
                     bom_ref=ref,
                     purl=PackageURL.from_string(pkg.purl) if pkg.purl else None,
-                    licenses=[licenses.make_from_string(value) for value in pkg.licenses],
+                    licenses=[licenses.make_from_string(t(value)) for value in pkg.licenses],
                     properties=_properties(pkg),
                 )
             )
@@ -137,4 +142,4 @@ class CycloneDxReporter:
             components=components,
         )
         bom.register_dependency(subject, components)
-        return JsonV1Dot6(bom).output_as_string(indent=2) + "\n"
+        return json_text(JsonV1Dot6(bom).output_as_string(indent=2)) + "\n"

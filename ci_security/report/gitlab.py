@@ -20,22 +20,26 @@ Decisions:
   accepted risk is shown under that badge; the flag's description says what the policy really said.
 - **Scan messages.** Expired ignore entries, scan warnings and an inventory-only scan are reported as
   `warn` messages; for an inventory-only scan the empty `vulnerabilities` means "not checked".
+- **Untrusted text.** GitLab renders a finding's `description`, `solution` and flag descriptions as
+  Markdown, so they are escaped like a merge-request note (`sanitize.markdown`: no HTML, no
+  mentions or references, no links but the `links` list); the `name` and scan messages are
+  single-line plain text (`sanitize.plain`). The file is written by `sanitize.json_dumps`.
 - **Misconfigurations are not here**: a container-scanning location is a package in an image; they go to
   the Code Quality report (`--output codequality`).
 """
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar
-from urllib.parse import quote
 
 from ci_security import __version__
 from ci_security.models import Decision, ScanResult, Severity, Suppression, Vulnerability
 from ci_security.report.base import RenderContext
+from ci_security.report.links import ghsa_url, nvd_url, osv_url
+from ci_security.sanitize import json_dumps, markdown, plain
 
 SCHEMA_VERSION = "15.0.7"
 SCHEMA_URL = (
@@ -95,15 +99,15 @@ def identifier_type(value: str) -> str:
 
 def _identifier_url(value: str, kind: str, vuln: Vulnerability) -> str | None:
     if kind == "cve":
-        return f"https://nvd.nist.gov/vuln/detail/{quote(value.upper())}"
+        return nvd_url(value)
     if kind == "ghsa":
-        return f"https://github.com/advisories/{quote(value)}"
+        return ghsa_url(value)
     needle = value.lower()
     for url in vuln.references:
         if _URL.match(url) and needle in url.lower():
             return url
     if vuln.match is not None and vuln.match.source == "osv":
-        return f"https://osv.dev/vulnerability/{quote(value, safe=':')}"
+        return osv_url(value)
     return None
 
 
@@ -144,8 +148,8 @@ def _operating_system(result: ScanResult) -> str:
 def _description(vuln: Vulnerability) -> str:
     title, text = vuln.title.strip(), vuln.description.strip()
     if title and text and not text.startswith(title):
-        return f"{title}\n\n{text}"
-    return text or title
+        return markdown(f"{title}\n\n{text}", multiline=True)
+    return markdown(text or title, multiline=True)
 
 
 def _flag(suppression: Suppression) -> dict[str, str]:
@@ -154,7 +158,7 @@ def _flag(suppression: Suppression) -> dict[str, str]:
         text += f" [{suppression.justification}]"
     if suppression.expires:
         text += f" (until {suppression.expires})"
-    return {"type": "flagged-as-likely-false-positive", "origin": _TOOL, "description": text}
+    return {"type": "flagged-as-likely-false-positive", "origin": _TOOL, "description": markdown(text)}
 
 
 def _finding_key(vuln: Vulnerability) -> str:
@@ -168,13 +172,13 @@ def vulnerability_dict(
     vuln: Vulnerability, finding_id: str, result: ScanResult, decision: Decision
 ) -> dict[str, Any]:
     pkg = vuln.package
-    out: dict[str, Any] = {"id": finding_id, "name": _clip(f"{vuln.id} in {pkg.name}", MAX_NAME)}
+    out: dict[str, Any] = {"id": finding_id, "name": _clip(plain(f"{vuln.id} in {pkg.name}"), MAX_NAME)}
     description = _description(vuln)
     if description:
         out["description"] = _clip(description, MAX_DESCRIPTION)
     out["severity"] = _SEVERITY[vuln.severity]
     if vuln.fixed_version:
-        out["solution"] = _clip(f"Upgrade {pkg.name} to {vuln.fixed_version}", MAX_SOLUTION)
+        out["solution"] = _clip(markdown(f"Upgrade {pkg.name} to {vuln.fixed_version}"), MAX_SOLUTION)
     out["location"] = {
         "dependency": {"package": {"name": pkg.name}, "version": pkg.version},
         "operating_system": _operating_system(result),
@@ -209,7 +213,7 @@ def _messages(result: ScanResult, decision: Decision) -> list[dict[str, str]]:
             }
         )
     out += [{"level": "warn", "value": str(w)} for w in result.warnings if str(w)]
-    return out
+    return [{"level": m["level"], "value": plain(m["value"])} for m in out]
 
 
 def report_dict(result: ScanResult, decision: Decision) -> dict[str, Any]:
@@ -246,4 +250,4 @@ class GitLabReporter:
     name: ClassVar[str] = "gitlab"
 
     def render(self, result: ScanResult, decision: Decision, context: RenderContext) -> str:
-        return json.dumps(report_dict(result, decision), indent=2, ensure_ascii=False) + "\n"
+        return json_dumps(report_dict(result, decision)) + "\n"

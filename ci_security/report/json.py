@@ -6,16 +6,19 @@ can tell "not checked" from "nothing found": an inventory-only scan has no `vuln
 Lists are sorted and keys are emitted in a fixed order, so two scans of the same image produce
 byte-identical reports. `policy` carries the decision that also sets the exit code; every finding
 says whether the policy suppressed it (and why) and, with a baseline, whether it is new.
+
+Written by `sanitize.json_dumps`: valid UTF-8 whatever the image held (undecodable bytes become
+U+FFFD), control characters escaped, and nothing in it a CI log would read as a workflow command.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any, ClassVar
 
 from ci_security import __version__
 from ci_security.models import Decision, ImageTarget, Misconfiguration, Package, ScanResult, Vulnerability
 from ci_security.report.base import RenderContext
+from ci_security.sanitize import json_dumps
 
 SCHEMA_VERSION = "1"
 
@@ -201,4 +204,4 @@ class JsonReporter:
     name: ClassVar[str] = "json"
 
     def render(self, result: ScanResult, decision: Decision, context: RenderContext) -> str:
-        return json.dumps(report_dict(result, decision), indent=2, ensure_ascii=False) + "\n"
+        return json_dumps(report_dict(result, decision)) + "\n"

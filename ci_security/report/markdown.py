@@ -2,10 +2,19 @@
 
 Rendered from a jinja2 template shipped in the package (`templates/markdown.md.j2`): the verdict, the
 counts per severity with a mermaid pie chart (GitHub and GitLab both render mermaid), the blocking
-findings as a table, and everything else (all findings, suppressions with their reasons and expiry,
-expired ignores, warnings) in collapsed `<details>` blocks. With a baseline the new findings are
-counted and marked. Tables stop at `MAX_ROWS` rows so a large image cannot make a comment exceed
-GitHub's 65,536-character limit; the JSON report always has everything.
+findings as a table (most severe first), and everything else (all findings with where each is,
+suppressions with their reasons and expiry, expired ignores, warnings) in collapsed `<details>`
+blocks. With a baseline the new findings are counted and marked. Tables stop at `MAX_ROWS` rows so a
+large image cannot make a comment exceed GitHub's 65,536-character limit; the JSON report always has
+everything.
+
+Ids link to what explains them (`report/links.py`): a CVE to NVD, a GHSA to GitHub's advisory
+database, other advisories to their own page, our rules to their section of docs/rules.md. A
+manifest finding shows its `file:line`.
+
+Every value from the image, the advisories, the repository or the policy reaches the template as
+Markdown made by `sanitize.markdown` (or `markdown_code`, `markdown_link`): the row fields below
+are Markdown already, and the template applies the `md` and `code` filters to everything else.
 """
 
 from __future__ import annotations
@@ -16,12 +25,17 @@ from typing import ClassVar
 
 from ci_security.models import Decision, Misconfiguration, ScanResult, Severity, Vulnerability
 from ci_security.report.base import RenderContext
+from ci_security.report.links import advisory_url, rule_url
+from ci_security.sanitize import markdown, markdown_code, markdown_link
 
 MAX_ROWS = 50
 
 
 @dataclass(frozen=True, slots=True)
 class _Row:
+    """One table row; every field but `rank` is Markdown, ready for a cell."""
+
+    rank: int
     severity: str
     id: str
     subject: str
@@ -32,12 +46,15 @@ class _Row:
     new: str
 
 
-def _cell(text: object) -> str:
-    """One line of inline Markdown: pipes escaped for tables, and `<`/`>` as entities so an advisory
-    title or a policy reason can never close the `<details>` block or inject markup.
-    """
-    flat = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return flat.replace("|", "\\|").replace("\r", " ").replace("\n", " ").strip() or "-"
+def _cell(value: object) -> str:
+    """One table cell from untrusted text; "-" when empty."""
+    raw = "" if value is None else str(value).strip()
+    return "-" if raw in ("", "-") else markdown(raw)
+
+
+def _new(decision: Decision, fingerprint: str) -> str:
+    new = decision.is_new(fingerprint)
+    return "new" if new else ("" if new is None else "existing")
 
 
 def _vuln_row(vuln: Vulnerability, decision: Decision) -> _Row:
@@ -46,31 +63,36 @@ def _vuln_row(vuln: Vulnerability, decision: Decision) -> _Row:
         if vuln.location and vuln.location.line
         else (vuln.location.path if vuln.location else vuln.package.path)
     )
-    new = decision.is_new(vuln.fingerprint)
     return _Row(
+        rank=vuln.severity.rank,
         severity=vuln.severity.value,
-        id=vuln.id,
-        subject=f"{vuln.package.name} ({vuln.package.type})",
-        installed=vuln.package.version,
-        fixed=vuln.fixed_version or "-",
-        where=where,
-        status="suppressed" if decision.suppression_of(vuln.fingerprint) else vuln.status,
-        new="new" if new else ("" if new is None else "existing"),
+        id=markdown_link(_cell(vuln.id), advisory_url(vuln.id, vuln.references)),
+        subject=_cell(f"{vuln.package.name} ({vuln.package.type})"),
+        installed=_cell(vuln.package.version),
+        fixed=_cell(vuln.fixed_version),
+        where=_cell(where),
+        status=_cell("suppressed" if decision.suppression_of(vuln.fingerprint) else vuln.status),
+        new=_new(decision, vuln.fingerprint),
     )
 
 
-def _misconfig_row(item: Misconfiguration, decision: Decision) -> _Row:
-    new = decision.is_new(item.fingerprint)
+def _misconfig_row(item: Misconfiguration, decision: Decision, docs_url: str) -> _Row:
+    link = rule_url(item.rule_id, found_by=item.found_by, docs_url=docs_url, references=item.references)
     return _Row(
+        rank=item.severity.rank,
         severity=item.severity.value,
-        id=item.rule_id,
-        subject=item.message or item.title,
+        id=markdown_link(_cell(item.rule_id), link),
+        subject=_cell(item.message or item.title),
         installed="-",
         fixed="-",
-        where=f"{item.path}:{item.line}" if item.line else item.path,
+        where=_cell(f"{item.path}:{item.line}" if item.line else item.path),
         status="suppressed" if decision.suppression_of(item.fingerprint) else "open",
-        new="new" if new else ("" if new is None else "existing"),
+        new=_new(decision, item.fingerprint),
     )
+
+
+def _order(row: _Row) -> tuple[int, str, str, str]:
+    return (-row.rank, row.where, row.id, row.subject)
 
 
 class MarkdownReporter:
@@ -88,9 +110,11 @@ class MarkdownReporter:
             keep_trailing_newline=True,
             undefined=jinja2.StrictUndefined,
         )
-        env.filters["cell"] = _cell
+        env.filters["md"] = lambda value: markdown(value)
+        env.filters["code"] = lambda value: markdown_code(value)
+        docs = context.docs_url
         rows = [_vuln_row(v, decision) for v in result.vulnerabilities] + [
-            _misconfig_row(m, decision) for m in result.misconfigurations
+            _misconfig_row(m, decision, docs) for m in result.misconfigurations
         ]
         by_fp = {v.fingerprint: v for v in result.vulnerabilities} | {
             m.fingerprint: m for m in result.misconfigurations
@@ -101,13 +125,22 @@ class MarkdownReporter:
             if isinstance(finding, Vulnerability):
                 blocking.append(_vuln_row(finding, decision))
             elif isinstance(finding, Misconfiguration):
-                blocking.append(_misconfig_row(finding, decision))
+                blocking.append(_misconfig_row(finding, decision, docs))
             else:
                 blocking.append(
                     _Row(
-                        violation.severity.value, violation.rule, violation.message, "-", "-", "-", "open", ""
+                        violation.severity.rank,
+                        violation.severity.value,
+                        _cell(violation.rule),
+                        _cell(violation.message),
+                        "-",
+                        "-",
+                        "-",
+                        "open",
+                        "",
                     )
                 )
+        blocking.sort(key=_order)
         open_findings = [
             f
             for f in list(result.vulnerabilities) + list(result.misconfigurations)
@@ -123,7 +156,12 @@ class MarkdownReporter:
                 else (finding.rule_id if isinstance(finding, Misconfiguration) else item.fingerprint)
             )
             suppressed_rows.append(
-                {"id": label, "reason": item.reason, "expires": item.expires, "source": item.source}
+                {
+                    "id": _cell(label),
+                    "reason": _cell(item.reason),
+                    "expires": _cell(item.expires or "-"),
+                    "source": _cell(item.source),
+                }
             )
         chart = [(s.value.title(), counts.get(s.value, 0)) for s in Severity if counts.get(s.value, 0)]
         template = env.get_template("markdown.md.j2")

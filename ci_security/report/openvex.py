@@ -13,13 +13,13 @@ the CLI writes no file and says so, rather than hand `cosign attest` an invalid 
 
 from __future__ import annotations
 
-import json
 import re
 from typing import ClassVar
 
 from ci_security.models import Decision, ScanResult
 from ci_security.policy.vex import openvex_document
 from ci_security.report.base import RenderContext
+from ci_security.sanitize import json_dumps
 
 EPOCH = "1970-01-01T00:00:00Z"
 _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})\Z")
@@ -39,4 +39,4 @@ class OpenVexReporter:
         document = openvex_document(decision, result, now=document_timestamp(result))
         if not document["statements"]:
             return ""
-        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+        return json_dumps(document) + "\n"

@@ -23,12 +23,16 @@ What GitHub needs and the anchors get wrong (see docs/outputs.md):
   most 10 MB gzipped. Beyond that, findings of one vulnerability at one location are first merged
   into one result (the others are named in its message and `alsoAffected`), then the least severe
   results are dropped; the run's properties say how many of each and why. At most 20 runs per file.
+- **Untrusted text.** Descriptions are cleaned of control characters and escape sequences
+  (`sanitize.plain`), result messages also escape literal brackets (`sanitize.sarif_message`, so no
+  text becomes an embedded link), the help's Markdown escapes every cell (`sanitize.markdown`) and
+  links only http(s) references, and the document is written by `sanitize.json_dumps`: valid UTF-8
+  whatever the image held.
 """
 
 from __future__ import annotations
 
 import gzip
-import json
 import re
 from collections.abc import Sequence
 from typing import Any, ClassVar
@@ -36,6 +40,7 @@ from typing import Any, ClassVar
 from ci_security import __version__
 from ci_security.models import Decision, Misconfiguration, ScanResult, Severity, Vulnerability
 from ci_security.report.base import RenderContext
+from ci_security.sanitize import json_dumps, markdown, markdown_link, plain, safe_url, sarif_message
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 MAX_RESULTS = 5_000
@@ -72,9 +77,18 @@ def _serialize(obj: Any) -> Any:
     return obj
 
 
-def _clip(text: str, limit: int = _TEXT_LIMIT) -> str:
-    text = text.strip() or "-"
+def _clip(text: str, limit: int = _TEXT_LIMIT, *, multiline: bool = False) -> str:
+    """Plain text for a SARIF `text` field: cleaned (see `sanitize.plain`), never empty, at most
+    `limit` characters.
+    """
+    text = plain(text, multiline=multiline).strip() or "-"
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _references(urls: Sequence[str], limit: int | None = None) -> str:
+    """A Markdown list of the http(s) references among `urls`."""
+    safe = [url for url in map(safe_url, urls) if url][:limit]
+    return "\n".join(f"- {markdown_link(markdown(url), url)}" for url in safe)
 
 
 def _slug(text: str) -> str:
@@ -142,13 +156,24 @@ def _vulnerability_rule(vid: str, findings: Sequence[Vulnerability]) -> Any:
         for v in findings
     )
     rows = "\n".join(
-        f"| {v.package.name} | {v.package.version} | {v.fixed_version or '-'} | {v.package.type} | "
-        f"{v.package.path or '-'} | {v.package.layer.index if v.package.layer else '-'} |"
+        "| "
+        + " | ".join(
+            markdown(cell) if cell not in (None, "") else "-"
+            for cell in (
+                v.package.name,
+                v.package.version,
+                v.fixed_version,
+                v.package.type,
+                v.package.path,
+                v.package.layer.index if v.package.layer else None,
+            )
+        )
+        + " |"
         for v in findings
     )
     table = "| Package | Installed | Fixed | Type | Path in image | Layer |\n" + "| --- " * 6 + "|\n"
-    links = "\n".join(f"- {url}" for url in first.references[:10])
-    markdown = f"**{vid}** ({worst.value}): {first.title}\n\n{table}{rows}\n" + (
+    links = _references(first.references, 10)
+    help_markdown = f"**{markdown(vid)}** ({worst.value}): {markdown(first.title)}\n\n{table}{rows}\n" + (
         f"\n**References**\n\n{links}\n" if links else ""
     )
     kind = (
@@ -161,14 +186,16 @@ def _vulnerability_rule(vid: str, findings: Sequence[Vulnerability]) -> Any:
         id=vid,
         name=kind,
         short_description=sarif_om.MultiformatMessageString(text=_clip(f"{vid}: {first.title}")),
-        full_description=sarif_om.MultiformatMessageString(text=_clip(first.description or first.title)),
+        full_description=sarif_om.MultiformatMessageString(
+            text=_clip(first.description or first.title, multiline=True)
+        ),
         help=sarif_om.MultiformatMessageString(
             text=_clip(
                 f"{vid} ({worst.value}) affects {', '.join(sorted({v.package.name for v in findings}))}", 4000
             ),
-            markdown=markdown,
+            markdown=help_markdown,
         ),
-        help_uri=first.references[0] if first.references else None,
+        help_uri=next((url for url in map(safe_url, first.references) if url), None),
         default_configuration=sarif_om.ReportingConfiguration(level=_LEVEL.get(worst, "note")),
         properties={
             "security-severity": f"{security_severity:.1f}",
@@ -207,7 +234,7 @@ def _vulnerability_result(
         rule_id=vuln.id,
         rule_index=rule_index,
         level=_LEVEL.get(vuln.severity, "note"),
-        message=sarif_om.Message(text=message),
+        message=sarif_om.Message(text=sarif_message(message)),
         locations=[location],
         partial_fingerprints={"primaryLocationLineHash": f"{vuln.fingerprint}:1"},
         suppressions=_suppressions(decision, vuln.fingerprint),
@@ -225,21 +252,28 @@ def _vulnerability_result(
     )
 
 
+def _own(item: Misconfiguration, text: str) -> str:
+    """A rule's title or remediation as Markdown: ours is written in Markdown (code spans), another
+    tool's (an imported report) is untrusted text and escaped.
+    """
+    return text if item.found_by == "ci-security" else markdown(text, multiline=True)
+
+
 def _misconfiguration_rule(rule_id: str, findings: Sequence[Misconfiguration]) -> Any:
     import sarif_om
 
     first = findings[0]
     worst = max(findings, key=lambda m: m.severity.rank).severity
-    references = "\n".join(f"- {url}" for url in first.references)
+    references = _references(first.references)
     return sarif_om.ReportingDescriptor(
         id=rule_id,
         name=re.sub(r"[^A-Za-z0-9]+", "", first.title.title()) or rule_id,
         short_description=sarif_om.MultiformatMessageString(text=_clip(first.title)),
-        full_description=sarif_om.MultiformatMessageString(text=_clip(first.message)),
+        full_description=sarif_om.MultiformatMessageString(text=_clip(first.message, multiline=True)),
         help=sarif_om.MultiformatMessageString(
-            text=_clip(first.remediation or first.title, 4000),
-            markdown=f"**{rule_id}** ({worst.value}): {first.title}\n\n{first.remediation}\n"
-            + (f"\n{references}\n" if references else ""),
+            text=_clip(first.remediation or first.title, 4000, multiline=True),
+            markdown=f"**{markdown(rule_id)}** ({worst.value}): {_own(first, first.title)}\n\n"
+            f"{_own(first, first.remediation)}\n" + (f"\n{references}\n" if references else ""),
         ),
         default_configuration=sarif_om.ReportingConfiguration(level=_LEVEL.get(worst, "note")),
         properties={
@@ -257,7 +291,7 @@ def _misconfiguration_result(item: Misconfiguration, rule_index: int, decision: 
         rule_id=item.rule_id,
         rule_index=rule_index,
         level=_LEVEL.get(item.severity, "note"),
-        message=sarif_om.Message(text=_clip(item.message, 4000)),
+        message=sarif_om.Message(text=sarif_message(_clip(item.message, 4000, multiline=True))),
         locations=[_location(item.path, item.line)],
         partial_fingerprints={"primaryLocationLineHash": f"{item.fingerprint}:1"},
         suppressions=_suppressions(decision, item.fingerprint),
@@ -379,7 +413,7 @@ class SarifReporter:
                 "version": "2.1.0",
                 "runs": _serialize(self._runs(result, decision, limit)),
             }
-            text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+            text = json_dumps(doc) + "\n"
             if len(gzip.compress(text.encode(), compresslevel=6)) <= MAX_GZIP_BYTES or limit <= 100:
                 return text
             limit //= 2

@@ -1,4 +1,4 @@
-"""`--output table` (the default): a summary for people reading a CI log, drawn with rich.
+r"""`--output table` (the default): a summary for people reading a CI log, drawn with rich.
 
 It names the image, its OS and platform and counts packages by type. A vulnerability scan then
 lists findings, most severe first (severity, id, package, installed and fixed version, title); an
@@ -7,16 +7,25 @@ The Policy column says which findings fail the build (`FAIL`), which the policy 
 `vex`) and, with a baseline, which are `new`. Then the policy's verdict, its image-rule violations,
 the suppressions with their reasons and the expired ignore entries; warnings come last. Colour only
 when writing to a terminal.
+
+Every value from the image, the advisories or the repository goes through
+`sanitize.rich_markup` (escape sequences and control characters removed, newlines shown as `\n`,
+rich markup escaped), so none can restyle or break the log. In a CI job log (`RenderContext.max_rows`)
+each table stops after that many rows, most severe first, and says how many more the reports hold.
 """
 
 from __future__ import annotations
 
 import io
 from collections import Counter
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from ci_security.models import Decision, ScanResult, Severity
 from ci_security.report.base import RenderContext
+from ci_security.sanitize import rich_markup as esc
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 _STYLES = {
     Severity.CRITICAL: "bold red",
@@ -34,7 +43,6 @@ class TableReporter:
     def render(self, result: ScanResult, decision: Decision, context: RenderContext) -> str:
         # rich costs ~60 ms to import; only table output needs it.
         from rich.console import Console
-        from rich.markup import escape
         from rich.table import Table
 
         buffer = io.StringIO()
@@ -45,19 +53,21 @@ class TableReporter:
             no_color=not context.color,
             highlight=False,
             soft_wrap=False,
+            emoji=False,  # `:smile:` in a package name stays text
         )
+        cap = context.max_rows
         failing = {v.fingerprint for v in decision.violations if v.fingerprint}
         target = result.target
         if target is not None:
             os_text = f"{target.os.family} {target.os.version or ''}".strip() if target.os else "not detected"
-            console.print(f"[bold]Image[/bold]     {escape(target.reference)}")
-            console.print(f"[bold]Digest[/bold]    {target.digest}")
-            console.print(f"[bold]OS[/bold]        {os_text}")
-            console.print(f"[bold]Platform[/bold]  {target.platform or 'unknown'}")
+            console.print(f"[bold]Image[/bold]     {esc(target.reference)}")
+            console.print(f"[bold]Digest[/bold]    {esc(target.digest)}")
+            console.print(f"[bold]OS[/bold]        {esc(os_text)}")
+            console.print(f"[bold]Platform[/bold]  {esc(target.platform or 'unknown')}")
             console.print(f"[bold]Layers[/bold]    {len(target.layers)}")
         image_part = target is not None or bool(result.packages) or result.vulnerabilities_scanned
         counts = Counter(p.type for p in result.packages)
-        summary = ", ".join(f"{n} {t}" for t, n in sorted(counts.items())) or "none"
+        summary = esc(", ".join(f"{n} {t}" for t, n in sorted(counts.items())) or "none")
         if image_part:
             console.print(f"[bold]Packages[/bold]  {len(result.packages)} ({summary})")
         if not image_part:
@@ -68,68 +78,85 @@ class TableReporter:
                 table = Table(show_edge=False, pad_edge=False, expand=False)
                 for column in ("Name", "Version", "Type", "Layer"):
                     table.add_column(column, overflow="fold")
-                for pkg in result.packages:
+                for pkg in result.packages[:cap]:
                     layer = f"{pkg.layer.index}" if pkg.layer else "-"
-                    table.add_row(escape(pkg.name), escape(pkg.version), pkg.type, layer)
+                    table.add_row(esc(pkg.name), esc(pkg.version), esc(pkg.type), layer)
                 console.print(table)
+                _more(console, len(result.packages), cap, "package", "packages")
         else:
             by_severity = Counter(v.severity for v in result.vulnerabilities)
             parts = [f"{by_severity.get(s, 0)} {s.value.lower()}" for s in Severity]
             console.print(f"[bold]Vulnerabilities[/bold] {len(result.vulnerabilities)} ({', '.join(parts)})")
             if result.db is not None:
-                console.print(f"[dim]Database: {escape(result.db.path)}, updated {result.db.built}[/dim]")
+                console.print(f"[dim]Database: {esc(result.db.path)}, updated {esc(result.db.built)}[/dim]")
             if result.vulnerabilities:
                 table = Table(show_edge=False, pad_edge=False, expand=False)
                 for column in ("Severity", "ID", "Package", "Installed", "Fixed", "Policy", "Title"):
                     table.add_column(column, overflow="fold")
-                for vuln in result.vulnerabilities:
+                vulns = list(result.vulnerabilities)
+                if cap is not None:
+                    vulns = sorted(vulns, key=lambda v: v.sort_key())[:cap]
+                for vuln in vulns:
                     table.add_row(
                         _severity(vuln.severity),
-                        escape(vuln.id),
-                        escape(vuln.package.name),
-                        escape(vuln.package.version),
-                        escape(vuln.fixed_version or f"({vuln.status})"),
+                        esc(vuln.id),
+                        esc(vuln.package.name),
+                        esc(vuln.package.version),
+                        esc(vuln.fixed_version or f"({vuln.status})"),
                         _mark(decision, vuln.fingerprint, failing),
-                        escape(_short(vuln.title)),
+                        esc(_short(vuln.title)),
                     )
                 console.print(table)
+                _more(console, len(result.vulnerabilities), cap, "vulnerability", "vulnerabilities")
         if result.misconfigurations:
             console.print(f"[bold]Misconfigurations[/bold] {len(result.misconfigurations)}")
             table = Table(show_edge=False, pad_edge=False, expand=False)
             for column in ("Severity", "Rule", "Where", "Policy", "Message"):
                 table.add_column(column, overflow="fold")
-            for m in result.misconfigurations:
+            items = list(result.misconfigurations)
+            if cap is not None:
+                items = sorted(items, key=lambda m: m.sort_key())[:cap]
+            for m in items:
                 table.add_row(
                     _severity(m.severity),
-                    escape(m.rule_id),
-                    escape(f"{m.path}:{m.line}" if m.line else m.path),
+                    esc(m.rule_id),
+                    esc(f"{m.path}:{m.line}" if m.line else m.path),
                     _mark(decision, m.fingerprint, failing),
-                    escape(_short(m.message)),
+                    esc(_short(m.message)),
                 )
             console.print(table)
+            _more(console, len(result.misconfigurations), cap, "misconfiguration", "misconfigurations")
         verdict = "[green bold]PASS[/green bold]" if decision.passed else "[red bold]FAIL[/red bold]"
-        source = f" ({escape(decision.policy_source)})" if decision.policy_source else " (default policy)"
-        console.print(f"[bold]Policy[/bold]    {verdict}{source}: {escape(decision.summary)}")
+        source = f" ({esc(decision.policy_source)})" if decision.policy_source else " (default policy)"
+        console.print(f"[bold]Policy[/bold]    {verdict}{source}: {esc(decision.summary)}")
         for violation in decision.violations:
             if violation.kind == "image":
-                console.print(f"  [red]x[/red] {escape(violation.rule)}: {escape(violation.message)}")
+                console.print(f"  [red]x[/red] {esc(violation.rule)}: {esc(violation.message)}")
         for gone in decision.expired:
             console.print(
-                f"  [yellow]![/yellow] ignore {escape(gone.id)} expired on {gone.expires} "
-                f"({escape(gone.source)}): no longer suppresses"
+                f"  [yellow]![/yellow] ignore {esc(gone.id)} expired on {esc(gone.expires)} "
+                f"({esc(gone.source)}): no longer suppresses"
             )
         # One line per accepting entry, not per finding: one ignore can cover many packages.
         grouped = Counter((s.kind, s.reason, s.source, s.expires) for s in decision.suppressed)
         for (kind, reason, where, expires), count in sorted(grouped.items(), key=str):
-            until = f", until {expires}" if expires else ""
+            until = f", until {esc(expires)}" if expires else ""
             console.print(
-                f"  [dim]-[/dim] {count} {kind}: {escape(_short(reason))}{until} [dim]({escape(where)})[/dim]"
+                f"  [dim]-[/dim] {count} {esc(kind)}: {esc(_short(reason))}{until} [dim]({esc(where)})[/dim]"
             )
         if result.warnings:
             console.print(f"[yellow bold]{len(result.warnings)} warning(s)[/yellow bold]")
             for warning in result.warnings:
-                console.print(f"  [yellow]![/yellow] {escape(str(warning))}")
+                console.print(f"  [yellow]![/yellow] {esc(str(warning))}")
         return buffer.getvalue()
+
+
+def _more(console: Console, total: int, cap: int | None, one: str, many: str) -> None:
+    """The line under a capped table: how many rows it left out, and where they are."""
+    if cap is None or total <= cap:
+        return
+    rest = total - cap
+    console.print(f"[dim]…and {rest} more {one if rest == 1 else many} (the reports list every one)[/dim]")
 
 
 def _severity(severity: Severity) -> str:

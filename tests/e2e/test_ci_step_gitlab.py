@@ -1,12 +1,14 @@
 """End to end on GitLab CI: `entrypoint.py` runs as its own process with the environment a
 merge-request pipeline sets, against the GitLab stand-in on 127.0.0.1. It scans a real image archive
 and the repository's manifests, writes the reports GitLab ingests, keeps one MR note, opens
-discussions only on lines of the MR's diff, and exits by the policy."""
+discussions only on lines of the MR's diff, and exits by the policy. What it could not do is one
+collapsed log section; a branch pipeline says nothing about comments."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -115,7 +117,7 @@ def test_a_merge_request_pipeline(workspace):
         notes = [n for n in server.notes(5, 7) if SUMMARY in n["body"]]
         assert len(notes) == 1 and notes[0]["author"]["id"] == ids["bot"]
         assert "ci-security: failed" in notes[0]["body"] and "/-/jobs/11" in notes[0]["body"]
-        assert "ci-security: comment created" in first.stderr
+        assert "ci-security: summary comment created" in first.stderr
 
         # Discussions only for findings on lines the MR's diff shows: the Dockerfile, not k8s/pod.yaml.
         threads = [t for t in server.discussions(5, 7) if t["notes"][0].get("position")]
@@ -129,7 +131,8 @@ def test_a_merge_request_pipeline(workspace):
         assert second.returncode == 1
         assert len([n for n in server.notes(5, 7) if SUMMARY in n["body"]]) == 1
         assert len([t for t in server.discussions(5, 7) if t["notes"][0].get("position")]) == len(threads)
-        assert "ci-security: comment unchanged" in second.stderr or "comment updated" in second.stderr
+        assert "ci-security: summary comment unchanged" in second.stderr
+        assert "section_start" not in first.stdout + second.stdout  # nothing was skipped or failed
 
 
 def test_without_a_token_the_step_still_reports_and_gates(workspace):
@@ -139,6 +142,35 @@ def test_without_a_token_the_step_still_reports_and_gates(workspace):
         done = _run(server, workspace, CI_SECURITY_GITLAB_TOKEN="", CI_SECURITY_FAIL_BUILD="false")
         assert done.returncode == 0, done.stderr  # --no-fail-build: the failing policy only warns
         assert "the policy failed, but --no-fail-build is set" in done.stderr
-        assert "comment skipped" in done.stderr and "CI_SECURITY_GITLAB_TOKEN" in done.stderr
+        # One collapsed section: its header says what was skipped, its body why. (The section
+        # markers end in a carriage return, which text mode reads as a newline.)
+        sections = re.findall(
+            r"\x1b\[0Ksection_start:\d+:(ci_security_notice_\d+)\[collapsed=true\]\n\x1b\[0K([^\n]*)\n"
+            r"([^\n]*)\n\x1b\[0Ksection_end:\d+:\1\n\x1b\[0K",
+            done.stdout,
+        )
+        assert [(header, body) for _, header, body in sections] == [
+            (
+                "ci-security: summary comment and inline comments skipped",
+                "no token (CI_SECURITY_GITLAB_TOKEN is not set)",
+            )
+        ]
+        assert "skipped" not in done.stderr
         assert server.writes() == []
         assert (repo / "gl-container-scanning-report.json").is_file()
+
+
+def test_a_branch_pipeline_says_nothing_about_comments(workspace):
+    with GitLabStandIn() as server:
+        merge_request_setup(server, token=TOKEN)
+        done = _run(
+            server,
+            workspace,
+            CI_PIPELINE_SOURCE="push",
+            CI_MERGE_REQUEST_IID="",
+            CI_MERGE_REQUEST_PROJECT_ID="",
+            CI_MERGE_REQUEST_SOURCE_PROJECT_ID="",
+        )
+        assert done.returncode == 1
+        assert "comment" not in (done.stdout + done.stderr).lower() and "section_start" not in done.stdout
+        assert server.writes() == []

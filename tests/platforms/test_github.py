@@ -27,7 +27,7 @@ from testkit.shared import shared_path
 from ci_security.platforms import github as github_platform
 from ci_security.platforms.base import InlineComment, inline_marker, marker
 from ci_security.platforms.context import CiContext
-from ci_security.platforms.github import FIXED_PREFIX, GitHubPlatform
+from ci_security.platforms.github import GitHubPlatform
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "image:app"
@@ -129,6 +129,23 @@ def test_second_run_edits_the_comment_and_a_third_leaves_it(gh):
     assert comments[0]["body"].startswith("2 findings\n\n")
     assert len(gh.sent("POST", "issues/create-comment")) == 1
     assert len(gh.sent("PATCH", "issues/update-comment")) == 1
+
+
+def test_a_new_job_link_alone_does_not_edit_the_comment(gh):
+    first = platform(ctx(gh)).upsert_comment(
+        KEY, "2 findings\n\n<sub>[ci-security job](https://ci/runs/1)</sub>"
+    )
+    again = platform(ctx(gh, job_url="https://ci/runs/2")).upsert_comment(
+        KEY, "2 findings\n\n<sub>[ci-security job](https://ci/runs/2)</sub>"
+    )
+    assert (first.action, again.action) == ("created", "unchanged")
+    assert not gh.sent("PATCH", "issues/update-comment")
+    assert "https://ci/runs/1" in gh.issue_comments(7)[0]["body"]
+    # a real change is sent, with the new link
+    changed = platform(ctx(gh)).upsert_comment(
+        KEY, "1 finding\n\n<sub>[ci-security job](https://ci/runs/3)</sub>"
+    )
+    assert changed.action == "updated" and "https://ci/runs/3" in gh.issue_comments(7)[0]["body"]
 
 
 def test_each_scan_key_has_its_own_comment(gh):
@@ -474,8 +491,10 @@ def test_inline_new_updated_unchanged_and_fixed(gh):
     comments = review(gh)
     assert len(gh.review_comments(7)) == 4
     assert comments["root"]["body"].startswith("runs as root (uid 0)\n\n")
+    # A finding that is gone keeps its text, struck through, and says since which commit.
     assert comments["apt"]["body"] == (
-        f"{FIXED_PREFIX} (commit {gh.pulls[7].head_sha})\n\n{inline_marker(KEY, 'apt')}"
+        f"~~apt lists kept~~\n\n✅ No longer reported in {gh.pulls[7].head_sha} (ci-security).\n\n"
+        f"{inline_marker(KEY, 'apt')}"
     )
     assert comments["tls"]["line"] == 23
 
@@ -483,6 +502,11 @@ def test_inline_new_updated_unchanged_and_fixed(gh):
     third = platform(ctx(gh)).sync_inline(KEY, second_findings)
     assert (third.posted, third.updated, third.resolved) == (0, 0, 0)
     assert len(gh.sent("POST")) + len(gh.sent("PATCH")) == writes  # nothing to do, nothing sent
+
+    # When it comes back, its comment gets its text back (no second comment).
+    back = platform(ctx(gh)).sync_inline(KEY, [*second_findings, finding("apt", 2, "apt lists kept")])
+    assert (back.posted, back.updated, back.resolved) == (0, 1, 0)
+    assert review(gh)["apt"]["body"] == f"apt lists kept\n\n{inline_marker(KEY, 'apt')}"
 
 
 def test_inline_comment_outside_the_diff_is_not_sent(gh):

@@ -204,6 +204,21 @@ def test_another_users_note_carrying_the_marker_is_never_edited(world: World) ->
     assert len(world.sent("GET", "/user")) == 1
 
 
+def test_a_new_job_link_alone_does_not_edit_the_note(world: World) -> None:
+    body = "2 findings\n\n<sub>[ci-security job]({url})</sub>"
+    first = world.platform().upsert_comment(KEY, body.format(url="https://gl/jobs/1"))
+    again = world.platform(job_url="https://gl/jobs/2").upsert_comment(
+        KEY, body.format(url="https://gl/jobs/2")
+    )
+    assert (first.action, again.action) == ("created", "unchanged")
+    assert not [r for r in world.server.writes() if r.method == "PUT"]
+
+
+def test_no_line_of_a_note_is_a_quick_action(world: World) -> None:
+    world.platform().upsert_comment(KEY, "summary\n/merge\n  /close\n```\n/code stays\n```")
+    assert world.notes()[0]["body"].startswith("summary\n\\/merge\n  \\/close\n```\n/code stays\n```")
+
+
 def test_body_over_the_limit_is_cut_at_a_line_with_a_footer(world: World) -> None:
     line = "| CVE-2026-0001 | openssl | 3.0.1 | 3.0.2 | critical |\n"
     body = "## ci-security\n\n<details><summary>all</summary>\n\n" + line * (NOTE_LIMIT // len(line) + 500)
@@ -418,7 +433,10 @@ def test_discussion_lifecycle_new_updated_unchanged_resolved_reopened(world: Wor
     gone = world.platform().sync_inline(KEY, [changed])
     assert (gone.posted, gone.updated, gone.resolved) == (0, 0, 1)
     resolved = {t["notes"][0]["body"].split("\n")[0]: t["notes"][0]["resolved"] for t in world.threads()}
-    assert resolved == {"privileged pod (now also hostPID)": False, "kind check": True}
+    # The gone finding keeps its text, struck through, with the commit it is gone in.
+    assert resolved == {"privileged pod (now also hostPID)": False, "~~kind check~~": True}
+    gone_note = next(t["notes"][0]["body"] for t in world.threads() if t["notes"][0]["resolved"])
+    assert f"\n\n✅ No longer reported in {world.context().head_sha} (ci-security).\n\n" in gone_note
     resolve = world.server.writes()[-1]
     assert (resolve.method, resolve.params) == ("PUT", {"resolved": True})
     assert resolve.path.endswith(f"/discussions/{_thread_id(world, 'fp-context')}")
@@ -430,6 +448,10 @@ def test_discussion_lifecycle_new_updated_unchanged_resolved_reopened(world: Wor
     assert all(not t["notes"][0]["resolved"] for t in world.threads())
     assert world.server.writes()[-1].params == {"resolved": False}
     assert len(world.threads()) == 2
+    assert {t["notes"][0]["body"].split("\n")[0] for t in world.threads()} == {
+        "privileged pod (now also hostPID)",
+        "kind check",
+    }
 
 
 def _thread_id(world: World, fingerprint: str) -> str:

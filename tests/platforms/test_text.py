@@ -8,7 +8,7 @@ from testkit.github_standin import right_side_lines
 
 from ci_security.platforms.base import marker
 from ci_security.platforms.github import COMMENT_LIMIT
-from ci_security.platforms.text import diff_lines, fit
+from ci_security.platforms.text import comparable, diff_lines, fit, is_gone, job_link, struck
 
 
 def anchors(patch: str | None) -> frozenset[int]:
@@ -81,3 +81,29 @@ def test_diff_lines_maps_new_lines_to_old_ones() -> None:
     assert diff_lines("@@ -1 +1 @@\n-a\n\\ No newline at end of file\n+b\n") == {1: None}
     assert diff_lines("--- a/x\n+++ b/x\n@@ -0,0 +1 @@\n+only\n") == {1: None}
     assert diff_lines("") == {}
+
+
+def test_bodies_compare_without_the_job_link():
+    body = "## ci-security\n\n2 findings"
+    one = f"{body}\n\n{job_link('https://ci/runs/1')}\n\n{marker(KEY)}"
+    two = f"{body}\n\n{job_link('https://ci/runs/2')}\n\n{marker(KEY)}".replace("\n", "\r\n")
+    assert comparable(one) == comparable(two) == f"{body}\n\n{marker(KEY)}"
+    cut = fit(body * 40, marker(KEY), limit=200, job_url="https://ci/runs/1")[0]
+    recut = fit(body * 40, marker(KEY), limit=200, job_url="https://ci/runs/22")[0]
+    assert cut != recut and comparable(cut) == comparable(recut)
+    assert comparable(one) != comparable(one.replace("2 findings", "3 findings"))
+    assert job_link("") == ""
+
+
+def test_a_gone_finding_keeps_its_text_struck_through():
+    mark = marker(KEY)
+    body = "**DF001** Image runs as root (MEDIUM)\n\nthe final stage\nruns as root\n\n<sub>ci-security</sub>"
+    gone = struck(f"{body}\n\n{mark}", mark, "abc123")
+    assert gone == (
+        "~~**DF001** Image runs as root (MEDIUM)~~\n\n~~the final stage~~\n~~runs as root~~\n\n"
+        f"<sub>ci-security</sub>\n\n✅ No longer reported in abc123 (ci-security).\n\n{mark}"
+    )
+    assert is_gone(gone) and not is_gone(body)
+    assert is_gone("✅ No longer reported by ci-security (commit 1)")  # the wording before
+    fenced = struck(f"text\n```\ncode\n```\n\n{mark}", mark, "")
+    assert fenced.startswith("~~text~~\n```\ncode\n```\n\n✅ No longer reported in the latest commit")

@@ -1,6 +1,7 @@
 """Markdown summary: verdict, counts and the mermaid chart, blocking findings, the baseline split,
 suppressions with reasons and expiry, expired ignores, escaping, and the row cap."""
 
+from dataclasses import replace
 from datetime import date
 
 from testkit.findings import deb_vuln
@@ -8,6 +9,7 @@ from testkit.findings import deb_vuln
 from ci_security.models import (
     ImageTarget,
     Location,
+    Misconfiguration,
     OSInfo,
     Platform,
     ScanResult,
@@ -31,6 +33,14 @@ TARGET = ImageTarget(
     layers=(),
     os=OSInfo(family="debian", version="12.5"),
 )
+
+
+def link(vid: str) -> str:
+    """How the summary shows the id of a finding from `vuln` (its advisory's reference)."""
+    return f"[{vid}](https://example.org/{vid})"
+
+
+C1, C2, C3 = link("CVE-2024-1"), link("CVE-2024-2"), link("CVE-2024-3")
 
 
 def vuln(vid: str, name: str, severity: Severity, fixed: str | None = "2.0") -> Vulnerability:
@@ -76,11 +86,11 @@ def test_a_failing_scan_leads_with_the_verdict_and_the_blocking_findings():
         '    "Low" : 1',
     ]
     blocking = text.split("### Blocking findings", 1)[1].split("<details>", 1)[0]
-    assert "| CRITICAL | CVE-2024-1 | openssl (deb) | 1.0 | 2.0 | Dockerfile:3 |" in blocking
-    assert "| HIGH | CVE-2024-2 | curl (deb) | 1.0 | 2.0 | Dockerfile:3 |" in blocking
+    assert f"| CRITICAL | {C1} | openssl (deb) | 1.0 | 2.0 | Dockerfile:3 |" in blocking
+    assert f"| HIGH | {C2} | curl (deb) | 1.0 | 2.0 | Dockerfile:3 |" in blocking
     assert "CVE-2024-3" not in blocking  # LOW is below the default threshold, but listed below
     assert "<details><summary>All 3 findings</summary>" in text
-    assert "| LOW | CVE-2024-3 | zlib (deb) | 1.0 | - | affected |" in text
+    assert f"| LOW | {C3} | zlib (deb) | 1.0 | - | Dockerfile:3 | affected |" in text
 
 
 def test_a_clean_scan_passes_without_chart_or_blocking_table():
@@ -110,8 +120,8 @@ def test_suppressions_and_expired_ignores_show_reason_source_and_date():
     expired = text.split("### Expired ignores (no longer suppressing)", 1)[1]
     line = "- `CVE-2024-2` expired on 2026-11-01: curl is removed in the next sprint (.ci-security.yml:5)"
     assert line in expired
-    assert "| HIGH | CVE-2024-2 |" in text.split("### Blocking findings", 1)[1]
-    assert "| CRITICAL | CVE-2024-1 | openssl (deb) | 1.0 | 2.0 | suppressed |" in text
+    assert f"| HIGH | {C2} |" in text.split("### Blocking findings", 1)[1]
+    assert f"| CRITICAL | {C1} | openssl (deb) | 1.0 | 2.0 | Dockerfile:3 | suppressed |" in text
 
 
 def test_a_baseline_adds_the_new_existing_split_to_every_table():
@@ -120,9 +130,9 @@ def test_a_baseline_adds_the_new_existing_split_to_every_table():
     assert "| 1 | 1 | 0 | 1 | 0 | 0 | 2 |" in text
     blocking = text.split("### Blocking findings", 1)[1].split("<details>", 1)[0]
     assert "| Severity | Finding | Package / file | Installed | Fixed | Where | Baseline |" in blocking
-    assert "| CRITICAL | CVE-2024-1 | openssl (deb) | 1.0 | 2.0 | Dockerfile:3 | existing |" in blocking
-    assert "| HIGH | CVE-2024-2 | curl (deb) | 1.0 | 2.0 | Dockerfile:3 | new |" in blocking
-    assert "| LOW | CVE-2024-3 | zlib (deb) | 1.0 | - | affected | new |" in text
+    assert f"| CRITICAL | {C1} | openssl (deb) | 1.0 | 2.0 | Dockerfile:3 | existing |" in blocking
+    assert f"| HIGH | {C2} | curl (deb) | 1.0 | 2.0 | Dockerfile:3 | new |" in blocking
+    assert f"| LOW | {C3} | zlib (deb) | 1.0 | - | Dockerfile:3 | affected | new |" in text
 
 
 def test_text_from_advisories_and_policies_cannot_break_the_markup():
@@ -152,3 +162,67 @@ def test_tables_stop_at_the_row_cap(monkeypatch):
 def test_rendering_is_deterministic():
     result = result_with(*FINDINGS)
     assert render(result) == render(result)
+
+
+def test_ids_link_to_their_advisory_or_rule():
+    real = (
+        replace(vuln("CVE-2024-0727", "openssl", Severity.HIGH), references=()),
+        replace(vuln("GHSA-c2c2-f3f3-g4g4", "lodash", Severity.HIGH), references=()),
+        replace(
+            vuln("DSA-5600-1", "curl", Severity.HIGH),
+            references=("javascript:alert(1)", "https://security-tracker.debian.org/tracker/DSA-5600-1"),
+        ),
+        replace(vuln("PYSEC-2024-1", "requests", Severity.HIGH), references=()),
+    )
+    ours = Misconfiguration(
+        rule_id="K8S001",
+        title="Privileged",
+        severity=Severity.CRITICAL,
+        path="k8s/pod.yaml",
+        line=11,
+        message="container app is privileged",
+        fingerprint="m1",
+    )
+    theirs = replace(
+        ours,
+        rule_id="DL3008",
+        found_by="hadolint",
+        references=("https://github.com/hadolint/hadolint/wiki/DL3008",),
+        fingerprint="m2",
+    )
+    result = replace(result_with(*real), misconfigurations=(ours, theirs))
+    decision = evaluate(result, parse_policy("", ".ci-security.yml"), today=TODAY)
+    context = RenderContext(docs_url="https://docs.example/ci-security/docs")
+    text = MarkdownReporter().render(result, decision, context)
+    assert "[CVE-2024-0727](https://nvd.nist.gov/vuln/detail/CVE-2024-0727)" in text
+    assert "[GHSA-c2c2-f3f3-g4g4](https://github.com/advisories/GHSA-c2c2-f3f3-g4g4)" in text
+    assert "[DSA-5600-1](https://security-tracker.debian.org/tracker/DSA-5600-1)" in text
+    assert "[PYSEC-2024-1](https://osv.dev/vulnerability/PYSEC-2024-1)" in text
+    assert "[K8S001](https://docs.example/ci-security/docs/rules.md#k8s001)" in text
+    assert "[DL3008](https://github.com/hadolint/hadolint/wiki/DL3008)" in text
+    assert "javascript:" not in text
+    plain = MarkdownReporter().render(result, decision, RenderContext())
+    assert "| K8S001 |" in plain  # no documentation URL: the id, unlinked
+
+
+def test_blocking_findings_most_severe_first_with_file_and_line():
+    low_first = (vuln("CVE-2024-1", "zlib", Severity.HIGH),)
+    pod = Misconfiguration(
+        rule_id="K8S001",
+        title="Privileged",
+        severity=Severity.CRITICAL,
+        path="k8s/pod.yaml",
+        line=11,
+        message="container app is privileged",
+        fingerprint="m1",
+    )
+    result = replace(result_with(*low_first), misconfigurations=(pod,))
+    text = render(result)
+    blocking = text.split("### Blocking findings", 1)[1].split("<details>", 1)[0]
+    rows = [
+        line for line in blocking.splitlines() if line.startswith("| CRITICAL") or line.startswith("| HIGH")
+    ]
+    assert rows[0].startswith("| CRITICAL | K8S001 | container app is privileged | - | - | k8s/pod.yaml:11 |")
+    assert rows[1].startswith("| HIGH |")
+    everything = text.split("<summary>All 2 findings</summary>", 1)[1]
+    assert "| k8s/pod.yaml:11 | open |" in everything
