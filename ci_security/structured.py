@@ -25,6 +25,7 @@ the events directly (`load_yaml_strings`, for OSV records).
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -168,14 +169,12 @@ def read_document(
     try:
         with path.open("rb") as handle:
             data = handle.read(bound + 1)
-    except FileNotFoundError:
-        raise error(f"{path}: cannot read the {what}: no such file") from None
-    except IsADirectoryError:
-        raise error(f"{path}: cannot read the {what}: is a directory") from None
+            size = os.fstat(handle.fileno()).st_size
     except OSError as exc:
         raise error(f"{path}: cannot read the {what}: {exc.strerror or exc}") from None
     if len(data) > bound:
-        raise limits.LimitExceededError(str(path), size_limit, f"the {what} is larger")
+        detail = f"{size:,} bytes" if size > bound else f"more than {bound:,} bytes"
+        raise limits.LimitExceededError(str(path), size_limit, detail)
     return data
 
 
