@@ -54,6 +54,10 @@ def _strings(value: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in value if isinstance(v, (str, int, float)))
 
 
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
 def _severity(value: Any) -> tuple[tuple[str, str], ...]:
     if not isinstance(value, list):
         return ()
@@ -78,7 +82,8 @@ def _ranges(value: Any) -> tuple[AffectedRange, ...]:
         if not isinstance(raw, dict) or raw.get("type") not in ("SEMVER", "ECOSYSTEM"):
             continue
         events = []
-        for event in raw.get("events") or ():
+        raw_events = raw.get("events")
+        for event in raw_events if isinstance(raw_events, list) else ():
             if isinstance(event, dict):
                 for kind in _EVENT_KINDS:
                     if kind in event:
@@ -121,8 +126,11 @@ def parse_record(doc: Any, where: str) -> Advisory:
                 ecosystem_specific=_json_text(item.get("ecosystem_specific")),
             )
         )
+    raw_references = doc.get("references")
     references = tuple(
-        str(ref["url"]) for ref in doc.get("references") or () if isinstance(ref, dict) and ref.get("url")
+        str(ref["url"])
+        for ref in (raw_references if isinstance(raw_references, list) else ())
+        if isinstance(ref, dict) and ref.get("url")
     )
     withdrawn = doc.get("withdrawn")
     published = doc.get("published")
@@ -133,8 +141,8 @@ def parse_record(doc: Any, where: str) -> Advisory:
         withdrawn=withdrawn if isinstance(withdrawn, str) and withdrawn else None,
         aliases=_strings(doc.get("aliases")),
         upstream=_strings(doc.get("upstream")),
-        summary=str(doc.get("summary") or ""),
-        details=str(doc.get("details") or ""),
+        summary=_text(doc.get("summary")),
+        details=_text(doc.get("details")),
         severity=_severity(doc.get("severity")),
         affected=tuple(affected),
         references=references,

@@ -143,3 +143,19 @@ def test_yaml_records_keep_every_scalar_a_string_and_hold_one_document(tmp_path)
     path.write_bytes(b"id: X\nmodified: \xff\n")
     with pytest.raises(OsvError, match=r"r\.yaml: not UTF-8 \(byte 16\)"):
         list(iter_records(path))
+
+
+def test_fields_of_the_wrong_type_are_skipped_not_a_type_error():
+    doc = {
+        "id": "X",
+        "modified": "2024",
+        "references": 5,
+        "summary": ["a"],
+        "aliases": "CVE-1",
+        "affected": [
+            {"package": {"ecosystem": "PyPI", "name": "a"}, "ranges": [{"type": "ECOSYSTEM", "events": 7}]}
+        ],
+    }
+    record = parse_record(doc, "here")
+    assert record.references == () and record.summary == "" and record.aliases == ()
+    assert record.affected[0].ranges == ()
