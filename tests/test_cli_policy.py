@@ -454,3 +454,19 @@ def test_policy_check_reports_limits_problems_and_takes_limit(tmp_path):
     assert result.exit_code == 2
     assert "exceeds the policy-bytes limit (1 KiB): 2,012 bytes" in result.output
     assert CliRunner().invoke(main, ["policy", "check", str(policy)]).exit_code == 0
+
+
+def test_the_ci_command_reads_the_policy_first_and_applies_its_limits(tmp_path, monkeypatch):
+    for name in ("GITHUB_ACTIONS", "GITLAB_CI", "CI"):
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / "k8s").mkdir()
+    (tmp_path / "k8s" / "pod.yaml").write_text("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n")
+    policy = tmp_path / "policy.yml"
+    policy.write_text("limits:\n  document-bytes: 10\n")
+    args = ["ci", "--manifests", str(tmp_path / "k8s"), "--repo-root", str(tmp_path), "--policy", str(policy)]
+    args += ["--report-dir", str(tmp_path / "reports"), "--baseline", str(_baseline(tmp_path))]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 2
+    assert "baseline.json: exceeds the document-bytes limit (10 bytes)" in result.output
+    result = CliRunner().invoke(main, [*args, "--limit", "document-bytes=1KiB"], catch_exceptions=False)
+    assert result.exit_code in (0, 1), result.output
