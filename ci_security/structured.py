@@ -67,11 +67,13 @@ def load_json(
     max_bytes: int | None = None,
     size_limit: str = "document_bytes",
     error: Callable[[str], CiSecurityError] = DocumentError,
+    located: bool = False,
 ) -> Any:
     """Decode `data` (a whole document) after checking its size; refuse nesting past the limit.
 
     `where` names the document in messages; `error` builds the exception (callers pass their
-    stage's error class so the CLI reports it the usual way).
+    stage's error class so the CLI reports it the usual way). With `located`, a syntax error is
+    `where:line:col: …`, the form editors jump to (used for files of the repository).
     """
     active = limits.active()
     bound = max_bytes if max_bytes is not None else getattr(active, size_limit)
@@ -89,6 +91,8 @@ def load_json(
     except RecursionError:
         raise limits.LimitExceededError(where, "nesting_depth", "nested too deeply to decode") from None
     except json.JSONDecodeError as exc:
+        if located:
+            raise error(f"{where}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
         raise error(f"{where}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
     except ValueError as exc:  # e.g. an integer literal of more digits than int() accepts
         raise error(f"{where}: invalid JSON: {str(exc).splitlines()[0][:120]}") from None

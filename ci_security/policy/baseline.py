@@ -54,4 +54,4 @@ def load_baseline(path: Path) -> frozenset[str]:
     read within the `document-bytes` and `nesting-depth` limits.
     """
     data = read_document(path, "baseline report", error=PolicyError)
-    return parse_baseline(load_json(data, str(path), error=PolicyError), path)
+    return parse_baseline(load_json(data, str(path), error=PolicyError, located=True), path)

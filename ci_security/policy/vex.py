@@ -106,7 +106,7 @@ def load_vex(path: Path) -> VexDocument:
     limits (a pull request can change it).
     """
     data = read_document(path, "VEX document", error=PolicyError)
-    return parse_vex(load_json(data, str(path), error=PolicyError), str(path))
+    return parse_vex(load_json(data, str(path), error=PolicyError, located=True), str(path))
 
 
 def load_vex_documents(paths: Iterable[Path]) -> tuple[VexDocument, ...]:

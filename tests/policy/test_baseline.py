@@ -61,7 +61,7 @@ def test_misconfigurations_count_and_missing_sections_are_empty(tmp_path):
     [
         (
             "{",
-            "b.json: invalid JSON at line 1 column 2: Expecting property name enclosed in double quotes",
+            "b.json:1:2: invalid JSON: Expecting property name enclosed in double quotes",
         ),
         ("[]", "b.json: not a ci-security JSON report (expected a JSON object)"),
         (

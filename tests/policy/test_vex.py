@@ -384,7 +384,7 @@ def test_unreadable_and_non_json_files(tmp_path):
         load_vex(tmp_path / "missing.json")
     bad = tmp_path / "bad.json"
     bad.write_text('{"@context": \n')
-    with pytest.raises(PolicyError, match=r"bad.json: invalid JSON at line 2 column 1: Expecting value"):
+    with pytest.raises(PolicyError, match=r"bad.json:2:1: invalid JSON: Expecting value"):
         load_vex(bad)
 
 
