@@ -31,7 +31,9 @@ from ci_security.errors import CiSecurityError, ReportError, UsageError
 
 if TYPE_CHECKING:
     from ci_security.models import Decision, ScanResult
+    from ci_security.policy.model import Policy
     from ci_security.progress import ProgressSink
+    from ci_security.scan import ScanOptions
 
 EXIT_PASS, EXIT_FAIL, EXIT_ERROR, EXIT_INTERNAL = 0, 1, 2, 3
 _FORMATS = ("table", "json", "sarif", "gitlab", "codequality", "markdown", "cyclonedx", "openvex")
@@ -424,22 +426,43 @@ def scan(**params: Any) -> None:
     Exit 0 when the policy passes, 1 when it fails, 2 on a usage, configuration or input error.
     """
 
-    def body() -> int:
+    def body(options: ScanOptions, policy: Policy) -> int:
         specs = [parse_output(value) for value in (params["outputs"] or ("table",))]
         docs_url = _docs_url(params["docs_url"])
-        result, decision = _scan_and_decide(params)
+        result, decision = _scan_and_decide(params, options, policy)
         _write_reports(specs, result, decision, docs_url=docs_url)
         return _verdict(result, decision, strict=params["strict"])
 
-    _guard(body, params["limit_items"])
+    _guard(_under_policy(params, body), params["limit_items"])
 
 
-def _scan_and_decide(params: dict[str, Any]) -> tuple[ScanResult, Decision]:
-    """Load the policy inputs (before the image: a typo fails in a second), scan, and decide."""
+def _under_policy(params: dict[str, Any], body: Callable[[ScanOptions, Policy], int]) -> Callable[[], int]:
+    """`body` run after the policy file is read (under the command line's limits only: its own
+    `limits:` are not known yet) with its `limits:` in force beneath the `--limit` values, which
+    win, for everything that follows: VEX, baseline, database update, image and manifests.
+    """
+
+    def run() -> int:
+        from ci_security import limits
+        from ci_security.scan import load_policy_file
+
+        options = _scan_options(params)
+        policy = load_policy_file(options)
+        if not policy.limits:
+            return body(options, policy)
+        command_line = limits.parse_assignments(params["limit_items"])
+        from_policy = limits.with_overrides(limits.DEFAULTS, dict(policy.limits))
+        with limits.use(limits.with_overrides(from_policy, command_line)):
+            return body(options, policy)
+
+    return run
+
+
+def _scan_options(params: dict[str, Any]) -> ScanOptions:
     # Imported here, not at the top, so `--help` and `--version` stay fast.
-    from ci_security.scan import ScanOptions, decide, load_policy_inputs, run
+    from ci_security.scan import ScanOptions
 
-    options = ScanOptions(
+    return ScanOptions(
         image=params["image"],
         vulns=not params["no_vulns"],
         platform=params["platform"],
@@ -463,7 +486,15 @@ def _scan_and_decide(params: dict[str, Any]) -> tuple[ScanResult, Decision]:
         vex_paths=params["vex_paths"],
         manifests=params["manifests"],
     )
-    inputs = load_policy_inputs(options)
+
+
+def _scan_and_decide(
+    params: dict[str, Any], options: ScanOptions, policy: Policy
+) -> tuple[ScanResult, Decision]:
+    """Load the other policy inputs (before the image: a typo fails in a second), scan, and decide."""
+    from ci_security.scan import decide, load_policy_inputs, run
+
+    inputs = load_policy_inputs(options, policy)
     if params["fail_on"]:
         from ci_security.models import Severity
 
@@ -683,7 +714,8 @@ def policy() -> None:
 
 @policy.command("check")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path), default=".ci-security.yml")
-def policy_check(path: Path) -> None:
+@_limit_option()
+def policy_check(path: Path, limit_items: tuple[str, ...]) -> None:
     """Validate a policy file: one `file:line:col: message` line per problem.
 
     Exit 0 when the file can be used (warnings and notes, such as an expired ignore entry, are
@@ -706,7 +738,7 @@ def policy_check(path: Path) -> None:
         _say(f"{path}: ok{extra}", err=True)
         return EXIT_PASS
 
-    _guard(body)
+    _guard(body, limit_items)
 
 
 @main.command("ci")
@@ -781,7 +813,7 @@ def ci_step(**params: Any) -> None:
     that fails never changes the exit code.
     """
 
-    def body() -> int:
+    def body(options: ScanOptions, policy: Policy) -> int:
         from ci_security import ci
         from ci_security.platforms.context import detect
 
@@ -809,7 +841,7 @@ def ci_step(**params: Any) -> None:
                 params["db_path"], parse_age(params["db_max_age"]), params["mirror"]
             ):
                 _say(f"ci-security: {line}", err=True)
-        result, decision = _scan_and_decide(params)
+        result, decision = _scan_and_decide(params, options, policy)
         # On GitHub the reports printed to the log are fenced with stop-commands and a resume token
         # nobody can guess: the runner ignores any workflow command inside, whatever got through.
         resume = secrets.token_hex(16)
@@ -850,7 +882,8 @@ def ci_step(**params: Any) -> None:
             return EXIT_PASS
         return code
 
-    _guard(body, params["limit_items"])
+    # The policy is read first: its limits: bound the database update too.
+    _guard(_under_policy(params, body), params["limit_items"])
 
 
 def _append(path: Path, text: str) -> None:

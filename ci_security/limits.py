@@ -130,13 +130,33 @@ SPECS: dict[str, LimitSpec] = {
             "one metadata file read into memory (image config, package database, lockfile)",
             _PARTIAL,
         ),
-        LimitSpec("nesting_depth", "count", "nesting of one JSON or YAML document", _ERROR),
-        LimitSpec("yaml_nodes", "count", "nodes of one YAML document after aliases are expanded", _ERROR),
-        LimitSpec("policy_bytes", "bytes", "size of the policy file", _ERROR),
+        LimitSpec(
+            "nesting_depth",
+            "count",
+            "nesting of one JSON or YAML document (an alias counts with what it expands to)",
+            _ERROR + "; a MAN001 finding for a manifest",
+        ),
+        LimitSpec(
+            "yaml_nodes",
+            "count",
+            "nodes that aliases add to one YAML file once expanded",
+            _ERROR + "; a MAN001 finding for a manifest",
+        ),
+        LimitSpec(
+            "policy_bytes",
+            "bytes",
+            "size of the policy file (`--limit` only: the file is read before its own `limits:`)",
+            _ERROR,
+        ),
         LimitSpec(
             "document_bytes", "bytes", "size of a VEX document, baseline report or imported report", _ERROR
         ),
-        LimitSpec("manifest_bytes", "bytes", "size of one Dockerfile, Kubernetes or compose file", _PARTIAL),
+        LimitSpec(
+            "manifest_bytes",
+            "bytes",
+            "size of one Dockerfile, Kubernetes or compose file (and of a `.gitignore`, an error)",
+            _PARTIAL,
+        ),
         LimitSpec("line_bytes", "bytes", "length of one logical line of a line-oriented record", _PARTIAL),
         LimitSpec("continuation_lines", "count", "continuation lines of one record or instruction", _PARTIAL),
         LimitSpec("expansion_bytes", "bytes", "output of one variable expansion in a Dockerfile", _PARTIAL),

@@ -87,19 +87,27 @@ class PolicyInputs:
     vex: tuple[VexDocument, ...] = ()
 
 
-def load_policy_inputs(options: ScanOptions) -> PolicyInputs:
-    """Read the policy file (`--policy`, else `.ci-security.yml` in the repository root, else the
-    defaults), the baseline report and every VEX document (`--vex` plus the policy's `vex:` list).
-
-    Done first so that a typo in the policy fails the job in a second, not after a 2 GB pull.
-    """
-    from ci_security.policy.baseline import load_baseline
+def load_policy_file(options: ScanOptions) -> Policy:
+    """The policy file (`--policy`, else `.ci-security.yml` in the repository root), or the defaults."""
     from ci_security.policy.load import load_policy
     from ci_security.policy.model import DEFAULT_POLICY
-    from ci_security.policy.vex import load_vex_documents
 
     path = options.policy_path or _discover_policy(repo_root(options))
-    policy = load_policy(path) if path is not None else DEFAULT_POLICY
+    return load_policy(path) if path is not None else DEFAULT_POLICY
+
+
+def load_policy_inputs(options: ScanOptions, policy: Policy | None = None) -> PolicyInputs:
+    """Read the policy file (unless `policy` is given: see `load_policy_file`), the baseline report
+    and every VEX document (`--vex` plus the policy's `vex:` list).
+
+    Done first so that a typo in the policy fails the job in a second, not after a 2 GB pull. The
+    caller puts the policy's `limits:` in force between reading it and the rest (`cli.py`).
+    """
+    from ci_security.policy.baseline import load_baseline
+    from ci_security.policy.vex import load_vex_documents
+
+    if policy is None:
+        policy = load_policy_file(options)
     baseline = load_baseline(options.baseline_path) if options.baseline_path is not None else None
     vex = load_vex_documents((*policy.vex_paths(), *options.vex_paths))
     return PolicyInputs(policy=policy, baseline=baseline, vex=vex)

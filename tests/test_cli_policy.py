@@ -390,3 +390,83 @@ def test_policy_check_reports_expired_entries_as_notes(tmp_path):
     result = CliRunner().invoke(main, ["policy", "check", str(path)])
     assert result.exit_code == 0
     assert f"{path}:4:14: note:" in result.stdout and "expired" in result.stdout
+
+
+# --- the policy's limits: ----------------------------------------------------------------------
+
+
+def _manifest_scan(tmp_path: Path, *args: str) -> tuple[Result, dict]:
+    (tmp_path / "k8s").mkdir(exist_ok=True)
+    (tmp_path / "k8s" / "pod.yaml").write_text("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n")
+    out = tmp_path / "report.json"
+    out.unlink(missing_ok=True)
+    result = CliRunner().invoke(
+        main,
+        [
+            "scan",
+            "--manifests",
+            str(tmp_path / "k8s"),
+            "--repo-root",
+            str(tmp_path),
+            "-o",
+            f"json={out}",
+            *args,
+        ],
+        catch_exceptions=False,
+    )
+    return result, json.loads(out.read_text()) if out.exists() else {}
+
+
+def _baseline(tmp_path: Path) -> Path:
+    path = tmp_path / "baseline.json"
+    report = {"schema_version": "1", "tool": {"name": "ci-security"}, "vulnerabilities": []}
+    path.write_text(json.dumps(report))
+    return path
+
+
+def test_the_policys_limits_apply_to_the_documents_read_after_it(tmp_path):
+    policy = tmp_path / "policy.yml"
+    policy.write_text("limits:\n  document-bytes: 10\n")
+    result, report = _manifest_scan(tmp_path, "--policy", str(policy), "--baseline", str(_baseline(tmp_path)))
+    assert result.exit_code == 2
+    assert "baseline.json: exceeds the document-bytes limit (10 bytes)" in result.output
+    assert report == {}
+
+
+def test_the_command_line_wins_over_the_policys_limits(tmp_path):
+    policy = tmp_path / "policy.yml"
+    policy.write_text("limits:\n  document_bytes: 10\n  manifest-bytes: 20\n")
+    args = ("--policy", str(policy), "--baseline", str(_baseline(tmp_path)), "--limit", "document-bytes=1MiB")
+    result, report = _manifest_scan(tmp_path, *args)
+    assert result.exit_code in (0, 1), result.output
+    (finding,) = [m for m in report["misconfigurations"] if m["rule_id"] == "MAN001"]
+    assert finding["message"].startswith("not analysed: exceeds the manifest-bytes limit (20 bytes)")
+
+
+def test_policy_check_reports_limits_problems_and_takes_limit(tmp_path):
+    policy = tmp_path / "policy.yml"
+    policy.write_text("limits:\n  layer-byte: 1GiB\n")
+    result = CliRunner().invoke(main, ["policy", "check", str(policy)])
+    assert result.exit_code == 2
+    assert f"{policy}:2:3: limits: unknown limit 'layer-byte' (did you mean 'layer-bytes'?)" in result.output
+    policy.write_text("version: 1\n" + "#" * 2000 + "\n")
+    result = CliRunner().invoke(main, ["policy", "check", str(policy), "--limit", "policy-bytes=1KiB"])
+    assert result.exit_code == 2
+    assert "exceeds the policy-bytes limit (1 KiB): 2,012 bytes" in result.output
+    assert CliRunner().invoke(main, ["policy", "check", str(policy)]).exit_code == 0
+
+
+def test_the_ci_command_reads_the_policy_first_and_applies_its_limits(tmp_path, monkeypatch):
+    for name in ("GITHUB_ACTIONS", "GITLAB_CI", "CI"):
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / "k8s").mkdir()
+    (tmp_path / "k8s" / "pod.yaml").write_text("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n")
+    policy = tmp_path / "policy.yml"
+    policy.write_text("limits:\n  document-bytes: 10\n")
+    args = ["ci", "--manifests", str(tmp_path / "k8s"), "--repo-root", str(tmp_path), "--policy", str(policy)]
+    args += ["--report-dir", str(tmp_path / "reports"), "--baseline", str(_baseline(tmp_path))]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 2
+    assert "baseline.json: exceeds the document-bytes limit (10 bytes)" in result.output
+    result = CliRunner().invoke(main, [*args, "--limit", "document-bytes=1KiB"], catch_exceptions=False)
+    assert result.exit_code in (0, 1), result.output

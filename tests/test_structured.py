@@ -53,3 +53,8 @@ def test_fields_check_types_and_name_the_key():
         field([], "a", str, "x")
     with pytest.raises(DocumentError, match=r"x: missing 'Config'"):
         field({}, "Config", str, "x", required=True)
+
+
+def test_located_syntax_errors_name_file_line_and_column():
+    with pytest.raises(DocumentError, match=r"^vex.json:2:1: invalid JSON: Expecting value"):
+        load_json('{"a":\n', "vex.json", located=True)

@@ -13,15 +13,15 @@ exact. A misconfiguration keeps the tool's own id as `rule_id` and `peer_id` and
 `fingerprint`: mapping to our rule ids and fingerprinting happen after import.
 
 Every problem with the input file is a `ReportImportError` whose message is
-`<path>: <one-line reason>`: the file is missing or unreadable, is not JSON (the reason gives
-`line:col`), is another tool's report (the reason names the tool when it can tell), or has a field of
-the wrong type (the reason gives the field's JSON path, e.g. `Results[0].Vulnerabilities[3].PkgName`).
+`<path>: <one-line reason>`: the file is missing or unreadable, is not JSON (the reason gives line
+and column), is another tool's report (the reason names the tool when it can tell), or has a field
+of the wrong type (the reason gives the field's JSON path, e.g. `Results[0].Vulnerabilities[3].PkgName`).
+A file past the `document-bytes` or `nesting-depth` limit is a `LimitExceededError` naming both.
 """
 
 from __future__ import annotations
 
 import codecs
-import json
 import math
 import posixpath
 import re
@@ -32,6 +32,7 @@ from urllib.parse import unquote
 
 from ci_security.errors import CiSecurityError
 from ci_security.models import Misconfiguration, OSInfo, Package, Vulnerability
+from ci_security.structured import load_json, read_document
 
 JSONObject = dict[str, object]
 
@@ -130,18 +131,10 @@ class ShapeError(Exception):
 
 def read_json(path: Path) -> object:
     """Parse the JSON document at `path` (UTF-8, with or without a BOM; UTF-16 with a BOM, as Windows
-    PowerShell redirection writes it).
+    PowerShell redirection writes it), within the `document-bytes` and `nesting-depth` limits: a
+    report given for import may come from anywhere the pipeline downloads it.
     """
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ReportImportError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ReportImportError(f"{path}: is a directory, not a report file") from None
-    except PermissionError:
-        raise ReportImportError(f"{path}: permission denied") from None
-    except OSError as exc:
-        raise ReportImportError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    data = read_document(path, "report", error=ReportImportError)
     try:
         if data.startswith(codecs.BOM_UTF8):
             text = data[len(codecs.BOM_UTF8) :].decode("utf-8")
@@ -153,12 +146,7 @@ def read_json(path: Path) -> object:
         raise ReportImportError(f"{path}: not UTF-8 text (bad byte at offset {exc.start})") from None
     if not text.strip():
         raise ReportImportError(f"{path}: empty file, not a JSON report")
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ReportImportError(f"{path}: invalid JSON at {exc.lineno}:{exc.colno}: {exc.msg}") from None
-    except RecursionError:
-        raise ReportImportError(f"{path}: invalid JSON: nested too deeply") from None
+    return load_json(text, str(path), error=ReportImportError)
 
 
 def guess_tool(doc: object) -> str | None:

@@ -8,11 +8,11 @@ the change is recognised even when line numbers or versions moved.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from ci_security.policy.model import PolicyError
+from ci_security.structured import load_json, read_document
 
 SUPPORTED_SCHEMA_VERSIONS = frozenset({"1"})
 
@@ -39,7 +39,7 @@ def parse_baseline(report: Any, path: Path) -> frozenset[str]:
     if not isinstance(tool, dict) or tool.get("name") != "ci-security":
         raise PolicyError(f"{path}: not a ci-security JSON report (tool.name is not ci-security)")
     version = report.get("schema_version")
-    if version not in SUPPORTED_SCHEMA_VERSIONS:
+    if not isinstance(version, str) or version not in SUPPORTED_SCHEMA_VERSIONS:
         raise PolicyError(
             f"{path}: JSON report schema_version {version!r} is not supported "
             f"(expected {', '.join(sorted(SUPPORTED_SCHEMA_VERSIONS))})"
@@ -50,18 +50,8 @@ def parse_baseline(report: Any, path: Path) -> frozenset[str]:
 
 def load_baseline(path: Path) -> frozenset[str]:
     """The finding fingerprints of the JSON report at `path`; `PolicyError` with a one-line reason when
-    it cannot be read or is not a ci-security report.
+    it cannot be read or is not a ci-security report. A pull request can change the file, so it is
+    read within the `document-bytes` and `nesting-depth` limits.
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PolicyError(f"{path}: cannot read the baseline report: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise PolicyError(f"{path}: the baseline report is not UTF-8 text") from exc
-    try:
-        report = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise PolicyError(
-            f"{path}:{exc.lineno}:{exc.colno}: the baseline report is not JSON: {exc.msg}"
-        ) from exc
-    return parse_baseline(report, path)
+    data = read_document(path, "baseline report", error=PolicyError)
+    return parse_baseline(load_json(data, str(path), error=PolicyError, located=True), path)

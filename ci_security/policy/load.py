@@ -7,6 +7,12 @@ ValueError with no position, whereas as a string it reaches the schema's `format
 gets a line. Duplicate keys are found on the composed node tree, so all of them are reported, and
 the file is then loaded keeping the first value of each.
 
+The file is written by whoever opens the pull request, so it is bounded before it is parsed: at most
+the `policy-bytes` limit is read (it can only be raised on the command line, since the file is read
+before its own `limits:` are known), and its YAML goes through `structured.check_yaml` (nesting
+depth, alias expansion) before the round-trip composer, which recurses, builds anything. A mapping
+key that is a list or a mapping is an error at its position.
+
 Problems come in three levels. Errors make the file unusable (`load_policy` raises `PolicyError`);
 warnings (`expires` more than a year away) and notes (an ignore entry that has expired) are shown by
 `ci-security policy check` but do not stop a scan: an expired entry is reported by evaluation, as
@@ -15,6 +21,7 @@ warnings (`expires` more than a year away) and notes (an ignore entry that has e
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
 import json
@@ -32,9 +39,12 @@ from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from ci_security import limits
+from ci_security.errors import UsageError
 from ci_security.models import Severity
 from ci_security.policy.model import Checks, FailOn, IgnoreRule, ImageRules, Policy, PolicyError
 from ci_security.policy.schema_check import SchemaChecker, SchemaError
+from ci_security.structured import check_yaml, read_document, safe_parser
 
 MAX_IGNORE_DAYS = 365
 MIN_REASON = 10
@@ -131,7 +141,18 @@ def _duplicates(root: Node | None, name: str) -> list[Problem]:
             first: dict[str, Node] = {}
             for key_node, value_node in node.value:
                 stack.append(value_node)
-                if not isinstance(key_node, ScalarNode) or key_node.value == "<<":
+                if not isinstance(key_node, ScalarNode):
+                    kind = "a list" if isinstance(key_node, SequenceNode) else "a mapping"
+                    problems.append(
+                        Problem(
+                            name,
+                            key_node.start_mark.line + 1,
+                            key_node.start_mark.column + 1,
+                            f"a key must be a string, not {kind}",
+                        )
+                    )
+                    continue
+                if key_node.value == "<<":
                     continue
                 key = str(key_node.value)
                 if key in first:
@@ -150,14 +171,28 @@ def _duplicates(root: Node | None, name: str) -> list[Problem]:
     return problems
 
 
+def _check_bounds(text: str, name: str) -> None:
+    """`LimitExceededError` when the file nests too deeply or its aliases expand too far. libyaml's
+    parser looks first: it is linear, where the pure-Python scanner spends quadratic time on a
+    million open brackets before its parser reaches the depth limit. The round-trip parser then
+    checks what it will compose itself, since the two may disagree on a malformed file.
+    """
+    with contextlib.suppress(YAMLError):
+        check_yaml(safe_parser(), text, name)
+    check_yaml(_yaml(), text, name)
+
+
 def _parse(text: str, name: str) -> tuple[Any, list[Problem]]:
     yaml = _yaml()
     try:
+        _check_bounds(text, name)
         node = yaml.compose(text)
     except MarkedYAMLError as exc:
         return None, [_marked(name, exc)]
     except YAMLError as exc:
         return None, [Problem(name, 1, 1, f"invalid YAML: {exc}")]
+    except RecursionError:  # only when the nesting-depth limit was raised past Python's stack
+        raise limits.LimitExceededError(name, "nesting_depth", "nested too deeply to parse") from None
     problems = _duplicates(node, name)
     try:
         data = yaml.load(text)
@@ -165,6 +200,8 @@ def _parse(text: str, name: str) -> tuple[Any, list[Problem]]:
         return None, [*problems, _marked(name, exc)]
     except (YAMLError, ValueError) as exc:
         return None, [*problems, Problem(name, 1, 1, f"invalid YAML: {exc}")]
+    except RecursionError:  # only when the nesting-depth limit was raised past Python's stack
+        raise limits.LimitExceededError(name, "nesting_depth", "nested too deeply to parse") from None
     return data, problems
 
 
@@ -242,8 +279,8 @@ def _explain(error: SchemaError, root: Any, name: str) -> Iterator[Problem]:
         properties = error.schema.get("properties", {}) if isinstance(error.schema, Mapping) else {}
         known = sorted(properties)
         for key in value:
-            if key in known:
-                continue
+            if key in known or isinstance(key, tuple | dict):
+                continue  # a list or mapping as a key is reported where the file is parsed
             hint = ""
             if isinstance(key, str):
                 close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
@@ -314,6 +351,8 @@ def _real_date(value: Any) -> date | None:
 def _semantic_problems(data: Any, name: str, today: date | None, base: Path | None) -> Iterator[Problem]:
     if not isinstance(data, dict):
         return
+    if isinstance(data.get("limits"), dict):
+        yield from _check_limits(data, name)
     ignores = data.get("ignore")
     if isinstance(ignores, list):
         for i, entry in enumerate(ignores):
@@ -325,6 +364,38 @@ def _semantic_problems(data: Any, name: str, today: date | None, base: Path | No
             if isinstance(item, str) and item and not (base / item).is_file():
                 line, col = _position(data, ["vex", i])
                 yield Problem(name, line, col, f"vex[{i}]: no such file: {base / item}")
+
+
+def _check_limits(root: Any, name: str) -> Iterator[Problem]:
+    known = limits.known_flags()
+    for key, value in root["limits"].items():
+        if not isinstance(key, str):
+            continue  # reported by the schema or the parser
+        flag = key.strip().replace("_", "-")
+        if flag not in known:
+            line, col = _position(root, ["limits", key], at_key=True)
+            close = difflib.get_close_matches(flag, known, n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]!r}?" if close else "see docs/security.md for the names"
+            yield Problem(name, line, col, f"limits: unknown limit {key!r} ({hint})")
+            continue
+        if not isinstance(value, str | int) or isinstance(value, bool):
+            continue  # the schema reports the type
+        line, col = _position(root, ["limits", key])
+        try:
+            limits.parse_value(flag.replace("-", "_"), str(value))
+        except UsageError as exc:
+            reason = str(exc).partition(": ")[2] or str(exc)
+            yield Problem(name, line, col, f"limits.{key}: {value!r}: {reason}")
+            continue
+        if flag == "policy-bytes":
+            yield Problem(
+                name,
+                line,
+                col,
+                "limits.policy-bytes has no effect here: the policy file is read before its limits are "
+                "known; raise it with --limit policy-bytes=VALUE",
+                "warning",
+            )
 
 
 def _check_ignore(
@@ -363,12 +434,11 @@ def _check_ignore(
 
 
 def _read(path: Path) -> str:
+    data = read_document(path, "policy file", size_limit="policy_bytes", error=PolicyError)
     try:
-        return path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PolicyError(f"{path}: cannot read the policy file: {exc.strerror or exc}") from exc
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise PolicyError(f"{path}: the policy file is not UTF-8 text ({exc.reason})") from exc
+        raise PolicyError(f"{path}: the policy file is not UTF-8 text (byte {exc.start})") from None
 
 
 def check_text(text: str, name: str, *, today: date | None = None, base: Path | None = None) -> list[Problem]:
@@ -468,5 +538,8 @@ def build_policy(data: Any, name: str | None) -> Policy:
         ),
         images=images,
         vex=tuple(str(p) for p in data.get("vex", ())),
+        limits=tuple(
+            (str(k).strip().replace("-", "_"), str(v)) for k, v in (data.get("limits") or {}).items()
+        ),
         source=name,
     )

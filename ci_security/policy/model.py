@@ -4,7 +4,8 @@ is missing.
 `FailOn.severity` is None for `severity: none` (no finding fails the build; image rules still do).
 `IgnoreRule.source` and `Checks.sources` are `file:line` strings, so a suppression in a report names
 the exact line that accepted the finding. Severity names in the file are lower-case; here they are
-`Severity` members.
+`Severity` members. `Policy.limits` holds the `limits:` mapping as checked names and raw values;
+the CLI applies them under its own `--limit` values (`limits.with_overrides`).
 """
 
 from __future__ import annotations
@@ -95,6 +96,8 @@ class Policy:
     checks: Checks = field(default_factory=Checks)
     images: ImageRules = field(default_factory=ImageRules)
     vex: tuple[str, ...] = ()  # as written in the file: relative to the policy file's folder
+    # (limit name with underscores, value as written) pairs from `limits:`; the CLI's --limit wins
+    limits: tuple[tuple[str, str], ...] = ()
     source: str | None = None  # the policy file's path as given, None for the defaults
 
     def vex_paths(self) -> tuple[Path, ...]:

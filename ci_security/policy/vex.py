@@ -42,6 +42,7 @@ from ci_security.errors import InvalidReferenceError
 from ci_security.image.reference import DockerReference, parse_docker_reference, parse_image_ref
 from ci_security.models import Decision, ImageTarget, ScanResult, Vulnerability, build_purl
 from ci_security.policy.model import PolicyError
+from ci_security.structured import load_json, read_document
 
 CONTEXT = "https://openvex.dev/ns/v0.2.0"
 AUTHOR = "ci-security"
@@ -101,16 +102,11 @@ class VexDocument:
 
 
 def load_vex(path: Path) -> VexDocument:
-    """Read and check one OpenVEX JSON document."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise PolicyError(f"{path}: cannot read the VEX document: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise PolicyError(f"{path}: the VEX document is not UTF-8 text") from exc
-    except json.JSONDecodeError as exc:
-        raise PolicyError(f"{path}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}") from exc
-    return parse_vex(data, str(path))
+    """Read and check one OpenVEX JSON document, within the `document-bytes` and `nesting-depth`
+    limits (a pull request can change it).
+    """
+    data = read_document(path, "VEX document", error=PolicyError)
+    return parse_vex(load_json(data, str(path), error=PolicyError, located=True), str(path))
 
 
 def load_vex_documents(paths: Iterable[Path]) -> tuple[VexDocument, ...]:
@@ -172,9 +168,12 @@ def _products(stmt: Mapping[str, Any], source: str, where: str) -> tuple[VexProd
     if not isinstance(raw, list) or not raw:
         raise _fail(source, f"{where}.products", "must be a non-empty list")
     # Draft documents put subcomponents on the statement, for every product.
+    statement_subs = stmt.get("subcomponents")
+    if statement_subs is not None and not isinstance(statement_subs, list):
+        raise _fail(source, f"{where}.subcomponents", "must be a list")
     shared = tuple(
         i
-        for j, sub in enumerate(stmt.get("subcomponents") or [])
+        for j, sub in enumerate(statement_subs or [])
         for i in _component_ids(sub, source, f"{where}.subcomponents[{j}]")
     )
     products = []

@@ -6,8 +6,12 @@ files by extension and then by content: a quick text test (`apiVersion:` and `ki
 configuration does not pay for a YAML parse of each.
 
 What is skipped, and why:
-- files git ignores, when the path is inside a git work tree (`git ls-files --cached --others
-  --exclude-standard` lists exactly what the repository holds); elsewhere, `.git` itself;
+- files that a `.gitignore` ignores (in the directory walked, the directories above it up to the
+  repository root, and below it) and the repository's `.git/info/exclude`: build output and local
+  files are not the repository's. The patterns are read and matched here (`gitignore.py`), and git
+  is never run: git in a directory a pull request controls runs what that directory configures
+  (a committed bare-repository layout whose `config` sets `core.fsmonitor` is enough), and the
+  plugin image has no git. `.git` itself is never entered;
 - vendored trees (`vendor/`, `node_modules/`, `third_party/`, `.terraform/`): their manifests are
   somebody else's, and their findings would drown the repository's own;
 - Helm chart templates (files under `templates/` of a directory with `Chart.yaml`): they are Go
@@ -20,12 +24,13 @@ A path given explicitly as a file is always checked, whatever its name or whethe
 from __future__ import annotations
 
 import os
-import subprocess
+import stat
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from ci_security.errors import UsageError
+from ci_security.rules import gitignore
 from ci_security.rules.runner import manifest_kind
 
 VENDORED = frozenset({"vendor", "node_modules", "third_party", ".terraform", ".git"})
@@ -47,28 +52,65 @@ def _shown(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
-def _git_files(directory: Path) -> list[Path] | None:
-    """The files git holds or would hold under `directory`, or None when it is not a git work tree."""
+def _inherited(directory: Path, root: Path) -> tuple[list[gitignore.IgnoreFile], tuple[str, ...]]:
+    """The ignore files that apply to `directory` from above it: the repository's `info/exclude`
+    and the `.gitignore` of the root and of every directory down to `directory`'s parent, with
+    `directory`'s path relative to the root. A directory outside the root starts afresh.
+    """
     try:
-        done = subprocess.run(
-            ["git", "-C", str(directory), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            capture_output=True,
-            check=False,
-            timeout=60,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    if done.returncode != 0:
-        return None
-    names = [n for n in done.stdout.decode("utf-8", "surrogateescape").split("\0") if n]
-    return [directory / n for n in names]
+        relative = directory.resolve().relative_to(root.resolve()).parts
+    except (ValueError, OSError):
+        return [], ()
+    files: list[gitignore.IgnoreFile] = []
+    git_dir = root / ".git"
+    try:
+        real_git_dir = stat.S_ISDIR(git_dir.lstat().st_mode)
+    except OSError:
+        real_git_dir = False
+    if real_git_dir:  # never a `.git` file's `gitdir:` pointer, never a symlink
+        exclude = gitignore.read(git_dir / "info" / "exclude", ())
+        if exclude is not None:
+            files.append(exclude)
+    for depth in range(len(relative)):
+        base = relative[:depth]
+        found = gitignore.read(root.joinpath(*base, ".gitignore"), base)
+        if found is not None:
+            files.append(found)
+    return files, relative
 
 
-def _walk(directory: Path) -> Iterator[Path]:
-    for current, dirs, files in os.walk(directory):
-        dirs[:] = sorted(d for d in dirs if d not in VENDORED)
-        for name in sorted(files):
-            yield Path(current) / name
+def _walk(directory: Path, root: Path) -> Iterator[Path]:
+    """Regular files under `directory` (never through a symlink), skipping what is vendored or
+    ignored; iterative, so a deep tree cannot exhaust the stack.
+    """
+    inherited, start = _inherited(directory, root)
+    stack: list[tuple[Path, tuple[str, ...], list[gitignore.IgnoreFile]]] = [(directory, start, inherited)]
+    while stack:
+        current, parts, files = stack.pop()
+        own = gitignore.read(current / ".gitignore", parts)
+        if own is not None:
+            files = [*files, own]
+        try:
+            entries = sorted(os.scandir(current), key=lambda e: e.name)
+        except OSError:
+            continue
+        subdirs = []
+        for entry in entries:
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+                is_file = entry.is_file(follow_symlinks=False)
+            except OSError:
+                continue
+            if entry.name == ".git" or not (is_dir or is_file):
+                continue  # a `.git` directory or `gitdir:` file is git's, never the repository's content
+            if gitignore.ignored(files, (*parts, entry.name), is_dir):
+                continue
+            if is_dir:
+                if entry.name not in VENDORED:
+                    subdirs.append((Path(entry.path), (*parts, entry.name), files))
+            else:
+                yield Path(entry.path)
+        stack.extend(reversed(subdirs))
 
 
 def _vendored(relative: Path) -> bool:
@@ -92,9 +134,8 @@ def _worth_parsing(path: Path) -> bool:
     return (b"apiVersion" in head and b"kind" in head) or b"services" in head
 
 
-def _candidates(directory: Path) -> Iterator[Path]:
-    listed = _git_files(directory)
-    files = listed if listed is not None else list(_walk(directory))
+def _candidates(directory: Path, root: Path) -> Iterator[Path]:
+    files = list(_walk(directory, root))
     charts = {f.parent for f in files if f.name == "Chart.yaml"}
     for path in sorted(files):
         relative = path.relative_to(directory)
@@ -111,7 +152,7 @@ def discover(paths: Sequence[Path], root: Path) -> list[Manifest]:
     found: dict[str, Manifest] = {}
     for given in paths:
         if given.is_dir():
-            files: Iterable[Path] = _candidates(given)
+            files: Iterable[Path] = _candidates(given, root)
         elif given.is_file():
             files = [given]
         else:

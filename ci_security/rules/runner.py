@@ -28,13 +28,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ci_security import limits
 from ci_security.models import Misconfiguration, Severity
 from ci_security.rules.base import Hit, RuleMeta
 from ci_security.rules.compose.load import compose_from
 from ci_security.rules.dockerfile.parse import parse_dockerfile
 from ci_security.rules.kubernetes.load import K8sObject, objects_in
 from ci_security.rules.registry import COMPOSE_RULES, DOCKERFILE_RULES, KUBERNETES_RULES
-from ci_security.rules.yamldoc import MAX_BYTES, YamlSyntaxError, YamlTooComplexError, load_documents
+from ci_security.rules.yamldoc import YamlSyntaxError, YamlTooComplexError, load_documents
 
 NOT_ANALYSED = RuleMeta(
     id="MAN001",
@@ -249,8 +250,9 @@ def check_file(path: Path, shown: str, enable: Iterable[str] = ()) -> list[Misco
     result = _FileResult(shown, "")
     try:
         size = path.stat().st_size
-        if size > MAX_BYTES:
-            result.problem(1, f"not analysed: larger than {MAX_BYTES // (1024 * 1024)} MiB")
+        if size > limits.active().manifest_bytes:
+            too_large = limits.LimitExceededError(shown, "manifest_bytes", f"{size:,} bytes")
+            result.problem(1, f"not analysed: {str(too_large).removeprefix(f'{shown}: ')}")
             return result.finish()
         text = path.read_bytes().decode("utf-8-sig")
     except OSError as exc:

@@ -14,10 +14,11 @@ Merge keys (`<<: *defaults`, common in compose files) are applied; a merged key 
 where it is written (inside the anchored mapping), which is where a fix goes. A duplicate key keeps
 its last value, as Kubernetes' decoder does.
 
-Hostile input is reported, not processed: a file larger than `MAX_BYTES`, one whose aliases would
-expand into more than `MAX_NODES` nodes (a "billion laughs" bomb), a recursive alias, or nesting
-deeper than `MAX_DEPTH` levels (which would exhaust Python's stack) raises `YamlTooComplexError`;
-a syntax error raises `YamlSyntaxError` with its line.
+Hostile input is reported, not processed: a file larger than the `manifest-bytes` limit, or one that
+nests deeper than `nesting-depth` or whose aliases would add more than `yaml-nodes` nodes (a "billion
+laughs" bomb, a recursive alias) raises `YamlTooComplexError` naming the limit; the bounds are
+checked on the event stream (`structured.check_yaml`) before the C composer, which recurses, sees
+the document. A syntax error raises `YamlSyntaxError` with its line.
 """
 
 from __future__ import annotations
@@ -27,9 +28,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-MAX_BYTES = 2 * 1024 * 1024
-MAX_NODES = 200_000
-MAX_DEPTH = 200
+from ci_security import limits
+from ci_security.structured import check_yaml
 
 Path = tuple[str | int, ...]
 
@@ -50,7 +50,9 @@ class YamlSyntaxError(Exception):
 
 
 class YamlTooComplexError(Exception):
-    """The file is too large or its aliases expand too far to be checked safely."""
+    """The file is past one of the limits (too large, nested too deeply, aliases expanding too far);
+    the message names the limit.
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,41 +106,6 @@ def _scalar(value: str, tag: str, plain: bool) -> Any:
     if _FLOAT.match(value) and any(ch.isdigit() for ch in value):
         return float(value.replace("_", ""))
     return value
-
-
-def _check_size(root: Any) -> None:
-    """Refuse a document whose aliases would expand past `MAX_NODES` nodes, that nests deeper than
-    `MAX_DEPTH`, or that contains itself, before converting anything: each distinct node's expanded
-    size is computed once, so a "billion laughs" bomb is refused in milliseconds.
-    """
-    from ruamel.yaml.nodes import MappingNode, SequenceNode
-
-    sizes: dict[int, int] = {}
-    active: set[int] = set()
-
-    def size(node: Any, depth: int) -> int:
-        known = sizes.get(id(node))
-        if known is not None:
-            return known
-        if id(node) in active:
-            raise YamlTooComplexError("a recursive alias")
-        if depth > MAX_DEPTH:
-            raise YamlTooComplexError(f"nested deeper than {MAX_DEPTH} levels")
-        total = 1
-        if isinstance(node, SequenceNode | MappingNode):
-            children = (
-                node.value if isinstance(node, SequenceNode) else [n for pair in node.value for n in pair]
-            )
-            active.add(id(node))
-            for child in children:
-                total += size(child, depth + 1)
-                if total > MAX_NODES:
-                    raise YamlTooComplexError(f"aliases expand to more than {MAX_NODES} nodes")
-            active.discard(id(node))
-        sizes[id(node)] = total
-        return total
-
-    size(root, 0)
 
 
 class _Converter:
@@ -202,15 +169,15 @@ def load_documents(text: str) -> list[YamlDocument]:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-    if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
-        raise YamlTooComplexError(f"larger than {MAX_BYTES // (1024 * 1024)} MiB")
-    yaml = YAML(typ="safe", pure=False)
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > limits.active().manifest_bytes:
+        raise YamlTooComplexError(_reason(limits.LimitExceededError("", "manifest_bytes", f"{size:,} bytes")))
     documents = []
     try:
-        for index, node in enumerate(yaml.compose_all(text)):
+        check_yaml(YAML(typ="safe", pure=False), text, "")
+        for index, node in enumerate(YAML(typ="safe", pure=False).compose_all(text)):
             if node is None:
                 continue
-            _check_size(node)
             converter = _Converter()
             data = converter.convert(node, ())
             documents.append(YamlDocument(index, data, Positions(converter.lines, node.start_mark.line + 1)))
@@ -220,9 +187,16 @@ def load_documents(text: str) -> list[YamlDocument]:
         raise YamlSyntaxError(line, f"{exc.problem or exc.context or 'invalid YAML'}") from None
     except YAMLError as exc:
         raise YamlSyntaxError(1, str(exc)) from None
-    except RecursionError:
-        raise YamlTooComplexError("nested too deeply") from None
+    except limits.LimitExceededError as exc:
+        raise YamlTooComplexError(_reason(exc)) from None
+    except RecursionError:  # only when the nesting-depth limit was raised past what Python can convert
+        raise YamlTooComplexError("nested too deeply to convert") from None
     return documents
+
+
+def _reason(exc: limits.LimitExceededError) -> str:
+    """The limit error's text without its `where: ` prefix: the finding already names the file."""
+    return str(exc).removeprefix(f"{exc.where}: ")
 
 
 def walk(data: Any, path: Path = ()) -> Iterator[tuple[Path, Any]]:

@@ -6,11 +6,15 @@ the schema asks. GIT ranges are dropped (they need the repository's commit graph
 kept, because for several feeds it is the only usable data. YAML is read with every scalar as a
 string: the pypa database writes versions such as `1.10` unquoted, which a YAML 1.1 loader would
 turn into the float 1.1.
+
+Records come from mirrors and from files anyone can publish, so decoding is bounded like every
+other document (`structured`): JSON by `load_json` (size, depth), YAML by `load_yaml_strings` (depth
+and alias expansion checked on the event stream; a collection used as a mapping key is an error
+naming the record, not a `TypeError`). The size bound is the `record-bytes` limit.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import zipfile
@@ -18,8 +22,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ci_security import limits
 from ci_security.errors import CiSecurityError
 from ci_security.models import Advisory, Affected, AffectedRange, RangeEvent
+from ci_security.structured import load_json, load_yaml_strings
 
 _EVENT_KINDS = ("introduced", "fixed", "last_affected", "limit")
 _RECORD_SUFFIXES = (".json", ".yaml", ".yml")
@@ -48,6 +54,10 @@ def _strings(value: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in value if isinstance(v, (str, int, float)))
 
 
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
 def _severity(value: Any) -> tuple[tuple[str, str], ...]:
     if not isinstance(value, list):
         return ()
@@ -72,7 +82,8 @@ def _ranges(value: Any) -> tuple[AffectedRange, ...]:
         if not isinstance(raw, dict) or raw.get("type") not in ("SEMVER", "ECOSYSTEM"):
             continue
         events = []
-        for event in raw.get("events") or ():
+        raw_events = raw.get("events")
+        for event in raw_events if isinstance(raw_events, list) else ():
             if isinstance(event, dict):
                 for kind in _EVENT_KINDS:
                     if kind in event:
@@ -115,8 +126,11 @@ def parse_record(doc: Any, where: str) -> Advisory:
                 ecosystem_specific=_json_text(item.get("ecosystem_specific")),
             )
         )
+    raw_references = doc.get("references")
     references = tuple(
-        str(ref["url"]) for ref in doc.get("references") or () if isinstance(ref, dict) and ref.get("url")
+        str(ref["url"])
+        for ref in (raw_references if isinstance(raw_references, list) else ())
+        if isinstance(ref, dict) and ref.get("url")
     )
     withdrawn = doc.get("withdrawn")
     published = doc.get("published")
@@ -127,8 +141,8 @@ def parse_record(doc: Any, where: str) -> Advisory:
         withdrawn=withdrawn if isinstance(withdrawn, str) and withdrawn else None,
         aliases=_strings(doc.get("aliases")),
         upstream=_strings(doc.get("upstream")),
-        summary=str(doc.get("summary") or ""),
-        details=str(doc.get("details") or ""),
+        summary=_text(doc.get("summary")),
+        details=_text(doc.get("details")),
         severity=_severity(doc.get("severity")),
         affected=tuple(affected),
         references=references,
@@ -137,23 +151,19 @@ def parse_record(doc: Any, where: str) -> Advisory:
 
 
 def _decode(data: bytes, name: str, where: str) -> Any:
-    if len(data) > MAX_RECORD_BYTES:
-        raise OsvError(f"{where}: record is larger than {MAX_RECORD_BYTES} bytes")
+    """The decoded record file `data` (`name` decides JSON or YAML); a YAML file holds one document."""
+    if len(data) > limits.active().record_bytes:
+        raise limits.LimitExceededError(where, "record_bytes", f"{len(data):,} bytes")
     if name.endswith(".json"):
-        try:
-            return json.loads(data)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            line = f":{exc.lineno}:{exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
-            raise OsvError(f"{where}{line}: malformed JSON ({getattr(exc, 'msg', exc)})") from None
-    from ruamel.yaml import YAML  # only YAML feeds (pypa) need it
-    from ruamel.yaml.error import YAMLError
-
+        return load_json(data, where, size_limit="record_bytes", error=OsvError)
     try:
-        return YAML(typ="base").load(io.BytesIO(data))
-    except YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
-        raise OsvError(f"{where}{line}: malformed YAML ({getattr(exc, 'problem', None) or exc})") from None
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise OsvError(f"{where}: not UTF-8 (byte {exc.start})") from None
+    documents = load_yaml_strings(text, where, error=OsvError)
+    if len(documents) > 1:
+        raise OsvError(f"{where}: {len(documents)} YAML documents in one record file (expected one)")
+    return documents[0] if documents else None
 
 
 def iter_documents(path: Path) -> Iterator[tuple[str, Any]]:

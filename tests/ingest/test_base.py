@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ci_security.ingest.base import RepoPaths, ShapeError, guess_tool, line_number, one_line
+from ci_security import limits
+from ci_security.ingest.base import RepoPaths, ShapeError, guess_tool, line_number, one_line, read_json
 
 
 def test_relative_paths_are_normalised(tmp_path):
@@ -79,3 +80,20 @@ def test_one_line():
 )
 def test_guess_tool(doc, expected):
     assert guess_tool(doc) == expected
+
+
+def test_reports_are_read_within_the_document_limits(tmp_path):
+    deep = tmp_path / "trivy.json"
+    deep.write_text('{"SchemaVersion": 2, "Results": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    with pytest.raises(limits.LimitExceededError, match=r"trivy.json: exceeds the nesting-depth limit"):
+        read_json(deep)
+    with (
+        limits.use(limits.with_overrides(limits.DEFAULTS, {"document-bytes": "1KiB"})),
+        pytest.raises(
+            limits.LimitExceededError, match=r"trivy.json: exceeds the document-bytes limit \(1 KiB\)"
+        ),
+    ):
+        read_json(deep)
+    utf16 = tmp_path / "ps.json"
+    utf16.write_bytes('{"a": [1]}'.encode("utf-16"))
+    assert read_json(utf16) == {"a": [1]}

@@ -426,7 +426,7 @@ def error(path: Path) -> str:
 
 
 def test_missing_file(tmp_path):
-    assert error(tmp_path / "missing.json") == "no such file"
+    assert error(tmp_path / "missing.json") == "cannot read the report: No such file or directory"
 
 
 def test_truncated_json_gives_line_and_column(tmp_path):
@@ -436,7 +436,7 @@ def test_truncated_json_gives_line_and_column(tmp_path):
     with pytest.raises(json.JSONDecodeError) as expected:
         json.loads(text)
     assert expected.value.lineno == 40
-    assert error(path) == f"invalid JSON at 40:{expected.value.colno}: {expected.value.msg}"
+    assert error(path) == f"invalid JSON at line 40 column {expected.value.colno}: {expected.value.msg}"
 
 
 def test_trivy_report_is_not_a_grype_report():

@@ -195,10 +195,10 @@ ADVICE = "; only `hadolint -f json` output can be imported"
 
 
 def test_missing_file_and_invalid_json(tmp_path):
-    assert error(tmp_path / "nope.json") == "no such file"
+    assert error(tmp_path / "nope.json") == "cannot read the report: No such file or directory"
     broken = tmp_path / "broken.json"
     broken.write_text('[{"code": "DL3007",', encoding="utf-8")
-    assert error(broken).startswith("invalid JSON at 1:")
+    assert error(broken).startswith("invalid JSON at line 1 column ")
 
 
 @pytest.mark.parametrize(

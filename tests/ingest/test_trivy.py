@@ -450,11 +450,11 @@ def error(path: Path) -> str:
 
 
 def test_missing_file(tmp_path):
-    assert error(tmp_path / "nope.json") == "no such file"
+    assert error(tmp_path / "nope.json") == "cannot read the report: No such file or directory"
 
 
 def test_directory(tmp_path):
-    assert error(tmp_path) == "is a directory, not a report file"
+    assert error(tmp_path) == "cannot read the report: Is a directory"
 
 
 def test_truncated_json_gives_line_and_column(tmp_path):
@@ -464,7 +464,7 @@ def test_truncated_json_gives_line_and_column(tmp_path):
     with pytest.raises(json.JSONDecodeError) as expected:
         json.loads(text[:1000])
     reason = error(path)
-    assert reason.startswith(f"invalid JSON at {expected.value.lineno}:{expected.value.colno}: ")
+    assert reason.startswith(f"invalid JSON at line {expected.value.lineno} column {expected.value.colno}: ")
     assert expected.value.lineno > 1
 
 

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from ci_security.errors import CiSecurityError
 from ci_security.models import Decision, Package, ScanResult, Severity, Vulnerability
 from ci_security.policy.baseline import load_baseline, parse_baseline
 from ci_security.policy.model import PolicyError
@@ -60,7 +61,7 @@ def test_misconfigurations_count_and_missing_sections_are_empty(tmp_path):
     [
         (
             "{",
-            "b.json:1:2: the baseline report is not JSON: Expecting property name enclosed in double quotes",
+            "b.json:1:2: invalid JSON: Expecting property name enclosed in double quotes",
         ),
         ("[]", "b.json: not a ci-security JSON report (expected a JSON object)"),
         (
@@ -70,6 +71,14 @@ def test_misconfigurations_count_and_missing_sections_are_empty(tmp_path):
         (
             '{"schema_version": "9", "tool": {"name": "ci-security"}}',
             "b.json: JSON report schema_version '9' is not supported (expected 1)",
+        ),
+        (
+            '{"schema_version": ["1"], "tool": {"name": "ci-security"}}',
+            "b.json: JSON report schema_version ['1'] is not supported (expected 1)",
+        ),
+        (
+            '{"schema_version": "1", "tool": "ci-security"}',
+            "b.json: not a ci-security JSON report (tool.name is not ci-security)",
         ),
         (
             '{"schema_version": "1", "tool": {"name": "ci-security"}, "vulnerabilities": {}}',
@@ -87,6 +96,13 @@ def test_malformed_baselines(tmp_path, monkeypatch, text, message):
     with pytest.raises(PolicyError) as raised:
         load_baseline(Path("b.json"))
     assert str(raised.value) == message
+
+
+def test_a_deeply_nested_baseline_names_the_limit(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "b.json").write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(CiSecurityError, match=r"^b.json: exceeds the nesting-depth limit \(200\)"):
+        load_baseline(Path("b.json"))
 
 
 def test_unreadable_baseline(tmp_path):

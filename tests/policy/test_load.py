@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from ci_security import limits
 from ci_security.errors import CiSecurityError
 from ci_security.models import Severity
 from ci_security.policy.load import Problem, check_policy, check_text, load_policy, schema
@@ -475,7 +476,7 @@ def test_schema_is_draft_2020_12_and_documents_every_key():
     shipped = schema()
     Draft202012Validator.check_schema(shipped)
     assert shipped["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert set(shipped["properties"]) == {"version", "fail_on", "ignore", "checks", "images", "vex"}
+    assert set(shipped["properties"]) == {"version", "fail_on", "ignore", "checks", "images", "vex", "limits"}
     ignore = shipped["$defs"]["ignore"]
     assert ignore["required"] == ["id", "reason", "expires"]
     assert set(ignore["properties"]) == {
@@ -487,3 +488,74 @@ def test_schema_is_draft_2020_12_and_documents_every_key():
         "images",
         "vex_justification",
     }
+
+
+# --- limits and hostile files --------------------------------------------------------------------
+
+
+def test_limits_are_read_with_either_spelling(here):
+    policy = load_policy(write("limits:\n  layer-bytes: 32GiB\n  nesting_depth: 300\n"))
+    assert policy.limits == (("layer_bytes", "32GiB"), ("nesting_depth", "300"))
+    assert DEFAULT_POLICY.limits == ()
+
+
+def test_limits_problems_are_located(here):
+    text = (
+        "limits:\n"
+        "  layer-byte: 1GiB\n"
+        "  redirects: lots\n"
+        "  yaml-nodes: true\n"
+        "  spool-bytes: 0\n"
+        "  nesting-depth: 12MiB\n"
+        "  policy-bytes: 4MiB\n"
+    )
+    assert problems(text) == [
+        "policy.yml:2:3: limits: unknown limit 'layer-byte' (did you mean 'layer-bytes'?)",
+        "policy.yml:3:14: limits.redirects: 'lots': expected a whole number",
+        "policy.yml:4:15: limits.yaml-nodes: expected a string or an integer, got true",
+        "policy.yml:5:16: limits.spool-bytes: 0: must be greater than zero",
+        "policy.yml:6:18: limits.nesting-depth: '12MiB': expected a whole number",
+        "policy.yml:7:17: warning: limits.policy-bytes has no effect here: the policy file is read "
+        "before its limits are known; raise it with --limit policy-bytes=VALUE",
+    ]
+    with pytest.raises(PolicyError, match=r"policy.yml:2:3: limits: unknown limit 'layer-byte'"):
+        load_policy(Path("policy.yml"))
+
+
+def test_a_policy_over_its_size_limit_is_refused_before_parsing(here):
+    write("version: 1\n" + "#" * (1 << 20))
+    with pytest.raises(
+        CiSecurityError, match=r"^policy.yml: exceeds the policy-bytes limit \(1 MiB\): 1,048,587"
+    ):
+        load_policy(Path("policy.yml"))
+    write("version: 1\n" + "#" * 2000)
+    assert load_policy(Path("policy.yml")).version == 1
+    with (
+        limits.use(limits.with_overrides(limits.DEFAULTS, {"policy-bytes": "1KiB"})),
+        pytest.raises(CiSecurityError, match=r"policy-bytes limit \(1 KiB\): 2,011 bytes"),
+    ):
+        load_policy(Path("policy.yml"))
+
+
+def test_deep_nesting_and_alias_bombs_are_refused_naming_the_limit(here):
+    write("checks: " + "[" * 500_000 + "]" * 500_000 + "\n")
+    with pytest.raises(CiSecurityError, match=r"^policy.yml: exceeds the nesting-depth limit"):
+        load_policy(Path("policy.yml"))
+    rows = ["a0: &a0 [x, x, x, x, x, x, x, x]"]
+    rows += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 8)}]" for i in range(1, 10)]
+    write("checks:\n  disable:\n" + "".join(f"    - {row}\n" for row in rows))
+    with pytest.raises(CiSecurityError, match=r"^policy.yml: exceeds the yaml-nodes limit"):
+        check_policy(Path("policy.yml"), TODAY)
+
+
+def test_a_list_or_mapping_as_a_key_is_an_error_at_its_position(here):
+    assert problems("version: 1\n? [a, b]\n: high\nchecks:\n  severity:\n    ? {x: 1}\n    : high\n") == [
+        "policy.yml:2:3: a key must be a string, not a list",
+        "policy.yml:6:7: a key must be a string, not a mapping",
+    ]
+
+
+def test_a_non_utf8_policy_names_the_byte(here):
+    Path("latin1.yml").write_bytes(b"version: 1 # caf\xe9\n")
+    with pytest.raises(PolicyError, match=r"^latin1.yml: the policy file is not UTF-8 text \(byte 16\)"):
+        load_policy(Path("latin1.yml"))

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
+from ci_security import limits
+from ci_security.errors import CiSecurityError
 from ci_security.models import ImageTarget, Misconfiguration, Package, ScanResult, Severity, Vulnerability
 from ci_security.policy.evaluate import evaluate
 from ci_security.policy.load import parse_policy
@@ -363,6 +365,21 @@ def _doc(**statement):
             "v.json: statements[0].products[0].subcomponents: must be a list",
         ),
         (
+            _doc(subcomponents=7),
+            "v.json: statements[0].subcomponents: must be a list",
+        ),
+        (
+            _doc(status=["not_affected"]),
+            "v.json: statements[0].status: ['not_affected'] is not one of not_affected, affected, fixed, "
+            "under_investigation",
+        ),
+        (
+            _doc(justification={"x": 1}),
+            "v.json: statements[0].justification: {'x': 1} is not one of component_not_present, "
+            "vulnerable_code_not_present, vulnerable_code_not_in_execute_path, "
+            "vulnerable_code_cannot_be_controlled_by_adversary, inline_mitigations_already_exist",
+        ),
+        (
             _doc(products=[{"@id": "x", "subcomponents": [7]}]),
             "v.json: statements[0].products[0].subcomponents[0]: must be an object with @id or "
             "identifiers.purl",
@@ -380,12 +397,24 @@ def test_malformed_documents(data, message):
     assert str(raised.value) == message
 
 
+def test_a_deeply_nested_or_oversized_vex_document_names_the_limit(tmp_path):
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"statements": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    with pytest.raises(CiSecurityError, match=r"deep.json: exceeds the nesting-depth limit \(200\)"):
+        load_vex(deep)
+    with (
+        limits.use(limits.with_overrides(limits.DEFAULTS, {"document-bytes": "100"})),
+        pytest.raises(CiSecurityError, match=r"deep.json: exceeds the document-bytes limit \(100 bytes\)"),
+    ):
+        load_vex(deep)
+
+
 def test_unreadable_and_non_json_files(tmp_path):
     with pytest.raises(PolicyError, match=r"missing.json: cannot read the VEX document: No such file"):
         load_vex(tmp_path / "missing.json")
     bad = tmp_path / "bad.json"
     bad.write_text('{"@context": \n')
-    with pytest.raises(PolicyError, match=r"bad.json:2:1: not JSON: Expecting value"):
+    with pytest.raises(PolicyError, match=r"bad.json:2:1: invalid JSON: Expecting value"):
         load_vex(bad)
 
 

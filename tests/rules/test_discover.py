@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -81,3 +82,58 @@ def test_paths_outside_the_repository_are_shown_as_given(tmp_path):
 def test_a_missing_path_is_a_usage_error(tmp_path):
     with pytest.raises(UsageError, match="no-such-dir: no such file or directory"):
         discover([tmp_path / "no-such-dir"], tmp_path)
+
+
+# --- repositories planted in the input: git is never run on them ---------------------------------
+
+
+def _hostile_config(marker: Path) -> str:
+    return (
+        "[core]\n\trepositoryformatversion = 0\n\tbare = false\n\tworktree = .\n"
+        f'\tfsmonitor = "touch {marker}; false"\n\thooksPath = hooks\n'
+    )
+
+
+def _bare_layout(directory: Path, marker: Path) -> None:
+    """The four files of the report: HEAD, config, objects/, refs/ (a bare repository's layout)."""
+    (directory / "objects").mkdir(parents=True)
+    (directory / "refs").mkdir()
+    (directory / "HEAD").write_text("ref: refs/heads/main\n")
+    (directory / "config").write_text(_hostile_config(marker))
+
+
+def _plant(kind: str, manifests: Path, marker: Path) -> None:
+    manifests.mkdir(parents=True, exist_ok=True)
+    if kind == "bare layout":
+        _bare_layout(manifests, marker)
+    elif kind == "gitdir file":
+        elsewhere = manifests.parent / "elsewhere.git"
+        _bare_layout(elsewhere, marker)
+        (manifests / ".git").write_text(f"gitdir: {elsewhere}\n")
+    else:  # a .git directory inside the manifests directory
+        _bare_layout(manifests / ".git", marker)
+        hooks = manifests / ".git" / "hooks"
+        hooks.mkdir()
+        for hook in ("post-checkout", "pre-commit", "post-index-change"):
+            (hooks / hook).write_text(f"#!/bin/sh\ntouch {marker}\n")
+            (hooks / hook).chmod(0o755)
+    (manifests / "Dockerfile").write_text("FROM debian:12\n")
+    (manifests / "k8s.yaml").write_text(K8S)
+    (manifests / ".gitignore").write_text("ignored.yaml\n")
+    (manifests / "ignored.yaml").write_text(K8S)
+
+
+@pytest.mark.parametrize("kind", ["bare layout", "gitdir file", "git directory"])
+def test_a_planted_repository_runs_nothing_and_discovery_still_works(tmp_path, kind):
+    repo, marker = tmp_path / "repo", tmp_path / "MARKER"
+    manifests = repo / "deploy"
+    _plant(kind, manifests, marker)
+    if shutil.which("git"):
+        # The control: the plant is live (git in that directory runs its command)...
+        subprocess.run(["git", "-C", str(manifests), "ls-files"], capture_output=True, check=False)
+        assert marker.exists(), "the plant no longer triggers git; the test would prove nothing"
+        marker.unlink()
+    # ...and discovery does not run it, and still finds the manifests and honours .gitignore.
+    found = [m.shown for m in discover([manifests], repo)]
+    assert not marker.exists()
+    assert found == ["deploy/Dockerfile", "deploy/k8s.yaml"]

@@ -8,6 +8,7 @@ from typing import ClassVar
 
 import pytest
 
+from ci_security import limits
 from ci_security.models import Severity
 from ci_security.rules import runner
 from ci_security.rules.base import Hit, RuleMeta
@@ -224,17 +225,17 @@ def test_dockerfile_parse_problems_are_findings():
     assert [f.line for f in problems] == [2]
 
 
-def test_unreadable_large_and_binary_files_are_findings(tmp_path, monkeypatch):
+def test_unreadable_large_and_binary_files_are_findings(tmp_path):
     binary = tmp_path / "Dockerfile"
     binary.write_bytes(b"FROM x\n\xff\xfe\n")
     (finding,) = check_file(binary, "Dockerfile")
     assert finding.rule_id == "MAN001" and "not UTF-8" in finding.message
 
-    monkeypatch.setattr(runner, "MAX_BYTES", 10)
     big = tmp_path / "big.yaml"
     big.write_text("apiVersion: v1\nkind: Pod\n")
-    (finding,) = check_file(big, "big.yaml")
-    assert "larger than" in finding.message
+    with limits.use(limits.with_overrides(limits.DEFAULTS, {"manifest-bytes": "10"})):
+        (finding,) = check_file(big, "big.yaml")
+    assert finding.message.startswith("not analysed: exceeds the manifest-bytes limit (10 bytes): 25 bytes")
 
     (finding,) = check_file(tmp_path / "missing.yaml", "missing.yaml")
     assert "cannot read" in finding.message

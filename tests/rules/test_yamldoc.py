@@ -5,18 +5,19 @@ hostile input (too large, alias bombs, recursive aliases, deep nesting) refused 
 from __future__ import annotations
 
 import math
-import time
 
 import pytest
 
+from ci_security import limits
 from ci_security.rules.yamldoc import (
-    MAX_BYTES,
-    MAX_DEPTH,
     YamlSyntaxError,
     YamlTooComplexError,
     load_documents,
     walk,
 )
+
+MAX_BYTES = limits.DEFAULTS.manifest_bytes
+MAX_DEPTH = limits.DEFAULTS.nesting_depth
 
 
 def data(text: str):
@@ -250,10 +251,8 @@ def test_a_syntax_error_names_its_line(text, line):
 
 def test_a_file_over_the_size_limit_is_refused_before_parsing():
     text = "a: b\n" * (MAX_BYTES // 5 + 1)
-    started = time.perf_counter()
-    with pytest.raises(YamlTooComplexError, match="larger than"):
+    with pytest.raises(YamlTooComplexError, match="exceeds the manifest-bytes limit"):
         load_documents(text)
-    assert time.perf_counter() - started < 0.5
 
 
 def test_a_file_at_the_size_limit_is_read():
@@ -270,11 +269,19 @@ def _billion_laughs(levels: int) -> str:
     return "\n".join(rows) + "\n"
 
 
-def test_an_alias_bomb_is_refused_fast():
-    started = time.perf_counter()
-    with pytest.raises(YamlTooComplexError, match="aliases expand"):
+def test_an_alias_bomb_is_refused():
+    with pytest.raises(YamlTooComplexError, match=r"exceeds the yaml-nodes limit .*aliases expand"):
         load_documents(_billion_laughs(9))
-    assert time.perf_counter() - started < 0.5
+
+
+def test_the_alias_bound_follows_the_limit_in_force():
+    text = _billion_laughs(4)  # 9**4 lols and their lists
+    assert data(text)["d"][0][0][0] == ["lol"] * 9
+    with (
+        limits.use(limits.with_overrides(limits.DEFAULTS, {"yaml-nodes": "500"})),
+        pytest.raises(YamlTooComplexError, match="yaml-nodes"),
+    ):
+        load_documents(text)
 
 
 def test_modest_alias_reuse_is_expanded():
@@ -282,11 +289,9 @@ def test_modest_alias_reuse_is_expanded():
 
 
 @pytest.mark.parametrize("text", ["a: &a [*a]\n", "a: &a {b: *a}\n", "&root [1, [*root]]\n"])
-def test_a_recursive_alias_is_refused_fast(text):
-    started = time.perf_counter()
-    with pytest.raises(YamlTooComplexError, match="recursive alias"):
+def test_a_recursive_alias_is_refused(text):
+    with pytest.raises(YamlTooComplexError, match=r"yaml-nodes limit .*contains itself"):
         load_documents(text)
-    assert time.perf_counter() - started < 0.5
 
 
 def _nested_lists(depth: int) -> str:
@@ -299,8 +304,23 @@ def _nested_maps(depth: int) -> str:
 
 @pytest.mark.parametrize("text", [_nested_lists(5000), _nested_maps(MAX_DEPTH + 5)], ids=["flow", "block"])
 def test_deep_nesting_is_refused_instead_of_exhausting_the_stack(text):
-    with pytest.raises(YamlTooComplexError, match="nested"):
+    with pytest.raises(YamlTooComplexError, match="nesting-depth"):
         load_documents(text)
+
+
+def test_a_million_levels_are_refused_before_the_composer_recurses():
+    # ruamel's C composer recurses once per level: this used to end the process with SIGSEGV.
+    with pytest.raises(YamlTooComplexError, match="nesting-depth"):
+        load_documents("- " * 1_000_000 + "x\n")
+    with pytest.raises(YamlTooComplexError, match="nesting-depth"):
+        load_documents(_nested_lists(1_000_000))
+
+
+def test_an_alias_counts_with_the_depth_it_expands_to():
+    deep = "a: &a " + "[" * 150 + "]" * 150 + "\n"
+    assert data(deep)["a"] is not None
+    with pytest.raises(YamlTooComplexError, match="nesting-depth"):
+        load_documents(deep + "b: " + "[" * 60 + "*a" + "]" * 60 + "\n")
 
 
 def test_nesting_up_to_the_limit_is_read():

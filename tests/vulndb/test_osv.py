@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from testkit.shared import osv_pypi
 
+from ci_security import limits
 from ci_security.vulndb.osv import OsvError, iter_records, normalize_name, parse_record
 
 DISTRO = Path(__file__).parents[1] / "fixtures" / "osv" / "distro"
@@ -49,7 +50,7 @@ def test_zip_export_and_folder(tmp_path, osv_go, osv_crates):
 def test_errors_name_file_and_position(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text('{"id": "X",\n  "modified": }')
-    with pytest.raises(OsvError, match=r"bad\.json:2:15: malformed JSON"):
+    with pytest.raises(OsvError, match=r"bad\.json: invalid JSON at line 2 column 15"):
         list(iter_records(bad))
     bad_yaml = tmp_path / "bad.yaml"
     bad_yaml.write_text("id: X\nmodified: [unclosed\n")
@@ -86,3 +87,76 @@ def test_list_documents(tmp_path):
 )
 def test_normalize_name(ecosystem, name, expected):
     assert normalize_name(ecosystem, name) == expected
+
+
+def _laughs(levels: int) -> str:
+    rows = [
+        "id: X",
+        'modified: "2024-01-01T00:00:00Z"',
+        "database_specific:",
+        "  a0: &a0 [lol, lol, lol, lol]",
+    ]
+    for level in range(1, levels):
+        rows.append(f"  a{level}: &a{level} [{', '.join([f'*a{level - 1}'] * 4)}]")
+    return "\n".join(rows) + "\n"
+
+
+def test_hostile_yaml_records_are_refused_naming_the_limit(tmp_path):
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(_laughs(16))  # 4**16 nodes once expanded, from a few hundred bytes
+    with pytest.raises(limits.LimitExceededError, match=r"bomb\.yaml: exceeds the yaml-nodes limit"):
+        list(iter_records(bomb))
+    deep = tmp_path / "deep.yaml"
+    deep.write_text('id: X\nmodified: "2024"\naffected: ' + "[" * 1_000_000 + "]" * 1_000_000 + "\n")
+    with pytest.raises(limits.LimitExceededError, match=r"deep\.yaml: exceeds the nesting-depth limit"):
+        list(iter_records(deep))
+    deep_json = tmp_path / "deep.json"
+    deep_json.write_text('{"id": "X", "modified": "2024", "affected": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    with pytest.raises(limits.LimitExceededError, match=r"deep\.json: exceeds the nesting-depth limit"):
+        list(iter_records(deep_json))
+
+
+def test_modest_aliases_in_a_yaml_record_are_expanded(tmp_path):
+    path = tmp_path / "ok.yaml"
+    path.write_text(_laughs(3))
+    (record,) = iter_records(path)
+    assert json.loads(record.database_specific or "{}")["a2"][3][3] == ["lol"] * 4
+
+
+def test_a_collection_as_a_mapping_key_is_an_error_not_a_type_error(tmp_path):
+    path = tmp_path / "key.yaml"
+    path.write_text('id: X\nmodified: "2024"\n? [a, b]\n: c\n')
+    with pytest.raises(OsvError, match=r"key\.yaml:3:3: a mapping key must be a scalar"):
+        list(iter_records(path))
+
+
+def test_yaml_records_keep_every_scalar_a_string_and_hold_one_document(tmp_path):
+    path = tmp_path / "r.yaml"
+    path.write_text(
+        "id: X\nmodified: 2024-01-01\naffected:\n"
+        "- package: {ecosystem: PyPI, name: a}\n  versions: [1.10, no]\n"
+    )
+    (record,) = iter_records(path)
+    assert record.modified == "2024-01-01" and record.affected[0].versions == ("1.10", "no")
+    path.write_text("id: X\nmodified: a\n---\nid: Y\nmodified: b\n")
+    with pytest.raises(OsvError, match="2 YAML documents in one record file"):
+        list(iter_records(path))
+    path.write_bytes(b"id: X\nmodified: \xff\n")
+    with pytest.raises(OsvError, match=r"r\.yaml: not UTF-8 \(byte 16\)"):
+        list(iter_records(path))
+
+
+def test_fields_of_the_wrong_type_are_skipped_not_a_type_error():
+    doc = {
+        "id": "X",
+        "modified": "2024",
+        "references": 5,
+        "summary": ["a"],
+        "aliases": "CVE-1",
+        "affected": [
+            {"package": {"ecosystem": "PyPI", "name": "a"}, "ranges": [{"type": "ECOSYSTEM", "events": 7}]}
+        ],
+    }
+    record = parse_record(doc, "here")
+    assert record.references == () and record.summary == "" and record.aliases == ()
+    assert record.affected[0].ranges == ()
