@@ -251,7 +251,10 @@ def test_blob_not_matching_digest(layout):
 
 def test_unreachable_registry():
     port = free_port()
-    with pytest.raises(RegistryError, match=f"cannot reach registry 127.0.0.1:{port}"):
+    with pytest.raises(
+        RegistryError,
+        match=rf"http://127\.0\.0\.1:{port}/v2/app/manifests/1: cannot connect \(Failed to establish",
+    ):
         run(ScanOptions(vulns=False, image=f"127.0.0.1:{port}/app:1"))
 
 

@@ -100,7 +100,7 @@ def test_failed_update_keeps_the_previous_database(tmp_path):
         mirror.add("crates.io", *sorted((OSV / "crates.io").glob("*.json")))
         mirror.cut_zip = 100  # every attempt breaks off: bounded retries, then an error
         with pytest.raises(
-            VulnDbError, match=r"download of .*/crates\.io/all\.zip broke off: Connection broken"
+            VulnDbError, match=r"/crates\.io/all\.zip: transfer broke off \(Connection broken"
         ):
             update(db_path, ["crates.io"], mirror=mirror.url, sleep=_no_sleep)
         assert mirror.cut_zip == 95
@@ -113,7 +113,7 @@ def test_failed_update_keeps_the_previous_database(tmp_path):
 def test_unreachable_mirror(tmp_path):
     from testkit.registries import free_port
 
-    with pytest.raises(VulnDbError, match=r"cannot download http://127\.0\.0\.1"):
+    with pytest.raises(VulnDbError, match=r"http://127\.0\.0\.1:\d+/Go/all\.zip: cannot connect"):
         update(tmp_path / "db.sqlite", ["Go"], mirror=f"http://127.0.0.1:{free_port()}", sleep=_no_sleep)
     assert not (tmp_path / "db.sqlite").exists()
 
