@@ -518,7 +518,7 @@ class Exchange:
                 self.check()
                 want = min(CHUNK, bound - got + 1)
                 try:
-                    piece = resp.raw.read(want, decode_content=True)
+                    piece = resp.raw.read1(want, decode_content=True)
                 except broken as exc:
                     if self.expired:
                         raise self.deadline_error() from None

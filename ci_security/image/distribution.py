@@ -111,21 +111,27 @@ class RegistryClient:
     def _send(self, ex: Exchange, url: str, headers: dict[str, str]) -> requests.Response:
         """One request to the registry, answering one authentication challenge on the way."""
         used = self._credential
-        resp = ex.send(url, headers=headers, credential=used)
+        resp = self._own_401(ex, ex.send(url, headers=headers, credential=used))
         if resp.status_code != 401:
             return resp
         challenge = resp.headers.get("WWW-Authenticate", "")
         resp.close()
-        if origin(resp.url) != self.origin:
-            # A redirect target (blob storage, another port) asking for credentials gets none.
+        with self._auth_lock:
+            if self._credential is used:  # another thread may have authenticated meanwhile
+                self._authenticate(challenge)
+        return self._own_401(ex, ex.send(url, headers=headers, credential=self._credential))
+
+    def _own_401(self, ex: Exchange, resp: requests.Response) -> requests.Response:
+        """`resp`, unless it is a 401 from where the registry redirected: a redirect target (blob
+        storage, another port) asking for credentials gets none, and the pull ends there.
+        """
+        if resp.status_code == 401 and origin(resp.url) != self.origin:
+            resp.close()
             raise RegistryError(
                 f"{ex.where}: redirected to {display_url(resp.url)}, which answered HTTP 401 "
                 "(credentials are only ever sent to the registry itself)"
             )
-        with self._auth_lock:
-            if self._credential is used:  # another thread may have authenticated meanwhile
-                self._authenticate(challenge)
-        return ex.send(url, headers=headers, credential=self._credential)
+        return resp
 
     def _authenticate(self, challenge: str) -> None:
         scheme, params = parse_challenge(challenge)

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+from testkit.hostile_net import HostileServer, endless, ok
 from testkit.osvmirror import OsvMirror
 
 from ci_security.vulndb.store import VulnDB, VulnDbError
@@ -124,3 +125,25 @@ def test_corrupt_export(tmp_path):
         mirror._zip = lambda ecosystem: b"PK\x03\x04 this is not a zip"  # type: ignore[method-assign]
         with pytest.raises(VulnDbError, match="not a readable zip"):
             update(tmp_path / "db.sqlite", ["Go"], mirror=mirror.url, sleep=_no_sleep)
+
+
+def test_the_listing_is_read_only_as_far_as_needed(tmp_path):
+    """modified_id.csv is newest first: reading stops at the first record already held, so a
+    listing that goes on forever after it costs nothing."""
+    db_path = tmp_path / "db.sqlite"
+    with OsvMirror() as honest:
+        honest.put("Go", {"id": "GO-1", "modified": "2024-01-01T00:00:00Z"})
+        update(db_path, ["Go"], mirror=honest.url, sleep=_no_sleep)
+    head = b"2024-06-01T00:00:00Z,GO-2\n2024-05-01T00:00:00Z,../../etc/x\n2024-01-01T00:00:00Z,GO-1\n"
+    routes = {
+        "/Go/modified_id.csv": endless(prefix=head, piece=b"2000-01-01T00:00:00Z,OLD\n" * 1000),
+        "/Go/GO-2.json": ok(b'{"id": "GO-2", "modified": "2024-06-01T00:00:00Z"}'),
+    }
+    with HostileServer(routes) as mirror:
+        summary = update(db_path, ["Go"], mirror=mirror.url, sleep=_no_sleep)
+        asked = [seen.path for seen in mirror.requests]
+    assert summary.updated == {"Go": ("incremental", 2)}
+    # An id is one path component, whatever it contains (and a missing record is skipped).
+    assert asked == ["/Go/modified_id.csv", "/Go/GO-2.json", "/Go/..%2F..%2Fetc%2Fx.json"]
+    with VulnDB(db_path) as db:
+        assert db.record("GO-2")["modified"] == "2024-06-01T00:00:00Z"
