@@ -26,6 +26,7 @@ server that compresses anyway is still read within the caps (they count decoded 
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import email.utils
 import ipaddress
@@ -38,7 +39,7 @@ from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 from ci_security import __version__, limits
 from ci_security.errors import CiSecurityError
@@ -163,6 +164,23 @@ class Credential:
 
     origin: Origin
     header: str = field(repr=False)
+
+
+def basic_header(username: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+
+
+def split_credentials(url: str) -> tuple[str, Credential | None]:
+    """`url` without its `user:password@`, and those as a Basic credential for `url`'s origin only
+    (so they never follow a redirect elsewhere, unlike a URL's user info left to requests).
+    """
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url, None
+    netloc = parts.netloc.rpartition("@")[2]
+    bare = urlunsplit(parts._replace(netloc=netloc))
+    header = basic_header(unquote(parts.username or ""), unquote(parts.password or ""))
+    return bare, Credential(origin(bare), header)
 
 
 class TransferError(CiSecurityError):

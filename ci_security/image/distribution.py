@@ -24,7 +24,6 @@ Docker and go-containerregistry (Trivy, crane) do; any other registry needs `--i
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import re
 import threading
@@ -43,6 +42,7 @@ from ci_security.http import (
     Exchange,
     TransferError,
     backoff,
+    basic_header,
     display_url,
     is_loopback_host,
     origin,
@@ -71,10 +71,6 @@ def parse_challenge(header: str) -> tuple[str, dict[str, str]]:
         for m in _CHALLENGE_PARAM.finditer(rest)
     }
     return scheme.lower(), params
-
-
-def _basic(username: str, password: str) -> str:
-    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
 
 
 class RegistryClient:
@@ -143,7 +139,7 @@ class RegistryClient:
                     f"{self.label}: registry {host} requires credentials "
                     "(docker login, or CI_SECURITY_REGISTRY_USERNAME/PASSWORD)"
                 )
-            self._credential = Credential(self.origin, _basic(creds.username, creds.password))
+            self._credential = Credential(self.origin, basic_header(creds.username, creds.password))
             return
         if scheme != "bearer" or "realm" not in params:
             raise RegistryError(f"{self.label}: registry {host} sent an unsupported auth challenge")
@@ -165,7 +161,7 @@ class RegistryClient:
                 )
             else:
                 basic = (
-                    Credential(origin(realm), _basic(creds.username, creds.password))
+                    Credential(origin(realm), basic_header(creds.username, creds.password))
                     if creds is not None and creds.username and creds.password
                     else None
                 )

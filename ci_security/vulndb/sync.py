@@ -20,10 +20,17 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from ci_security import limits
-from ci_security.http import MAX_ATTEMPTS, Client, TransferError, backoff, display_url
+from ci_security.http import (
+    MAX_ATTEMPTS,
+    Client,
+    TransferError,
+    backoff,
+    display_url,
+    split_credentials,
+)
 from ci_security.structured import load_json
 from ci_security.vulndb.osv import OsvError, parse_record
 from ci_security.vulndb.osvzip import iter_entries
@@ -66,7 +73,16 @@ class _Fetcher:
     """
 
     def __init__(self, base: str, sleep: Callable[[float], None]) -> None:
-        self.base = base.rstrip("/")
+        try:
+            parts = urlsplit(base)
+            usable = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+        except ValueError:
+            usable = False
+        if not usable:
+            raise VulnDbError(f"--mirror {display_url(base)!r}: expected an http:// or https:// URL")
+        # A mirror URL may carry user:password@; they go to the mirror's own origin only.
+        bare, self.credential = split_credentials(base.rstrip("/"))
+        self.base = bare
         self.http = Client(error=VulnDbError, sleep=sleep)
 
     def close(self) -> None:
@@ -79,7 +95,7 @@ class _Fetcher:
     def record(self, url: str) -> bytes | None:
         """One record's bytes (at most `record_bytes`), or None on 404."""
         with self.http.exchange(url, "metadata_seconds") as ex:
-            resp = ex.send()
+            resp = ex.send(credential=self.credential)
             if resp.status_code == 404:
                 return None
             if resp.status_code != 200:
@@ -96,7 +112,7 @@ class _Fetcher:
         """
         changed: list[str] = []
         with self.http.exchange(url, "metadata_seconds") as ex:
-            resp = ex.send()
+            resp = ex.send(credential=self.credential)
             if resp.status_code == 404:
                 return None
             if resp.status_code != 200:
@@ -125,7 +141,7 @@ class _Fetcher:
         bound = limits.active().download_bytes
         with self.http.exchange(url, "transfer_seconds") as ex:
             for attempt in range(MAX_ATTEMPTS):
-                resp = ex.send()
+                resp = ex.send(credential=self.credential)
                 if resp.status_code == 404:
                     raise VulnDbError(f"{ex.where}: no such export (HTTP 404)")
                 if resp.status_code != 200:
@@ -184,7 +200,7 @@ def _full(writer: DbWriter, fetch: _Fetcher, ecosystem: str, workdir: Path) -> i
         for where, data in iter_entries(archive, display_url(url), (".json",), error=VulnDbError):
             doc = load_json(data, where, max_bytes=bound, size_limit="record_bytes", error=VulnDbError)
             advisory = parse_record(doc, where)
-            writer.add(advisory, doc, ecosystem)
+            writer.add(advisory, doc, ecosystem, where=where)
             count += 1
             newest = max(newest or advisory.modified, advisory.modified)
         writer.set_source(ecosystem, display_url(url), writer.source_count(ecosystem), newest)
@@ -208,7 +224,7 @@ def _incremental(writer: DbWriter, fetch: _Fetcher, ecosystem: str, since: str) 
         where = display_url(url)
         doc = load_json(body, where, max_bytes=bound, size_limit="record_bytes", error=VulnDbError)
         advisory = parse_record(doc, where)
-        writer.add(advisory, doc, ecosystem)
+        writer.add(advisory, doc, ecosystem, where=where)
         newest = max(newest, advisory.modified)
     writer.set_source(
         ecosystem, display_url(fetch.url(ecosystem, "all.zip")), writer.source_count(ecosystem), newest

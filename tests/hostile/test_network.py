@@ -292,6 +292,12 @@ def test_export_entry_that_is_not_utf8(case):
     _export_refused(case, zipped, "/Go/all.zip!GO-1.json: not UTF-8")
 
 
+def test_export_record_with_a_lone_surrogate(case):
+    record = b'{"id": "GO-\\ud800", "modified": "2024-01-01T00:00:00Z", "summary": "x"}'
+    zipped = archive([entry("GO-1.json", record)])
+    _export_refused(case, zipped, "/Go/all.zip!GO-1.json: the record holds text that is not valid Unicode")
+
+
 def test_export_whose_end_record_claims_six_million_entries(case):
     zipped = archive([entry("GO-1.json", b"{}")], claim_entries=6_000_000)
     _export_refused(case, zipped, "/Go/all.zip: exceeds the records-per-file limit (5,000,000)")

@@ -103,8 +103,8 @@ def encrypted(name: str, content: bytes, password: bytes) -> RawEntry:
 
 
 def archive(entries: list[RawEntry], *, claim_entries: int | None = None) -> bytes:
-    """The archive's bytes. `claim_entries` makes the end record (a zip64 one) claim that many
-    entries, whatever the directory holds."""
+    """The archive's bytes (with a zip64 end record past 65,534 entries). `claim_entries` makes the
+    end record (a zip64 one) claim that many entries, whatever the directory holds."""
     body = bytearray()
     central = bytearray()
     for item in entries:
@@ -122,9 +122,10 @@ def archive(entries: list[RawEntry], *, claim_entries: int | None = None) -> byt
         central += name
     cd_offset = len(body)
     out = bytes(body) + bytes(central)
-    if claim_entries is None:
+    if claim_entries is None and len(entries) < 0xFFFF:
         count = len(entries)
         return out + _EOCD.pack(b"PK\x05\x06", 0, 0, count, count, len(central), cd_offset, 0)
+    claim_entries = len(entries) if claim_entries is None else claim_entries
     eocd64_offset = len(out)
     out += _EOCD64.pack(
         b"PK\x06\x06", _EOCD64.size - 12, 45, 45, 0, 0, claim_entries, claim_entries, len(central), cd_offset

@@ -1,11 +1,13 @@
 """`db update` against a local OSV mirror: full and incremental refresh, atomic swap, faults."""
 
+import base64
 import json
 from pathlib import Path
 
 import pytest
-from testkit.hostile_net import HostileServer, endless, ok
+from testkit.hostile_net import HostileServer, endless, ok, redirect
 from testkit.osvmirror import OsvMirror
+from testkit.zips import archive, entry
 
 from ci_security.vulndb.store import VulnDB, VulnDbError
 from ci_security.vulndb.sync import INCREMENTAL_LIMIT, update
@@ -147,3 +149,28 @@ def test_the_listing_is_read_only_as_far_as_needed(tmp_path):
     assert asked == ["/Go/modified_id.csv", "/Go/GO-2.json", "/Go/..%2F..%2Fetc%2Fx.json"]
     with VulnDB(db_path) as db:
         assert db.record("GO-2")["modified"] == "2024-06-01T00:00:00Z"
+
+
+def test_mirror_credentials_stay_with_the_mirror(tmp_path):
+    """`--mirror https://user:password@host` authenticates to that host only: the export it
+    redirects to (a bucket elsewhere) gets no credentials, and no message shows them."""
+    good = archive([entry("GO-1.json", b'{"id": "GO-1", "modified": "2024-01-01T00:00:00Z"}')])
+    with HostileServer({"/export.zip": ok(good)}) as bucket, HostileServer() as mirror:
+        mirror.routes["/Go/all.zip"] = redirect(f"{bucket.url}/export.zip")
+        url = mirror.url.replace("http://", "http://robot:pw%2Fsecret@")
+        summary = update(tmp_path / "db.sqlite", ["Go"], mirror=url, sleep=_no_sleep)
+        assert summary.updated == {"Go": ("full", 1)}
+        expected = "Basic " + base64.b64encode(b"robot:pw/secret").decode()
+        assert [seen.headers.get("Authorization") for seen in mirror.requests] == [expected]
+        assert bucket.requests and not bucket.saw_authorization()
+    with VulnDB(tmp_path / "db.sqlite") as db:
+        assert all("secret" not in origin for _, origin, _ in db.info().sources)
+
+
+@pytest.mark.parametrize(
+    "mirror", ["osv.example.com", "ftp://osv.example.com", "http://h:99999", "http:///x"]
+)
+def test_unusable_mirror_urls(tmp_path, mirror):
+    with pytest.raises(VulnDbError, match=r"--mirror .*: expected an http:// or https:// URL"):
+        update(tmp_path / "db.sqlite", ["Go"], mirror=mirror, sleep=_no_sleep)
+    assert list(tmp_path.iterdir()) == []
