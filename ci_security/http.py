@@ -335,6 +335,7 @@ class Exchange:
             stack.pop()
         for resp in self._responses:
             resp.close()
+        self._responses.clear()
         with self._lock:
             for _, dup in self._watched:
                 dup.close()
@@ -394,7 +395,7 @@ class Exchange:
         retry: bool = True,
     ) -> requests.Response:
         """The final (non-redirect) response to one request, streaming; the caller checks its
-        status and reads its body with `read`, `copy` or `chunks`. Connection failures and
+        status and reads its body with `read` or `chunks`. Connection failures and
         429/5xx are retried (when `retry`), each attempt starting again from `url`.
         """
         import requests
@@ -409,7 +410,8 @@ class Exchange:
                 if self.expired:
                     raise self.deadline_error() from None
                 if attempt + 1 == attempts:
-                    raise self.client.error(f"{self.where}: cannot connect ({short_reason(exc)})") from None
+                    what = "no answer" if isinstance(exc, requests.ReadTimeout) else "cannot connect"
+                    raise self.client.error(f"{self.where}: {what} ({short_reason(exc)})") from None
                 self.pause(backoff(attempt), "the connection failed")
                 continue
             except (requests.RequestException, ValueError) as exc:

@@ -23,6 +23,7 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from ci_security import limits
+from ci_security.errors import CiSecurityError
 from ci_security.http import (
     MAX_ATTEMPTS,
     Client,
@@ -32,7 +33,7 @@ from ci_security.http import (
     split_credentials,
 )
 from ci_security.structured import load_json
-from ci_security.vulndb.osv import OsvError, parse_record
+from ci_security.vulndb.osv import parse_record
 from ci_security.vulndb.osvzip import iter_entries
 from ci_security.vulndb.store import DbWriter, VulnDbError
 
@@ -243,23 +244,29 @@ def update(
     """Download the requested ecosystems into the database at `db_path` (all or nothing)."""
     summary = UpdateSummary()
     fetch = _Fetcher(mirror, sleep)
-    writer = DbWriter(db_path)
     try:
-        with tempfile.TemporaryDirectory(prefix="ci-security-db-", dir=db_path.parent) as tmp:
-            for ecosystem in ecosystems:
-                since = None if full else writer.latest_modified(ecosystem)
-                changed = _incremental(writer, fetch, ecosystem, since) if since else None
-                if changed is not None:
-                    summary.updated[ecosystem] = ("incremental", changed)
-                else:
-                    summary.updated[ecosystem] = ("full", _full(writer, fetch, ecosystem, Path(tmp)))
-        writer.commit()
-    except OsvError as exc:
-        writer.abort()
-        raise VulnDbError(str(exc)) from None
-    except BaseException:
-        writer.abort()
-        raise
+        writer = DbWriter(db_path)
+        try:
+            with tempfile.TemporaryDirectory(prefix="ci-security-db-", dir=db_path.parent) as tmp:
+                for ecosystem in ecosystems:
+                    since = None if full else writer.latest_modified(ecosystem)
+                    changed = _incremental(writer, fetch, ecosystem, since) if since else None
+                    if changed is not None:
+                        summary.updated[ecosystem] = ("incremental", changed)
+                    else:
+                        summary.updated[ecosystem] = ("full", _full(writer, fetch, ecosystem, Path(tmp)))
+            writer.commit()
+        except VulnDbError:
+            writer.abort()
+            raise
+        except CiSecurityError as exc:
+            # A limit, a record that is not OSV: the update failed, as a broken download does (the
+            # CI step falls back on the previous database for any VulnDbError).
+            writer.abort()
+            raise VulnDbError(str(exc)) from None
+        except BaseException:
+            writer.abort()
+            raise
     finally:
         fetch.close()
     return summary

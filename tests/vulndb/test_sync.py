@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 import pytest
-from testkit.hostile_net import HostileServer, endless, ok, redirect
+from testkit.hostile_net import HostileServer, endless, ok, redirect, status
 from testkit.osvmirror import OsvMirror
 from testkit.zips import archive, entry
 
@@ -173,4 +173,15 @@ def test_mirror_credentials_stay_with_the_mirror(tmp_path):
 def test_unusable_mirror_urls(tmp_path, mirror):
     with pytest.raises(VulnDbError, match=r"--mirror .*: expected an http:// or https:// URL"):
         update(tmp_path / "db.sqlite", ["Go"], mirror=mirror, sleep=_no_sleep)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_limit_fails_the_update_like_a_broken_download(tmp_path):
+    """Whatever ends an update (here a Retry-After past the ceiling) is a VulnDbError, so the CI
+    step can fall back on the database it has."""
+    with (
+        HostileServer({"/Go/all.zip": status(503, b"", {"Retry-After": "3600"})}) as mirror,
+        pytest.raises(VulnDbError, match=r"/Go/all\.zip: exceeds the retry-after-seconds limit"),
+    ):
+        update(tmp_path / "db.sqlite", ["Go"], mirror=mirror.url, sleep=_no_sleep)
     assert list(tmp_path.iterdir()) == []
