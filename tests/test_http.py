@@ -4,6 +4,10 @@ bodies, the Retry-After ceiling, redirects by hand, and credentials bound to one
 from __future__ import annotations
 
 import email.utils
+import shutil
+import socket
+import subprocess
+import threading
 import time
 
 import pytest
@@ -238,3 +242,62 @@ def test_display_url():
 )
 def test_is_loopback_host(host, loopback):
     assert is_loopback_host(host) is loopback
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed (scripts/setup.sh installs it)")
+    where = tmp_path_factory.mktemp("tls")
+    cert, key = where / "cert.pem", where / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return cert, key
+
+
+@pytest.mark.parametrize("headers_too", [False, True])
+def test_the_deadline_ends_a_trickle_over_tls(client, certificate, monkeypatch, headers_too):
+    """Over TLS the watchdog shuts the socket under the TLS layer down; the read ends all the same."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(certificate[0]))
+    routes = {"/x": trickle(b"x" * 100, interval=0.3, headers_too=headers_too), "/ok": ok(b"fine")}
+    with HostileServer(routes, tls=certificate) as server:
+        assert server.url.startswith("https://")
+        assert _get(client, f"{server.url}/ok") == (200, b"fine")
+        with (
+            _bounded(metadata_seconds=1),
+            pytest.raises(limits.LimitExceededError, match=r"https://127\.0\.0\.1:\d+/x: exceeds the"),
+        ):
+            _get(client, f"{server.url}/x")
+
+
+def test_the_deadline_ends_a_trickled_tls_handshake(client):
+    """A server that answers the ClientHello one byte at a time keeps the handshake going forever;
+    the socket is watched from the moment it connects, before TLS wraps it."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            record = b"\x16\x03\x03\x40\x00" + b"\x02" * 0x4000  # a ServerHello record that never ends
+            for byte in record:
+                if stop.wait(0.3):
+                    return
+                try:
+                    conn.sendall(bytes([byte]))
+                except OSError:
+                    return
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        url = f"https://127.0.0.1:{listener.getsockname()[1]}/x"
+        with _bounded(metadata_seconds=1), pytest.raises(limits.LimitExceededError, match="metadata-seconds"):
+            _get(client, url)
+    finally:
+        stop.set()
+        listener.close()
+        thread.join(timeout=10)

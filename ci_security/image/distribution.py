@@ -59,10 +59,6 @@ _CHALLENGE_PARAM = re.compile(r'(\w+)=(?:"([^"]*)"|([^\s,]+))')
 _TOKEN = re.compile(r"[\x21-\x7e]+")  # what may go into an Authorization header as is
 
 
-def is_loopback(host: str) -> bool:
-    return is_loopback_host(host)
-
-
 def parse_challenge(header: str) -> tuple[str, dict[str, str]]:
     """Split `Bearer realm="…",service="…"` into the scheme and its parameters."""
     scheme, _, rest = header.strip().partition(" ")

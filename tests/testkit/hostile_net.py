@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import ssl
 import sys
 import threading
 import time
@@ -26,6 +27,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -88,16 +90,28 @@ class HostileServer:
     longest matching prefix ending in `*`).
     """
 
-    def __init__(self, routes: dict[str, Behaviour] | None = None, default: Behaviour | None = None) -> None:
+    def __init__(
+        self,
+        routes: dict[str, Behaviour] | None = None,
+        default: Behaviour | None = None,
+        *,
+        tls: tuple[Path, Path] | None = None,
+    ) -> None:
         self.routes: dict[str, Behaviour] = dict(routes or {})
         self.default = default or status(404, b'{"errors":[{"code":"NOT_FOUND"}]}')
         self.requests: list[Seen] = []
         self.stop = threading.Event()
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.owner = self
+        if tls is not None:  # (certificate, key): the handshake runs in the handler's thread
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self._server.socket = context.wrap_socket(
+                self._server.socket, server_side=True, do_handshake_on_connect=False
+            )
         self.port = int(self._server.server_address[1])
         self.host = f"127.0.0.1:{self.port}"
-        self.url = f"http://{self.host}"
+        self.url = f"{'https' if tls else 'http'}://{self.host}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def __enter__(self) -> HostileServer:
