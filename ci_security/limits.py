@@ -179,7 +179,12 @@ SPECS: dict[str, LimitSpec] = {
         LimitSpec(
             "transfer_seconds", "seconds", "one blob or export download from start to last byte", _ERROR
         ),
-        LimitSpec("retry_after_seconds", "seconds", "the longest `Retry-After` honoured", "capped"),
+        LimitSpec(
+            "retry_after_seconds",
+            "seconds",
+            "the longest `Retry-After` honoured (a registry or mirror asking for more is not retried)",
+            _ERROR,
+        ),
         LimitSpec("redirects", "count", "HTTP redirects followed for one request", _ERROR),
     )
 }

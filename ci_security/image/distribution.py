@@ -1,12 +1,22 @@
-"""A client for the OCI distribution API (pulling only), on `requests`.
+"""A client for the OCI distribution API (pulling only), on the shared HTTP policy (`ci_security.http`).
 
 Authentication follows the Docker token protocol: a request answered `401` with
 `WWW-Authenticate: Bearer realm=…,service=…,scope=…` is retried with a token from the realm (fetched
 with basic credentials, or an OAuth2 refresh token, when there are any); a `Basic` challenge is
-answered with the credentials directly. Transient failures (connection errors, `429`, `5xx`) are
-retried a bounded number of times with exponential backoff, honouring `Retry-After`. Blobs are
-streamed to files in the private work directory and hashed as they arrive; a blob whose digest or
-size does not match is deleted and reported.
+answered with the credentials directly.
+
+A registry is a server we do not control, so:
+
+- every exchange has a deadline (`metadata_seconds` for manifests, configs and tokens,
+  `transfer_seconds` for a layer blob, retries included) and a size cap: a manifest or config is
+  read into memory up to `metadata_bytes`, a blob exactly up to the size its descriptor states;
+  a body shorter or longer than its descriptor is an error, and a layer without a size is refused;
+- every digest that becomes part of a URL or a file name is checked against the strict grammar
+  (`image.digest`), and every body is verified against its digest;
+- credentials (basic, or the bearer token) are attached only to requests to the registry's own
+  scheme, host and port, never to where it redirects (blob storage, another port); basic
+  credentials go to a token realm only as the challenge names it, and only over HTTPS, to loopback,
+  or to the registry's own host when that registry is itself spoken to over plain HTTP.
 
 Registries on loopback (`localhost`, `127.0.0.0/8`, `::1`) are spoken to over plain HTTP, as
 Docker and go-containerregistry (Trivy, crane) do; any other registry needs `--insecure-registry`.
@@ -15,32 +25,38 @@ Docker and go-containerregistry (Trivy, crane) do; any other registry needs `--i
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import re
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import requests
-
+from ci_security import limits
 from ci_security.errors import RegistryError
-from ci_security.http import MAX_ATTEMPTS, RETRY_STATUS, TIMEOUT, USER_AGENT, retry_delay, short_reason
+from ci_security.http import (
+    MAX_ATTEMPTS,
+    Client,
+    Credential,
+    DeadlineLimit,
+    Exchange,
+    TransferError,
+    backoff,
+    basic_header,
+    display_url,
+    is_loopback_host,
+    origin,
+)
 from ci_security.image.auth import Credentials
+from ci_security.image.digest import parse_digest
 from ci_security.image.reference import DockerReference
+from ci_security.structured import load_json
 
-MAX_MANIFEST = 4 << 20
-MAX_CONFIG = 64 << 20
+if TYPE_CHECKING:
+    import requests
+
 _CHALLENGE_PARAM = re.compile(r'(\w+)=(?:"([^"]*)"|([^\s,]+))')
-
-
-def is_loopback(host: str) -> bool:
-    name = host.rsplit(":", 1)[0] if not host.startswith("[") else host[1 : host.find("]")]
-    if name == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
+_TOKEN = re.compile(r"[\x21-\x7e]+")  # what may go into an Authorization header as is
 
 
 def parse_challenge(header: str) -> tuple[str, dict[str, str]]:
@@ -68,112 +84,116 @@ class RegistryClient:
         self.ref = ref
         self.label = label
         self.credentials = credentials
-        scheme = "http" if insecure or is_loopback(ref.api_host) else "https"
+        self.plain_http = insecure or is_loopback_host(ref.api_host)
+        scheme = "http" if self.plain_http else "https"
         self.base = f"{scheme}://{ref.api_host}/v2/{ref.repository}"
-        self._sleep = sleep
-        self._session = requests.Session()
-        self._session.headers["User-Agent"] = USER_AGENT
-        self._session.trust_env = True
+        self.origin = origin(self.base)
+        self._http = Client(error=RegistryError, sleep=sleep)
+        self._credential: Credential | None = None
+        self._auth_lock = threading.Lock()
 
     def close(self) -> None:
-        self._session.close()
+        self._http.close()
 
     # -- transport ---------------------------------------------------------------------------
 
-    def _send(self, url: str, headers: dict[str, str], stream: bool) -> requests.Response:
-        """One logical request, with authentication and bounded retries."""
-        authed = False
-        last: requests.Response | None = None
-        for attempt in range(MAX_ATTEMPTS):
-            try:
-                resp = self._session.get(url, headers=headers, stream=stream, timeout=TIMEOUT)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                if attempt + 1 == MAX_ATTEMPTS:
-                    raise RegistryError(
-                        f"{self.label}: cannot reach registry {self.ref.api_host} ({short_reason(exc)})"
-                    ) from None
-                self._sleep(retry_delay(None, attempt))
-                continue
-            if resp.status_code == 401 and not authed:
-                challenge = resp.headers.get("WWW-Authenticate", "")
-                resp.close()
-                self._authenticate(challenge)
-                authed = True
-                resp = self._retry_after_auth(url, headers, stream)
-            if resp.status_code in RETRY_STATUS and attempt + 1 < MAX_ATTEMPTS:
-                last = resp
-                resp.close()
-                self._sleep(retry_delay(resp.headers, attempt))
-                continue
-            return resp
-        assert last is not None
-        return last
+    def _exchange(self, url: str, limit: DeadlineLimit) -> Exchange:
+        return self._http.exchange(url, limit, prefix=f"{self.label}: ")
 
-    def _retry_after_auth(self, url: str, headers: dict[str, str], stream: bool) -> requests.Response:
-        try:
-            return self._session.get(url, headers=headers, stream=stream, timeout=TIMEOUT)
-        except (requests.ConnectionError, requests.Timeout) as exc:
+    def _send(self, ex: Exchange, url: str, headers: dict[str, str]) -> requests.Response:
+        """One request to the registry, answering one authentication challenge on the way."""
+        used = self._credential
+        resp = self._own_401(ex, ex.send(url, headers=headers, credential=used))
+        if resp.status_code != 401:
+            return resp
+        challenge = resp.headers.get("WWW-Authenticate", "")
+        resp.close()
+        with self._auth_lock:
+            if self._credential is used:  # another thread may have authenticated meanwhile
+                self._authenticate(challenge)
+        return self._own_401(ex, ex.send(url, headers=headers, credential=self._credential))
+
+    def _own_401(self, ex: Exchange, resp: requests.Response) -> requests.Response:
+        """`resp`, unless it is a 401 from where the registry redirected: a redirect target (blob
+        storage, another port) asking for credentials gets none, and the pull ends there.
+        """
+        if resp.status_code == 401 and origin(resp.url) != self.origin:
+            resp.close()
             raise RegistryError(
-                f"{self.label}: cannot reach registry {self.ref.api_host} ({short_reason(exc)})"
-            ) from None
+                f"{ex.where}: redirected to {display_url(resp.url)}, which answered HTTP 401 "
+                "(credentials are only ever sent to the registry itself)"
+            )
+        return resp
 
     def _authenticate(self, challenge: str) -> None:
         scheme, params = parse_challenge(challenge)
         creds = self.credentials
+        host = self.ref.api_host
         if scheme == "basic":
             if creds is None or creds.username is None or creds.password is None:
                 raise RegistryError(
-                    f"{self.label}: registry {self.ref.api_host} requires credentials "
+                    f"{self.label}: registry {host} requires credentials "
                     "(docker login, or CI_SECURITY_REGISTRY_USERNAME/PASSWORD)"
                 )
-            self._session.auth = (creds.username, creds.password)
+            self._credential = Credential(self.origin, basic_header(creds.username, creds.password))
             return
         if scheme != "bearer" or "realm" not in params:
-            raise RegistryError(
-                f"{self.label}: registry {self.ref.api_host} sent an unsupported auth challenge"
-            )
-        scope = params.get("scope") or f"repository:{self.ref.repository}:pull"
-        query = {"scope": scope}
+            raise RegistryError(f"{self.label}: registry {host} sent an unsupported auth challenge")
+        realm = self._check_realm(params["realm"])
+        query = {"scope": params.get("scope") or f"repository:{self.ref.repository}:pull"}
         if "service" in params:
             query["service"] = params["service"]
-        realm = params["realm"]
-        try:
+        with self._exchange(realm, "metadata_seconds") as ex:
             if creds is not None and creds.identity_token:
-                resp = self._session.post(
-                    realm,
+                resp = ex.send(
+                    method="POST",
                     data={
                         **query,
                         "grant_type": "refresh_token",
                         "refresh_token": creds.identity_token,
                         "client_id": "ci-security",
                     },
-                    timeout=TIMEOUT,
+                    retry=False,
                 )
             else:
-                auth = (
-                    (creds.username, creds.password) if creds and creds.username and creds.password else None
+                basic = (
+                    Credential(origin(realm), basic_header(creds.username, creds.password))
+                    if creds is not None and creds.username and creds.password
+                    else None
                 )
-                resp = self._session.get(realm, params=query, auth=auth, timeout=TIMEOUT)
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise RegistryError(
-                f"{self.label}: cannot reach the token service of {self.ref.api_host} ({short_reason(exc)})"
-            ) from None
-        if resp.status_code in (401, 403):
-            who = f" from {creds.source}" if creds else " (no credentials were found)"
-            raise RegistryError(f"{self.label}: registry {self.ref.api_host} refused the credentials{who}")
-        if resp.status_code != 200:
-            raise RegistryError(
-                f"{self.label}: token service of {self.ref.api_host} answered HTTP {resp.status_code}"
-            )
+                resp = ex.send(params=query, credential=basic)
+            if resp.status_code in (401, 403):
+                resp.close()
+                who = f" from {creds.source}" if creds else " (no credentials were found)"
+                raise RegistryError(f"{self.label}: registry {host} refused the credentials{who}")
+            if resp.status_code != 200:
+                resp.close()
+                raise RegistryError(f"{ex.where}: the token service answered HTTP {resp.status_code}")
+            body = ex.read(resp, max_bytes=limits.active().metadata_bytes, size_limit="metadata_bytes")
+        doc = load_json(body, f"{self.label}: token service answer", error=RegistryError)
+        token = doc.get("token") or doc.get("access_token") if isinstance(doc, dict) else None
+        if not isinstance(token, str) or not _TOKEN.fullmatch(token):
+            # The token itself is never shown, even when it is malformed.
+            raise RegistryError(f"{self.label}: the token service of {host} returned no usable token")
+        self._credential = Credential(self.origin, f"Bearer {token}")
+
+    def _check_realm(self, realm: str) -> str:
+        """The realm URL if credentials may go there; refuse a plain-HTTP realm elsewhere."""
         try:
-            body = resp.json()
-            token = body.get("token") or body.get("access_token")
-        except (ValueError, AttributeError):
-            token = None
-        if not isinstance(token, str) or not token:
-            raise RegistryError(f"{self.label}: token service of {self.ref.api_host} returned no token")
-        self._session.auth = None
-        self._session.headers["Authorization"] = f"Bearer {token}"
+            scheme, host, _ = origin(realm)
+        except ValueError:
+            host, scheme = "", ""
+        if scheme not in ("http", "https") or not host:
+            raise RegistryError(
+                f"{self.label}: registry {self.ref.api_host} names an unusable token service "
+                f"{display_url(realm)!r}"
+            )
+        if scheme == "http" and not (is_loopback_host(host) or (self.plain_http and host == self.origin[1])):
+            raise RegistryError(
+                f"{self.label}: registry {self.ref.api_host} names a token service on another host over "
+                f"plain HTTP ({display_url(realm)}); refusing to send credentials or use a token from there"
+            )
+        return realm
 
     def _check(self, resp: requests.Response, what: str) -> None:
         if resp.status_code == 200:
@@ -190,78 +210,80 @@ class RegistryClient:
 
     # -- API ---------------------------------------------------------------------------------
 
-    def manifest(self, reference: str, accept: str) -> tuple[bytes, str | None, str]:
-        """Fetch a manifest or index: (body, media type, digest of the body)."""
-        what = (
-            f"manifest {self.ref.repository}:{reference}" if ":" not in reference else f"manifest {reference}"
-        )
-        resp = self._send(f"{self.base}/manifests/{reference}", {"Accept": accept}, stream=True)
-        self._check(resp, what)
-        body = _read_limited(resp, MAX_MANIFEST, f"{self.label}: {what}")
-        media_type = resp.headers.get("Content-Type", "").split(";")[0].strip() or None
-        digest = "sha256:" + hashlib.sha256(body).hexdigest()
-        return body, media_type, digest
+    def manifest(self, reference: str, accept: str, size: int | None = None) -> tuple[bytes, str | None, str]:
+        """Fetch a manifest or index by tag or digest: (body, media type, digest of the body).
+        `size` is the descriptor's size when the manifest was found through an index.
+        """
+        if ":" in reference:
+            reference = parse_digest(reference, f"{self.label}: manifest reference")
+            what = f"manifest {reference}"
+        else:
+            what = f"manifest {self.ref.repository}:{reference}"
+        url = f"{self.base}/manifests/{reference}"
+        cap = limits.active().metadata_bytes
+        with self._exchange(url, "metadata_seconds") as ex:
+            resp = self._send(ex, url, {"Accept": accept})
+            self._check(resp, what)
+            media_type = resp.headers.get("Content-Type", "").split(";")[0].strip() or None
+            body = self._read(ex, resp, cap, "metadata_bytes", size)
+        return body, media_type, "sha256:" + hashlib.sha256(body).hexdigest()
 
-    def blob_bytes(self, digest: str, limit: int = MAX_CONFIG) -> bytes:
-        resp = self._send(f"{self.base}/blobs/{digest}", {}, stream=True)
-        self._check(resp, f"blob {digest}")
-        return _read_limited(resp, limit, f"{self.label}: blob {digest}")
+    def blob_bytes(self, digest: str, size: int | None = None) -> bytes:
+        """A small blob (the image config) read into memory, up to `metadata_bytes`."""
+        digest = parse_digest(digest, f"{self.label}: blob")
+        url = f"{self.base}/blobs/{digest}"
+        with self._exchange(url, "metadata_seconds") as ex:
+            resp = self._send(ex, url, {})
+            self._check(resp, f"blob {digest}")
+            return self._read(ex, resp, limits.active().metadata_bytes, "metadata_bytes", size)
+
+    def _read(self, ex: Exchange, resp: requests.Response, cap: int, limit: str, size: int | None) -> bytes:
+        try:
+            return ex.read(resp, max_bytes=cap, size_limit=limit, exact=size)
+        except TransferError as exc:
+            raise RegistryError(str(exc)) from None
 
     def download_blob(
         self, digest: str, size: int, dest: Path, progress: Callable[[int], None] | None = None
-    ) -> None:
-        """Stream a blob to `dest`, verifying size and digest; retry a broken transfer from scratch."""
+    ) -> int:
+        """Stream a blob to `dest`, verifying size and digest; a transfer that breaks off is started
+        again (bounded, within the same deadline). Returns the bytes written.
+        """
+        digest = parse_digest(digest, f"{self.label}: layer")
+        if size < 0:
+            raise RegistryError(
+                f"{self.label}: layer {digest} has no size in its descriptor; refusing an unbounded download"
+            )
         algo, _, expected = digest.partition(":")
-        if algo not in {"sha256", "sha512"}:
-            raise RegistryError(f"{self.label}: unsupported digest {digest!r}")
-        for attempt in range(MAX_ATTEMPTS):
-            resp = self._send(f"{self.base}/blobs/{digest}", {}, stream=True)
-            self._check(resp, f"blob {digest}")
-            hasher = hashlib.new(algo)
-            written = 0
-            try:
-                with open(dest, "wb") as out:
-                    for chunk in resp.iter_content(chunk_size=1 << 20):
-                        out.write(chunk)
-                        hasher.update(chunk)
-                        written += len(chunk)
-                        if progress:
-                            progress(len(chunk))
-                        if size >= 0 and written > size:
-                            break
-            except (
-                requests.ConnectionError,
-                requests.Timeout,
-                requests.exceptions.ChunkedEncodingError,
-            ) as exc:
-                dest.unlink(missing_ok=True)
-                if attempt + 1 == MAX_ATTEMPTS:
+        url = f"{self.base}/blobs/{digest}"
+        with self._exchange(url, "transfer_seconds") as ex:
+            for attempt in range(MAX_ATTEMPTS):
+                resp = self._send(ex, url, {})
+                self._check(resp, f"blob {digest}")
+                hasher = hashlib.new(algo)
+                try:
+                    with open(dest, "wb") as out:
+                        for chunk in ex.chunks(
+                            resp, max_bytes=limits.active().spool_bytes, size_limit="spool_bytes", exact=size
+                        ):
+                            out.write(chunk)
+                            hasher.update(chunk)
+                            if progress:
+                                progress(len(chunk))
+                except TransferError as exc:
+                    dest.unlink(missing_ok=True)
+                    if attempt + 1 == MAX_ATTEMPTS:
+                        raise RegistryError(str(exc)) from None
+                    ex.pause(backoff(attempt), "the transfer broke off")
+                    continue
+                except BaseException:
+                    dest.unlink(missing_ok=True)
+                    raise
+                if hasher.hexdigest() != expected:
+                    dest.unlink(missing_ok=True)
                     raise RegistryError(
-                        f"{self.label}: download of {digest} failed ({short_reason(exc)})"
-                    ) from None
-                self._sleep(retry_delay(None, attempt))
-                continue
-            finally:
-                resp.close()
-            if (size >= 0 and written != size) or hasher.hexdigest() != expected:
-                dest.unlink(missing_ok=True)
-                raise RegistryError(
-                    f"{self.label}: blob {digest} does not match its digest "
-                    f"(received {written} bytes, {algo}:{hasher.hexdigest()})"
-                )
-            return
-
-
-def _read_limited(resp: requests.Response, limit: int, what: str) -> bytes:
-    parts, total = [], 0
-    try:
-        for chunk in resp.iter_content(chunk_size=1 << 16):
-            total += len(chunk)
-            if total > limit:
-                raise RegistryError(f"{what}: larger than {limit} bytes")
-            parts.append(chunk)
-    except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
-        raise RegistryError(f"{what}: transfer failed ({short_reason(exc)})") from None
-    finally:
-        resp.close()
-    return b"".join(parts)
+                        f"{self.label}: blob {digest} does not match its digest "
+                        f"(received {size} bytes, {algo}:{hasher.hexdigest()})"
+                    )
+                return size
+        raise AssertionError("unreachable")

@@ -11,13 +11,15 @@ threads, so downloads run in parallel too.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, overload
 
+from ci_security import limits
 from ci_security.errors import ImageError
 from ci_security.image.auth import find_credentials
 from ci_security.image.base import DEFAULT_PLATFORM, Image, SourceOptions
+from ci_security.image.digest import parse_digest
 from ci_security.image.manifest import (
     ACCEPT_MANIFESTS,
     INDEX_TYPES,
@@ -78,16 +80,28 @@ class RegistrySource:
         kind = check_manifest_type(manifest, media_type, f"{label}: manifest")
         if kind in INDEX_TYPES:
             desc = select_from_index(manifest, options.platform, DEFAULT_PLATFORM, f"{label}: index")
-            body, media_type, digest = client.manifest(desc["digest"], ACCEPT_MANIFESTS)
-            verify_digest(body, desc["digest"], f"{label}: manifest {desc['digest']}")
-            manifest = parse_json(body, f"{label}: manifest {desc['digest']}")
+            chosen = parse_digest(desc["digest"], f"{label}: index entry")
+            body, media_type, digest = client.manifest(
+                chosen, ACCEPT_MANIFESTS, _size(desc, f"{label}: index entry {chosen}")
+            )
+            verify_digest(body, chosen, f"{label}: manifest {chosen}")
+            manifest = parse_json(body, f"{label}: manifest {chosen}")
             if check_manifest_type(manifest, media_type, f"{label}: manifest") in INDEX_TYPES:
-                raise ImageError(f"{label}: index {desc['digest']} points at another index")
+                raise ImageError(f"{label}: index {chosen} points at another index")
         cfg_desc = check_descriptor(manifest.get("config"), f"{label}: manifest config")
-        config_bytes = client.blob_bytes(cfg_desc["digest"])
-        verify_digest(config_bytes, cfg_desc["digest"], f"{label}: config")
+        cfg_digest = parse_digest(cfg_desc["digest"], f"{label}: manifest config")
+        config_bytes = client.blob_bytes(cfg_digest, _size(cfg_desc, f"{label}: manifest config"))
+        verify_digest(config_bytes, cfg_digest, f"{label}: config")
         config = parse_json(config_bytes, f"{label}: config")
         layers = layers_from_manifest(manifest, config, label)
+        for layer in layers:
+            # The digest names the downloaded file and goes into the URL: it must be a digest.
+            parse_digest(layer.digest, f"{label}: layer {layer.index}")
+        total = sum(max(layer.size, 0) for layer in layers)
+        if total > limits.active().spool_bytes:
+            raise limits.LimitExceededError(
+                f"{label}: manifest", "spool_bytes", f"its layers add up to {total:,} bytes to download"
+            )
         blob_dir = options.workdir / "blobs"
         blob_dir.mkdir(parents=True, exist_ok=True)
         repo = f"{docker.registry}/{docker.repository}"
@@ -95,7 +109,7 @@ class RegistrySource:
             reference=ref.raw,
             transport="docker",
             manifest_digest=digest,
-            config_digest=cfg_desc["digest"],
+            config_digest=cfg_digest,
             config=config,
             layers=layers,
             blobs=_LazyBlobs(client, layers, blob_dir, options.progress),
@@ -104,6 +118,16 @@ class RegistrySource:
             repo_digests=(f"{repo}@{top_digest}",),
             on_close=client.close,
         )
+
+
+def _size(desc: Mapping[str, Any], what: str) -> int | None:
+    """A descriptor's size, when it states one (then the body must have exactly that size)."""
+    size = desc.get("size")
+    if size is None:
+        return None
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        raise ImageError(f"{what}: descriptor size {str(size)[:40]!r} is not a byte count")
+    return size
 
 
 class _LazyBlobs(Sequence[BlobLocation]):

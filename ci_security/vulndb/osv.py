@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import re
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,10 +25,10 @@ from ci_security import limits
 from ci_security.errors import CiSecurityError
 from ci_security.models import Advisory, Affected, AffectedRange, RangeEvent
 from ci_security.structured import load_json, load_yaml_strings
+from ci_security.vulndb.osvzip import iter_entries
 
 _EVENT_KINDS = ("introduced", "fixed", "last_affected", "limit")
 _RECORD_SUFFIXES = (".json", ".yaml", ".yml")
-MAX_RECORD_BYTES = 16 << 20
 
 
 class OsvError(CiSecurityError):
@@ -178,27 +177,26 @@ def iter_documents(path: Path) -> Iterator[tuple[str, Any]]:
     if not path.is_file():
         raise OsvError(f"{path}: no such file or folder")
     if path.suffix == ".zip":
-        try:
-            with zipfile.ZipFile(path) as archive:
-                for info in archive.infolist():
-                    if info.is_dir() or not info.filename.endswith(_RECORD_SUFFIXES):
-                        continue
-                    if info.file_size > MAX_RECORD_BYTES:
-                        raise OsvError(
-                            f"{path}!{info.filename}: record is larger than {MAX_RECORD_BYTES} bytes"
-                        )
-                    where = f"{path}!{info.filename}"
-                    yield where, _decode(archive.read(info), info.filename, where)
-        except (zipfile.BadZipFile, EOFError) as exc:
-            raise OsvError(f"{path}: not a readable zip archive ({exc})") from None
+        # Entries are read bounded and streaming (see osvzip); `where` ends with the entry's name.
+        for where, data in iter_entries(path, str(path), _RECORD_SUFFIXES, error=OsvError):
+            yield where, _decode(data, where, where)
         return
     if path.suffix not in _RECORD_SUFFIXES:
         raise OsvError(f"{path}: not an OSV file (.json, .yaml, .yml or .zip)")
+    yield str(path), _decode(_read_record_file(path), path.name, str(path))
+
+
+def _read_record_file(path: Path) -> bytes:
+    """A record file's bytes, never more than `record_bytes` (checked before and while reading)."""
+    bound = limits.active().record_bytes
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as stream:
+            data = stream.read(bound + 1)
     except OSError as exc:
         raise OsvError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    yield str(path), _decode(data, path.name, str(path))
+    if len(data) > bound:
+        raise limits.LimitExceededError(str(path), "record_bytes", "the file is larger")
+    return data
 
 
 def iter_records(path: Path) -> Iterator[Advisory]:

@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ci_security import limits
 from ci_security.errors import CiSecurityError
 from ci_security.models import Advisory, AffectedRange, DbInfo, RangeEvent, Severity
 from ci_security.vulndb.osv import normalize_name
@@ -289,8 +290,21 @@ class DbWriter:
         )
         self._conn.execute("DELETE FROM advisory WHERE source = ?", (source,))
 
-    def add(self, advisory: Advisory, document: Any, source: str) -> bool:
-        """Insert or replace one record unless the database already has a newer one of that id."""
+    def add(self, advisory: Advisory, document: Any, source: str, *, where: str | None = None) -> bool:
+        """Insert or replace one record unless the database already has a newer one of that id;
+        `where` names the record in errors.
+        """
+        try:
+            return self._add(advisory, document, source)
+        except UnicodeEncodeError:
+            # JSON may escape a lone surrogate ("\ud800"); SQLite text must be valid UTF-8. The
+            # caller aborts the whole update or import, so nothing of the record stays.
+            raise VulnDbError(
+                f"{where or repr(advisory.id)}: the record holds text that is not valid Unicode "
+                "(a lone surrogate escape)"
+            ) from None
+
+    def _add(self, advisory: Advisory, document: Any, source: str) -> bool:
         current = self.modified_of(advisory.id)
         if current is not None and current > advisory.modified:
             return False
@@ -381,9 +395,12 @@ def import_paths(target: Path, paths: Iterable[Path]) -> ImportSummary:
                 if path.is_dir() and not all(_looks_like_record(item) for item in items):
                     skipped.append(where)
                     continue
+                if len(items) > limits.active().records_per_file:
+                    raise limits.LimitExceededError(where, "records_per_file", f"it holds {len(items):,}")
                 for index, item in enumerate(items):
-                    advisory = parse_record(item, f"{where}[{index}]" if isinstance(doc, list) else where)
-                    if writer.add(advisory, item, source):
+                    named = f"{where}[{index}]" if isinstance(doc, list) else where
+                    advisory = parse_record(item, named)
+                    if writer.add(advisory, item, source, where=named):
                         for eco in {a.ecosystem.split(":", 1)[0] for a in advisory.affected}:
                             counts[eco] = counts.get(eco, 0) + 1
                     newest = max(newest or advisory.modified, advisory.modified)

@@ -14,24 +14,28 @@ previous database stays exactly as it was, and the error names the URL.
 
 from __future__ import annotations
 
-import io
-import json
 import os
 import tempfile
 import time
-import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
-from ci_security.http import MAX_ATTEMPTS, RETRY_STATUS, TIMEOUT, USER_AGENT, retry_delay, short_reason
-from ci_security.vulndb.osv import OsvError, parse_record
+from ci_security import limits
+from ci_security.errors import CiSecurityError
+from ci_security.http import (
+    MAX_ATTEMPTS,
+    Client,
+    TransferError,
+    backoff,
+    display_url,
+    split_credentials,
+)
+from ci_security.structured import load_json
+from ci_security.vulndb.osv import parse_record
+from ci_security.vulndb.osvzip import iter_entries
 from ci_security.vulndb.store import DbWriter, VulnDbError
-
-if TYPE_CHECKING:
-    import requests
 
 DEFAULT_MIRROR = "https://osv-vulnerabilities.storage.googleapis.com"
 DEFAULT_ECOSYSTEMS = (
@@ -55,7 +59,6 @@ DEFAULT_ECOSYSTEMS = (
 )
 # Beyond this many changed records, one all.zip is cheaper than one request per record.
 INCREMENTAL_LIMIT = 500
-_CHUNK = 1 << 20
 
 
 @dataclass
@@ -66,77 +69,126 @@ class UpdateSummary:
 
 
 class _Fetcher:
-    """GETs with the shared retry policy; downloads stream to private temp files."""
+    """GETs under the shared HTTP policy (`ci_security.http`): deadlines, size caps, bounded
+    retries; downloads stream to private temp files.
+    """
 
-    def __init__(self, base: str, session: requests.Session, sleep: Callable[[float], None]) -> None:
-        self.base = base.rstrip("/")
-        self.session = session
-        self.sleep = sleep
+    def __init__(self, base: str, sleep: Callable[[float], None]) -> None:
+        try:
+            parts = urlsplit(base)
+            usable = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+        except ValueError:
+            usable = False
+        if not usable:
+            raise VulnDbError(f"--mirror {display_url(base)!r}: expected an http:// or https:// URL")
+        # A mirror URL may carry user:password@; they go to the mirror's own origin only.
+        bare, self.credential = split_credentials(base.rstrip("/"))
+        self.base = bare
+        self.http = Client(error=VulnDbError, sleep=sleep)
+
+    def close(self) -> None:
+        self.http.close()
 
     def url(self, ecosystem: str, name: str) -> str:
-        return f"{self.base}/{quote(ecosystem)}/{quote(name)}"
+        # Names come from the mirror's own listing: nothing in them may add a path component.
+        return f"{self.base}/{quote(ecosystem, safe='')}/{quote(name, safe='')}"
 
-    def _get(self, url: str, stream: bool) -> requests.Response:
-        import requests  # only updates touch the network
-
-        for attempt in range(MAX_ATTEMPTS):
+    def record(self, url: str) -> bytes | None:
+        """One record's bytes (at most `record_bytes`), or None on 404."""
+        with self.http.exchange(url, "metadata_seconds") as ex:
+            resp = ex.send(credential=self.credential)
+            if resp.status_code == 404:
+                return None
+            if resp.status_code != 200:
+                raise VulnDbError(f"{ex.where}: HTTP {resp.status_code}")
             try:
-                resp = self.session.get(url, stream=stream, timeout=TIMEOUT)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                if attempt + 1 == MAX_ATTEMPTS:
-                    raise VulnDbError(f"cannot download {url}: {short_reason(exc)}") from None
-                self.sleep(retry_delay(None, attempt))
-                continue
-            if resp.status_code in RETRY_STATUS and attempt + 1 < MAX_ATTEMPTS:
-                resp.close()
-                self.sleep(retry_delay(resp.headers, attempt))
-                continue
-            return resp
-        raise AssertionError("unreachable")
+                return ex.read(resp, max_bytes=limits.active().record_bytes, size_limit="record_bytes")
+            except TransferError as exc:
+                raise VulnDbError(str(exc)) from None
 
-    def text(self, url: str) -> str | None:
-        """The body of `url`, or None on 404."""
-        resp = self._get(url, stream=False)
-        if resp.status_code == 404:
-            return None
-        if resp.status_code != 200:
-            raise VulnDbError(f"cannot download {url}: HTTP {resp.status_code}")
-        return resp.text
+    def changed_since(self, url: str, since: str) -> list[str] | None:
+        """IDs listed in `modified_id.csv` (newest first) as modified after `since`; None when the
+        listing is missing or so many changed that a full download is cheaper. Reads only as far
+        as it must.
+        """
+        changed: list[str] = []
+        with self.http.exchange(url, "metadata_seconds") as ex:
+            resp = ex.send(credential=self.credential)
+            if resp.status_code == 404:
+                return None
+            if resp.status_code != 200:
+                raise VulnDbError(f"{ex.where}: HTTP {resp.status_code}")
+            pieces = ex.chunks(resp, max_bytes=limits.active().download_bytes, size_limit="download_bytes")
+            try:
+                for line in _lines(pieces, ex.where):
+                    modified, _, record_id = line.strip().partition(",")
+                    if not record_id:
+                        continue
+                    if modified <= since:
+                        break  # newest first: everything below is already held
+                    changed.append(record_id)
+                    if len(changed) > INCREMENTAL_LIMIT:
+                        return None
+            except TransferError as exc:
+                raise VulnDbError(str(exc)) from None
+            finally:
+                pieces.close()
+        return changed
 
     def download(self, url: str, directory: Path) -> Path:
-        """Stream `url` to a temp file; retry a transfer that breaks off, from the start."""
-        import requests
-
-        for attempt in range(MAX_ATTEMPTS):
-            resp = self._get(url, stream=True)
-            if resp.status_code == 404:
-                resp.close()
-                raise VulnDbError(f"cannot download {url}: no such export (HTTP 404)")
-            if resp.status_code != 200:
-                resp.close()
-                raise VulnDbError(f"cannot download {url}: HTTP {resp.status_code}")
-            fd, name = tempfile.mkstemp(prefix=".osv-", suffix=".zip", dir=directory)
-            path = Path(name)
-            try:
-                with os.fdopen(fd, "wb") as out:
-                    for chunk in resp.iter_content(_CHUNK):
-                        out.write(chunk)
-                return path
-            except (
-                requests.ConnectionError,
-                requests.Timeout,
-                requests.exceptions.ChunkedEncodingError,
-            ) as exc:
-                path.unlink(missing_ok=True)
-                if attempt + 1 == MAX_ATTEMPTS:
-                    raise VulnDbError(f"download of {url} broke off: {short_reason(exc)}") from None
-                self.sleep(retry_delay(None, attempt))
-            except BaseException:
-                path.unlink(missing_ok=True)
-                raise
-            finally:
-                resp.close()
+        """Stream `url` to a temp file (at most `download_bytes`); a transfer that breaks off is
+        started again, within the same `transfer_seconds` deadline.
+        """
+        bound = limits.active().download_bytes
+        with self.http.exchange(url, "transfer_seconds") as ex:
+            for attempt in range(MAX_ATTEMPTS):
+                resp = ex.send(credential=self.credential)
+                if resp.status_code == 404:
+                    raise VulnDbError(f"{ex.where}: no such export (HTTP 404)")
+                if resp.status_code != 200:
+                    raise VulnDbError(f"{ex.where}: HTTP {resp.status_code}")
+                fd, name = tempfile.mkstemp(prefix=".osv-", suffix=".zip", dir=directory)
+                path = Path(name)
+                try:
+                    with os.fdopen(fd, "wb") as out:
+                        for chunk in ex.chunks(resp, max_bytes=bound, size_limit="download_bytes"):
+                            out.write(chunk)
+                    return path
+                except TransferError as exc:
+                    path.unlink(missing_ok=True)
+                    if attempt + 1 == MAX_ATTEMPTS:
+                        raise VulnDbError(str(exc)) from None
+                    ex.pause(backoff(attempt), "the transfer broke off")
+                except BaseException:
+                    path.unlink(missing_ok=True)
+                    raise
         raise AssertionError("unreachable")
+
+
+_MAX_LISTING_LINE = 4096  # "<RFC 3339 time>,<id>": a longer line is not a listing
+
+
+def _lines(pieces: Iterator[bytes], where: str) -> Iterator[str]:
+    """Lines of a streamed text body, each at most `_MAX_LISTING_LINE` bytes."""
+    pending = b""
+    for piece in pieces:
+        pending += piece
+        *complete, pending = pending.split(b"\n")
+        for raw in complete:
+            yield _listing_line(raw, where)
+        if len(pending) > _MAX_LISTING_LINE:
+            raise VulnDbError(f"{where}: a line longer than {_MAX_LISTING_LINE} bytes (not a listing)")
+    if pending:
+        yield _listing_line(pending, where)
+
+
+def _listing_line(raw: bytes, where: str) -> str:
+    if len(raw) > _MAX_LISTING_LINE:
+        raise VulnDbError(f"{where}: a line longer than {_MAX_LISTING_LINE} bytes (not a listing)")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise VulnDbError(f"{where}: a line that is not UTF-8 (not a listing)") from None
 
 
 def _full(writer: DbWriter, fetch: _Fetcher, ecosystem: str, workdir: Path) -> int:
@@ -145,23 +197,14 @@ def _full(writer: DbWriter, fetch: _Fetcher, ecosystem: str, workdir: Path) -> i
     try:
         writer.remove_source(ecosystem)
         count, newest = 0, None
-        try:
-            with zipfile.ZipFile(archive) as export:
-                for info in export.infolist():
-                    if not info.filename.endswith(".json"):
-                        continue
-                    where = f"{url}!{info.filename}"
-                    try:
-                        doc = json.loads(export.read(info))
-                    except json.JSONDecodeError as exc:
-                        raise VulnDbError(f"{where}:{exc.lineno}:{exc.colno}: malformed JSON") from None
-                    advisory = parse_record(doc, where)
-                    writer.add(advisory, doc, ecosystem)
-                    count += 1
-                    newest = max(newest or advisory.modified, advisory.modified)
-        except (zipfile.BadZipFile, EOFError) as exc:
-            raise VulnDbError(f"{url}: not a readable zip archive ({exc})") from None
-        writer.set_source(ecosystem, url, writer.source_count(ecosystem), newest)
+        bound = limits.active().record_bytes
+        for where, data in iter_entries(archive, display_url(url), (".json",), error=VulnDbError):
+            doc = load_json(data, where, max_bytes=bound, size_limit="record_bytes", error=VulnDbError)
+            advisory = parse_record(doc, where)
+            writer.add(advisory, doc, ecosystem, where=where)
+            count += 1
+            newest = max(newest or advisory.modified, advisory.modified)
+        writer.set_source(ecosystem, display_url(url), writer.source_count(ecosystem), newest)
         return count
     finally:
         archive.unlink(missing_ok=True)
@@ -169,33 +212,24 @@ def _full(writer: DbWriter, fetch: _Fetcher, ecosystem: str, workdir: Path) -> i
 
 def _incremental(writer: DbWriter, fetch: _Fetcher, ecosystem: str, since: str) -> int | None:
     """Apply records modified after `since`; None when a full download is the better choice."""
-    listing = fetch.text(fetch.url(ecosystem, "modified_id.csv"))
-    if listing is None:
+    changed = fetch.changed_since(fetch.url(ecosystem, "modified_id.csv"), since)
+    if changed is None:
         return None
-    changed: list[str] = []
-    for line in io.StringIO(listing):
-        modified, _, record_id = line.strip().partition(",")
-        if not record_id:
-            continue
-        if modified <= since:
-            break  # newest first: everything below is already held
-        changed.append(record_id)
-        if len(changed) > INCREMENTAL_LIMIT:
-            return None
     newest = since
+    bound = limits.active().record_bytes
     for record_id in changed:
         url = fetch.url(ecosystem, f"{record_id}.json")
-        body = fetch.text(url)
+        body = fetch.record(url)
         if body is None:
             continue  # listed but gone: the next full refresh drops it
-        try:
-            doc = json.loads(body)
-        except json.JSONDecodeError as exc:
-            raise VulnDbError(f"{url}:{exc.lineno}:{exc.colno}: malformed JSON") from None
-        advisory = parse_record(doc, url)
-        writer.add(advisory, doc, ecosystem)
+        where = display_url(url)
+        doc = load_json(body, where, max_bytes=bound, size_limit="record_bytes", error=VulnDbError)
+        advisory = parse_record(doc, where)
+        writer.add(advisory, doc, ecosystem, where=where)
         newest = max(newest, advisory.modified)
-    writer.set_source(ecosystem, fetch.url(ecosystem, "all.zip"), writer.source_count(ecosystem), newest)
+    writer.set_source(
+        ecosystem, display_url(fetch.url(ecosystem, "all.zip")), writer.source_count(ecosystem), newest
+    )
     return len(changed)
 
 
@@ -208,29 +242,31 @@ def update(
     sleep: Callable[[float], None] = time.sleep,
 ) -> UpdateSummary:
     """Download the requested ecosystems into the database at `db_path` (all or nothing)."""
-    import requests
-
     summary = UpdateSummary()
-    session = requests.Session()
-    session.headers["User-Agent"] = USER_AGENT
-    fetch = _Fetcher(mirror, session, sleep)
-    writer = DbWriter(db_path)
+    fetch = _Fetcher(mirror, sleep)
     try:
-        with tempfile.TemporaryDirectory(prefix="ci-security-db-", dir=db_path.parent) as tmp:
-            for ecosystem in ecosystems:
-                since = None if full else writer.latest_modified(ecosystem)
-                changed = _incremental(writer, fetch, ecosystem, since) if since else None
-                if changed is not None:
-                    summary.updated[ecosystem] = ("incremental", changed)
-                else:
-                    summary.updated[ecosystem] = ("full", _full(writer, fetch, ecosystem, Path(tmp)))
-        writer.commit()
-    except OsvError as exc:
-        writer.abort()
-        raise VulnDbError(str(exc)) from None
-    except BaseException:
-        writer.abort()
-        raise
+        writer = DbWriter(db_path)
+        try:
+            with tempfile.TemporaryDirectory(prefix="ci-security-db-", dir=db_path.parent) as tmp:
+                for ecosystem in ecosystems:
+                    since = None if full else writer.latest_modified(ecosystem)
+                    changed = _incremental(writer, fetch, ecosystem, since) if since else None
+                    if changed is not None:
+                        summary.updated[ecosystem] = ("incremental", changed)
+                    else:
+                        summary.updated[ecosystem] = ("full", _full(writer, fetch, ecosystem, Path(tmp)))
+            writer.commit()
+        except VulnDbError:
+            writer.abort()
+            raise
+        except CiSecurityError as exc:
+            # A limit, a record that is not OSV: the update failed, as a broken download does (the
+            # CI step falls back on the previous database for any VulnDbError).
+            writer.abort()
+            raise VulnDbError(str(exc)) from None
+        except BaseException:
+            writer.abort()
+            raise
     finally:
-        session.close()
+        fetch.close()
     return summary

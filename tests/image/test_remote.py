@@ -8,6 +8,7 @@ import stat
 from pathlib import Path
 
 import pytest
+from testkit.hostile_net import HostileRegistry, HostileServer, ok
 from testkit.images import (
     DEBIAN_RELEASE,
     build_multiplatform_layout,
@@ -21,7 +22,9 @@ from testkit.registries import TokenRegistry, docker_registry, free_port
 
 from ci_security.errors import RegistryError
 from ci_security.http import retry_delay
-from ci_security.image.distribution import parse_challenge
+from ci_security.image.auth import Credentials
+from ci_security.image.distribution import RegistryClient, parse_challenge
+from ci_security.image.reference import DockerReference
 from ci_security.scan import ScanOptions, run
 
 LAYERS = [
@@ -251,7 +254,10 @@ def test_blob_not_matching_digest(layout):
 
 def test_unreachable_registry():
     port = free_port()
-    with pytest.raises(RegistryError, match=f"cannot reach registry 127.0.0.1:{port}"):
+    with pytest.raises(
+        RegistryError,
+        match=rf"http://127\.0\.0\.1:{port}/v2/app/manifests/1: cannot connect \(Failed to establish",
+    ):
         run(ScanOptions(vulns=False, image=f"127.0.0.1:{port}/app:1"))
 
 
@@ -296,3 +302,63 @@ def test_retry_delay_honours_retry_after_with_a_cap():
     assert retry_delay(_Resp(None).headers, 0) == 0.5
     assert retry_delay(_Resp(None).headers, 10) == 8.0
     assert 0 <= retry_delay(_Resp("Wed, 21 Oct 2015 07:28:00 GMT").headers, 0) <= 60
+
+
+# --- the credential rules (loopback stand-ins from testkit.hostile_net) ------------------------
+
+
+def _client(host: str, *, insecure: bool = False):
+    creds = Credentials("bob", "s3cret", "test")
+    return RegistryClient(DockerReference(host, "app", "1"), label="x", credentials=creds, insecure=insecure)
+
+
+@pytest.mark.parametrize(
+    ("registry", "insecure", "realm", "allowed"),
+    [
+        ("ghcr.io", False, "https://ghcr.io/token", True),
+        ("ghcr.io", False, "https://auth.example.com/token", True),  # as the challenge names it
+        ("127.0.0.1:5000", False, "http://127.0.0.1:5001/token", True),  # loopback
+        ("localhost:5000", False, "http://localhost/token", True),
+        ("reg.internal:5000", True, "http://reg.internal:5001/token", True),  # the insecure registry's host
+        ("ghcr.io", False, "http://ghcr.io/token", False),  # a downgrade from the registry's https
+        ("reg.internal:5000", True, "http://auth.internal/token", False),  # another host over http
+        ("ghcr.io", False, "http://192.0.2.1/token", False),
+        ("ghcr.io", False, "ftp://ghcr.io/token", False),
+        ("ghcr.io", False, "/token", False),
+    ],
+)
+def test_token_realm_rules(registry, insecure, realm, allowed):
+    client = _client(registry, insecure=insecure)
+    try:
+        if allowed:
+            assert client._check_realm(realm) == realm
+        else:
+            with pytest.raises(RegistryError, match="token service"):
+                client._check_realm(realm)
+    finally:
+        client.close()
+
+
+def test_a_loopback_realm_on_another_port_gets_the_credentials_and_the_registry_the_token():
+    with HostileServer({"/token": ok(b'{"token": "tok-123"}', "application/json")}) as tokens:
+        with HostileRegistry(bearer_realm=f"{tokens.url}/token") as reg:
+            result = run(
+                ScanOptions(vulns=False, image=reg.reference, registry_username="bob", registry_password="pw")
+            )
+            sent = {seen.headers.get("Authorization") for seen in reg.requests} - {None}
+        assert result.target.os is not None and result.target.os.family == "alpine"
+        assert sent == {"Bearer tok-123"}
+        expected = "Basic " + base64.b64encode(b"bob:pw").decode()
+        assert [seen.headers.get("Authorization") for seen in tokens.requests] == [expected]
+        assert "scope=repository%3Aapp%3Apull" in tokens.requests[0].path
+
+
+def test_a_token_that_would_inject_a_header_is_refused_unseen():
+    evil = b'{"token": "tok\\r\\nX-Injected: yes"}'
+    with (
+        HostileServer({"/token": ok(evil, "application/json")}) as tokens,
+        HostileRegistry(bearer_realm=f"{tokens.url}/token") as reg,
+        pytest.raises(RegistryError, match="returned no usable token") as err,
+    ):
+        run(ScanOptions(vulns=False, image=reg.reference))
+    assert "Injected" not in str(err.value) and "\r" not in str(err.value)

@@ -1,9 +1,11 @@
+import json
 import sqlite3
 from pathlib import Path
 
 import pytest
 from testkit.shared import osv_pypi
 
+from ci_security import limits
 from ci_security.vulndb.osv import OsvError
 from ci_security.vulndb.store import SCHEMA_VERSION, DbWriter, VulnDB, VulnDbError, import_paths
 
@@ -100,3 +102,24 @@ def test_missing_and_garbage_databases(tmp_path):
     junk.write_bytes(b"not sqlite at all" * 100)
     with pytest.raises(VulnDbError, match="not a ci-security vulnerability database"):
         VulnDB(junk)
+
+
+def test_text_that_is_not_unicode_is_refused_by_record(tmp_path):
+    """JSON can escape a lone surrogate; SQLite cannot store it. The import names the record and
+    leaves the database as it was."""
+    records = tmp_path / "records.json"
+    good = {"id": "GOOD-1", "modified": "2024-01-01T00:00:00Z"}
+    records.write_text(json.dumps([good, {"id": "BAD-\ud800", "modified": "2024-01-01T00:00:00Z"}]))
+    with pytest.raises(VulnDbError, match=r"records\.json\[1\]: the record holds text that is not valid"):
+        import_paths(tmp_path / "db.sqlite", [records])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["records.json"]
+
+
+def test_a_list_document_past_records_per_file(tmp_path):
+    records = tmp_path / "records.json"
+    records.write_text(json.dumps([{"id": f"R-{i}", "modified": "2024"} for i in range(11)]))
+    with (
+        limits.use(limits.with_overrides(limits.DEFAULTS, {"records_per_file": 10})),
+        pytest.raises(limits.LimitExceededError, match=r"records\.json: exceeds the records-per-file limit"),
+    ):
+        import_paths(tmp_path / "db.sqlite", [records])

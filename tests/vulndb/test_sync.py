@@ -1,10 +1,13 @@
 """`db update` against a local OSV mirror: full and incremental refresh, atomic swap, faults."""
 
+import base64
 import json
 from pathlib import Path
 
 import pytest
+from testkit.hostile_net import HostileServer, endless, ok, redirect, status
 from testkit.osvmirror import OsvMirror
+from testkit.zips import archive, entry
 
 from ci_security.vulndb.store import VulnDB, VulnDbError
 from ci_security.vulndb.sync import INCREMENTAL_LIMIT, update
@@ -98,7 +101,7 @@ def test_failed_update_keeps_the_previous_database(tmp_path, osv_go, osv_crates)
         mirror.add("crates.io", *sorted(osv_crates.glob("*.json")))
         mirror.cut_zip = 100  # every attempt breaks off: bounded retries, then an error
         with pytest.raises(
-            VulnDbError, match=r"download of .*/crates\.io/all\.zip broke off: Connection broken"
+            VulnDbError, match=r"/crates\.io/all\.zip: transfer broke off \(Connection broken"
         ):
             update(db_path, ["crates.io"], mirror=mirror.url, sleep=_no_sleep)
         assert mirror.cut_zip == 95
@@ -111,7 +114,7 @@ def test_failed_update_keeps_the_previous_database(tmp_path, osv_go, osv_crates)
 def test_unreachable_mirror(tmp_path):
     from testkit.registries import free_port
 
-    with pytest.raises(VulnDbError, match=r"cannot download http://127\.0\.0\.1"):
+    with pytest.raises(VulnDbError, match=r"http://127\.0\.0\.1:\d+/Go/all\.zip: cannot connect"):
         update(tmp_path / "db.sqlite", ["Go"], mirror=f"http://127.0.0.1:{free_port()}", sleep=_no_sleep)
     assert not (tmp_path / "db.sqlite").exists()
 
@@ -122,3 +125,61 @@ def test_corrupt_export(tmp_path):
         mirror._zip = lambda ecosystem: b"PK\x03\x04 this is not a zip"  # type: ignore[method-assign]
         with pytest.raises(VulnDbError, match="not a readable zip"):
             update(tmp_path / "db.sqlite", ["Go"], mirror=mirror.url, sleep=_no_sleep)
+
+
+def test_the_listing_is_read_only_as_far_as_needed(tmp_path):
+    """modified_id.csv is newest first: reading stops at the first record already held, so a
+    listing that goes on forever after it costs nothing."""
+    db_path = tmp_path / "db.sqlite"
+    with OsvMirror() as honest:
+        honest.put("Go", {"id": "GO-1", "modified": "2024-01-01T00:00:00Z"})
+        update(db_path, ["Go"], mirror=honest.url, sleep=_no_sleep)
+    head = b"2024-06-01T00:00:00Z,GO-2\n2024-05-01T00:00:00Z,../../etc/x\n2024-01-01T00:00:00Z,GO-1\n"
+    routes = {
+        "/Go/modified_id.csv": endless(prefix=head, piece=b"2000-01-01T00:00:00Z,OLD\n" * 1000),
+        "/Go/GO-2.json": ok(b'{"id": "GO-2", "modified": "2024-06-01T00:00:00Z"}'),
+    }
+    with HostileServer(routes) as mirror:
+        summary = update(db_path, ["Go"], mirror=mirror.url, sleep=_no_sleep)
+        asked = [seen.path for seen in mirror.requests]
+    assert summary.updated == {"Go": ("incremental", 2)}
+    # An id is one path component, whatever it contains (and a missing record is skipped).
+    assert asked == ["/Go/modified_id.csv", "/Go/GO-2.json", "/Go/..%2F..%2Fetc%2Fx.json"]
+    with VulnDB(db_path) as db:
+        assert db.record("GO-2")["modified"] == "2024-06-01T00:00:00Z"
+
+
+def test_mirror_credentials_stay_with_the_mirror(tmp_path):
+    """`--mirror https://user:password@host` authenticates to that host only: the export it
+    redirects to (a bucket elsewhere) gets no credentials, and no message shows them."""
+    good = archive([entry("GO-1.json", b'{"id": "GO-1", "modified": "2024-01-01T00:00:00Z"}')])
+    with HostileServer({"/export.zip": ok(good)}) as bucket, HostileServer() as mirror:
+        mirror.routes["/Go/all.zip"] = redirect(f"{bucket.url}/export.zip")
+        url = mirror.url.replace("http://", "http://robot:pw%2Fsecret@")
+        summary = update(tmp_path / "db.sqlite", ["Go"], mirror=url, sleep=_no_sleep)
+        assert summary.updated == {"Go": ("full", 1)}
+        expected = "Basic " + base64.b64encode(b"robot:pw/secret").decode()
+        assert [seen.headers.get("Authorization") for seen in mirror.requests] == [expected]
+        assert bucket.requests and not bucket.saw_authorization()
+    with VulnDB(tmp_path / "db.sqlite") as db:
+        assert all("secret" not in origin for _, origin, _ in db.info().sources)
+
+
+@pytest.mark.parametrize(
+    "mirror", ["osv.example.com", "ftp://osv.example.com", "http://h:99999", "http:///x"]
+)
+def test_unusable_mirror_urls(tmp_path, mirror):
+    with pytest.raises(VulnDbError, match=r"--mirror .*: expected an http:// or https:// URL"):
+        update(tmp_path / "db.sqlite", ["Go"], mirror=mirror, sleep=_no_sleep)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_limit_fails_the_update_like_a_broken_download(tmp_path):
+    """Whatever ends an update (here a Retry-After past the ceiling) is a VulnDbError, so the CI
+    step can fall back on the database it has."""
+    with (
+        HostileServer({"/Go/all.zip": status(503, b"", {"Retry-After": "3600"})}) as mirror,
+        pytest.raises(VulnDbError, match=r"/Go/all\.zip: exceeds the retry-after-seconds limit"),
+    ):
+        update(tmp_path / "db.sqlite", ["Go"], mirror=mirror.url, sleep=_no_sleep)
+    assert list(tmp_path.iterdir()) == []
