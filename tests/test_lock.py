@@ -200,3 +200,15 @@ def test_environment_check_names_each_difference():
         "d==1 is installed but not in the lock",
     ]
     assert lock_script.environment_problems(parsed, {"b": "2.0"}) == ["a==1.0 is not installed"]
+
+
+def test_environment_check_never_echoes_what_a_poisoned_cache_wrote():
+    parsed = lock_script.parse("a==1.0\n")
+    installed = {"a": "1.0\n::error::x", "<invalid name>": "1", "b": "2\n::warning::y"}
+    problems = lock_script.environment_problems(parsed, installed)
+    assert problems == [
+        "a has an invalid version, the lock pins 1.0",
+        "a distribution with an invalid name is installed",
+        "b==(invalid version) is installed but not in the lock",
+    ]
+    assert not any("::" in p or "\n" in p for p in problems)
