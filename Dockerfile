@@ -12,7 +12,7 @@ RUN python -m venv --without-pip /opt/ci-security/venv \
  && python -m pip --python /opt/ci-security/venv/bin/python install --no-cache-dir --no-input \
       --require-hashes --no-deps --only-binary :all: -r /tmp/action.lock.txt
 COPY scripts/lock.py /tmp/lock.py
-RUN /opt/ci-security/venv/bin/python /tmp/lock.py check-env --lock /tmp/action.lock.txt
+RUN /opt/ci-security/venv/bin/python -I /tmp/lock.py check-env --lock /tmp/action.lock.txt
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY ci_security ./ci_security

@@ -112,7 +112,7 @@ def main() -> int:
                 warm()
 
             results["lock-archive"].append(_timed(restored))
-            shutil.rmtree(cache)
+            shutil.rmtree(cache, ignore_errors=True)
 
             old = tmp / f"open-venv-{run}"
             open_env = _env(tmp / f"pip-cache-open-{run}")

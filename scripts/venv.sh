@@ -6,7 +6,8 @@
 #
 # A VENV that already exists (restored from the CI cache, or made by an earlier step of the same
 # job) is reused only when `scripts/lock.py check-env` finds exactly the locked versions in it;
-# anything else is deleted and rebuilt. The package itself is not installed: the composite action
+# anything else is deleted and rebuilt. The check runs isolated (-I): a PYTHONPATH or user
+# site-packages of the job must not make a broken environment look complete. The package itself is not installed: the composite action
 # runs it from its own checkout (the pinned commit), so the environment depends on nothing but the
 # lock file, the Python version and the platform, which is what the cache key is made of.
 #
@@ -28,16 +29,18 @@ venv_python() {
 
 installed=false
 vpy=$(venv_python "$venv")
-if ! { [[ -e $vpy ]] && "$vpy" "$scripts/lock.py" check-env --lock "$lock"; }; then
+if ! { [[ -e $vpy ]] && "$vpy" -I "$scripts/lock.py" check-env --lock "$lock"; }; then
   [[ -e $venv ]] && echo "ci-security: $venv does not match the lock; rebuilding it" >&2
   rm -rf "$venv"
+  # A job's PYTHONPATH would let pip count a package found there as installed and skip it.
+  unset PYTHONPATH
   # No pip inside: the interpreter's own pip installs into it (`--python`, pip >= 22.3), which
   # saves seeding pip into every environment and keeps the cached one to the locked files.
   "$python" -m venv --without-pip "$venv"
   vpy=$(venv_python "$venv")
   "$python" -m pip --python "$vpy" install --quiet --disable-pip-version-check --no-input \
-    --require-hashes --no-deps --only-binary :all: -r "$lock" >&2
-  "$vpy" "$scripts/lock.py" check-env --lock "$lock"
+    --require-hashes --no-deps --only-binary :all: --ignore-installed -r "$lock" >&2
+  "$vpy" -I "$scripts/lock.py" check-env --lock "$lock"
   installed=true
 fi
 echo "python=$vpy"

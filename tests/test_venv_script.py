@@ -84,8 +84,10 @@ def _lock(info: dict[str, str], probe_hash: str | None = None) -> str:
     )
 
 
-def _run(checkout: Path, venv: Path, wheel_dir: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PYTHON"))}
+def _run(
+    checkout: Path, venv: Path, wheel_dir: Path, tmp_path: Path, **extra: str
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PYTHON"))} | extra
     env |= {
         "PIP_CONFIG_FILE": os.devnull,  # no machine-wide index, links or constraints
         "PIP_NO_INDEX": "1",
@@ -116,7 +118,7 @@ def test_cold_then_warm_then_rebuilt_when_the_environment_drifts(tmp_path, wheel
                            text=True, check=True, cwd=tmp_path)  # fmt: skip
     assert probe.stdout.strip() == "42"
     # The environment holds the locked files and nothing else (no pip was seeded into it).
-    listed = subprocess.run([str(python), str(checkout / "scripts" / "lock.py"), "check-env", "--lock",
+    listed = subprocess.run([str(python), "-I", str(checkout / "scripts" / "lock.py"), "check-env", "--lock",
                              str(checkout / "requirements" / "action.lock.txt")], capture_output=True,
                             text=True, check=False)  # fmt: skip
     assert listed.returncode == 0, listed.stderr
@@ -133,6 +135,18 @@ def test_cold_then_warm_then_rebuilt_when_the_environment_drifts(tmp_path, wheel
     assert "check-env: probe is 0.9, the lock pins 1.0" in drifted.stderr
     assert f"ci-security: {venv} does not match the lock; rebuilding it" in drifted.stderr
     assert _outputs(_run(checkout, venv, wheel_dir, tmp_path))["installed"] == "false"
+
+    # The job's PYTHONPATH cannot make an environment that lost a package look complete.
+    (module,) = venv.glob("lib/python*/site-packages/probe.py")
+    shutil.rmtree(module.parent / "probe-1.0.dist-info")
+    module.unlink()
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(wheel_dir, elsewhere / "wheels")
+    with zipfile.ZipFile(next((elsewhere / "wheels").glob("probe-*.whl"))) as archive:
+        archive.extractall(elsewhere)
+    shadowed = _run(checkout, venv, wheel_dir, tmp_path, PYTHONPATH=str(elsewhere))
+    assert _outputs(shadowed)["installed"] == "true"
+    assert "check-env: probe==1.0 is not installed" in shadowed.stderr
 
 
 def test_a_file_whose_hash_is_not_in_the_lock_is_refused(tmp_path, wheels):
