@@ -85,6 +85,7 @@ _ENTRY = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>[^\s;]+
 _NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]{0,200}[A-Za-z0-9])?")
 _VERSION = re.compile(r"[A-Za-z0-9.+!_-]{1,100}")
 _INVALID = "<invalid name>"
+_SEVERAL = "<several versions>"
 _HASH = re.compile(r"--hash=(?P<algo>[a-z0-9]+):(?P<digest>[0-9a-f]+)")
 
 
@@ -367,7 +368,10 @@ def _installed() -> dict[str, str]:
     found: dict[str, str] = {}
     for dist in metadata.distributions():
         name = dist.metadata["Name"] or ""
-        found[canonical(name) if _NAME.fullmatch(name) else _INVALID] = dist.version or ""
+        key = canonical(name) if _NAME.fullmatch(name) else _INVALID
+        # Two metadata directories for one name (files written over an older install): which one
+        # Python imports from is not knowable, so the environment is not the lock's.
+        found[key] = _SEVERAL if key in found else (dist.version or "")
     return found
 
 
@@ -387,6 +391,9 @@ def environment_problems(lock: Lock, installed: dict[str, str]) -> list[str]:
         have = installed.get(name)
         if have is None:
             problems.append(f"{name}=={version} is not installed")
+            continue
+        if have == _SEVERAL:
+            problems.append(f"{name} is installed more than once")
             continue
         try:
             found = Version(have)

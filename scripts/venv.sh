@@ -34,12 +34,21 @@ if ! { [[ -e $vpy ]] && "$vpy" -I "$scripts/lock.py" check-env --lock "$lock"; }
   rm -rf "$venv"
   # A job's PYTHONPATH would let pip count a package found there as installed and skip it.
   unset PYTHONPATH
-  # No pip inside: the interpreter's own pip installs into it (`--python`, pip >= 22.3), which
-  # saves seeding pip into every environment and keeps the cached one to the locked files.
-  "$python" -m venv --without-pip "$venv"
-  vpy=$(venv_python "$venv")
-  "$python" -m pip --python "$vpy" install --quiet --disable-pip-version-check --no-input \
-    --require-hashes --no-deps --only-binary :all: --ignore-installed -r "$lock" >&2
+  pip_help=$("$python" -m pip --help 2>/dev/null || true)
+  if [[ $pip_help == *"--python <python>"* ]]; then
+    # No pip inside: the interpreter's own pip installs into it (`--python`, pip >= 22.3), which
+    # saves seeding pip into every environment (5 s) and keeps the cached one to the locked files.
+    "$python" -m venv --without-pip "$venv"
+    vpy=$(venv_python "$venv")
+    pip=("$python" -m pip --python "$vpy")
+  else
+    # An older pip (or none) beside the interpreter: the environment gets its own.
+    "$python" -m venv "$venv"
+    vpy=$(venv_python "$venv")
+    pip=("$vpy" -m pip)
+  fi
+  "${pip[@]}" install --quiet --disable-pip-version-check --no-input \
+    --require-hashes --no-deps --only-binary :all: -r "$lock" >&2
   "$vpy" -I "$scripts/lock.py" check-env --lock "$lock"
   installed=true
 fi

@@ -200,6 +200,9 @@ def test_environment_check_names_each_difference():
         "d==1 is installed but not in the lock",
     ]
     assert lock_script.environment_problems(parsed, {"b": "2.0"}) == ["a==1.0 is not installed"]
+    assert lock_script.environment_problems(parsed, {"a": "<several versions>", "b": "2.0"}) == [
+        "a is installed more than once"
+    ]
 
 
 def test_environment_check_never_echoes_what_a_poisoned_cache_wrote():

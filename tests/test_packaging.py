@@ -186,7 +186,9 @@ def test_the_action_installs_only_from_the_lock_with_hashes():
     venv = '"$RUNNER_TEMP/ci-security-venv"'
     assert install["run"] == f'bash "$ACTION_PATH/scripts/venv.sh" "$PYTHON" {venv} >> "$GITHUB_OUTPUT"'
     script = (ROOT / "scripts" / "venv.sh").read_text(encoding="utf-8")
-    (pip,) = [line for line in _logical_lines(script) if " pip " in line and " install " in line]
+    (pip,) = [line for line in _logical_lines(script) if " install " in line]
+    assert pip.startswith('"${pip[@]}" install'), pip
+    assert 'pip=("$python" -m pip --python "$vpy")' in script and 'pip=("$vpy" -m pip)' in script
     assert all(flag in pip for flag in HASHED) and '-r "$lock"' in pip, pip
     assert 'lock="$scripts/../requirements/action.lock.txt"' in script
     # Nothing else installs anything: no other step runs pip, and the package runs from the checkout.
