@@ -3,7 +3,8 @@
 #   - Debian packages the tests drive for real: docker-registry (CNCF distribution), skopeo and umoci
 #     (image conversion and pushes), debootstrap (a real Debian root filesystem), apache2-utils
 #     (htpasswd for the registry's basic auth);
-#   - this package with its test extras (pip install -e '.[test]');
+#   - the locked runtime dependencies (requirements/action.lock.txt), then this package with its test
+#     extras (pip install -e '.[test]');
 #   - the peer tools the parity tests, the importer fixtures and the benchmark compare against, each
 #     in its own virtual environment under .peers/ (never a dependency of the product): Trivy 0.76,
 #     Hadolint 2.15.1 (run as .peers/hadolint) and Checkov 3.3.30 (run as .peers/checkov). Run Checkov
@@ -25,6 +26,9 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# The runtime dependencies at exactly the versions the CI step ships (requirements/action.lock.txt,
+# hash-checked), so the tests run on what users run; then the package and its test extras.
+python3 -m pip install -q --require-hashes --no-deps --only-binary :all: -r requirements/action.lock.txt
 python3 -m pip install -q -e '.[test]'
 
 if [[ ! -x .peers/trivy/bin/trivy ]]; then

@@ -2,6 +2,10 @@
 reach the tool only as CI_SECURITY_* variables of real options, no input interpolated into a script,
 actions pinned by commit), the GitLab component's `spec: inputs` (typed, every input used and every
 use defined), the legacy template, and the plugin image's Dockerfile against our own rules and policy.
+The step's own supply chain: every install is from requirements/action.lock.txt with hashes required
+(the composite action, the plugin image, and so the GitLab jobs that run it), the action's virtual
+environment is cached under the lock's hash, the Python version and the runner, and scripts/venv.sh
+reuses an environment only when it matches the lock (run here against a local wheel directory).
 """
 
 from __future__ import annotations
@@ -88,9 +92,11 @@ def test_container_action_matches_the_composite_one():
     assert isinstance(composite, dict) and isinstance(container, dict)
     assert container["runs"]["using"] == "docker"
     assert (ROOT / "docker-action" / container["runs"]["image"]).resolve() == ROOT / "Dockerfile"
-    # A container action cannot run other actions (actions/cache, actions/upload-artifact).
+    # A container action cannot run other actions (actions/cache, actions/upload-artifact), so the
+    # caches and the artifact upload are the composite action's own.
     assert set(container["inputs"]) == set(composite["inputs"]) - {
         "db-cache",
+        "venv-cache",
         "upload-artifact",
         "artifact-name",
     }
@@ -177,3 +183,107 @@ def test_the_plugin_image_is_pinned_and_non_root():
     assert bases and all(re.search(r"@sha256:[0-9a-f]{64}$", b) for b in bases)
     users = re.findall(r"^USER (\S+)", text, re.M)
     assert users and users[-1] not in ("root", "0")
+
+
+# -- the step's own supply chain --------------------------------------------------------------
+
+LOCK = "requirements/action.lock.txt"
+HASHED = ("--require-hashes", "--no-deps", "--only-binary :all:")
+
+
+def _steps() -> list[dict]:
+    action = _load(ROOT / "action.yml")
+    assert isinstance(action, dict)
+    return action["runs"]["steps"]
+
+
+def _step(steps: list[dict], key: str, value: str) -> dict:
+    (found,) = [s for s in steps if s.get(key) == value or str(s.get(key, "")).startswith(value + "@")]
+    return found
+
+
+def test_the_action_installs_only_from_the_lock_with_hashes():
+    steps = _steps()
+    install = _step(steps, "id", "install")
+    venv = '"$RUNNER_TEMP/ci-security-venv"'
+    assert install["run"] == f'bash "$ACTION_PATH/scripts/venv.sh" "$PYTHON" {venv} >> "$GITHUB_OUTPUT"'
+    script = (ROOT / "scripts" / "venv.sh").read_text(encoding="utf-8")
+    (pip,) = [line for line in _logical_lines(script) if " install " in line]
+    assert pip.startswith('"${pip[@]}" install'), pip
+    assert 'pip=("$python" -m pip --python "$vpy")' in script and 'pip=("$vpy" -m pip)' in script
+    assert all(flag in pip for flag in HASHED) and '-r "$lock"' in pip, pip
+    assert 'lock="$scripts/../requirements/action.lock.txt"' in script
+    # Nothing else installs anything: no other step runs pip, and the package runs from the checkout.
+    for step in steps:
+        if "run" in step and step is not install:
+            assert "pip" not in step["run"], step["run"]
+    scan = _step(steps, "id", "scan")
+    assert scan["env"]["VENV_PYTHON"] == "${{ steps.install.outputs.python }}"
+    assert scan["run"].strip() == '"$VENV_PYTHON" "$ACTION_PATH/entrypoint.py"'
+
+
+def test_the_action_caches_its_environment_under_the_lock_python_and_runner():
+    steps = _steps()
+    names = [s.get("id") or s.get("uses", "").split("@")[0] for s in steps]
+    restore = _step(steps, "uses", "actions/cache/restore")
+    save = _step(steps, "uses", "actions/cache/save")
+    assert (
+        names.index("lock")
+        < names.index("venv-cache")
+        < names.index("install")
+        < names.index("actions/cache/save")
+        < names.index("scan")
+    )
+    assert _step(steps, "id", "lock")["run"] == (
+        'echo "sha256=$("$PYTHON" "$ACTION_PATH/scripts/lock.py" sha256)" >> "$GITHUB_OUTPUT"'
+    )
+    key = restore["with"]["key"]
+    for part in ("${{ runner.os }}", "${{ runner.arch }}", "${{ steps.python.outputs.python-version }}",
+                 "${{ steps.lock.outputs.sha256 }}"):  # fmt: skip
+        assert part in key, f"the venv cache key lacks {part}"
+    assert restore["id"] == "venv-cache" and restore["if"] == "inputs.venv-cache == 'true'"
+    assert restore["with"]["path"] == save["with"]["path"] == "${{ runner.temp }}/ci-security-venv"
+    assert save["with"]["key"] == "${{ steps.venv-cache.outputs.cache-primary-key }}"
+    assert "steps.install.outputs.installed == 'true'" in save["if"]
+    assert "steps.venv-cache.outputs.cache-hit != 'true'" in save["if"]
+    assert restore["uses"].split("@")[1] == save["uses"].split("@")[1]
+
+
+def test_the_lock_sha256_subcommand_is_the_files_digest():
+    import hashlib
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "lock.py"), "sha256"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    assert done.stdout.strip() == hashlib.sha256((ROOT / LOCK).read_bytes()).hexdigest()
+
+
+def _logical_lines(text: str) -> list[str]:
+    return [" ".join(part.strip() for part in chunk.split("\\\n")) for chunk in re.split(r"(?<!\\)\n", text)]
+
+
+def test_the_plugin_image_installs_only_from_the_lock_with_hashes():
+    text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    runs = [line for line in _logical_lines(text) if line.startswith("RUN ")]
+    installs = [r for r in runs if " pip " in r and " install " in r]
+    assert len(installs) == 2, installs
+    dependencies, project = installs
+    assert all(flag in dependencies for flag in HASHED) and "-r /tmp/action.lock.txt" in dependencies
+    # The project itself: no dependencies, no index, built by the locked setuptools.
+    assert all(flag in project for flag in ("--no-deps", "--no-build-isolation", "--no-index"))
+    assert f"COPY {LOCK} /tmp/action.lock.txt" in text
+    assert any("lock.py check-env --lock /tmp/action.lock.txt" in r for r in runs)
+    # The lock's layer comes before the source is copied, so a code change keeps it cached.
+    assert text.index(f"COPY {LOCK}") < text.index("COPY ci_security")
+
+
+def test_the_gitlab_jobs_install_nothing_at_run_time():
+    """The component and the legacy template run the plugin image, whose build installed from the
+    lock with hashes required; their scripts must not install anything unpinned on top."""
+    _, jobs = _component()
+    ((_, job),) = jobs.items()
+    legacy = _load(ROOT / "legacy" / "ci-security.gitlab-ci.yml")
+    assert isinstance(legacy, dict)
+    for script in (job["script"], legacy["ci-security"]["script"]):
+        assert script == ["python /opt/ci-security/entrypoint.py"]
