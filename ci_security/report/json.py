@@ -14,7 +14,15 @@ import json
 from typing import Any, ClassVar
 
 from ci_security import __version__
-from ci_security.models import Decision, ImageTarget, Misconfiguration, Package, ScanResult, Vulnerability
+from ci_security.models import (
+    Decision,
+    ImageTarget,
+    Misconfiguration,
+    Package,
+    ScanResult,
+    SeverityRating,
+    Vulnerability,
+)
 from ci_security.report.base import RenderContext
 
 SCHEMA_VERSION = "1"
@@ -107,6 +115,17 @@ def policy_dict(decision: Decision) -> dict[str, Any]:
     }
 
 
+def _rating(rating: SeverityRating) -> dict[str, Any]:
+    return {
+        "kind": rating.kind,
+        "severity": rating.severity.value,
+        "label": rating.label or None,
+        "score": rating.score,
+        "vector": rating.vector,
+        "source": rating.source,
+    }
+
+
 def vulnerability_dict(vuln: Vulnerability, decision: Decision) -> dict[str, Any]:
     match = vuln.match
     return {
@@ -120,6 +139,8 @@ def vulnerability_dict(vuln: Vulnerability, decision: Decision) -> dict[str, Any
         "cvss_score": vuln.cvss_score,
         "cvss_vector": vuln.cvss_vector,
         "severity_source": vuln.severity_source,
+        "vendor_severity": _rating(vuln.vendor_severity) if vuln.vendor_severity else None,
+        "severity_sources": [_rating(r) for r in vuln.severity_sources],
         "title": vuln.title,
         "description": vuln.description,
         "references": list(vuln.references),

@@ -146,11 +146,14 @@ def test_alpine_origin_and_alma_source_rpm(db):
         source_version="3.0.7-25.el9",
     )
     (vuln,), _ = _match(db, [rpm], alma)
-    assert (vuln.id, vuln.fixed_version, vuln.severity) == (
-        "ALSA-2024:2447",
+    # The ALSA names its CVE only in `related`: the finding is named by the CVE, the ALSA an alias.
+    assert (vuln.id, vuln.aliases, vuln.fixed_version, vuln.severity) == (
+        "CVE-2023-3446",
+        ("ALSA-2024:2447",),
         "1:3.0.7-27.el9",
         Severity.MEDIUM,
     )
+    assert (vuln.vendor_severity.label, vuln.vendor_severity.severity) == ("Moderate", Severity.MEDIUM)
 
 
 def test_unsupported_os_is_a_warning_not_a_silent_pass(db):
@@ -160,7 +163,8 @@ def test_unsupported_os_is_a_warning_not_a_silent_pass(db):
     )
     assert vulns == ()
     assert [w.message for w in warnings] == [
-        "no OSV advisory data for redhat 9.3; rpm packages were not checked"
+        "no advisory data for redhat 9.3 (Red Hat Enterprise Linux records are scoped by CPE product "
+        "streams an image does not record); rpm packages were not checked"
     ]
 
 
