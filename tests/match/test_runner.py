@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from ci_security.match.registry import BY_TYPE
-from ci_security.match.runner import fingerprint, match_inventory
-from ci_security.models import OSInfo, Package, Severity
+from ci_security.match.runner import embedded_cve, fingerprint, identities, match_inventory
+from ci_security.models import Advisory, OSInfo, Package, Severity
 from ci_security.vulndb.store import VulnDB, import_paths
 
 OSV = Path(__file__).parents[1] / "fixtures" / "osv"
@@ -190,3 +190,28 @@ def test_language_packages_installed_by_the_os_are_not_matched_by_ecosystem(db):
         path="/usr/lib/python3/dist-packages/requests-2.19.0.egg-info/PKG-INFO",
     )
     assert _match(db, [shipped], DEBIAN)[0] == ()
+
+
+def _advisory(**fields):
+    return Advisory(id=fields.pop("id", "X-1"), modified="2024", **fields)
+
+
+def test_identities_of_the_forms_feeds_use():
+    # A GHSA listing two CVE ids for one flaw stays one vulnerability.
+    ghsa = _advisory(id="GHSA-aaaa-bbbb-cccc", aliases=("CVE-2024-1001", "CVE-2024-1002"))
+    assert [cve for _, _, cve in identities(ghsa, None, False)] == [None]
+    # A Go advisory relates neighbouring flaws' CVEs: they are not its own.
+    go = _advisory(id="GO-2024-1", aliases=("GHSA-xxxx-yyyy-zzzz",), related=("CVE-2024-1009",))
+    ((keys, _, cve),) = identities(go, None, False)
+    assert cve is None and keys == {"GO-2024-1", "GHSA-xxxx-yyyy-zzzz"}
+    # A distribution advisory naming its CVEs only in related: one vulnerability per CVE.
+    alsa = _advisory(id="ALSA-2024:1", related=("CVE-2024-1001", "CVE-2024-1002"))
+    assert [(sorted(k), sorted(e), c) for k, e, c in identities(alsa, None, True)] == [
+        (["CVE-2024-1001"], ["ALSA-2024:1"], "CVE-2024-1001"),
+        (["CVE-2024-1002"], ["ALSA-2024:1"], "CVE-2024-1002"),
+    ]
+    # Ubuntu: the notice's upstream is a UBUNTU-CVE id, which names the CVE.
+    usn = _advisory(id="USN-1-1", upstream=("UBUNTU-CVE-2021-3782",))
+    ((keys, _, cve),) = identities(usn, None, True)
+    assert cve == "CVE-2021-3782" and keys == {"USN-1-1", "UBUNTU-CVE-2021-3782", "CVE-2021-3782"}
+    assert embedded_cve("DEBIAN-CVE-2024-0727") == "CVE-2024-0727" and embedded_cve("DSA-135") is None
