@@ -4,9 +4,12 @@ For each package its matcher's searches are looked up in the database and every 
 evaluated (`ranges.evaluate`). Hits on the same package are merged into one finding per
 vulnerability per package:
 
-- an advisory stands for the CVE ids it names: in `aliases`, in `upstream` and in `related` (AlmaLinux,
-  Rocky Linux, Photon OS and old Debian advisories name their CVEs only there), in ids that embed
-  one (`UBUNTU-CVE-2021-3782`, `DEBIAN-CVE-2024-0727`) and in an Ubuntu notice's `cves_map`;
+- an advisory stands for the CVE ids it names: in `aliases`, in `upstream`, in ids that embed one
+  (`UBUNTU-CVE-2021-3782`, `DEBIAN-CVE-2024-0727`), in an Ubuntu notice's `cves_map`, and in
+  `related` when a distribution's advisory names its CVEs nowhere else (AlmaLinux, Rocky Linux,
+  Photon OS, Ubuntu notices and old Debian advisories list them only there). Language feeds use
+  `related` for other, distinct vulnerabilities (a Go advisory relates the CVEs of neighbouring
+  flaws), so there it names nothing;
 - an advisory that fixes several CVEs (`ALSA-2024:2433` fixes five) becomes one vulnerability per
   CVE, so each CVE can be ignored or VEX-ed on its own, and the advisory id is an alias of each;
 - advisories that share an id, alias, upstream id or CVE (a `PYSEC`, its `GHSA` and its `CVE`; a
@@ -111,6 +114,8 @@ def _smallest_fix(hits: Sequence[Hit]) -> str | None:
 _CVE = re.compile(r"^CVE-[0-9]{4}-[0-9]{4,}$")
 _EMBEDDED_CVE = re.compile(r"(?:^|-)(CVE-[0-9]{4}-[0-9]{4,})$")
 _EXAMPLES = 5
+# Ecosystems ordered by these schemes are distributions' (Debian, Ubuntu, Alpine, Wolfi, RPM families).
+_DISTRIBUTION_SCHEMES = frozenset({"dpkg", "apk", "rpm"})
 
 
 def embedded_cve(ident: str) -> str | None:
@@ -137,9 +142,11 @@ class Unit:
 
 
 def identities(
-    advisory: Advisory, entry: Affected | None
+    advisory: Advisory, entry: Affected | None, distribution: bool = True
 ) -> list[tuple[frozenset[str], frozenset[str], str | None]]:
-    """(keys, extra ids, cve) per vulnerability an advisory stands for (see the module docstring).
+    """(keys, extra ids, cve) per vulnerability an advisory stands for (see the module docstring);
+    `distribution` says the hit is in a distribution's ecosystem, whose advisories use `related`
+    for the CVEs they fix.
 
     Ids in `aliases` name the same vulnerability, so CVEs found only there never split a record (a
     GHSA that lists two CVE ids for one flaw stays one finding); CVEs from `upstream`, `related` and
@@ -148,10 +155,15 @@ def identities(
     own = {advisory.id, *advisory.aliases, *advisory.upstream}
     same = {c for c in (embedded_cve(i) for i in (advisory.id, *advisory.aliases)) if c}
     named: dict[str, set[str]] = {}  # CVE -> ids that embed it
-    for ident in (advisory.id, *advisory.aliases, *advisory.upstream, *advisory.related):
+    for ident in own:
         cve = embedded_cve(ident)
         if cve:
             named.setdefault(cve, set()).add(ident)
+    if distribution and not named:
+        for ident in advisory.related:
+            cve = embedded_cve(ident)
+            if cve:
+                named.setdefault(cve, set()).add(ident)
     for cve in cves_map(entry):
         if _CVE.match(cve):
             named.setdefault(cve, set()).add(cve)
@@ -316,7 +328,9 @@ class MatchRun:
         for hit in hits:
             advisory = self._advisory(hit.candidate.advisory_id)
             entry = self._entry(advisory, hit)
-            for keys, extra, cve in identities(advisory, entry):
+            scheme = scheme_for(hit.candidate.ecosystem)
+            distribution = scheme is not None and scheme.name in _DISTRIBUTION_SCHEMES
+            for keys, extra, cve in identities(advisory, entry, distribution):
                 found = ratings(advisory, entry, cve)
                 out.append(Unit(hit, keys, extra, cve, pick(found), tuple(found)))
         return out
