@@ -142,7 +142,8 @@ def test_table_knows_every_release_distro_info_data_knows():
         )
         number, released = ours[row["series"]]
         assert number == row["version"]
-        assert released == (row.get("release") or None), f"release date of {row['series']} differs"
+        if row.get("release"):  # an older distro-info-data may not have the date this table has yet
+            assert released == row["release"], f"release date of {row['series']} differs"
         assert release_for(_os("debian", None, row["series"])).ecosystems == (f"Debian:{row['version']}",)
 
 
