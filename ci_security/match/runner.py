@@ -274,6 +274,10 @@ class MatchRun:
         self.report = _Report()
         self._records: dict[str, dict[str, Any]] = {}
         self._advisories: dict[str, Advisory] = {}
+        self._parts: dict[
+            tuple[str, str, str],
+            list[tuple[frozenset[str], frozenset[str], str | None, SeverityInfo, tuple[SeverityRating, ...]]],
+        ] = {}
 
     def _record(self, advisory_id: str) -> dict[str, Any]:
         doc = self._records.get(advisory_id)
@@ -324,15 +328,23 @@ class MatchRun:
         )
 
     def units(self, hits: Sequence[Hit]) -> list[Unit]:
-        out = []
+        out: list[Unit] = []
         for hit in hits:
-            advisory = self._advisory(hit.candidate.advisory_id)
-            entry = self._entry(advisory, hit)
-            scheme = scheme_for(hit.candidate.ecosystem)
-            distribution = scheme is not None and scheme.name in _DISTRIBUTION_SCHEMES
-            for keys, extra, cve in identities(advisory, entry, distribution):
-                found = ratings(advisory, entry, cve)
-                out.append(Unit(hit, keys, extra, cve, pick(found), tuple(found)))
+            # What an advisory entry stands for depends on the entry, not on the installed version:
+            # worked out once per entry, however many packages (and versions) hit it.
+            key = (hit.candidate.advisory_id, hit.candidate.ecosystem, hit.query.name)
+            parts = self._parts.get(key)
+            if parts is None:
+                advisory = self._advisory(hit.candidate.advisory_id)
+                entry = self._entry(advisory, hit)
+                scheme = scheme_for(hit.candidate.ecosystem)
+                distribution = scheme is not None and scheme.name in _DISTRIBUTION_SCHEMES
+                parts = []
+                for keys, extra, cve in identities(advisory, entry, distribution):
+                    found = ratings(advisory, entry, cve)
+                    parts.append((keys, extra, cve, pick(found), tuple(found)))
+                self._parts[key] = parts
+            out.extend(Unit(hit, *part) for part in parts)
         return out
 
     def findings(self, pkg: Package, hits: Sequence[Hit], matcher_name: str) -> list[Vulnerability]:
@@ -375,9 +387,9 @@ class MatchRun:
             summary = str(record.get("summary") or "").strip()
             details = str(record.get("details") or "").strip()
             title = summary or (details.splitlines()[0][:160] if details else primary)
-            sources: list[SeverityRating] = []
+            sources: dict[SeverityRating, None] = {}  # ordered and de-duplicated, the best unit's first
             for unit in sorted(group, key=lambda u: u is not best):
-                sources.extend(r for r in unit.ratings if r not in sources)
+                sources.update(dict.fromkeys(unit.ratings))
             out.append(
                 Vulnerability(
                     id=primary,
