@@ -222,14 +222,15 @@ class _Report:
         for (matcher, ecosystems), packages in self.missing.items():
             wanted = " or ".join(ecosystems)
             base = ecosystems[0].split(":", 1)[0]
+            hint = f"a database built without {base} has none (`ci-security db update --ecosystem {base}`)"
+            if ":" in ecosystems[0]:  # a release-scoped distribution ecosystem
+                hint = f"OSV stops publishing end-of-life releases, and {hint}"
             out.append(
                 ScanWarning(
                     source=f"match/{matcher}",
                     message=(
                         f"no advisories for {wanted} in the database, so {len(packages)} package(s) were "
-                        f"not checked ({_examples(sorted(packages))}); OSV stops publishing end-of-life "
-                        f"releases, and a database built without {base} has none (`ci-security db update "
-                        f"--ecosystem {base}`)"
+                        f"not checked ({_examples(sorted(packages))}); {hint}"
                     ),
                 )
             )

@@ -368,6 +368,14 @@ def test_release_without_an_ecosystem_in_the_database_is_a_partial_warning(db):
         "no advisories for Debian:10 in the database, so 2 package(s) were not checked"
     )
     assert "bash 5.0-4, wget 1.20.1-1.1" in warning.message
+    # A language ecosystem the database was built without says how to add it.
+    crate = Package(name="smallvec", version="1.6.0", type="cargo", path="/app/Cargo.lock")
+    (language,) = _match(db, None, crate)[1]
+    assert language.partial and language.source == "match/language"
+    assert language.message == (
+        "no advisories for crates.io in the database, so 1 package(s) were not checked (smallvec 1.6.0); "
+        "a database built without crates.io has none (`ci-security db update --ecosystem crates.io`)"
+    )
     # Ubuntu names both ecosystems it searched.
     (ubuntu,) = _match(db, _os("ubuntu", "12.04"), deb("bash", "4.2-2ubuntu2"))[1]
     assert "no advisories for Ubuntu:12.04:LTS or Ubuntu:Pro:12.04:LTS" in ubuntu.message
