@@ -174,7 +174,12 @@ def target_dict(target: ImageTarget) -> dict[str, Any]:
         "repo_tags": list(target.repo_tags),
         "repo_digests": list(target.repo_digests),
         "os": (
-            {"family": target.os.family, "version": target.os.version, "name": target.os.name}
+            {
+                "family": target.os.family,
+                "version": target.os.version,
+                "name": target.os.name,
+                "codename": target.os.codename,
+            }
             if target.os
             else None
         ),

@@ -45,7 +45,12 @@ def test_testing_image_is_matched_as_its_future_release(tmp_path):
     out = tmp_path / "r.json"
     result = _scan(db, ref, out, "--strict")
     report = json.loads(out.read_text())
-    assert report["target"]["os"]["family"] == "debian" and report["target"]["os"]["version"] is None
+    assert report["target"]["os"] == {
+        "family": "debian",
+        "version": None,
+        "name": "Debian GNU/Linux forky/sid",
+        "codename": "forky",
+    }
     (vuln,) = report["vulnerabilities"]
     assert (vuln["id"], vuln["match"]["ecosystem"], vuln["fixed_version"]) == (
         "CVE-2025-5914",
