@@ -342,7 +342,11 @@ class MatchRun:
                 distribution = scheme is not None and scheme.name in _DISTRIBUTION_SCHEMES
                 parts = []
                 for keys, extra, cve in identities(advisory, entry, distribution):
-                    found = ratings(advisory, entry, cve)
+                    candidate = hit.candidate
+                    known = (
+                        {candidate.vector: candidate.score} if candidate.vector and candidate.score else None
+                    )
+                    found = ratings(advisory, entry, cve, known)
                     parts.append((keys, extra, cve, pick(found), tuple(found)))
                 self._parts[key] = parts
             out.extend(Unit(hit, *part) for part in parts)

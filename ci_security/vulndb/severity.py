@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -96,13 +97,17 @@ def _object(text: str | None) -> dict[str, Any]:
     return doc if isinstance(doc, dict) else {}
 
 
-def _cvss(vectors: tuple[tuple[str, str], ...], source: str) -> list[SeverityRating]:
+def _cvss(
+    vectors: tuple[tuple[str, str], ...], source: str, known: Mapping[str, float] | None = None
+) -> list[SeverityRating]:
     """The vector the order picks (v3, then v4, then v2; the first readable one of a kind)."""
     for kind in _CVSS_ORDER:
         for typ, vector in vectors:
             if typ != kind:
                 continue
-            score = cvss_score(kind, vector)
+            score = known.get(vector) if known else None
+            if score is None:
+                score = cvss_score(kind, vector)
             if score is not None:
                 return [
                     SeverityRating(
@@ -158,23 +163,28 @@ def _labels(doc: dict[str, Any], keys: tuple[str, ...], source: str) -> list[Sev
 
 
 def ratings(
-    advisory: Advisory, affected: Affected | None = None, cve: str | None = None
+    advisory: Advisory,
+    affected: Affected | None = None,
+    cve: str | None = None,
+    known: Mapping[str, float] | None = None,
 ) -> list[SeverityRating]:
     """Every rating the record carries for one affected package (and one of its CVEs, for records
-    that rate CVEs one by one), in the order of evidence of the module docstring.
+    that rate CVEs one by one), in the order of evidence of the module docstring. `known` holds
+    scores already worked out (vector to base score, as stored at import), so a scan need not load
+    the CVSS library to say again what the database says.
     """
     out: list[SeverityRating] = []
     ident = advisory.id
     if affected is not None:
-        out += [_scoped(r, "package") for r in _cvss(affected.severity, ident)]
+        out += [_scoped(r, "package") for r in _cvss(affected.severity, ident, known)]
         out += _ubuntu(affected.severity, f"{ident} Ubuntu priority")
     per_cve = cves_map(affected)
     if cve is None and len(per_cve) == 1:
         cve = next(iter(per_cve))
     if cve is not None and cve in per_cve:
-        out += [_scoped(r, f"cves_map {cve}") for r in _cvss(per_cve[cve], ident)]
+        out += [_scoped(r, f"cves_map {cve}") for r in _cvss(per_cve[cve], ident, known)]
         out += _ubuntu(per_cve[cve], f"{ident} Ubuntu priority (cves_map {cve})")
-    out += [_scoped(r, "record") for r in _cvss(advisory.severity, ident)]
+    out += [_scoped(r, "record") for r in _cvss(advisory.severity, ident, known)]
     out += _ubuntu(advisory.severity, f"{ident} Ubuntu priority")
     if affected is not None:
         out += _labels(
