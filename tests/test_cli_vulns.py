@@ -11,6 +11,7 @@ from testkit.apps import build_app, import_app_db
 from testkit.osvmirror import OsvMirror
 
 from ci_security.cli import main
+from ci_security.vulndb.store import SCHEMA_VERSION
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SITE = "usr/local/lib/python3.11/site-packages"
@@ -37,7 +38,7 @@ def test_scan_reports_findings(db, archive, tmp_path):
     )
     assert result.exit_code == 0, result.output
     report = json.loads(out.read_text())
-    assert report["db"]["schema_version"] == 1 and report["db"]["sources"]
+    assert report["db"]["schema_version"] == SCHEMA_VERSION and report["db"]["sources"]
     vulns = {(v["id"], v["package"]["name"]): v for v in report["vulnerabilities"]}
     openssl = vulns["CVE-2024-0727", "openssl"]
     assert openssl["fixed_version"] == "3.0.13-1~deb12u1" and openssl["status"] == "fixed"
@@ -63,7 +64,7 @@ def test_scan_reports_findings(db, archive, tmp_path):
 def test_db_info(db):
     result = _cli("db", "info", "--db", str(db))
     assert result.exit_code == 0
-    assert "schema:    1" in result.output and "withdrawn, not matched" in result.output
+    assert f"schema:    {SCHEMA_VERSION}" in result.output and "withdrawn, not matched" in result.output
     assert "records:" in result.output and "source:" in result.output
 
 

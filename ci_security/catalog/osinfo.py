@@ -34,7 +34,10 @@ def merge_os(facts: Iterable[OSInfo]) -> OSInfo | None:
         if version is None or (fact.version.startswith(version + ".") and len(fact.version) > len(version)):
             version = fact.version
     name = primary.name or next((f.name for f in by_source.values() if f.name), None)
-    return OSInfo(family=primary.family, version=version, name=name, source=primary.source)
+    codename = primary.codename or next(
+        (f.codename for f in by_source.values() if f.family == primary.family and f.codename), None
+    )
+    return OSInfo(family=primary.family, version=version, name=name, source=primary.source, codename=codename)
 
 
 def infer_os(packages: Iterable[Package]) -> OSInfo | None:

@@ -137,6 +137,7 @@ _TYPE_BY_RESULT = {
     "pub": "pub",
     "hex": "hex",
     "conan": "conan",
+    "julia": "julia",
 }
 _PACKAGE_CLASSES = frozenset({"os-pkgs", "lang-pkgs"})
 _IMAGE_ARTIFACTS = frozenset({"container_image", "vm"})
@@ -329,6 +330,7 @@ _SCHEME_BY_TYPE = {
     "gem": "rubygems",
     "nuget": "nuget",
     "composer": "composer",
+    "julia": "semver",
 }
 
 

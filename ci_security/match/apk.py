@@ -1,7 +1,9 @@
-"""Alpine-family packages: searched by origin (the source package) in the release's ecosystem.
+"""Alpine-family packages: searched by origin and by their own name in the release's ecosystem.
 
 OSV's Alpine records are keyed by origin and scoped by branch (`Alpine:v3.19`, taken from the
-`major.minor` of /etc/alpine-release); Wolfi and Chainguard are rolling and unscoped.
+`major.minor` of /etc/alpine-release); Wolfi and Chainguard are rolling and unscoped, and their
+records name the package built (a subpackage or versioned stream), so both names are searched (see
+`distros` for the table).
 """
 
 from __future__ import annotations
@@ -9,22 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
+from ci_security.match import distros
 from ci_security.match.base import Query
 from ci_security.models import OSInfo, Package
-
-_ROLLING = {"wolfi": "Wolfi", "chainguard": "Chainguard"}
-
-
-def ecosystem_for(os_info: OSInfo | None) -> str | None:
-    if os_info is None:
-        return None
-    if os_info.family in _ROLLING:
-        return _ROLLING[os_info.family]
-    if os_info.family == "alpine" and os_info.version:
-        parts = os_info.version.split(".")
-        if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit():
-            return f"Alpine:v{parts[0]}.{parts[1]}"
-    return None
 
 
 class ApkMatcher:
@@ -34,14 +23,10 @@ class ApkMatcher:
     package_types: ClassVar[frozenset[str]] = frozenset({"apk"})
 
     def queries(self, pkg: Package, os_info: OSInfo | None) -> Sequence[Query]:
-        ecosystem = ecosystem_for(os_info)
-        if ecosystem is None:
+        release = distros.release_of_type(os_info, "apk")
+        if release is None:
             return ()
-        name = pkg.source_name or pkg.name
-        return (Query(ecosystem, name, pkg.version, "direct" if name == pkg.name else "indirect"),)
+        return distros.queries(pkg, release, pkg.version)
 
     def unsupported(self, os_info: OSInfo | None) -> str | None:
-        if ecosystem_for(os_info) is None:
-            what = f"{os_info.family} {os_info.version or ''}".strip() if os_info else "an undetected OS"
-            return f"no advisory data for {what}; apk packages were not checked"
-        return None
+        return distros.unsupported(os_info, "apk", "apk packages")

@@ -1,5 +1,5 @@
 """Language packages: searched by name in their ecosystem (PyPI, npm, Go, crates.io, Maven,
-RubyGems, NuGet, Packagist).
+RubyGems, NuGet, Packagist, Julia).
 
 A package whose evidence file was installed by the OS package manager (`installed_by`, e.g. the
 `requests` egg-info shipped in Debian's `python3-requests`) is not searched here: the distribution
@@ -25,6 +25,7 @@ ECOSYSTEMS = {
     "gem": "RubyGems",
     "nuget": "NuGet",
     "composer": "Packagist",
+    "julia": "Julia",
 }
 
 

@@ -11,6 +11,11 @@ whose `introduced` cannot be read is ignored (rather than guessed open). The ins
 itself must be readable for ranges to apply; otherwise only an exact `versions[]` entry matches.
 The fixed version reported is the smallest `fixed` event above the installed version in a range
 that contains it.
+
+A range that could not be evaluated is never a silent "not affected": when the entry does not
+match, `evaluate` says why in `problems` (the installed version the ordering cannot read, an
+`introduced` it cannot read, an ECOSYSTEM range in an ecosystem without an ordering), and the
+runner turns that into a partial-scan warning.
 """
 
 from __future__ import annotations
@@ -40,7 +45,19 @@ def _key(scheme: VersionScheme, version: str) -> Any:
     return (1, scheme.key(version))
 
 
-def _range_verdict(rng: AffectedRange, scheme: VersionScheme, vkey: Any) -> tuple[bool, str | None]:
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Why an entry could not be fully evaluated: `kind` is "version" (the installed version cannot
+    be ordered) or "entry" (the advisory's data cannot be).
+    """
+
+    kind: str
+    detail: str
+
+
+def _range_verdict(
+    rng: AffectedRange, scheme: VersionScheme, vkey: Any, problems: list[Problem] | None = None
+) -> tuple[bool, str | None]:
     events: list[tuple[Any, int, str, str]] = []
     for position, event in enumerate(rng.events):
         if event.kind == "introduced" and event.version == "0":
@@ -52,6 +69,13 @@ def _range_verdict(rng: AffectedRange, scheme: VersionScheme, vkey: Any) -> tupl
                 key = _key(scheme, event.version)
             except InvalidVersion:
                 if event.kind == "introduced":
+                    if problems is not None:
+                        problems.append(
+                            Problem(
+                                "entry",
+                                f"introduced {event.version!r} cannot be read as a {scheme.name} version",
+                            )
+                        )
                     return False, None
                 continue
         events.append((key, position, event.kind, event.version))
@@ -81,23 +105,31 @@ def evaluate(
     versions: Sequence[str],
     ecosystem_scheme: VersionScheme | None,
     semver_scheme: VersionScheme,
+    problems: list[Problem] | None = None,
 ) -> Verdict | None:
-    """Whether `version` is affected by one advisory entry (see the module docstring)."""
+    """Whether `version` is affected by one advisory entry (see the module docstring). When it is
+    not and part of the entry could not be evaluated, the reasons are added to `problems`.
+    """
     keys: dict[str, Any] = {}
     hits: list[tuple[Any, str | None]] = []
+    found: list[Problem] = []
     for rng in ranges:
         scheme = semver_scheme if rng.type == "SEMVER" else ecosystem_scheme
         if scheme is None:
+            found.append(
+                Problem("entry", "an ECOSYSTEM range in an ecosystem without a version ordering here")
+            )
             continue
         if scheme.name not in keys:
             try:
                 keys[scheme.name] = _key(scheme, version)
             except InvalidVersion:
                 keys[scheme.name] = None
+                found.append(Problem("version", f"{version!r} cannot be read as a {scheme.name} version"))
         vkey = keys[scheme.name]
         if vkey is None:
             continue
-        hit, fixed = _range_verdict(rng, scheme, vkey)
+        hit, fixed = _range_verdict(rng, scheme, vkey, found)
         if hit:
             hits.append((scheme, fixed))
     if hits:
@@ -114,9 +146,11 @@ def evaluate(
             try:
                 vkey = ecosystem_scheme.key(version)
             except InvalidVersion:
-                return None
-            if vkey in _listed_keys(ecosystem_scheme.name, tuple(versions)):
+                vkey = None
+            if vkey is not None and vkey in _listed_keys(ecosystem_scheme.name, tuple(versions)):
                 return Verdict(None, "versions")
+    if problems is not None:
+        problems.extend(found)
     return None
 
 

@@ -7,7 +7,13 @@ from ci_security.models.misconfiguration import Misconfiguration
 from ci_security.models.package import LayerRef, Package
 from ci_security.models.purl import build_purl
 from ci_security.models.result import DbInfo, ScanResult, ScanWarning
-from ci_security.models.vulnerability import Location, MatchDetail, Severity, Vulnerability
+from ci_security.models.vulnerability import (
+    Location,
+    MatchDetail,
+    Severity,
+    SeverityRating,
+    Vulnerability,
+)
 
 __all__ = [
     "Advisory",
@@ -29,6 +35,7 @@ __all__ = [
     "ScanResult",
     "ScanWarning",
     "Severity",
+    "SeverityRating",
     "Suppression",
     "Violation",
     "Vulnerability",

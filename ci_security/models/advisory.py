@@ -1,9 +1,10 @@
 """Advisories as OSV describes them (https://ossf.github.io/osv-schema/), typed.
 
-Only what matching and reporting need is kept: identity (id, aliases, upstream), dates and the
-withdrawn mark, text, severities, references, and per affected package its ecosystem, name, ranges
-(GIT ranges are dropped on parsing: they cannot be evaluated without the repository) and explicit
-versions.
+Only what matching and reporting need is kept: identity (id, aliases, upstream, related), dates
+and the withdrawn mark, text, severities, references, and per affected package its ecosystem, name,
+ranges (GIT ranges are dropped on parsing: they cannot be evaluated without the repository) and
+explicit versions. An affected entry that names a package but carries nothing a matcher can
+evaluate keeps the reason in `problem`, so a scan that meets it can say so instead of passing.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ class Affected:
     # Feed-specific fields kept as JSON text: statuses (Debian urgency, Ubuntu priority), severities.
     database_specific: str | None = None
     ecosystem_specific: str | None = None
+    # Why the entry cannot be evaluated (no usable range and no versions, say), or None.
+    problem: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,6 +54,8 @@ class Advisory:
     withdrawn: str | None = None
     aliases: tuple[str, ...] = ()
     upstream: tuple[str, ...] = ()
+    # Related but not the same vulnerability; RHEL-family and old Debian records list their CVEs only here.
+    related: tuple[str, ...] = ()
     summary: str = ""
     details: str = ""
     severity: tuple[tuple[str, str], ...] = ()

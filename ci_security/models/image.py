@@ -21,14 +21,16 @@ class Platform:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OSInfo:
     """The image's operating system: `family` as vulnerability feeds name it (debian, ubuntu, alpine,
-    redhat, ...), `version` as precise as the image says (`12.15` from /etc/debian_version), and the
-    file it was read from.
+    redhat, ...), `version` as precise as the image says (`12.15` from /etc/debian_version), the
+    release codename when the image names one (`trixie`: Debian testing images carry a codename and
+    no version), and the file it was read from.
     """
 
     family: str
     version: str | None
     name: str | None = None
     source: str = ""
+    codename: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -16,7 +16,15 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from ci_security import __version__
-from ci_security.models import Decision, ImageTarget, Misconfiguration, Package, ScanResult, Vulnerability
+from ci_security.models import (
+    Decision,
+    ImageTarget,
+    Misconfiguration,
+    Package,
+    ScanResult,
+    SeverityRating,
+    Vulnerability,
+)
 from ci_security.report.base import RenderContext
 from ci_security.sanitize import json_dumps
 
@@ -110,6 +118,17 @@ def policy_dict(decision: Decision) -> dict[str, Any]:
     }
 
 
+def _rating(rating: SeverityRating) -> dict[str, Any]:
+    return {
+        "kind": rating.kind,
+        "severity": rating.severity.value,
+        "label": rating.label or None,
+        "score": rating.score,
+        "vector": rating.vector,
+        "source": rating.source,
+    }
+
+
 def vulnerability_dict(vuln: Vulnerability, decision: Decision) -> dict[str, Any]:
     match = vuln.match
     return {
@@ -123,6 +142,8 @@ def vulnerability_dict(vuln: Vulnerability, decision: Decision) -> dict[str, Any
         "cvss_score": vuln.cvss_score,
         "cvss_vector": vuln.cvss_vector,
         "severity_source": vuln.severity_source,
+        "vendor_severity": _rating(vuln.vendor_severity) if vuln.vendor_severity else None,
+        "severity_sources": [_rating(r) for r in vuln.severity_sources],
         "title": vuln.title,
         "description": vuln.description,
         "references": list(vuln.references),
@@ -156,7 +177,12 @@ def target_dict(target: ImageTarget) -> dict[str, Any]:
         "repo_tags": list(target.repo_tags),
         "repo_digests": list(target.repo_digests),
         "os": (
-            {"family": target.os.family, "version": target.os.version, "name": target.os.name}
+            {
+                "family": target.os.family,
+                "version": target.os.version,
+                "name": target.os.name,
+                "codename": target.os.codename,
+            }
             if target.os
             else None
         ),

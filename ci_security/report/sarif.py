@@ -247,6 +247,11 @@ def _vulnerability_result(
             "purl": pkg.purl,
             "status": vuln.status,
             "aliases": list(vuln.aliases),
+            **(
+                {"vendorSeverity": {"label": vendor.label, "source": vendor.source}}
+                if (vendor := vuln.vendor_severity)
+                else {}
+            ),
             **({"alsoAffected": [v.package.purl or v.package.name for v in also]} if also else {}),
         },
     )

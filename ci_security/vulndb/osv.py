@@ -11,6 +11,15 @@ Records come from mirrors and from files anyone can publish, so decoding is boun
 other document (`structured`): JSON by `load_json` (size, depth), YAML by `load_yaml_strings` (depth
 and alias expansion checked on the event stream; a collection used as a mapping key is an error
 naming the record, not a `TypeError`). The size bound is the `record-bytes` limit.
+
+Real feeds bend the schema, and nothing is dropped without a trace:
+- `ranges` written as one range object instead of a list of them (seen in Photon OS records) is read
+  as that one range;
+- an entry that names a package but leaves nothing to evaluate (no usable range and no versions, a
+  range without `introduced`, `ranges` of another type) keeps the reason in `Affected.problem`; a
+  scan that searches that package reports it in a partial-scan warning. Photon OS records also list
+  each package once more with no ranges at all next to the entry that has them: such an empty
+  duplicate says nothing the other entry does not, and is left out.
 """
 
 from __future__ import annotations
@@ -75,21 +84,47 @@ def _json_text(value: Any) -> str | None:
     )
 
 
-def _ranges(value: Any) -> tuple[AffectedRange, ...]:
+def _ranges(value: Any) -> tuple[tuple[AffectedRange, ...], str | None]:
+    """The SEMVER and ECOSYSTEM ranges of an entry, and what could not be read, if anything."""
+    if value is None:
+        return (), None
+    if isinstance(value, dict):
+        value = [value]  # one range object where the schema has a list (Photon OS records)
+    if not isinstance(value, list):
+        return (), f"'ranges' is a {type(value).__name__}, not a list"
     out = []
-    for raw in value if isinstance(value, list) else ():
-        if not isinstance(raw, dict) or raw.get("type") not in ("SEMVER", "ECOSYSTEM"):
+    skipped: list[str] = []
+    problem = None
+    for raw in value:
+        kind = raw.get("type") if isinstance(raw, dict) else None
+        if kind not in ("SEMVER", "ECOSYSTEM"):
+            skipped.append(str(kind) if isinstance(kind, str) else "malformed")
             continue
         events = []
         raw_events = raw.get("events")
         for event in raw_events if isinstance(raw_events, list) else ():
             if isinstance(event, dict):
-                for kind in _EVENT_KINDS:
-                    if kind in event:
-                        events.append(RangeEvent(kind, str(event[kind])))
+                for event_kind in _EVENT_KINDS:
+                    if event_kind in event:
+                        events.append(RangeEvent(event_kind, str(event[event_kind])))
+        if not any(e.kind == "introduced" for e in events):
+            problem = f"a {kind} range without an 'introduced' event"
         if events:
-            out.append(AffectedRange(str(raw["type"]), tuple(events)))
-    return tuple(out)
+            out.append(AffectedRange(str(kind), tuple(events)))
+    if not out and skipped and problem is None:
+        # Not a problem yet: `versions[]` may still say everything (GIT-only PyPI entries do).
+        return (), "only " + ", ".join(sorted(set(skipped))) + " ranges"
+    return tuple(out), problem
+
+
+def _entry_problem(
+    ranges: tuple[AffectedRange, ...], versions: tuple[str, ...], problem: str | None
+) -> str | None:
+    if versions:
+        return None  # explicit versions are enough to evaluate, whatever the ranges were
+    if ranges:
+        return problem
+    return f"{problem} and no versions" if problem else "no ranges and no versions"
 
 
 def parse_record(doc: Any, where: str) -> Advisory:
@@ -114,17 +149,23 @@ def parse_record(doc: Any, where: str) -> Advisory:
         ecosystem, name = package.get("ecosystem"), package.get("name")
         if not isinstance(ecosystem, str) or not isinstance(name, str) or not ecosystem or not name:
             continue
+        ranges, problem = _ranges(item.get("ranges"))
+        versions = _strings(item.get("versions"))
         affected.append(
             Affected(
                 ecosystem=ecosystem,
                 name=name,
-                ranges=_ranges(item.get("ranges")),
-                versions=_strings(item.get("versions")),
+                ranges=ranges,
+                versions=versions,
                 severity=_severity(item.get("severity")),
                 database_specific=_json_text(item.get("database_specific")),
                 ecosystem_specific=_json_text(item.get("ecosystem_specific")),
+                problem=_entry_problem(ranges, versions, problem),
             )
         )
+    # An empty entry next to one with data for the same package (Photon OS) adds nothing to it.
+    evaluable = {(a.ecosystem, a.name) for a in affected if a.ranges or a.versions}
+    affected = [a for a in affected if a.ranges or a.versions or (a.ecosystem, a.name) not in evaluable]
     raw_references = doc.get("references")
     references = tuple(
         str(ref["url"])
@@ -140,6 +181,7 @@ def parse_record(doc: Any, where: str) -> Advisory:
         withdrawn=withdrawn if isinstance(withdrawn, str) and withdrawn else None,
         aliases=_strings(doc.get("aliases")),
         upstream=_strings(doc.get("upstream")),
+        related=_strings(doc.get("related")),
         summary=_text(doc.get("summary")),
         details=_text(doc.get("details")),
         severity=_severity(doc.get("severity")),

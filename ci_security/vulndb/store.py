@@ -3,7 +3,8 @@
 Layout (schema version `SCHEMA_VERSION`):
 - `affected(ecosystem, name, …)` is what a scan searches, indexed by (ecosystem, normalised name):
   one row per affected package of each advisory, carrying only what range evaluation needs (ranges
-  and explicit versions as compact JSON) and the severity worked out at import time;
+  and explicit versions as compact JSON, and why the entry cannot be evaluated when it cannot) and
+  the severity worked out at import time;
 - `advisory(id, …, record)` keeps every full OSV record, zlib-compressed, read only for the few
   advisories a scan reports (summary, details, aliases, references);
 - `source` says where data came from and how fresh it is; `meta` holds the schema version and dates.
@@ -35,7 +36,8 @@ from ci_security.models import Advisory, AffectedRange, DbInfo, RangeEvent, Seve
 from ci_security.vulndb.osv import normalize_name
 from ci_security.vulndb.severity import assess
 
-SCHEMA_VERSION = 1
+# 2: object-valued `ranges` read, uninterpretable entries kept with their reason, vendor severities.
+SCHEMA_VERSION = 2
 
 _DDL = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -69,6 +71,7 @@ class Candidate:
     score: float | None
     vector: str | None
     severity_source: str
+    problem: str | None = None  # why this entry cannot be evaluated (Affected.problem)
 
 
 def default_db_path() -> Path:
@@ -102,21 +105,25 @@ def _check_schema(conn: sqlite3.Connection, path: Path) -> None:
         )
 
 
-def _encode_ranges(ranges: Sequence[AffectedRange], versions: Sequence[str]) -> str:
+def _encode_ranges(
+    ranges: Sequence[AffectedRange], versions: Sequence[str], problem: str | None = None
+) -> str:
     doc: dict[str, Any] = {}
     if ranges:
         doc["r"] = [[r.type, [[e.kind, e.version] for e in r.events]] for r in ranges]
     if versions:
         doc["v"] = list(versions)
+    if problem:
+        doc["x"] = problem
     return json.dumps(doc, separators=(",", ":"))
 
 
-def _decode_ranges(data: str) -> tuple[tuple[AffectedRange, ...], tuple[str, ...]]:
+def _decode_ranges(data: str) -> tuple[tuple[AffectedRange, ...], tuple[str, ...], str | None]:
     doc = json.loads(data)
     ranges = tuple(
         AffectedRange(kind, tuple(RangeEvent(k, v) for k, v in events)) for kind, events in doc.get("r", ())
     )
-    return ranges, tuple(doc.get("v", ()))
+    return ranges, tuple(doc.get("v", ())), doc.get("x")
 
 
 class VulnDB:
@@ -135,6 +142,7 @@ class VulnDB:
             raise VulnDbError(f"{path}: cannot open the vulnerability database ({exc})") from None
         _check_schema(self._conn, path)
         self._cache: dict[tuple[str, str], list[Candidate]] = {}
+        self._has: dict[str, bool] = {}
 
     def close(self) -> None:
         self._conn.close()
@@ -225,8 +233,10 @@ class VulnDB:
         vector: str | None,
         source: str,
     ) -> Candidate:
-        ranges, versions = _decode_ranges(data)
-        return Candidate(advisory_id, eco, ranges, versions, Severity(severity), score, vector, source)
+        ranges, versions, problem = _decode_ranges(data)
+        return Candidate(
+            advisory_id, eco, ranges, versions, Severity(severity), score, vector, source, problem
+        )
 
     def candidates(self, ecosystem: str, name: str) -> list[Candidate]:
         """Every non-withdrawn advisory entry for a package, in a stable order."""
@@ -235,6 +245,14 @@ class VulnDB:
         if found is None:
             rows = self._conn.execute(f"{self._SELECT}= ? ORDER BY f.advisory_id, f.rowid", key)
             found = self._cache[key] = [self._candidate(*row) for _, *row in rows]
+        return found
+
+    def has_ecosystem(self, ecosystem: str) -> bool:
+        """Whether any advisory names a package of `ecosystem` (`Debian:12`): one index probe."""
+        found = self._has.get(ecosystem)
+        if found is None:
+            row = self._conn.execute("SELECT 1 FROM affected WHERE ecosystem = ? LIMIT 1", (ecosystem,))
+            found = self._has[ecosystem] = row.fetchone() is not None
         return found
 
     def record(self, advisory_id: str) -> dict[str, Any]:
@@ -322,7 +340,7 @@ class DbWriter:
                     advisory.id,
                     affected.ecosystem,
                     normalize_name(affected.ecosystem, affected.name),
-                    _encode_ranges(affected.ranges, affected.versions),
+                    _encode_ranges(affected.ranges, affected.versions, affected.problem),
                     info.severity.value,
                     info.score,
                     info.vector,

@@ -56,6 +56,7 @@ DEFAULT_ECOSYSTEMS = (
     "RubyGems",
     "NuGet",
     "Packagist",
+    "Julia",
 )
 # Beyond this many changed records, one all.zip is cheaper than one request per record.
 INCREMENTAL_LIMIT = 500

@@ -1,6 +1,6 @@
 import pytest
 
-from ci_security.match.ranges import evaluate
+from ci_security.match.ranges import Problem, evaluate
 from ci_security.models import AffectedRange, RangeEvent
 from ci_security.vulndb.versions.registry import SCHEMES, scheme_for
 
@@ -67,3 +67,24 @@ def test_smallest_fix_across_ranges():
     a = _range(("introduced", "0"), ("fixed", "3.0.13-1~deb12u1"))
     b = _range(("introduced", "0"), ("fixed", "3.0.11-1~deb12u2"))
     assert evaluate("3.0.9-1", [a, b], (), DPKG, SEMVER).fixed == "3.0.11-1~deb12u2"
+
+
+def test_what_could_not_be_evaluated_is_said_when_the_entry_does_not_match():
+    problems: list[Problem] = []
+    assert evaluate("5.0", [_range(("introduced", "not a version!"))], (), PEP440, SEMVER, problems) is None
+    assert problems == [Problem("entry", "introduced 'not a version!' cannot be read as a pep440 version")]
+    problems = []
+    assert evaluate("weird~", [_range(("introduced", "0"))], ("1.0",), PEP440, SEMVER, problems) is None
+    assert problems == [Problem("version", "'weird~' cannot be read as a pep440 version")]
+    problems = []
+    assert evaluate("1.0", [_range(("introduced", "0"))], (), None, SEMVER, problems) is None
+    assert [p.kind for p in problems] == ["entry"]
+    # A match says nothing: the entry was evaluated enough to find the package affected.
+    problems = []
+    both = [_range(("introduced", "?!")), _range(("introduced", "0"))]
+    assert evaluate("1.0", both, (), PEP440, SEMVER, problems) is not None and problems == []
+    # Neither does a clean "not affected".
+    assert (
+        evaluate("2.0", [_range(("introduced", "0"), ("fixed", "1.0"))], (), PEP440, SEMVER, problems) is None
+    )
+    assert problems == []

@@ -8,8 +8,8 @@ import pytest
 from testkit.shared import osv_pypi
 
 from ci_security.match.registry import BY_TYPE
-from ci_security.match.runner import fingerprint, match_inventory
-from ci_security.models import OSInfo, Package, Severity
+from ci_security.match.runner import embedded_cve, fingerprint, identities, match_inventory
+from ci_security.models import Advisory, OSInfo, Package, Severity
 from ci_security.vulndb.store import VulnDB, import_paths
 
 DISTRO = Path(__file__).parents[1] / "fixtures" / "osv" / "distro"
@@ -157,11 +157,14 @@ def test_alpine_origin_and_alma_source_rpm(db):
         source_version="3.0.7-25.el9",
     )
     (vuln,), _ = _match(db, [rpm], alma)
-    assert (vuln.id, vuln.fixed_version, vuln.severity) == (
-        "ALSA-2024:2447",
+    # The ALSA names its CVE only in `related`: the finding is named by the CVE, the ALSA an alias.
+    assert (vuln.id, vuln.aliases, vuln.fixed_version, vuln.severity) == (
+        "CVE-2023-3446",
+        ("ALSA-2024:2447",),
         "1:3.0.7-27.el9",
         Severity.MEDIUM,
     )
+    assert (vuln.vendor_severity.label, vuln.vendor_severity.severity) == ("Moderate", Severity.MEDIUM)
 
 
 def test_unsupported_os_is_a_warning_not_a_silent_pass(db):
@@ -171,7 +174,8 @@ def test_unsupported_os_is_a_warning_not_a_silent_pass(db):
     )
     assert vulns == ()
     assert [w.message for w in warnings] == [
-        "no OSV advisory data for redhat 9.3; rpm packages were not checked"
+        "no advisory data for redhat 9.3 (Red Hat Enterprise Linux records are scoped by CPE product "
+        "streams an image does not record); rpm packages were not checked"
     ]
 
 
@@ -197,3 +201,28 @@ def test_language_packages_installed_by_the_os_are_not_matched_by_ecosystem(requ
         path="/usr/lib/python3/dist-packages/requests-2.19.0.egg-info/PKG-INFO",
     )
     assert _match(requests_db, [shipped], DEBIAN)[0] == ()
+
+
+def _advisory(**fields):
+    return Advisory(id=fields.pop("id", "X-1"), modified="2024", **fields)
+
+
+def test_identities_of_the_forms_feeds_use():
+    # A GHSA listing two CVE ids for one flaw stays one vulnerability.
+    ghsa = _advisory(id="GHSA-aaaa-bbbb-cccc", aliases=("CVE-2024-1001", "CVE-2024-1002"))
+    assert [cve for _, _, cve in identities(ghsa, None, False)] == [None]
+    # A Go advisory relates neighbouring flaws' CVEs: they are not its own.
+    go = _advisory(id="GO-2024-1", aliases=("GHSA-xxxx-yyyy-zzzz",), related=("CVE-2024-1009",))
+    ((keys, _, cve),) = identities(go, None, False)
+    assert cve is None and keys == {"GO-2024-1", "GHSA-xxxx-yyyy-zzzz"}
+    # A distribution advisory naming its CVEs only in related: one vulnerability per CVE.
+    alsa = _advisory(id="ALSA-2024:1", related=("CVE-2024-1001", "CVE-2024-1002"))
+    assert [(sorted(k), sorted(e), c) for k, e, c in identities(alsa, None, True)] == [
+        (["CVE-2024-1001"], ["ALSA-2024:1"], "CVE-2024-1001"),
+        (["CVE-2024-1002"], ["ALSA-2024:1"], "CVE-2024-1002"),
+    ]
+    # Ubuntu: the notice's upstream is a UBUNTU-CVE id, which names the CVE.
+    usn = _advisory(id="USN-1-1", upstream=("UBUNTU-CVE-2021-3782",))
+    ((keys, _, cve),) = identities(usn, None, True)
+    assert cve == "CVE-2021-3782" and keys == {"USN-1-1", "UBUNTU-CVE-2021-3782", "CVE-2021-3782"}
+    assert embedded_cve("DEBIAN-CVE-2024-0727") == "CVE-2024-0727" and embedded_cve("DSA-135") is None

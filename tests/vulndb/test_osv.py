@@ -160,3 +160,65 @@ def test_fields_of_the_wrong_type_are_skipped_not_a_type_error():
     record = parse_record(doc, "here")
     assert record.references == () and record.summary == "" and record.aliases == ()
     assert record.affected[0].ranges == ()
+
+
+def _entry(**fields):
+    doc = {
+        "id": "X-1",
+        "modified": "2024-01-01T00:00:00Z",
+        "related": ["CVE-2024-1"],
+        "affected": [{"package": {"ecosystem": "Photon OS:5.0", "name": "curl"}, **fields}],
+    }
+    return parse_record(doc, "X-1.json")
+
+
+def test_related_ids_are_kept():
+    assert _entry(ranges=[]).related == ("CVE-2024-1",)
+
+
+@pytest.mark.parametrize(
+    ("fields", "ranges", "problem"),
+    [
+        # Photon OS writes one range as an object instead of a list of them.
+        ({"ranges": {"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "8.0-1.ph5"}]}}, 1, None),
+        ({}, 0, "no ranges and no versions"),
+        ({"ranges": "ECOSYSTEM"}, 0, "'ranges' is a str, not a list and no versions"),
+        (
+            {"ranges": [{"type": "GIT", "repo": "https://x", "events": [{"introduced": "abc"}]}]},
+            0,
+            "only GIT ranges and no versions",
+        ),
+        ({"ranges": [{"type": "GIT", "events": [{"introduced": "a"}]}], "versions": ["1.0"]}, 0, None),
+        (
+            {"ranges": [{"type": "ECOSYSTEM", "events": [{"fixed": "8.0-1.ph5"}]}]},
+            1,
+            "a ECOSYSTEM range without an 'introduced' event",
+        ),
+        (
+            {"ranges": [{"type": "ECOSYSTEM", "events": []}]},
+            0,
+            "a ECOSYSTEM range without an 'introduced' event and no versions",
+        ),
+    ],
+)
+def test_entries_that_cannot_be_evaluated_keep_the_reason(fields, ranges, problem):
+    (affected,) = _entry(**fields).affected
+    assert (len(affected.ranges), affected.problem) == (ranges, problem)
+
+
+def test_an_empty_duplicate_of_an_evaluable_entry_is_left_out():
+    doc = {
+        "id": "PHSA-1",
+        "modified": "2024-01-01T00:00:00Z",
+        "affected": [
+            {"package": {"ecosystem": "Photon OS:4.0", "name": "linux"}},
+            {"package": {"ecosystem": "Photon OS:4.0", "name": "linux-aws"}},
+            {
+                "package": {"ecosystem": "Photon OS:4.0", "name": "linux"},
+                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "5.10-4.ph4"}]}],
+            },
+        ],
+    }
+    aws, linux = parse_record(doc, "PHSA-1.json").affected
+    assert (linux.name, linux.problem, len(linux.ranges)) == ("linux", None, 1)
+    assert (aws.name, aws.problem) == ("linux-aws", "no ranges and no versions")  # nothing else says more

@@ -16,9 +16,19 @@ def test_import_and_query(tmp_path, osv_go, osv_crates):
     db_path = tmp_path / "db.sqlite"
     folders = (DISTRO, osv_go, osv_crates)
     summary = import_paths(db_path, list(folders))
-    assert summary.stored == {"Debian": 7, "Ubuntu": 1, "Alpine": 1, "AlmaLinux": 1, "Go": 4, "crates.io": 3}
+    assert summary.stored == {
+        "Debian": 8,
+        "Ubuntu": 1,
+        "Alpine": 1,
+        "AlmaLinux": 1,
+        "Azure Linux": 2,
+        "Go": 4,
+        "crates.io": 3,
+    }
     with VulnDB(db_path) as db:
-        assert db.count() == (17, 1)
+        assert db.count() == (20, 1)
+        assert db.has_ecosystem("Debian:12") and db.has_ecosystem("Azure Linux:3")
+        assert not db.has_ecosystem("Debian:10") and not db.has_ecosystem("Debian")
         ids = [c.advisory_id for c in db.candidates("Debian:12", "openssl")]
         assert ids == ["DEBIAN-CVE-2024-0727"]  # the withdrawn DEBIAN-CVE-2022-9999 is not offered
         assert [c.advisory_id for c in db.candidates("Debian:11", "openssl")] == ["DEBIAN-CVE-2024-0727"]
@@ -123,3 +133,20 @@ def test_a_list_document_past_records_per_file(tmp_path):
         pytest.raises(limits.LimitExceededError, match=r"records\.json: exceeds the records-per-file limit"),
     ):
         import_paths(tmp_path / "db.sqlite", [records])
+
+
+def test_entries_that_cannot_be_evaluated_are_stored_with_their_reason(tmp_path):
+    record = tmp_path / "PHSA-1.json"
+    record.write_text(
+        '{"id": "PHSA-1", "modified": "2024-01-01T00:00:00Z", '
+        '"affected": [{"package": {"ecosystem": "Photon OS:5.0", "name": "openssh"}}]}'
+    )
+    db_path = tmp_path / "db.sqlite"
+    import_paths(db_path, [record])
+    with VulnDB(db_path) as db:
+        (candidate,) = db.candidates("Photon OS:5.0", "openssh")
+        assert (candidate.ranges, candidate.versions, candidate.problem) == (
+            (),
+            (),
+            "no ranges and no versions",
+        )

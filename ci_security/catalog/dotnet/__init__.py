@@ -1,1 +1,3 @@
-"""Catalogers for .NET applications (NuGet dependencies recorded at build time)."""
+"""Catalogers for .NET applications: NuGet dependencies recorded at build time (`*.deps.json`),
+resolved (`packages.lock.json`) or pinned (`packages.config`, `Directory.Packages.props`).
+"""

@@ -3,7 +3,10 @@
 `/etc/os-release` (or `/usr/lib/os-release`, its usual symlink target) names the distribution; the
 distribution's own file is more precise where it exists: `/etc/debian_version` gives the point
 release (`12.15` where os-release says `12`), `/etc/alpine-release` the full Alpine version, and
-`/etc/redhat-release` covers RHEL-family images without os-release. Each file yields one `OSInfo`;
+`/etc/redhat-release` covers RHEL-family images without os-release. Debian testing and unstable
+images have no version at all, only a codename: os-release's `VERSION_CODENAME` (`forky`), and
+`/etc/debian_version` as `forky/sid`; the codename is kept so matching can find the release's
+number. Each file yields one `OSInfo`;
 `catalog.osinfo.merge_os` combines them. Family names are the ones vulnerability feeds and Trivy use
 (`rhel` → `redhat`, `amzn` → `amazon`, `ol` → `oracle`, `mariner` → `cbl-mariner`).
 """
@@ -49,6 +52,7 @@ _RELEASE_NAMES = (
 )
 _RELEASE_LINE = re.compile(r"^(?P<name>.*?)\s+release\s+(?P<version>[0-9][0-9.]*)", re.IGNORECASE)
 _NUMERIC = re.compile(r"^[0-9]+(\.[0-9]+)*$")
+_CODENAME = re.compile(r"^[a-z][a-z0-9-]*$")
 
 
 def parse_os_release(text: str) -> dict[str, str]:
@@ -70,7 +74,7 @@ class OSReleaseCataloger:
     """Reads the release files that identify the distribution."""
 
     name: ClassVar[str] = "os/release"
-    version: ClassVar[int] = 1
+    version: ClassVar[int] = 2
     kind: ClassVar[CatalogerKind] = "os-release"
     max_file_size: ClassVar[int] = 64 << 10
     magic: ClassVar[tuple[bytes, ...]] = ()
@@ -87,15 +91,27 @@ class OSReleaseCataloger:
             values = parse_os_release(text)
             os_id = values.get("ID", "").lower()
             if os_id:
+                codename = values.get("VERSION_CODENAME", "").lower()
                 info = OSInfo(
                     family=FAMILIES.get(os_id, os_id),
                     version=values.get("VERSION_ID") or None,
                     name=values.get("PRETTY_NAME") or None,
                     source=source,
+                    codename=codename if _CODENAME.match(codename) else None,
                 )
         elif base == "debian_version":
             value = text.strip()
-            info = OSInfo(family="debian", version=value if _NUMERIC.match(value) else None, source=source)
+            if _NUMERIC.match(value):
+                info = OSInfo(family="debian", version=value, source=source)
+            else:
+                # `forky/sid` on testing and unstable alike: the first word is the testing codename.
+                word = value.split("/", 1)[0].strip().lower()
+                info = OSInfo(
+                    family="debian",
+                    version=None,
+                    source=source,
+                    codename=word if _CODENAME.match(word) else None,
+                )
         elif base == "alpine-release":
             value = text.strip().splitlines()[0] if text.strip() else ""
             info = OSInfo(family="alpine", version=value or None, source=source)

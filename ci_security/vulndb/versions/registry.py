@@ -75,6 +75,7 @@ _ECOSYSTEMS: dict[str, str] = {
     "Go": "semver",
     "Pub": "semver",
     "Hex": "semver",
+    "Julia": "semver",  # osv.dev orders Julia as SemVer
     "Maven": "maven",
     "RubyGems": "rubygems",
     "NuGet": "nuget",

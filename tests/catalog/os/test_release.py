@@ -71,3 +71,27 @@ def test_distroless_inference_from_base_files():
     ]
     assert infer_os(pkgs) == OSInfo(family="debian", version="12", source="dpkg (no release file)")
     assert infer_os([Package(name="musl", version="1", type="apk")]) is None
+
+
+def test_debian_testing_images_keep_their_codename(tmp_path):
+    # A forky (testing) or sid image: os-release has a codename and no VERSION_ID, debian_version
+    # names testing/unstable; matching needs the codename to find the release's number.
+    os_release = _os(
+        "usr/lib/os-release",
+        'PRETTY_NAME="Debian GNU/Linux forky/sid"\nNAME="Debian GNU/Linux"\n'
+        "VERSION_CODENAME=forky\nID=debian\n",
+        tmp_path,
+    )
+    debian_version = _os("etc/debian_version", "forky/sid\n", tmp_path)
+    assert (os_release.version, os_release.codename) == (None, "forky")
+    assert (debian_version.version, debian_version.codename) == (None, "forky")
+    merged = merge_os([os_release, debian_version])
+    assert (merged.family, merged.version, merged.codename) == ("debian", None, "forky")
+    stable = merge_os(
+        [
+            _os("etc/os-release", "ID=debian\nVERSION_ID=12\nVERSION_CODENAME=bookworm\n", tmp_path),
+            _os("etc/debian_version", "12.7\n", tmp_path),
+        ]
+    )
+    assert (stable.version, stable.codename) == ("12.7", "bookworm")
+    assert _os("etc/os-release", "ID=debian\nVERSION_CODENAME=$(reboot)\n", tmp_path).codename is None

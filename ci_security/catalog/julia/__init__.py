@@ -1,0 +1,1 @@
+"""Catalogers for Julia: the package manifest Pkg writes."""
