@@ -3,7 +3,8 @@
 #   - Debian packages the tests drive for real: docker-registry (CNCF distribution), skopeo and umoci
 #     (image conversion and pushes), debootstrap (a real Debian root filesystem), apache2-utils
 #     (htpasswd for the registry's basic auth), distro-info-data (Debian's and Ubuntu's release lists,
-#     which the distribution release table in ci_security/match/distros.py is tested against);
+#     which the distribution release table in ci_security/match/distros.py is tested against), rpm
+#     (librpm's own version comparison, the oracle of the rpm ordering test);
 #   - the locked runtime dependencies (requirements/action.lock.txt), then this package with its test
 #     extras (pip install -e '.[test]');
 #   - the peer tools the parity tests, the importer fixtures and the benchmark compare against, each
@@ -14,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(docker-registry skopeo umoci debootstrap apache2-utils distro-info-data)
+apt_packages=(docker-registry skopeo umoci debootstrap apache2-utils distro-info-data rpm)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f '${db:Status-Status}' "$pkg" 2>/dev/null | grep -qx installed || missing+=("$pkg")
