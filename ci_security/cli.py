@@ -28,15 +28,19 @@ import click
 
 from ci_security import __version__, sanitize
 from ci_security.errors import CiSecurityError, ReportError, UsageError
+from ci_security.ingest.registry import IMPORTERS
+from ci_security.report.registry import REPORTERS
 
 if TYPE_CHECKING:
+    from ci_security.ingest.base import Importer
     from ci_security.models import Decision, ScanResult
     from ci_security.policy.model import Policy
     from ci_security.progress import ProgressSink
     from ci_security.scan import ScanOptions
 
 EXIT_PASS, EXIT_FAIL, EXIT_ERROR, EXIT_INTERNAL = 0, 1, 2, 3
-_FORMATS = ("table", "json", "sarif", "gitlab", "codequality", "markdown", "cyclonedx", "openvex")
+# The registries are the one list of output formats and importers the options are made from.
+_FORMATS = tuple(REPORTERS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +200,19 @@ def _env(name: str) -> dict[str, Any]:
     return {"envvar": f"CI_SECURITY_{name}", "show_envvar": True}
 
 
+def _import_option(importer: Importer) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`--from-NAME` for one registered importer."""
+    kinds = " and ".join(importer.produces)
+    return click.option(
+        f"--from-{importer.name}",
+        f"from_{importer.name}",
+        multiple=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        **_env(f"FROM_{importer.name.upper()}"),
+        help=f"Import the {kinds} of {importer.report}; repeatable.",
+    )
+
+
 _SCAN_OPTIONS: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
     click.option(
         "--image",
@@ -247,38 +264,7 @@ _SCAN_OPTIONS: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
         **_env("DB_MAX_AGE"),
         help="Warn when the vulnerability database is older than this (e.g. 12h, 5d).",
     ),
-    click.option(
-        "--from-trivy",
-        "from_trivy",
-        multiple=True,
-        type=click.Path(dir_okay=False, path_type=Path),
-        **_env("FROM_TRIVY"),
-        help="Import the findings of a Trivy JSON report: vulnerabilities and config checks (repeatable).",
-    ),
-    click.option(
-        "--from-grype",
-        "from_grype",
-        multiple=True,
-        type=click.Path(dir_okay=False, path_type=Path),
-        **_env("FROM_GRYPE"),
-        help="Import the findings of a Grype JSON report (repeatable).",
-    ),
-    click.option(
-        "--from-hadolint",
-        "from_hadolint",
-        multiple=True,
-        type=click.Path(dir_okay=False, path_type=Path),
-        **_env("FROM_HADOLINT"),
-        help="Import the findings of a Hadolint JSON report (`hadolint -f json`; repeatable).",
-    ),
-    click.option(
-        "--from-checkov",
-        "from_checkov",
-        multiple=True,
-        type=click.Path(dir_okay=False, path_type=Path),
-        **_env("FROM_CHECKOV"),
-        help="Import the findings of a Checkov JSON report (`checkov -o json`; repeatable).",
-    ),
+    *(_import_option(importer) for importer in IMPORTERS.values()),
     click.option(
         "--platform",
         metavar="OS/ARCH[/VARIANT]",
@@ -475,10 +461,7 @@ def _scan_options(params: dict[str, Any]) -> ScanOptions:
         workers=params["parallel"],
         db_path=params["db_path"],
         db_max_age_hours=parse_age(params["db_max_age"]),
-        from_trivy=params["from_trivy"],
-        from_grype=params["from_grype"],
-        from_hadolint=params["from_hadolint"],
-        from_checkov=params["from_checkov"],
+        imports=tuple((name, path) for name in IMPORTERS for path in params[f"from_{name}"]),
         dockerfile=params["dockerfile"],
         repo_root=params["repo_root"],
         policy_path=params["policy_path"],
@@ -547,7 +530,6 @@ def _write_reports(
     a pair of lines printed around them (GitHub's stop-commands and its resume token).
     """
     from ci_security.report.base import RenderContext
-    from ci_security.report.registry import REPORTERS
 
     rendered = []
     for spec in specs:

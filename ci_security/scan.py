@@ -61,10 +61,8 @@ class ScanOptions:
     progress: ProgressSink | None = None
     db_path: Path | None = None
     db_max_age_hours: float = 120.0
-    from_trivy: tuple[Path, ...] = ()
-    from_grype: tuple[Path, ...] = ()
-    from_hadolint: tuple[Path, ...] = ()
-    from_checkov: tuple[Path, ...] = ()
+    # Other engines' reports to import, in order: (importer name, as in `ingest.registry`, path).
+    imports: tuple[tuple[str, Path], ...] = ()
     dockerfile: Path | None = None
     repo_root: Path | None = None
     policy_path: Path | None = None
@@ -140,9 +138,8 @@ def decide(result: ScanResult, inputs: PolicyInputs, today: date | None = None) 
 
 def run(options: ScanOptions) -> ScanResult:
     """Scan the image named in `options` and/or import other engines' findings."""
-    imports = options.from_trivy + options.from_grype + options.from_hadolint + options.from_checkov
     manifests = options.manifests
-    if not options.image and not imports and not manifests:
+    if not options.image and not options.imports and not manifests:
         # `ci-security scan` with nothing named checks the repository's manifests, as `trivy config .`.
         manifests = (repo_root(options),)
     db = None
@@ -164,7 +161,7 @@ def run(options: ScanOptions) -> ScanResult:
             stale = _staleness(db, options.db_max_age_hours)
             if stale is not None:
                 warnings.append(stale)
-        imported = _load_imports(options) if imports else _Imports()
+        imported = _load_imports(options) if options.imports else _Imports()
         vulnerabilities = _merge(vulnerabilities, imported.vulnerabilities)
         if target is None:
             packages = imported.packages
@@ -272,28 +269,23 @@ class _Imports:
 
 
 def _load_imports(options: ScanOptions) -> _Imports:
-    from ci_security.ingest.registry import IMPORTERS, MANIFEST_IMPORTERS
+    from ci_security.ingest.registry import IMPORTERS
 
     root = repo_root(options)
     packages: dict[tuple[str, str, str, str], Package] = {}
     found: list[Vulnerability] = []
     misconfigurations: list[Misconfiguration] = []
     scanned = False
-    reports = (
-        ("trivy", options.from_trivy),
-        ("grype", options.from_grype),
-        ("hadolint", options.from_hadolint),
-        ("checkov", options.from_checkov),
-    )
-    for tool, paths in reports:
-        for path in paths:
-            manifest_importer = MANIFEST_IMPORTERS.get(tool)
-            imported = manifest_importer.load(path, root) if manifest_importer else IMPORTERS[tool].load(path)
-            scanned = scanned or tool == "grype" or bool(imported.packages or imported.vulnerabilities)
-            for pkg in imported.packages:
-                packages.setdefault((pkg.type, pkg.name, pkg.version, pkg.path), pkg)
-            found.extend(imported.vulnerabilities)
-            misconfigurations.extend(imported.misconfigurations)
+    for tool, path in options.imports:
+        importer = IMPORTERS.get(tool)
+        if importer is None:
+            raise UsageError(f"no importer named {tool!r} (choose from {', '.join(IMPORTERS)})")
+        imported = importer.load(path, root)
+        scanned = scanned or imported.vulnerability_scan
+        for pkg in imported.packages:
+            packages.setdefault((pkg.type, pkg.name, pkg.version, pkg.path), pkg)
+        found.extend(imported.vulnerabilities)
+        misconfigurations.extend(imported.misconfigurations)
     return _Imports(
         packages=tuple(packages[k] for k in sorted(packages)),
         vulnerabilities=tuple(found),
