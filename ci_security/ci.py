@@ -13,7 +13,9 @@ What the step does on each platform:
 - Elsewhere: the reports only.
 
 A platform failure never changes the exit code: the policy decides it (and `--no-fail-build` turns a
-policy failure into a warning). Each platform action that was skipped or failed is one notice
+policy failure into a warning). `publish` is the boundary that keeps that promise: a platform reports
+API failures as outcomes, and whatever else it raises becomes a failed outcome there.
+Each platform action that was skipped or failed is one notice
 (`Notice`): actions skipped or failed for the same reason are said once ("summary comment, inline
 comments and SARIF upload skipped: the token is read-only (pull request from a fork)"), on GitHub as
 one `::notice`/`::warning` workflow command, on GitLab as a collapsed log section. A build that is
@@ -305,6 +307,15 @@ def _joined(names: Sequence[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
+def unexpected(exc: Exception, secrets: Sequence[str] = ()) -> str:
+    """One line for an exception a platform should not have raised, the secrets in it starred."""
+    text = " ".join(str(exc).split())[:200]
+    line = f"unexpected {type(exc).__name__}: {text}" if text else f"unexpected {type(exc).__name__}"
+    for secret in secrets_to_mask(secrets):
+        line = line.replace(secret, "***")
+    return line
+
+
 def publish(
     platform: Platform,
     key: str,
@@ -312,9 +323,15 @@ def publish(
     inline: Sequence[InlineComment],
     sarif: str | None,
     plan: PublishPlan,
+    *,
+    secrets: Sequence[str] = (),
 ) -> Published:
     """Run the platform actions the plan asks for. Actions that were skipped or failed for the same
     reason become one notice naming them all, so a fork's read-only token is said once.
+
+    The one catch-all for platforms: an action that raises is a failed outcome (its message with
+    `secrets` starred), whatever it raised, so a bug in a platform or a surprise from its client
+    library never fails the build nor hides the policy's verdict.
     """
     lines: list[str] = []
     missed: dict[tuple[str, str], list[str]] = {}  # (action, detail) -> what
@@ -326,12 +343,24 @@ def publish(
         else:
             lines.append(line)
 
+    def guarded(action: Callable[[], Outcome]) -> Outcome:
+        try:
+            return action()
+        except Exception as exc:
+            return Outcome(action="failed", detail=unexpected(exc, secrets))
+
+    def guarded_inline() -> InlineOutcome:
+        try:
+            return platform.sync_inline(key, inline)
+        except Exception as exc:
+            return InlineOutcome(action="failed", detail=unexpected(exc, secrets))
+
     if plan.comment:
-        done: Outcome = platform.upsert_comment(key, comment)
+        done = guarded(lambda: platform.upsert_comment(key, comment))
         url = done.url
         outcome("summary comment", done.action, done.detail, done.line("summary comment"))
     if plan.inline:
-        synced = platform.sync_inline(key, inline)
+        synced = guarded_inline()
         counts = _inline_counts(synced)
         if synced.action == "failed" and synced.posted + synced.updated + synced.resolved:
             outcome("inline comments", "failed", f"{synced.detail} ({counts})", "")
@@ -343,7 +372,7 @@ def publish(
         if sarif is None:
             outcome("SARIF upload", "skipped", "no SARIF report was written", "")
         else:
-            uploaded = platform.upload_sarif(sarif)
+            uploaded = guarded(lambda: platform.upload_sarif(sarif))
             outcome("SARIF upload", uploaded.action, uploaded.detail, uploaded.line("SARIF upload"))
     notices = tuple(
         Notice(

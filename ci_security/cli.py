@@ -801,9 +801,11 @@ def ci_step(**params: Any) -> None:
 
         context = detect()
         github = context.platform == "github"
+        hidden = ci.secrets_to_mask(
+            [params["registry_password"], context.token, os.environ.get("CI_SECURITY_GITLAB_TOKEN")]
+        )
         if github:
-            hidden = [params["registry_password"], context.token, os.environ.get("CI_SECURITY_GITLAB_TOKEN")]
-            for secret in ci.secrets_to_mask(hidden):
+            for secret in hidden:
                 click.echo(sanitize.workflow_command("add-mask", secret))
         directory: Path = params["report_dir"]
         reports = ci.report_paths(context.platform, directory)
@@ -850,7 +852,7 @@ def ci_step(**params: Any) -> None:
             key = ci.comment_key(result, params["comment_key"])
             body_text = ci.comment_body(markdown, context.job_url)
             inline = ci.inline_comments(result, decision)
-            published = ci.publish(platform, key, body_text, inline, sarif, plan)
+            published = ci.publish(platform, key, body_text, inline, sarif, plan, secrets=hidden)
             comment_url = published.comment_url
             for line in published.lines:
                 _say(f"ci-security: {line}", err=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from testkit.findings import deb_vuln
 from testkit.workflow import runner_commands
 
@@ -234,6 +235,30 @@ def test_what_went_through_is_a_line_what_did_not_a_notice():
     )
 
 
+class _Broken(_Refusing):
+    """A platform with a bug: every action raises something no API failure would."""
+
+    def upsert_comment(self, key, body):
+        raise KeyError("ghs_token-in-the-message")
+
+    def sync_inline(self, key, comments):
+        raise RuntimeError("boom")
+
+    def upload_sarif(self, sarif):
+        raise ValueError
+
+
+def test_a_platform_that_raises_is_a_failed_outcome_not_a_crash():
+    plan = ci.PublishPlan(comment=True, inline=True, upload_sarif=True)
+    done = ci.publish(_Broken(), "k", "body", [], "{}", plan, secrets=["ghs_token-in-the-message"])
+    assert done.lines == () and done.comment_url is None
+    assert done.notices == (
+        ci.Notice(level="warning", subject="summary comment failed", detail="unexpected KeyError: '***'"),
+        ci.Notice(level="warning", subject="inline comments failed", detail="unexpected RuntimeError: boom"),
+        ci.Notice(level="warning", subject="SARIF upload failed", detail="unexpected ValueError"),
+    )
+
+
 def test_a_push_build_plans_no_comments():
     push = CiContext(platform="github", token="t")
     pull = replace(push, change=7)
@@ -306,3 +331,92 @@ def test_refresh_database_without_a_database_fails(tmp_path):
         )
     assert not (tmp_path / "none" / "osv.sqlite").exists()
     assert Path(tmp_path / "none").is_dir()
+
+
+POD = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  namespace: prod
+spec:
+  containers:
+    - name: app
+      image: nginx:1.27
+      securityContext:
+        privileged: true
+"""
+
+
+def _ci_env(platform: str, tmp_path: Path) -> dict[str, str | None]:
+    """A pull/merge request build on `platform` whose API is never reached (nothing listens there)."""
+    import json
+
+    if platform == "github":
+        event = tmp_path / "event.json"
+        event.write_text(json.dumps({"pull_request": {"number": 7, "head": {"sha": "1" * 40}}}))
+        return {
+            "GITLAB_CI": None,
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_API_URL": "http://127.0.0.1:9",
+            "GITHUB_REPOSITORY": "octo-org/app",
+            "GITHUB_EVENT_NAME": "pull_request",
+            "GITHUB_EVENT_PATH": str(event),
+            "GITHUB_SHA": "f" * 40,
+            "GITHUB_TOKEN": "ghs_NotARealToken0123",
+            "GITHUB_OUTPUT": str(tmp_path / "output"),
+            "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+        }
+    return {
+        "GITHUB_ACTIONS": None,
+        "GITLAB_CI": "true",
+        "CI_API_V4_URL": "http://127.0.0.1:9/api/v4",
+        "CI_PROJECT_ID": "5",
+        "CI_MERGE_REQUEST_IID": "3",
+        "CI_COMMIT_SHA": "f" * 40,
+        "CI_SECURITY_GITLAB_TOKEN": "glpat-NotARealToken0123",
+    }
+
+
+@pytest.mark.parametrize("platform", ["github", "gitlab"])
+@pytest.mark.parametrize(("privileged", "code"), [(True, 1), (False, 0)])
+def test_a_platform_raising_is_a_warning_and_the_exit_code_stays_the_scans(
+    platform, privileged, code, tmp_path, monkeypatch
+):
+    from click.testing import CliRunner
+
+    from ci_security.cli import main
+    from ci_security.platforms.github import GitHubPlatform
+    from ci_security.platforms.gitlab import GitLabPlatform
+
+    def boom(self, *args):
+        raise RuntimeError("a bug in the platform")
+
+    for cls in (GitHubPlatform, GitLabPlatform):
+        for method in ("upsert_comment", "sync_inline", "upload_sarif"):
+            monkeypatch.setattr(cls, method, boom)
+    repo = tmp_path / "repo"
+    (repo / "k8s").mkdir(parents=True)
+    (repo / "k8s" / "pod.yaml").write_text(POD if privileged else POD.replace("true", "false"))
+    args = ["ci", "--repo-root", str(repo), "--manifests", str(repo), "--report-dir", str(tmp_path / "out")]
+    result = CliRunner().invoke(main, [*args, "--upload-sarif"], env=_ci_env(platform, tmp_path))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert result.exit_code == code, result.output
+    if platform == "github":
+        notices = [
+            command
+            for line in result.stdout.splitlines()
+            for command in runner_commands(line)
+            if command[1].get("title", "").startswith("ci-security:")
+        ]
+        assert notices == [
+            (
+                "warning",
+                {"title": "ci-security: summary comment, inline comments and SARIF upload failed"},
+                "unexpected RuntimeError: a bug in the platform",
+            )
+        ]
+    else:
+        assert "ci-security: summary comment and inline comments failed" in result.stdout
+        assert "unexpected RuntimeError: a bug in the platform" in result.stdout
+    assert "Traceback" not in result.output

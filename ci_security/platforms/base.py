@@ -1,11 +1,17 @@
 """The platform contract: what the CI step asks of GitHub and GitLab, and what it gets back.
 
 A platform never raises for an API failure: commenting is a courtesy, never the reason a build fails
-or crashes. Each call returns an outcome with one line saying what happened ("created", "updated",
+or crashes. Anything else a platform raises (a bug, a library's surprise) is turned into a failed
+outcome at the publishing boundary (`ci.publish`), so the step's exit code stays the policy's.
+Each call returns an outcome with one line saying what happened ("created", "updated",
 "skipped: the token is read-only (pull request from a fork)", "failed: 502 after 4 attempts"), which
 the CI step prints. Writes are skipped with one notice when the context says they cannot succeed
 (fork pull requests on GitHub, no token), and a 403/401 on the first write turns the rest into
 skips with the same notice instead of a string of errors.
+
+Both platforms bound their work with the same names: `COMMENT_LIMIT` (the longest body the platform
+accepts, in characters), `INLINE_CAP` (new inline comments per run; the summary comment lists every
+finding) and `TIMEOUT` (seconds per request); both count an inline sync in one `InlineTally`.
 
 Comments are found again by a hidden marker that carries the scan key, so each scan key has exactly
 one summary comment per pull/merge request, edited in place on every push.
@@ -69,6 +75,43 @@ class InlineOutcome:
     outside_diff: int = 0
     action: str = "done"  # done | skipped | failed
     detail: str = ""
+
+
+@dataclass(slots=True)
+class InlineTally:
+    """What one inline sync did so far, kept by either platform as it goes, and the outcome it
+    makes: the same counts and the same words on GitHub and GitLab.
+    """
+
+    posted: int = 0
+    updated: int = 0
+    resolved: int = 0
+    outside_diff: int = 0
+    capped: int = 0  # new comments left out by the per-run cap
+    failed: int = 0  # single comments the platform refused, the rest went on
+    first_failure: str = ""
+
+    def fail(self, reason: str) -> None:
+        self.failed += 1
+        self.first_failure = self.first_failure or reason
+
+    def outcome(self, cap: int, action: str = "done", detail: str = "") -> InlineOutcome:
+        """The outcome of the sync: `action` and `detail` say how it ended (done, or why it was
+        skipped or stopped); a "done" with refused comments is "failed".
+        """
+        notes = [detail] if detail else []
+        if self.failed:
+            notes.append(f"{self.failed} inline comment(s) failed, first: {self.first_failure}")
+        if self.capped:
+            notes.append(f"{self.capped} new inline comment(s) left out: at most {cap} are posted per run")
+        return InlineOutcome(
+            posted=self.posted,
+            updated=self.updated,
+            resolved=self.resolved,
+            outside_diff=self.outside_diff,
+            action="failed" if self.failed and action == "done" else action,
+            detail="; ".join(notes),
+        )
 
 
 class Platform(Protocol):
