@@ -22,8 +22,10 @@ from ci_security.models import (
     Suppression,
     Violation,
 )
-from ci_security.platforms.base import InlineOutcome, Outcome
+from ci_security.platforms import github_actions
+from ci_security.platforms.base import InlineOutcome, Notice, Outcome
 from ci_security.platforms.context import CiContext
+from ci_security.platforms.registry import SURFACES
 
 
 def _misconfig(rule: str, line: int, severity: Severity = Severity.HIGH, fp: str = "") -> Misconfiguration:
@@ -99,19 +101,24 @@ def test_comment_key_is_the_image_name_without_tag():
 
 def test_annotations_errors_for_violations_warnings_for_the_rest_escaped_and_capped():
     result = _result()
-    notes = ci.workflow_annotations(result, _decision(result))
+    notes = ci.to_annotate(result, _decision(result))
     assert [(n.level, n.path, n.line) for n in notes] == [
         ("error", "Dockerfile", 1),
         ("error", "k8s/pod.yaml", 11),
     ]  # the suppressed K8S025 and the unanchored CVE get none
-    command = notes[1].command()
+    command = github_actions.command(notes[1])
     assert command.startswith("::error file=k8s/pod.yaml,line=11,title=K8S001%3A K8S001 title::")
     assert "value, with commas%0Aand a newline" in command
     many = replace(
         result, misconfigurations=tuple(_misconfig("K8S030", n, Severity.LOW) for n in range(1, 30))
     )
-    warnings = [n for n in ci.workflow_annotations(many, Decision(passed=True)) if n.level == "warning"]
-    assert len(warnings) == ci.MAX_ANNOTATIONS
+    shown = github_actions.capped(ci.to_annotate(many, Decision(passed=True)))
+    warnings = [n for n in shown if n.level == "warning"]
+    assert len(warnings) == github_actions.MAX_ANNOTATIONS
+    assert SURFACES["github"].annotations(ci.to_annotate(many, Decision(passed=True))) == [
+        github_actions.command(n) for n in shown
+    ]
+    assert SURFACES["gitlab"].annotations(notes) == SURFACES["local"].annotations(notes) == []
 
 
 def test_annotations_carry_hostile_text_as_data():
@@ -122,8 +129,10 @@ def test_annotations_carry_hostile_text_as_data():
         title="t\n::warning::x",
         message="m\n::error::pwned ##[error]x \x1b[31m",
     )
-    notes = ci.workflow_annotations(replace(result, misconfigurations=(evil,)), _decision(result))
-    parsed = [runner_commands(n.command()) for n in notes]
+    notes = SURFACES["github"].annotations(
+        ci.to_annotate(replace(result, misconfigurations=(evil,)), _decision(result))
+    )
+    parsed = [runner_commands(n) for n in notes]
     assert all(len(commands) == 1 for commands in parsed)
     (_, props, data) = parsed[-1][0]
     assert props["file"] == "k8s/a,b:c.yaml" and props["title"] == "K8S001: t\n::warning::x"
@@ -153,7 +162,7 @@ def test_inline_comments_only_for_open_manifest_findings():
     assert "**Fix:** set it right" in comment.body
 
 
-def test_outputs_and_github_output_format(tmp_path):
+def test_outputs(tmp_path):
     result = _result()
     decision = _decision(result)
     values = ci.outputs(result, decision, ci.report_paths("github", tmp_path), "https://x/comment/1")
@@ -161,17 +170,6 @@ def test_outputs_and_github_output_format(tmp_path):
     assert values["critical"] == "2" and values["low"] == "1"  # open findings only
     assert values["sarif-file"] == str(tmp_path / "ci-security.sarif")
     assert values["comment-url"] == "https://x/comment/1"
-    text = ci.github_output({"a": "1", "b": "two\nlines ci_security_eof"})
-    assert text == "a=1\nb<<ci_security_eof_\ntwo\nlines ci_security_eof\nci_security_eof_\n"
-
-
-def test_step_summary_is_cut_at_a_line_below_the_limit():
-    markdown = "".join(f"| row {n} |\n" for n in range(1000))
-    cut = ci.step_summary(markdown, "https://ci/job/1", limit=500)
-    assert len(cut.encode()) <= 500
-    assert cut.endswith("…truncated: the full report is in the job's artifacts (https://ci/job/1).\n")
-    assert "| row 0 |\n" in cut and "| row 999 |" not in cut
-    assert ci.step_summary("short\n", "", limit=500) == "short\n"
 
 
 def test_secrets_to_mask():
@@ -209,7 +207,7 @@ def test_one_reason_is_said_once_for_every_action_it_stopped():
     done = ci.publish(_Refusing(), "k", "body", [], "{}", plan)
     assert done.lines == () and done.comment_url is None
     assert done.notices == (
-        ci.Notice(
+        Notice(
             level="notice",
             subject="summary comment, inline comments and SARIF upload skipped",
             detail="the token is read-only",
@@ -230,9 +228,7 @@ def test_what_went_through_is_a_line_what_did_not_a_notice():
         "summary comment updated (https://x/c/1)",
         "inline comments done (1 posted, 0 updated, 0 resolved, 2 outside the diff, not sent)",
     )
-    assert done.notices == (
-        ci.Notice(level="warning", subject="SARIF upload failed", detail="413 too large"),
-    )
+    assert done.notices == (Notice(level="warning", subject="SARIF upload failed", detail="413 too large"),)
 
 
 class _Broken(_Refusing):
@@ -253,9 +249,9 @@ def test_a_platform_that_raises_is_a_failed_outcome_not_a_crash():
     done = ci.publish(_Broken(), "k", "body", [], "{}", plan, secrets=["ghs_token-in-the-message"])
     assert done.lines == () and done.comment_url is None
     assert done.notices == (
-        ci.Notice(level="warning", subject="summary comment failed", detail="unexpected KeyError: '***'"),
-        ci.Notice(level="warning", subject="inline comments failed", detail="unexpected RuntimeError: boom"),
-        ci.Notice(level="warning", subject="SARIF upload failed", detail="unexpected ValueError"),
+        Notice(level="warning", subject="summary comment failed", detail="unexpected KeyError: '***'"),
+        Notice(level="warning", subject="inline comments failed", detail="unexpected RuntimeError: boom"),
+        Notice(level="warning", subject="SARIF upload failed", detail="unexpected ValueError"),
     )
 
 
@@ -268,30 +264,6 @@ def test_a_push_build_plans_no_comments():
     assert ci.plan_for(pull, comment=True, inline=False, upload_sarif=False) == ci.PublishPlan(
         comment=True, inline=False, upload_sarif=False
     )
-
-
-def test_notices_per_platform():
-    notices = [
-        ci.Notice(
-            level="notice", subject="summary comment skipped", detail="no token (GITHUB_TOKEN is not set)"
-        ),
-        ci.Notice(level="warning", subject="SARIF upload failed", detail="500 boom\n::error::x"),
-    ]
-    github = ci.notice_lines("github", notices, now=1700000000)
-    assert [runner_commands(line) for line in github] == [
-        [("notice", {"title": "ci-security: summary comment skipped"}, "no token (GITHUB_TOKEN is not set)")],
-        [("warning", {"title": "ci-security: SARIF upload failed"}, "500 boom\n::error::x")],
-    ]
-    gitlab = ci.notice_lines("gitlab", notices[1:], now=1700000000)
-    assert gitlab == [
-        "\x1b[0Ksection_start:1700000000:ci_security_notice_1[collapsed=true]\r\x1b[0K"
-        "ci-security: SARIF upload failed",
-        "500 boom\\n::error::x",
-        "\x1b[0Ksection_end:1700000000:ci_security_notice_1\r\x1b[0K",
-    ]
-    assert ci.notice_lines("local", notices[:1], now=0) == [
-        "ci-security: summary comment skipped: no token (GITHUB_TOKEN is not set)"
-    ]
 
 
 def test_comment_body_links_the_job():
