@@ -1,82 +1,252 @@
-"""The CI step's decisions, as data: which reports to write where, the step's outputs, the workflow
-annotations, the inline comments, and the calls to the platform. `cli.py` (`ci-security ci`) prints
-and exits; this module never does.
+"""The commands' runs as data: what `ci-security scan` (`run_scan`) and the CI step `ci-security ci`
+(`run_step`) do, as the lines to print and the exit code. Both are generators: they yield each line
+as it is ready (so a secret mask is printed before anything else, and a failure later still leaves
+the earlier lines in the log) and return the exit code; `cli.py` prints each `Line` through its
+sanitiser and exits. This module never prints or exits.
 
-What the step does on each platform:
-- GitHub Actions: JSON, SARIF and Markdown reports; the Markdown as the job summary (cut below
-  GitHub's 1 MiB per step); at most `MAX_ANNOTATIONS` `::error` (findings that fail the policy) and
-  as many `::warning` annotations (other open findings), because GitHub shows only 10 of each per
-  step; the step outputs; one sticky PR comment; inline review comments for manifest findings on
-  changed lines; optionally the SARIF upload through the code-scanning API.
-- GitLab CI: JSON, Markdown, the container-scanning and Code Quality reports (for `artifacts:
-  reports:`); one sticky MR note; MR discussions for manifest findings on changed lines.
-- Elsewhere: the reports only.
+A run reads the policy first (`scan.policy_in_force`), scans and decides under it, writes the
+reports (`report.write`), and says the verdict: the warnings, the expired ignore entries, the
+policy's summary, and the exit code (0 pass, 1 policy failed, 3 partial scan with `--strict`).
+
+The CI step adds what a pipeline needs, the same on every CI system except where the system's
+`StepSurface` (`platforms/registry.py`) differs: the reports the system reads in the report
+directory, secret masks, a fence around the reports printed to the log, annotations, the job
+summary, the step's outputs, one sticky comment and inline comments through the review platform
+(`publish`), notices for what did not happen, and `--no-fail-build`. See docs/github.md and
+docs/gitlab.md for each system.
 
 A platform failure never changes the exit code: the policy decides it (and `--no-fail-build` turns a
-policy failure into a warning). Each platform action that was skipped or failed is one notice
-(`Notice`): actions skipped or failed for the same reason are said once ("summary comment, inline
-comments and SARIF upload skipped: the token is read-only (pull request from a fork)"), on GitHub as
-one `::notice`/`::warning` workflow command, on GitLab as a collapsed log section. A build that is
-not for a pull/merge request does not try to comment, and says nothing about comments.
+policy failure into a warning). `publish` is the boundary that keeps that promise: a platform reports
+API failures as outcomes, and whatever else it raises becomes a failed outcome there. Each platform
+action that was skipped or failed is one notice (`Notice`): actions skipped or failed for the same
+reason are said once ("summary comment, inline comments and SARIF upload skipped: the token is
+read-only (pull request from a fork)"). A build that is not for a pull/merge request does not try to
+comment, and says nothing about comments.
 
 Untrusted text reaches the log, the annotations and the comments only through `sanitize`.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Generator, Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 from ci_security import sanitize
+from ci_security.errors import EXIT_FAIL, EXIT_INTERNAL, EXIT_PASS, ReportError
 from ci_security.models import Decision, Misconfiguration, ScanResult, Severity, Vulnerability
-from ci_security.platforms.base import InlineComment, InlineOutcome, Outcome, Platform
+from ci_security.platforms.base import (
+    Annotation,
+    InlineComment,
+    InlineOutcome,
+    Notice,
+    Outcome,
+    Platform,
+)
 from ci_security.platforms.context import CiContext
 from ci_security.platforms.text import job_link
+from ci_security.progress import ProgressSink
+from ci_security.report.write import OutputSpec, Written, write_reports
 
-MAX_ANNOTATIONS = 10
+if TYPE_CHECKING:
+    from ci_security.policy.inputs import PolicyInputs
+    from ci_security.scan import Checked, ScanOptions
+
 MAX_LOG_ROWS = 50  # rows of each table in the job log; the reports have every row
-MAX_SUMMARY_BYTES = 1_000_000  # GitHub refuses a step summary over 1 MiB
-REPORT_FILES = {
-    "json": "ci-security.json",
-    "markdown": "ci-security.md",
-    "sarif": "ci-security.sarif",
-    "gitlab": "gl-container-scanning-report.json",
-    "codequality": "gl-code-quality-report.json",
-}
-PLATFORM_REPORTS = {
-    "github": ("json", "markdown", "sarif"),
-    "gitlab": ("json", "markdown", "gitlab", "codequality"),
-    "local": ("json", "markdown", "sarif"),
-}
 _KEY = re.compile(r"[^A-Za-z0-9_.\-/:]+")
+
+Display = Callable[[], AbstractContextManager[ProgressSink | None]]
+Steps = Generator["Line", None, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One thing to print. `message` goes to standard error through `sanitize.log_line`; `report`
+    is a report's text for standard output (through `sanitize.log_output`, printed as it is, its own
+    line ends included); `command` is a line a CI system reads (workflow command, mask, log
+    section), made safe where it was built and printed to standard output as it is.
+    """
+
+    text: str
+    kind: Literal["message", "report", "command"] = "message"
+
+
+def _no_display() -> AbstractContextManager[ProgressSink | None]:
+    return nullcontext(None)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Annotation:
-    """One GitHub workflow-command annotation."""
+class RunOptions:
+    """What a command adds to the scan: the reports asked for (`--output`), where rule ids link
+    (`--docs-url`), `--strict`, standard output's width when it is a terminal (None when it is not:
+    no colour), and the progress display while the scan runs.
+    """
 
-    level: str  # "error" | "warning"
-    path: str
-    line: int | None
-    title: str
-    message: str
+    outputs: tuple[OutputSpec, ...] = ()
+    docs_url: str = ""
+    strict: bool = False
+    terminal_width: int | None = None
+    display: Display = field(default=_no_display)
 
-    def command(self) -> str:
-        return sanitize.workflow_command(
-            self.level, self.message, file=self.path, line=self.line or None, title=self.title
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StepOptions:
+    """What only the CI step is asked (`ci-security ci --help`)."""
+
+    report_dir: Path = Path()
+    sarif_file: Path | None = None
+    comment: bool = True
+    inline: bool = True
+    upload_sarif: bool = False
+    fail_build: bool = True
+    comment_key: str | None = None
+    db_update: bool = True
+    mirror: str | None = None
+
+
+def run_scan(options: ScanOptions, run: RunOptions) -> Steps:
+    """`ci-security scan`: scan, decide, write the reports (a table on standard output unless
+    `--output` says otherwise), and say the verdict.
+    """
+    from ci_security.scan import policy_in_force
+
+    with policy_in_force(options) as inputs:
+        checked = _check(options, inputs, run.display)
+        specs = list(run.outputs or (OutputSpec("table", None),))
+        written = write_reports(
+            specs,
+            checked.result,
+            checked.decision,
+            docs_url=run.docs_url,
+            terminal_width=run.terminal_width,
         )
+        yield from _printed(written, None)
+        return (yield from verdict(checked.result, checked.decision, strict=run.strict))
+
+
+def run_step(
+    options: ScanOptions, run: RunOptions, step: StepOptions, context: CiContext | None = None
+) -> Steps:
+    """The CI step: scan, write the reports, annotate, comment on the pull/merge request, gate. The
+    CI system is read from the environment unless `context` is given.
+    """
+    from ci_security.platforms.context import detect
+    from ci_security.platforms.registry import SURFACES
+    from ci_security.scan import policy_in_force
+
+    context = context or detect()
+    surface = SURFACES[context.platform]
+    hidden = secrets_to_mask(
+        [options.registry_password, context.token, os.environ.get("CI_SECURITY_GITLAB_TOKEN")]
+    )
+    for mask in surface.masks(hidden):
+        yield Line(mask, "command")
+    reports = report_paths(context.platform, step.report_dir)
+    if step.sarif_file is not None and "sarif" in reports:
+        reports["sarif"] = step.sarif_file
+    specs = [OutputSpec(fmt, path) for fmt, path in reports.items()] + list(run.outputs)
+    if not any(spec.format == "table" for spec in specs):
+        specs.append(OutputSpec("table", None))
+    try:
+        step.report_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ReportError(f"--report-dir {step.report_dir}: {exc.strerror or exc}") from None
+    # The policy is read first: its limits: bound the database update too.
+    with policy_in_force(options) as inputs:
+        if step.db_update and options.image and options.vulns:
+            for line in refresh_database(options.db_path, options.db_max_age_hours, step.mirror):
+                yield Line(f"ci-security: {line}")
+        checked = _check(options, inputs, run.display)
+        result, decision = checked.result, checked.decision
+        written = write_reports(
+            specs,
+            result,
+            decision,
+            docs_url=run.docs_url,
+            terminal_width=run.terminal_width,
+            log_rows=MAX_LOG_ROWS,
+        )
+        yield from _printed(written, surface.fence())
+        markdown = written.files[reports["markdown"]]
+        for line in surface.annotations(to_annotate(result, decision)):
+            yield Line(line, "command")
+        surface.write_summary(context, markdown)
+        comment_url = None
+        platform = surface.platform(context)
+        if platform is not None:
+            published = publish(
+                platform,
+                comment_key(result, step.comment_key),
+                comment_body(markdown, context.job_url),
+                inline_comments(result, decision),
+                written.files.get(reports["sarif"]) if "sarif" in reports else None,
+                plan_for(context, comment=step.comment, inline=step.inline, upload_sarif=step.upload_sarif),
+                secrets=hidden,
+            )
+            comment_url = published.comment_url
+            for line in published.lines:
+                yield Line(f"ci-security: {line}")
+            for line in surface.notice_lines(published.notices, now=int(time.time())):
+                yield Line(line, "command")
+        surface.write_outputs(context, outputs(result, decision, reports, comment_url))
+        code = yield from verdict(result, decision, strict=run.strict)
+        if code == EXIT_FAIL and not step.fail_build:
+            yield Line("ci-security: the policy failed, but --no-fail-build is set: exit 0")
+            return EXIT_PASS
+        return code
+
+
+def _check(options: ScanOptions, inputs: PolicyInputs, display: Display) -> Checked:
+    from ci_security.scan import check_under
+
+    with display() as progress:
+        return check_under(replace(options, progress=progress or options.progress), inputs)
+
+
+def _printed(written: Written, fence: tuple[str, str] | None) -> Generator[Line]:
+    """The notes of reports with nothing to say, then the reports for standard output, inside
+    `fence` when the CI system has one.
+    """
+    for note in written.notes:
+        yield Line(f"ci-security: note: {note}")
+    if written.printed and fence:
+        yield Line(fence[0], "command")
+    for text in written.printed:
+        yield Line(text, "report")
+    if written.printed and fence:
+        yield Line(fence[1], "command")
+
+
+def verdict(result: ScanResult, decision: Decision, *, strict: bool) -> Steps:
+    """The scan's warnings, the expired ignore entries and the policy's summary; the exit code they
+    mean. An incomplete scan cannot vouch for a pass or a fail, so `--strict` makes it an error.
+    """
+    for warning in result.warnings:
+        yield Line(f"ci-security: warning: {warning}")
+    for gone in decision.expired:
+        yield Line(
+            f"ci-security: warning: {gone.source}: ignore entry for {gone.id} expired on {gone.expires}; "
+            "it no longer suppresses anything"
+        )
+    yield Line(f"ci-security: policy {decision.summary}")
+    if strict and result.partial:
+        yield Line("ci-security: error: partial scan (see warnings) and --strict is set")
+        return EXIT_INTERNAL
+    return EXIT_PASS if decision.passed else EXIT_FAIL
 
 
 def report_paths(platform: str, directory: Path) -> dict[str, Path]:
     """The reports the step writes by default on `platform`, by format."""
-    return {
-        fmt: directory / REPORT_FILES[fmt]
-        for fmt in PLATFORM_REPORTS.get(platform, PLATFORM_REPORTS["local"])
-    }
+    from ci_security.platforms.registry import SURFACES
+
+    surface = SURFACES.get(platform, SURFACES["local"])
+    return {fmt: directory / name for fmt, name in surface.reports.items()}
 
 
 def comment_key(result: ScanResult, explicit: str | None) -> str:
@@ -100,7 +270,8 @@ def _location(finding: Vulnerability | Misconfiguration) -> tuple[str, int | Non
     return finding.location.path, finding.location.line
 
 
-def _open(result: ScanResult, decision: Decision) -> list[Vulnerability | Misconfiguration]:
+def open_findings(result: ScanResult, decision: Decision) -> list[Vulnerability | Misconfiguration]:
+    """The findings the policy did not accept."""
     findings: list[Vulnerability | Misconfiguration] = [*result.vulnerabilities, *result.misconfigurations]
     return [f for f in findings if decision.suppression_of(f.fingerprint) is None]
 
@@ -116,25 +287,21 @@ def _label(finding: Vulnerability | Misconfiguration) -> tuple[str, str]:
     )
 
 
-def workflow_annotations(
-    result: ScanResult, decision: Decision, limit: int = MAX_ANNOTATIONS
-) -> list[Annotation]:
-    """Errors for the findings that fail the policy, warnings for other open findings, each the most
-    severe first and at most `limit` of each kind, only for findings with a repository location.
+def to_annotate(result: ScanResult, decision: Decision) -> list[Annotation]:
+    """An annotation for each open finding with a repository location, the most severe first: an
+    error when it fails the policy, else a warning. The CI system's surface keeps what it can show.
     """
     failing = {v.fingerprint for v in decision.violations if v.fingerprint}
-    errors: list[Annotation] = []
-    warnings: list[Annotation] = []
-    ranked = sorted(_open(result, decision), key=lambda f: (-f.severity.rank, f.fingerprint))
+    found: list[Annotation] = []
+    ranked = sorted(open_findings(result, decision), key=lambda f: (-f.severity.rank, f.fingerprint))
     for finding in ranked:
         where = _location(finding)
         if where is None:
             continue
         title, message = _label(finding)
-        bucket, level = (errors, "error") if finding.fingerprint in failing else (warnings, "warning")
-        if len(bucket) < limit:
-            bucket.append(Annotation(level=level, path=where[0], line=where[1], title=title, message=message))
-    return errors + warnings
+        level: Literal["error", "warning"] = "error" if finding.fingerprint in failing else "warning"
+        found.append(Annotation(level=level, path=where[0], line=where[1], title=title, message=message))
+    return found
 
 
 def inline_comments(result: ScanResult, decision: Decision) -> list[InlineComment]:
@@ -164,7 +331,7 @@ def inline_comments(result: ScanResult, decision: Decision) -> list[InlineCommen
 
 def counts(result: ScanResult, decision: Decision) -> dict[str, int]:
     """Open findings by severity, for the step's outputs."""
-    by_severity = Counter(f.severity for f in _open(result, decision))
+    by_severity = Counter(f.severity for f in open_findings(result, decision))
     return {s.value.lower(): by_severity.get(s, 0) for s in Severity}
 
 
@@ -192,60 +359,12 @@ def outputs(
     return values
 
 
-def github_output(values: dict[str, str]) -> str:
-    """`name=value` lines for `$GITHUB_OUTPUT`; multi-line values in the heredoc form, with a
-    delimiter that cannot occur in the value.
-    """
-    lines = []
-    for name, value in values.items():
-        if "\n" in value:
-            delimiter = "ci_security_eof"
-            while delimiter in value:
-                delimiter += "_"
-            lines += [f"{name}<<{delimiter}", value, delimiter]
-        else:
-            lines.append(f"{name}={value}")
-    return "\n".join(lines) + "\n"
-
-
-def step_summary(markdown: str, job_url: str, limit: int = MAX_SUMMARY_BYTES) -> str:
-    """The Markdown for `$GITHUB_STEP_SUMMARY`, cut at a line boundary below GitHub's limit."""
-    if len(markdown.encode()) <= limit:
-        return markdown
-    footer = (
-        f"\n\n…truncated: the full report is in the job's artifacts{f' ({job_url})' if job_url else ''}.\n"
-    )
-    budget = limit - len(footer.encode())
-    kept: list[str] = []
-    used = 0
-    for line in markdown.splitlines(keepends=True):
-        size = len(line.encode())
-        if used + size > budget:
-            break
-        kept.append(line)
-        used += size
-    return "".join(kept).rstrip("\n") + footer
-
-
 def comment_body(markdown: str, job_url: str) -> str:
     """The sticky comment: the Markdown summary and a link to the job that wrote it (which the
     platforms leave out when they compare bodies, see `platforms.text.comparable`).
     """
     link = job_link(job_url)
     return markdown.rstrip() + (f"\n\n{link}" if link else "")
-
-
-def platform_for(context: CiContext) -> Platform | None:
-    """The platform implementation for the CI system the step runs on, or None locally."""
-    if context.platform == "github":
-        from ci_security.platforms.github import GitHubPlatform
-
-        return GitHubPlatform(context)
-    if context.platform == "gitlab":
-        from ci_security.platforms.gitlab import GitLabPlatform
-
-        return GitLabPlatform(context)
-    return None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -266,21 +385,6 @@ def plan_for(context: CiContext, *, comment: bool, inline: bool, upload_sarif: b
         inline=inline and context.has_change,
         upload_sarif=upload_sarif,
     )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Notice:
-    """A platform action that did not happen as asked: `level` "notice" (skipped: the run cannot or
-    need not do it) or "warning" (failed), `subject` what ("summary comment and inline comments
-    skipped"), `detail` why.
-    """
-
-    level: str
-    subject: str
-    detail: str
-
-    def line(self) -> str:
-        return f"{self.subject}: {self.detail}" if self.detail else self.subject
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -305,6 +409,15 @@ def _joined(names: Sequence[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
+def unexpected(exc: Exception, secrets: Sequence[str] = ()) -> str:
+    """One line for an exception a platform should not have raised, the secrets in it starred."""
+    text = " ".join(str(exc).split())[:200]
+    line = f"unexpected {type(exc).__name__}: {text}" if text else f"unexpected {type(exc).__name__}"
+    for secret in secrets_to_mask(secrets):
+        line = line.replace(secret, "***")
+    return line
+
+
 def publish(
     platform: Platform,
     key: str,
@@ -312,9 +425,15 @@ def publish(
     inline: Sequence[InlineComment],
     sarif: str | None,
     plan: PublishPlan,
+    *,
+    secrets: Sequence[str] = (),
 ) -> Published:
     """Run the platform actions the plan asks for. Actions that were skipped or failed for the same
     reason become one notice naming them all, so a fork's read-only token is said once.
+
+    The one catch-all for platforms: an action that raises is a failed outcome (its message with
+    `secrets` starred), whatever it raised, so a bug in a platform or a surprise from its client
+    library never fails the build nor hides the policy's verdict.
     """
     lines: list[str] = []
     missed: dict[tuple[str, str], list[str]] = {}  # (action, detail) -> what
@@ -326,12 +445,24 @@ def publish(
         else:
             lines.append(line)
 
+    def guarded(action: Callable[[], Outcome]) -> Outcome:
+        try:
+            return action()
+        except Exception as exc:
+            return Outcome(action="failed", detail=unexpected(exc, secrets))
+
+    def guarded_inline() -> InlineOutcome:
+        try:
+            return platform.sync_inline(key, inline)
+        except Exception as exc:
+            return InlineOutcome(action="failed", detail=unexpected(exc, secrets))
+
     if plan.comment:
-        done: Outcome = platform.upsert_comment(key, comment)
+        done = guarded(lambda: platform.upsert_comment(key, comment))
         url = done.url
         outcome("summary comment", done.action, done.detail, done.line("summary comment"))
     if plan.inline:
-        synced = platform.sync_inline(key, inline)
+        synced = guarded_inline()
         counts = _inline_counts(synced)
         if synced.action == "failed" and synced.posted + synced.updated + synced.resolved:
             outcome("inline comments", "failed", f"{synced.detail} ({counts})", "")
@@ -343,7 +474,7 @@ def publish(
         if sarif is None:
             outcome("SARIF upload", "skipped", "no SARIF report was written", "")
         else:
-            uploaded = platform.upload_sarif(sarif)
+            uploaded = guarded(lambda: platform.upload_sarif(sarif))
             outcome("SARIF upload", uploaded.action, uploaded.detail, uploaded.line("SARIF upload"))
     notices = tuple(
         Notice(
@@ -354,30 +485,6 @@ def publish(
         for (action, detail), names in missed.items()
     )
     return Published(lines=tuple(lines), notices=notices, comment_url=url)
-
-
-def notice_lines(platform: str, notices: Sequence[Notice], *, now: int) -> list[str]:
-    """How notices are shown in the job log: on GitHub one `::notice`/`::warning` workflow command
-    each (an annotation on the run page); on GitLab one collapsed section each, its header saying
-    what and its body why; elsewhere one plain line each. `now` is the section timestamp GitLab
-    wants (Unix seconds).
-    """
-    out: list[str] = []
-    for number, notice in enumerate(notices, 1):
-        if platform == "github":
-            title = f"ci-security: {notice.subject}"
-            out.append(sanitize.workflow_command(notice.level, notice.detail, title=title))
-        elif platform == "gitlab":
-            name = f"ci_security_notice_{number}"
-            header = sanitize.log_line(f"ci-security: {notice.subject}")
-            out += [
-                f"\x1b[0Ksection_start:{now}:{name}[collapsed=true]\r\x1b[0K{header}",
-                sanitize.log_line(notice.detail or "(no detail)"),
-                f"\x1b[0Ksection_end:{now}:{name}\r\x1b[0K",
-            ]
-        else:
-            out.append(sanitize.log_line(f"ci-security: {notice.line()}"))
-    return out
 
 
 def secrets_to_mask(values: Iterable[str | None]) -> list[str]:

@@ -1,11 +1,14 @@
-"""Error hierarchy: one root, one base per stage.
+"""Error hierarchy: one root, one base per stage; and the exit codes.
 
 `cli.py` maps these to exit codes: every `CiSecurityError` is a usage, configuration or input problem
 (exit 2) and carries a one-line message naming what and where; anything else escaping a stage is an
-internal error (exit 3).
+internal error (exit 3). A run that ends returns its own code (`ci.run_scan`, `ci.run_step`): 0 the
+policy passed, 1 it failed, 3 a partial scan with `--strict`.
 """
 
 from __future__ import annotations
+
+EXIT_PASS, EXIT_FAIL, EXIT_ERROR, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 class CiSecurityError(Exception):

@@ -1,5 +1,7 @@
 """One HTTP policy for every client that talks to a server it does not control (registries, token
-services, OSV mirrors); the platform APIs use `retry_delay` and `short_reason` only.
+services, OSV mirrors), and the one retry loop (`retrying`) every client uses: the exchange's
+requests and broken transfers here, the registry client, the OSV sync and the platform APIs
+(`platforms/retry.py`, which add their own statuses and `Retry-After` cap).
 
 A server may lie, stall or never finish an answer, so every request runs inside an `Exchange`:
 
@@ -38,7 +40,7 @@ import time
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 from ci_security import __version__, limits
@@ -57,6 +59,39 @@ USER_AGENT = f"ci-security/{__version__}"
 CHUNK = 1 << 16
 
 DeadlineLimit = Literal["metadata_seconds", "transfer_seconds"]
+T = TypeVar("T")
+
+
+def retrying(
+    call: Callable[[], T],
+    *,
+    delay: Callable[[Exception, int], tuple[float, str] | None],
+    wait: Callable[[float, str], None],
+    attempts: int = MAX_ATTEMPTS,
+    before_retry: Callable[[], T | None] | None = None,
+) -> T:
+    """Run `call` at most `attempts` times. When an attempt raises, `delay(exc, number)` (`number`
+    the 0-based attempt that failed) says how many seconds to wait before the next one and why, or
+    None when the failure is final; a final failure, or the last attempt's, is re-raised as it is, for
+    the caller to turn into its own error. `wait(seconds, why)` does the waiting (a pause that keeps
+    to a deadline, or an injectable sleep). `before_retry`, run after each wait, may return a result
+    that makes the retry unnecessary: the write a failed attempt made after all.
+    """
+    if attempts < 1:
+        raise ValueError("attempts must be at least 1")
+    for number in range(attempts):
+        try:
+            return call()
+        except Exception as exc:
+            pause = delay(exc, number) if number + 1 < attempts else None
+            if pause is None:
+                raise
+            wait(*pause)
+        if before_retry is not None:
+            found = before_retry()
+            if found is not None:
+                return found
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def retry_after(headers: Mapping[str, str] | None) -> float | None:
@@ -185,6 +220,14 @@ def split_credentials(url: str) -> tuple[str, Credential | None]:
 
 class TransferError(CiSecurityError):
     """A body broke off mid-transfer; the caller may start it again."""
+
+
+class _BusyError(Exception):
+    """A 429 or 5xx answer: retried like a failure, and returned when it is the last attempt's."""
+
+    def __init__(self, response: requests.Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
 
 
 # --- the watchdog ----------------------------------------------------------------------------
@@ -401,38 +444,62 @@ class Exchange:
         import requests
 
         target = url or self.url
-        attempts = MAX_ATTEMPTS if retry else 1
-        for attempt in range(attempts):
+
+        def once() -> requests.Response:
             self.check()
             try:
                 resp = self._follow(target, method, headers, params, data, credential)
-            except (requests.ConnectionError, requests.Timeout) as exc:
+            except (requests.ConnectionError, requests.Timeout):
                 if self.expired:
                     raise self.deadline_error() from None
-                if attempt + 1 == attempts:
-                    what = "no answer" if isinstance(exc, requests.ReadTimeout) else "cannot connect"
-                    raise self.client.error(f"{self.where}: {what} ({short_reason(exc)})") from None
-                self.pause(backoff(attempt), "the connection failed")
-                continue
+                raise
             except (requests.RequestException, ValueError) as exc:
                 # An unusable Location or header: not worth another attempt.
                 if self.expired:
                     raise self.deadline_error() from None
                 raise self.client.error(f"{self.where}: {short_reason(exc)}") from None
-            if resp.status_code in RETRY_STATUS and attempt + 1 < attempts:
-                resp.close()
-                asked = retry_after(resp.headers)
-                ceiling = limits.active().retry_after_seconds
-                if asked is not None and asked > ceiling:
-                    raise limits.LimitExceededError(
-                        self.where,
-                        "retry_after_seconds",
-                        f"HTTP {resp.status_code} with Retry-After: {asked:.0f} s",
-                    )
-                self.pause(backoff(attempt) if asked is None else asked, f"HTTP {resp.status_code}")
-                continue
+            if resp.status_code in RETRY_STATUS:
+                raise _BusyError(resp)
             return resp
-        raise AssertionError("unreachable")
+
+        def delay(exc: Exception, number: int) -> tuple[float, str] | None:
+            if isinstance(exc, requests.ConnectionError | requests.Timeout):
+                return backoff(number), "the connection failed"
+            if not isinstance(exc, _BusyError):
+                return None
+            exc.response.close()
+            asked = retry_after(exc.response.headers)
+            status = exc.response.status_code
+            if asked is not None and asked > limits.active().retry_after_seconds:
+                raise limits.LimitExceededError(
+                    self.where, "retry_after_seconds", f"HTTP {status} with Retry-After: {asked:.0f} s"
+                )
+            return (backoff(number) if asked is None else asked), f"HTTP {status}"
+
+        try:
+            return retrying(once, delay=delay, wait=self.pause, attempts=MAX_ATTEMPTS if retry else 1)
+        except _BusyError as busy:
+            return busy.response  # the last attempt's answer: the caller says what its status means
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            if self.expired:
+                raise self.deadline_error() from None
+            what = "no answer" if isinstance(exc, requests.ReadTimeout) else "cannot connect"
+            raise self.client.error(f"{self.where}: {what} ({short_reason(exc)})") from None
+
+    def again_if_broken(self, transfer: Callable[[], T]) -> T:
+        """Run `transfer` (a request and the reading of its body); when the body breaks off
+        (`TransferError`) start it again, at most `MAX_ATTEMPTS` times within this exchange's
+        deadline. The last break is the caller's error. `transfer` removes what it wrote of a
+        broken body itself.
+        """
+
+        def delay(exc: Exception, number: int) -> tuple[float, str] | None:
+            return (backoff(number), "the transfer broke off") if isinstance(exc, TransferError) else None
+
+        try:
+            return retrying(transfer, delay=delay, wait=self.pause)
+        except TransferError as exc:
+            raise self.client.error(str(exc)) from None
 
     def pause(self, seconds: float, why: str) -> None:
         """Wait before the next attempt, unless the wait alone would run past the deadline."""

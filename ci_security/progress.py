@@ -1,8 +1,8 @@
 """The progress contract between long-running stages and whoever displays progress.
 
-Stages report byte counts per task (a layer being read, a blob being downloaded); `cli.py` renders
-them on stderr when it is a terminal. Implementations must be thread-safe: layers are read in
-parallel.
+Stages report byte counts per task (a layer being read, a blob being downloaded);
+`progress_display.py` renders them on stderr when it is a terminal. Implementations must be
+thread-safe: layers are read in parallel.
 """
 
 from __future__ import annotations

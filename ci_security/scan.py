@@ -1,6 +1,11 @@
-"""Orchestration: load the policy, open the image, catalogue it, match it against the vulnerability
-database, merge findings imported from other engines, and return a `ScanResult` with the policy's
-`Decision` on it. Never prints or exits.
+"""Orchestration: open the image, catalogue it, match it against the vulnerability database, check
+the manifests, merge findings imported from other engines, and return a `ScanResult` (`run`); with
+the policy read and in force first and its `Decision` made last (`check`, what the CLI runs).
+Never prints or exits.
+
+`check(options)` behaves exactly as `ci-security scan` does with the same options: the policy file
+and its overrides, limits, baseline and VEX come from `policy.inputs`. `run` alone applies no
+policy (no rule the policy's `checks.enable` turns on, no `limits:`).
 
 The database is opened before the image is read, so a missing or incompatible database fails the
 scan in a second rather than after the image was pulled. All temporary files (registry downloads,
@@ -13,9 +18,9 @@ from __future__ import annotations
 import os
 import tempfile
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,12 +40,11 @@ from ci_security.models import (
     ScanWarning,
     Vulnerability,
 )
+from ci_security.policy.inputs import FailOnOverride, PolicyInputs
 from ci_security.progress import ProgressSink
 
 if TYPE_CHECKING:
     from ci_security.catalog.runner import Inventory
-    from ci_security.policy.model import Policy
-    from ci_security.policy.vex import VexDocument
     from ci_security.vulndb.store import VulnDB
 
 
@@ -61,88 +65,65 @@ class ScanOptions:
     progress: ProgressSink | None = None
     db_path: Path | None = None
     db_max_age_hours: float = 120.0
-    from_trivy: tuple[Path, ...] = ()
-    from_grype: tuple[Path, ...] = ()
-    from_hadolint: tuple[Path, ...] = ()
-    from_checkov: tuple[Path, ...] = ()
+    # Other engines' reports to import, in order: (importer name, as in `ingest.registry`, path).
+    imports: tuple[tuple[str, Path], ...] = ()
     dockerfile: Path | None = None
     repo_root: Path | None = None
     policy_path: Path | None = None
     baseline_path: Path | None = None
     vex_paths: tuple[Path, ...] = ()
     manifests: tuple[Path, ...] = ()
-    # Manifest rules that are off by default but turned on (the policy's `checks.enable`).
-    rules_enable: tuple[str, ...] = ()
-
-
-POLICY_FILE_NAMES = (".ci-security.yml", ".ci-security.yaml")
+    # `--fail-on`: replaces the policy's fail_on.severity.
+    fail_on: FailOnOverride | None = None
+    # `--limit` values (name, value as written): in force over the policy's `limits:`.
+    limits: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
-class PolicyInputs:
-    """The policy, baseline and VEX documents a decision needs, loaded before the image is read."""
+class Checked:
+    """A scan result and the policy's decision on it."""
 
-    policy: Policy
-    baseline: frozenset[str] | None = None
-    vex: tuple[VexDocument, ...] = ()
-
-
-def load_policy_file(options: ScanOptions) -> Policy:
-    """The policy file (`--policy`, else `.ci-security.yml` in the repository root), or the defaults."""
-    from ci_security.policy.load import load_policy
-    from ci_security.policy.model import DEFAULT_POLICY
-
-    path = options.policy_path or _discover_policy(repo_root(options))
-    return load_policy(path) if path is not None else DEFAULT_POLICY
+    result: ScanResult
+    decision: Decision
 
 
-def load_policy_inputs(options: ScanOptions, policy: Policy | None = None) -> PolicyInputs:
-    """Read the policy file (unless `policy` is given: see `load_policy_file`), the baseline report
-    and every VEX document (`--vex` plus the policy's `vex:` list).
-
-    Done first so that a typo in the policy fails the job in a second, not after a 2 GB pull. The
-    caller puts the policy's `limits:` in force between reading it and the rest (`cli.py`).
+@contextmanager
+def policy_in_force(options: ScanOptions) -> Iterator[PolicyInputs]:
+    """Read the policy (under the command line's limits only: its own `limits:` are not known yet),
+    then, with its limits in force beneath the command line's for everything that follows (the
+    baseline, VEX, a database update, the image and manifests), read the baseline and VEX documents
+    and yield them with the policy.
     """
-    from ci_security.policy.baseline import load_baseline
-    from ci_security.policy.vex import load_vex_documents
+    from ci_security import limits
+    from ci_security.policy.inputs import limits_under, load_inputs, read_policy
 
-    if policy is None:
-        policy = load_policy_file(options)
-    baseline = load_baseline(options.baseline_path) if options.baseline_path is not None else None
-    vex = load_vex_documents((*policy.vex_paths(), *options.vex_paths))
-    return PolicyInputs(policy=policy, baseline=baseline, vex=vex)
-
-
-def _discover_policy(root: Path) -> Path | None:
-    for name in POLICY_FILE_NAMES:
-        candidate = root / name
-        if candidate.is_file():
-            # Shown in reports as `file:line`; relative to the working directory when it can be.
-            try:
-                return candidate.resolve().relative_to(Path.cwd().resolve())
-            except ValueError:
-                return candidate
-    return None
+    command_line = dict(options.limits)
+    with limits.use(limits.with_overrides(limits.DEFAULTS, command_line)):
+        policy = read_policy(options.policy_path, repo_root(options), options.fail_on)
+    with limits.use(limits_under(policy, command_line)):
+        yield load_inputs(policy, options.baseline_path, options.vex_paths)
 
 
-def decide(result: ScanResult, inputs: PolicyInputs, today: date | None = None) -> Decision:
-    """The policy decision on `result` (ignore expiry is judged against `today`, UTC by default)."""
-    from ci_security.policy.evaluate import evaluate
+def check_under(options: ScanOptions, inputs: PolicyInputs) -> Checked:
+    """Scan and decide under a policy already in force (`policy_in_force`)."""
+    from ci_security.policy.inputs import decide
 
-    return evaluate(
-        result,
-        inputs.policy,
-        today=today or datetime.now(UTC).date(),
-        baseline=inputs.baseline,
-        vex=inputs.vex,
-    )
+    result = run(options, rules_enable=inputs.policy.checks.enable)
+    return Checked(result, decide(result, inputs))
 
 
-def run(options: ScanOptions) -> ScanResult:
-    """Scan the image named in `options` and/or import other engines' findings."""
-    imports = options.from_trivy + options.from_grype + options.from_hadolint + options.from_checkov
+def check(options: ScanOptions) -> Checked:
+    """Everything `ci-security scan` does but the printing: policy, scan, decision."""
+    with policy_in_force(options) as inputs:
+        return check_under(options, inputs)
+
+
+def run(options: ScanOptions, *, rules_enable: Sequence[str] = ()) -> ScanResult:
+    """Scan the image named in `options`, check manifests and/or import other engines' findings;
+    `rules_enable` turns on manifest rules that are off by default (the policy's `checks.enable`).
+    """
     manifests = options.manifests
-    if not options.image and not imports and not manifests:
+    if not options.image and not options.imports and not manifests:
         # `ci-security scan` with nothing named checks the repository's manifests, as `trivy config .`.
         manifests = (repo_root(options),)
     db = None
@@ -164,14 +145,16 @@ def run(options: ScanOptions) -> ScanResult:
             stale = _staleness(db, options.db_max_age_hours)
             if stale is not None:
                 warnings.append(stale)
-        imported = _load_imports(options) if imports else _Imports()
+        imported = _load_imports(options) if options.imports else _Imports()
         vulnerabilities = _merge(vulnerabilities, imported.vulnerabilities)
         if target is None:
             packages = imported.packages
         dockerfile = None
         if target is not None and vulnerabilities:
             vulnerabilities, dockerfile = _anchor(vulnerabilities, target, options)
-        misconfigurations, checked = _check_manifests(manifests, options) if manifests else ((), frozenset())
+        misconfigurations, checked = (
+            _check_manifests(manifests, options, tuple(rules_enable)) if manifests else ((), frozenset())
+        )
         if imported.misconfigurations:
             misconfigurations = _merge_misconfigurations(
                 misconfigurations, imported.misconfigurations, checked, options
@@ -229,7 +212,7 @@ def _anchor(
 
 
 def _check_manifests(
-    paths: tuple[Path, ...], options: ScanOptions
+    paths: tuple[Path, ...], options: ScanOptions, rules_enable: tuple[str, ...]
 ) -> tuple[tuple[Misconfiguration, ...], frozenset[str]]:
     """Manifest-check findings for every manifest under `paths` (see `ci_security.rules`), and the
     files checked, as reports show them.
@@ -240,7 +223,7 @@ def _check_manifests(
     found: list[Misconfiguration] = []
     manifests = discover(paths, repo_root(options))
     for manifest in manifests:
-        found.extend(check_file(manifest.path, manifest.shown, options.rules_enable))
+        found.extend(check_file(manifest.path, manifest.shown, rules_enable))
     return tuple(sorted(found, key=Misconfiguration.sort_key)), frozenset(m.shown for m in manifests)
 
 
@@ -272,28 +255,23 @@ class _Imports:
 
 
 def _load_imports(options: ScanOptions) -> _Imports:
-    from ci_security.ingest.registry import IMPORTERS, MANIFEST_IMPORTERS
+    from ci_security.ingest.registry import IMPORTERS
 
     root = repo_root(options)
     packages: dict[tuple[str, str, str, str], Package] = {}
     found: list[Vulnerability] = []
     misconfigurations: list[Misconfiguration] = []
     scanned = False
-    reports = (
-        ("trivy", options.from_trivy),
-        ("grype", options.from_grype),
-        ("hadolint", options.from_hadolint),
-        ("checkov", options.from_checkov),
-    )
-    for tool, paths in reports:
-        for path in paths:
-            manifest_importer = MANIFEST_IMPORTERS.get(tool)
-            imported = manifest_importer.load(path, root) if manifest_importer else IMPORTERS[tool].load(path)
-            scanned = scanned or tool == "grype" or bool(imported.packages or imported.vulnerabilities)
-            for pkg in imported.packages:
-                packages.setdefault((pkg.type, pkg.name, pkg.version, pkg.path), pkg)
-            found.extend(imported.vulnerabilities)
-            misconfigurations.extend(imported.misconfigurations)
+    for tool, path in options.imports:
+        importer = IMPORTERS.get(tool)
+        if importer is None:
+            raise UsageError(f"no importer named {tool!r} (choose from {', '.join(IMPORTERS)})")
+        imported = importer.load(path, root)
+        scanned = scanned or imported.vulnerability_scan
+        for pkg in imported.packages:
+            packages.setdefault((pkg.type, pkg.name, pkg.version, pkg.path), pkg)
+        found.extend(imported.vulnerabilities)
+        misconfigurations.extend(imported.misconfigurations)
     return _Imports(
         packages=tuple(packages[k] for k in sorted(packages)),
         vulnerabilities=tuple(found),

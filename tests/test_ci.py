@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from testkit.findings import deb_vuln
 from testkit.workflow import runner_commands
 
@@ -21,8 +22,10 @@ from ci_security.models import (
     Suppression,
     Violation,
 )
-from ci_security.platforms.base import InlineOutcome, Outcome
+from ci_security.platforms import github_actions
+from ci_security.platforms.base import InlineOutcome, Notice, Outcome
 from ci_security.platforms.context import CiContext
+from ci_security.platforms.registry import SURFACES
 
 
 def _misconfig(rule: str, line: int, severity: Severity = Severity.HIGH, fp: str = "") -> Misconfiguration:
@@ -98,19 +101,24 @@ def test_comment_key_is_the_image_name_without_tag():
 
 def test_annotations_errors_for_violations_warnings_for_the_rest_escaped_and_capped():
     result = _result()
-    notes = ci.workflow_annotations(result, _decision(result))
+    notes = ci.to_annotate(result, _decision(result))
     assert [(n.level, n.path, n.line) for n in notes] == [
         ("error", "Dockerfile", 1),
         ("error", "k8s/pod.yaml", 11),
     ]  # the suppressed K8S025 and the unanchored CVE get none
-    command = notes[1].command()
+    command = github_actions.command(notes[1])
     assert command.startswith("::error file=k8s/pod.yaml,line=11,title=K8S001%3A K8S001 title::")
     assert "value, with commas%0Aand a newline" in command
     many = replace(
         result, misconfigurations=tuple(_misconfig("K8S030", n, Severity.LOW) for n in range(1, 30))
     )
-    warnings = [n for n in ci.workflow_annotations(many, Decision(passed=True)) if n.level == "warning"]
-    assert len(warnings) == ci.MAX_ANNOTATIONS
+    shown = github_actions.capped(ci.to_annotate(many, Decision(passed=True)))
+    warnings = [n for n in shown if n.level == "warning"]
+    assert len(warnings) == github_actions.MAX_ANNOTATIONS
+    assert SURFACES["github"].annotations(ci.to_annotate(many, Decision(passed=True))) == [
+        github_actions.command(n) for n in shown
+    ]
+    assert SURFACES["gitlab"].annotations(notes) == SURFACES["local"].annotations(notes) == []
 
 
 def test_annotations_carry_hostile_text_as_data():
@@ -121,8 +129,10 @@ def test_annotations_carry_hostile_text_as_data():
         title="t\n::warning::x",
         message="m\n::error::pwned ##[error]x \x1b[31m",
     )
-    notes = ci.workflow_annotations(replace(result, misconfigurations=(evil,)), _decision(result))
-    parsed = [runner_commands(n.command()) for n in notes]
+    notes = SURFACES["github"].annotations(
+        ci.to_annotate(replace(result, misconfigurations=(evil,)), _decision(result))
+    )
+    parsed = [runner_commands(n) for n in notes]
     assert all(len(commands) == 1 for commands in parsed)
     (_, props, data) = parsed[-1][0]
     assert props["file"] == "k8s/a,b:c.yaml" and props["title"] == "K8S001: t\n::warning::x"
@@ -152,7 +162,7 @@ def test_inline_comments_only_for_open_manifest_findings():
     assert "**Fix:** set it right" in comment.body
 
 
-def test_outputs_and_github_output_format(tmp_path):
+def test_outputs(tmp_path):
     result = _result()
     decision = _decision(result)
     values = ci.outputs(result, decision, ci.report_paths("github", tmp_path), "https://x/comment/1")
@@ -160,17 +170,6 @@ def test_outputs_and_github_output_format(tmp_path):
     assert values["critical"] == "2" and values["low"] == "1"  # open findings only
     assert values["sarif-file"] == str(tmp_path / "ci-security.sarif")
     assert values["comment-url"] == "https://x/comment/1"
-    text = ci.github_output({"a": "1", "b": "two\nlines ci_security_eof"})
-    assert text == "a=1\nb<<ci_security_eof_\ntwo\nlines ci_security_eof\nci_security_eof_\n"
-
-
-def test_step_summary_is_cut_at_a_line_below_the_limit():
-    markdown = "".join(f"| row {n} |\n" for n in range(1000))
-    cut = ci.step_summary(markdown, "https://ci/job/1", limit=500)
-    assert len(cut.encode()) <= 500
-    assert cut.endswith("…truncated: the full report is in the job's artifacts (https://ci/job/1).\n")
-    assert "| row 0 |\n" in cut and "| row 999 |" not in cut
-    assert ci.step_summary("short\n", "", limit=500) == "short\n"
 
 
 def test_secrets_to_mask():
@@ -208,7 +207,7 @@ def test_one_reason_is_said_once_for_every_action_it_stopped():
     done = ci.publish(_Refusing(), "k", "body", [], "{}", plan)
     assert done.lines == () and done.comment_url is None
     assert done.notices == (
-        ci.Notice(
+        Notice(
             level="notice",
             subject="summary comment, inline comments and SARIF upload skipped",
             detail="the token is read-only",
@@ -229,8 +228,30 @@ def test_what_went_through_is_a_line_what_did_not_a_notice():
         "summary comment updated (https://x/c/1)",
         "inline comments done (1 posted, 0 updated, 0 resolved, 2 outside the diff, not sent)",
     )
+    assert done.notices == (Notice(level="warning", subject="SARIF upload failed", detail="413 too large"),)
+
+
+class _Broken(_Refusing):
+    """A platform with a bug: every action raises something no API failure would."""
+
+    def upsert_comment(self, key, body):
+        raise KeyError("ghs_token-in-the-message")
+
+    def sync_inline(self, key, comments):
+        raise RuntimeError("boom")
+
+    def upload_sarif(self, sarif):
+        raise ValueError
+
+
+def test_a_platform_that_raises_is_a_failed_outcome_not_a_crash():
+    plan = ci.PublishPlan(comment=True, inline=True, upload_sarif=True)
+    done = ci.publish(_Broken(), "k", "body", [], "{}", plan, secrets=["ghs_token-in-the-message"])
+    assert done.lines == () and done.comment_url is None
     assert done.notices == (
-        ci.Notice(level="warning", subject="SARIF upload failed", detail="413 too large"),
+        Notice(level="warning", subject="summary comment failed", detail="unexpected KeyError: '***'"),
+        Notice(level="warning", subject="inline comments failed", detail="unexpected RuntimeError: boom"),
+        Notice(level="warning", subject="SARIF upload failed", detail="unexpected ValueError"),
     )
 
 
@@ -243,30 +264,6 @@ def test_a_push_build_plans_no_comments():
     assert ci.plan_for(pull, comment=True, inline=False, upload_sarif=False) == ci.PublishPlan(
         comment=True, inline=False, upload_sarif=False
     )
-
-
-def test_notices_per_platform():
-    notices = [
-        ci.Notice(
-            level="notice", subject="summary comment skipped", detail="no token (GITHUB_TOKEN is not set)"
-        ),
-        ci.Notice(level="warning", subject="SARIF upload failed", detail="500 boom\n::error::x"),
-    ]
-    github = ci.notice_lines("github", notices, now=1700000000)
-    assert [runner_commands(line) for line in github] == [
-        [("notice", {"title": "ci-security: summary comment skipped"}, "no token (GITHUB_TOKEN is not set)")],
-        [("warning", {"title": "ci-security: SARIF upload failed"}, "500 boom\n::error::x")],
-    ]
-    gitlab = ci.notice_lines("gitlab", notices[1:], now=1700000000)
-    assert gitlab == [
-        "\x1b[0Ksection_start:1700000000:ci_security_notice_1[collapsed=true]\r\x1b[0K"
-        "ci-security: SARIF upload failed",
-        "500 boom\\n::error::x",
-        "\x1b[0Ksection_end:1700000000:ci_security_notice_1\r\x1b[0K",
-    ]
-    assert ci.notice_lines("local", notices[:1], now=0) == [
-        "ci-security: summary comment skipped: no token (GITHUB_TOKEN is not set)"
-    ]
 
 
 def test_comment_body_links_the_job():
@@ -306,3 +303,92 @@ def test_refresh_database_without_a_database_fails(tmp_path):
         )
     assert not (tmp_path / "none" / "osv.sqlite").exists()
     assert Path(tmp_path / "none").is_dir()
+
+
+POD = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  namespace: prod
+spec:
+  containers:
+    - name: app
+      image: nginx:1.27
+      securityContext:
+        privileged: true
+"""
+
+
+def _ci_env(platform: str, tmp_path: Path) -> dict[str, str | None]:
+    """A pull/merge request build on `platform` whose API is never reached (nothing listens there)."""
+    import json
+
+    if platform == "github":
+        event = tmp_path / "event.json"
+        event.write_text(json.dumps({"pull_request": {"number": 7, "head": {"sha": "1" * 40}}}))
+        return {
+            "GITLAB_CI": None,
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_API_URL": "http://127.0.0.1:9",
+            "GITHUB_REPOSITORY": "octo-org/app",
+            "GITHUB_EVENT_NAME": "pull_request",
+            "GITHUB_EVENT_PATH": str(event),
+            "GITHUB_SHA": "f" * 40,
+            "GITHUB_TOKEN": "ghs_NotARealToken0123",
+            "GITHUB_OUTPUT": str(tmp_path / "output"),
+            "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+        }
+    return {
+        "GITHUB_ACTIONS": None,
+        "GITLAB_CI": "true",
+        "CI_API_V4_URL": "http://127.0.0.1:9/api/v4",
+        "CI_PROJECT_ID": "5",
+        "CI_MERGE_REQUEST_IID": "3",
+        "CI_COMMIT_SHA": "f" * 40,
+        "CI_SECURITY_GITLAB_TOKEN": "glpat-NotARealToken0123",
+    }
+
+
+@pytest.mark.parametrize("platform", ["github", "gitlab"])
+@pytest.mark.parametrize(("privileged", "code"), [(True, 1), (False, 0)])
+def test_a_platform_raising_is_a_warning_and_the_exit_code_stays_the_scans(
+    platform, privileged, code, tmp_path, monkeypatch
+):
+    from click.testing import CliRunner
+
+    from ci_security.cli import main
+    from ci_security.platforms.github import GitHubPlatform
+    from ci_security.platforms.gitlab import GitLabPlatform
+
+    def boom(self, *args):
+        raise RuntimeError("a bug in the platform")
+
+    for cls in (GitHubPlatform, GitLabPlatform):
+        for method in ("upsert_comment", "sync_inline", "upload_sarif"):
+            monkeypatch.setattr(cls, method, boom)
+    repo = tmp_path / "repo"
+    (repo / "k8s").mkdir(parents=True)
+    (repo / "k8s" / "pod.yaml").write_text(POD if privileged else POD.replace("true", "false"))
+    args = ["ci", "--repo-root", str(repo), "--manifests", str(repo), "--report-dir", str(tmp_path / "out")]
+    result = CliRunner().invoke(main, [*args, "--upload-sarif"], env=_ci_env(platform, tmp_path))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert result.exit_code == code, result.output
+    if platform == "github":
+        notices = [
+            command
+            for line in result.stdout.splitlines()
+            for command in runner_commands(line)
+            if command[1].get("title", "").startswith("ci-security:")
+        ]
+        assert notices == [
+            (
+                "warning",
+                {"title": "ci-security: summary comment, inline comments and SARIF upload failed"},
+                "unexpected RuntimeError: a bug in the platform",
+            )
+        ]
+    else:
+        assert "ci-security: summary comment and inline comments failed" in result.stdout
+        assert "unexpected RuntimeError: a bug in the platform" in result.stdout
+    assert "Traceback" not in result.output

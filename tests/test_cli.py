@@ -278,3 +278,26 @@ def test_missing_database_is_exit_2_with_guidance(archive, tmp_path):
         f"ci-security: error: no vulnerability database at {tmp_path / 'none.sqlite'}: "
         "run `ci-security db update` (or `db import`), pass --db PATH, or scan with --no-vulns"
     ]
+
+
+def test_the_cli_offers_exactly_the_registered_formats_and_importers(tmp_path):
+    import re
+
+    from ci_security.ingest.registry import IMPORTERS
+    from ci_security.report.registry import REPORTERS
+
+    for command in ("scan", "ci"):
+        options = {opt for param in main.commands[command].params for opt in param.opts}
+        assert {o for o in options if o.startswith("--from-")} == {f"--from-{name}" for name in IMPORTERS}
+        envvars = {param.envvar for param in main.commands[command].params}
+        assert {f"CI_SECURITY_FROM_{name.upper()}" for name in IMPORTERS} <= envvars
+    help_text = " ".join(_cli("scan", "--help").output.split())
+    assert f"FORMAT is one of {', '.join(REPORTERS)};" in help_text
+    assert re.findall(r"--from-([a-z]+) FILE", help_text) == list(IMPORTERS)
+    refused = _cli("scan", "--manifests", str(tmp_path), "-o", "nope")
+    assert refused.exit_code == 2
+    assert f"(choose from {', '.join(REPORTERS)})" in refused.output
+    every = [arg for name in REPORTERS for arg in ("-o", f"{name}={tmp_path / name}")]
+    assert _cli("scan", "--manifests", str(tmp_path), *every).exit_code == 0
+    written = {path.name for path in tmp_path.iterdir()}
+    assert written == set(REPORTERS) - {"openvex"}  # OpenVEX has nothing to say without accepted findings

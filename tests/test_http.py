@@ -16,6 +16,7 @@ from testkit.hostile_net import HostileServer, endless, ok, redirect, sequence, 
 from ci_security import limits
 from ci_security.errors import CiSecurityError
 from ci_security.http import (
+    MAX_ATTEMPTS,
     Client,
     Credential,
     TransferError,
@@ -24,6 +25,7 @@ from ci_security.http import (
     origin,
     retry_after,
     retry_delay,
+    retrying,
 )
 
 
@@ -301,3 +303,57 @@ def test_the_deadline_ends_a_trickled_tls_handshake(client):
         stop.set()
         listener.close()
         thread.join(timeout=10)
+
+
+class _FlakyError(Exception):
+    pass
+
+
+def _flaky(failures: int, result: str = "done"):
+    calls: list[int] = []
+
+    def call() -> str:
+        calls.append(1)
+        if len(calls) <= failures:
+            raise _FlakyError(len(calls))
+        return result
+
+    return call, calls
+
+
+def _again(exc: Exception, number: int) -> tuple[float, str] | None:
+    return (float(number), "flaky") if isinstance(exc, _FlakyError) else None
+
+
+def test_retrying_waits_what_delay_says_between_attempts():
+    waits: list[tuple[float, str]] = []
+    call, calls = _flaky(2)
+    assert retrying(call, delay=_again, wait=lambda s, why: waits.append((s, why))) == "done"
+    assert len(calls) == 3 and waits == [(0.0, "flaky"), (1.0, "flaky")]
+
+
+def test_retrying_is_bounded_and_raises_the_last_failure_as_it_is():
+    waits: list[float] = []
+    call, calls = _flaky(100)
+    with pytest.raises(_FlakyError) as raised:
+        retrying(call, delay=_again, wait=lambda s, _: waits.append(s))
+    assert len(calls) == MAX_ATTEMPTS and raised.value.args == (MAX_ATTEMPTS,)
+    assert len(waits) == MAX_ATTEMPTS - 1  # no wait after the last attempt
+
+
+def test_retrying_a_final_failure_is_not_retried():
+    calls: list[int] = []
+
+    def call() -> str:
+        calls.append(1)
+        raise ZeroDivisionError
+
+    with pytest.raises(ZeroDivisionError):
+        retrying(call, delay=_again, wait=lambda s, _: None)
+    assert len(calls) == 1
+
+
+def test_retrying_before_retry_can_make_the_retry_unnecessary():
+    call, calls = _flaky(1)
+    assert retrying(call, delay=_again, wait=lambda s, _: None, before_retry=lambda: "found") == "found"
+    assert len(calls) == 1

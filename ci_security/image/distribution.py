@@ -35,13 +35,11 @@ from typing import TYPE_CHECKING
 from ci_security import limits
 from ci_security.errors import RegistryError
 from ci_security.http import (
-    MAX_ATTEMPTS,
     Client,
     Credential,
     DeadlineLimit,
     Exchange,
     TransferError,
-    backoff,
     basic_header,
     display_url,
     is_loopback_host,
@@ -257,7 +255,8 @@ class RegistryClient:
         algo, _, expected = digest.partition(":")
         url = f"{self.base}/blobs/{digest}"
         with self._exchange(url, "transfer_seconds") as ex:
-            for attempt in range(MAX_ATTEMPTS):
+
+            def transfer() -> int:
                 resp = self._send(ex, url, {})
                 self._check(resp, f"blob {digest}")
                 hasher = hashlib.new(algo)
@@ -270,12 +269,6 @@ class RegistryClient:
                             hasher.update(chunk)
                             if progress:
                                 progress(len(chunk))
-                except TransferError as exc:
-                    dest.unlink(missing_ok=True)
-                    if attempt + 1 == MAX_ATTEMPTS:
-                        raise RegistryError(str(exc)) from None
-                    ex.pause(backoff(attempt), "the transfer broke off")
-                    continue
                 except BaseException:
                     dest.unlink(missing_ok=True)
                     raise
@@ -286,4 +279,5 @@ class RegistryClient:
                         f"(received {size} bytes, {algo}:{hasher.hexdigest()})"
                     )
                 return size
-        raise AssertionError("unreachable")
+
+            return ex.again_if_broken(transfer)

@@ -6,10 +6,14 @@ An importer reads one other engine's report (`trivy image -f json`, `grype -o js
 policy and reports as our own. Importers keep what the engine said (its severity, status, fixed
 version, rule id and line) and never re-match or re-check.
 
-Manifest findings name files. A `ManifestImporter` takes the repository's root directory (`base`,
-the current directory by default) and writes every path repository-relative, with `/` separators
-and no leading `./` or `/` (`RepoPaths`); it may read the manifests under `base` to make a line
-exact. A misconfiguration keeps the tool's own id as `rule_id` and `peer_id` and an empty
+Every importer says what its reports hold (`produces`: vulnerabilities, misconfigurations or both)
+and how the CLI describes them (`report`); its `--from-NAME` option and `CI_SECURITY_FROM_NAME`
+variable are made from `name`, so adding an importer is one module and one line in `registry.py`.
+
+Manifest findings name files. `load` takes the repository's root directory (`base`, the current
+directory by default): an importer of misconfigurations writes every path repository-relative, with
+`/` separators and no leading `./` or `/` (`RepoPaths`), and may read the manifests under `base` to
+make a line exact. A misconfiguration keeps the tool's own id as `rule_id` and `peer_id` and an empty
 `fingerprint`: mapping to our rule ids and fingerprinting happen after import.
 
 Every problem with the input file is a `ReportImportError` whose message is
@@ -27,7 +31,7 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Protocol
+from typing import ClassVar, Literal, Protocol
 from urllib.parse import unquote
 
 from ci_security.errors import CiSecurityError
@@ -35,6 +39,7 @@ from ci_security.models import Misconfiguration, OSInfo, Package, Vulnerability
 from ci_security.structured import load_json, read_document
 
 JSONObject = dict[str, object]
+FindingKind = Literal["vulnerabilities", "misconfigurations"]
 
 _OS_PURL_TYPES = frozenset({"deb", "apk", "rpm"})
 
@@ -57,25 +62,28 @@ class Imported:
     packages: tuple[Package, ...]
     vulnerabilities: tuple[Vulnerability, ...]
     misconfigurations: tuple[Misconfiguration, ...] = ()
+    # True when the report is the result of a vulnerability scan, even one that found nothing: the
+    # scan result then says vulnerabilities were looked for (a Trivy config report is not one).
+    vulnerability_scan: bool = False
 
 
 class Importer(Protocol):
-    """Reads one tool's JSON report; `name` is the tool's name as the CLI spells it (`trivy`)."""
+    """Reads one tool's JSON report.
 
-    name: ClassVar[str]
-
-    def load(self, path: Path) -> Imported:
-        """Read the report at `path`; raise `ReportImportError` when it cannot be imported."""
-        ...
-
-
-class ManifestImporter(Importer, Protocol):
-    """An importer whose findings name files of a repository: `base` is the repository's root (the
-    current directory when None), used to make absolute paths relative and to read the manifests.
+    `name` is the tool's name as the CLI spells it (`--from-trivy`); `report` names the report it
+    reads, for `--help` ("a Trivy JSON report (`trivy image|fs|config -f json`)"); `produces` the
+    kinds of findings such a report holds.
     """
 
+    name: ClassVar[str]
+    report: ClassVar[str]
+    produces: ClassVar[tuple[FindingKind, ...]]
+
     def load(self, path: Path, base: Path | None = None) -> Imported:
-        """Read the report at `path`; raise `ReportImportError` when it cannot be imported."""
+        """Read the report at `path`; raise `ReportImportError` when it cannot be imported. `base`
+        is the repository's root (the current directory when None), used to make absolute paths
+        relative and to read the manifests findings point at.
+        """
         ...
 
 
@@ -168,10 +176,10 @@ def guess_tool(doc: object) -> str | None:
     if is_checkov_framework(doc) or is_checkov_empty(doc):
         return "a Checkov report"
     descriptor = doc.get("descriptor")
-    tool = descriptor.get("name") if isinstance(descriptor, dict) else None
-    if "matches" in doc and (tool == "grype" or (tool is None and "source" in doc)):
+    writer = descriptor.get("name") if isinstance(descriptor, dict) else None
+    if "matches" in doc and (writer == "grype" or (writer is None and "source" in doc)):
         return "a Grype report"
-    if tool == "syft":
+    if writer == "syft":
         return "a Syft SBOM"
     if "runs" in doc and ("sarif" in str(doc.get("$schema", "")).lower() or doc.get("version") == "2.1.0"):
         driver = _sarif_driver(doc)

@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ci_security.ingest.base import (
+    FindingKind,
     Imported,
     JSONObject,
     RepoPaths,
@@ -113,6 +114,8 @@ class CheckovImporter:
     """Imports `checkov -o json` reports."""
 
     name: ClassVar[str] = "checkov"
+    report: ClassVar[str] = "a Checkov JSON report (`checkov -o json`)"
+    produces: ClassVar[tuple[FindingKind, ...]] = ("misconfigurations",)
 
     def load(self, path: Path, base: Path | None = None) -> Imported:
         doc = read_json(path)

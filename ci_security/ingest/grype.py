@@ -51,6 +51,7 @@ from typing import ClassVar
 from urllib.parse import urlparse
 
 from ci_security.ingest.base import (
+    FindingKind,
     Imported,
     JSONObject,
     ReportImportError,
@@ -131,8 +132,11 @@ class GrypeImporter:
     """Imports `grype -o json` reports."""
 
     name: ClassVar[str] = "grype"
+    report: ClassVar[str] = "a Grype JSON report (`grype -o json`)"
+    produces: ClassVar[tuple[FindingKind, ...]] = ("vulnerabilities",)
 
-    def load(self, path: Path) -> Imported:
+    def load(self, path: Path, base: Path | None = None) -> Imported:
+        """`base` is not used: Grype's findings name paths inside the image, not repository files."""
         doc = read_json(path)
         if not isinstance(doc, dict) or not isinstance(doc.get("matches"), list):
             raise not_this_tool(path, "Grype", doc)
@@ -161,6 +165,7 @@ def _parse(doc: JSONObject) -> Imported:
         os=os_info,
         packages=unique([v.package for v in vulnerabilities]),
         vulnerabilities=tuple(vulnerabilities),
+        vulnerability_scan=True,  # a Grype report is one, even with no matches
     )
 
 

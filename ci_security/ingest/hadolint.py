@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from ci_security.ingest.base import (
+    FindingKind,
     Imported,
     JSONObject,
     RepoPaths,
@@ -55,6 +56,8 @@ class HadolintImporter:
     """Imports `hadolint -f json` reports."""
 
     name: ClassVar[str] = "hadolint"
+    report: ClassVar[str] = "a Hadolint JSON report (`hadolint -f json`)"
+    produces: ClassVar[tuple[FindingKind, ...]] = ("misconfigurations",)
 
     def load(self, path: Path, base: Path | None = None) -> Imported:
         doc = read_json(path)

@@ -61,6 +61,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from ci_security.ingest.base import (
+    FindingKind,
     Imported,
     JSONObject,
     RepoPaths,
@@ -185,6 +186,8 @@ class TrivyImporter:
     """Imports `trivy image --format json` and `trivy config --format json` reports."""
 
     name: ClassVar[str] = "trivy"
+    report: ClassVar[str] = "a Trivy JSON report (`trivy image|fs|config -f json`)"
+    produces: ClassVar[tuple[FindingKind, ...]] = ("vulnerabilities", "misconfigurations")
 
     def load(self, path: Path, base: Path | None = None) -> Imported:
         doc = read_json(path)
@@ -262,6 +265,8 @@ def _parse(doc: JSONObject, paths: RepoPaths) -> Imported:
         packages=unique(packages),
         vulnerabilities=tuple(vulnerabilities),
         misconfigurations=tuple(misconfigurations),
+        # A config-only report (`trivy config`) looked for no vulnerabilities.
+        vulnerability_scan=bool(packages or vulnerabilities),
     )
 
 

@@ -1,11 +1,19 @@
-"""The platform contract: what the CI step asks of GitHub and GitLab, and what it gets back.
+"""The platform contracts: what the CI step asks of GitHub and GitLab (`Platform`), what it gets back,
+and what the step does on each CI system besides (`StepSurface`: reports, masks, annotations, job
+summary, outputs, notices; one module per CI system, listed in `registry.py`).
 
 A platform never raises for an API failure: commenting is a courtesy, never the reason a build fails
-or crashes. Each call returns an outcome with one line saying what happened ("created", "updated",
+or crashes. Anything else a platform raises (a bug, a library's surprise) is turned into a failed
+outcome at the publishing boundary (`ci.publish`), so the step's exit code stays the policy's.
+Each call returns an outcome with one line saying what happened ("created", "updated",
 "skipped: the token is read-only (pull request from a fork)", "failed: 502 after 4 attempts"), which
 the CI step prints. Writes are skipped with one notice when the context says they cannot succeed
 (fork pull requests on GitHub, no token), and a 403/401 on the first write turns the rest into
 skips with the same notice instead of a string of errors.
+
+Both platforms bound their work with the same names: `COMMENT_LIMIT` (the longest body the platform
+accepts, in characters), `INLINE_CAP` (new inline comments per run; the summary comment lists every
+finding) and `TIMEOUT` (seconds per request); both count an inline sync in one `InlineTally`.
 
 Comments are found again by a hidden marker that carries the scan key, so each scan key has exactly
 one summary comment per pull/merge request, edited in place on every push.
@@ -13,9 +21,11 @@ one summary comment per pull/merge request, edited in place on every push.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar, Protocol
+from typing import ClassVar, Literal, Protocol
+
+from ci_security.platforms.context import CiContext
 
 MARKER_PREFIX = "<!-- ci-security:"
 
@@ -71,6 +81,43 @@ class InlineOutcome:
     detail: str = ""
 
 
+@dataclass(slots=True)
+class InlineTally:
+    """What one inline sync did so far, kept by either platform as it goes, and the outcome it
+    makes: the same counts and the same words on GitHub and GitLab.
+    """
+
+    posted: int = 0
+    updated: int = 0
+    resolved: int = 0
+    outside_diff: int = 0
+    capped: int = 0  # new comments left out by the per-run cap
+    failed: int = 0  # single comments the platform refused, the rest went on
+    first_failure: str = ""
+
+    def fail(self, reason: str) -> None:
+        self.failed += 1
+        self.first_failure = self.first_failure or reason
+
+    def outcome(self, cap: int, action: str = "done", detail: str = "") -> InlineOutcome:
+        """The outcome of the sync: `action` and `detail` say how it ended (done, or why it was
+        skipped or stopped); a "done" with refused comments is "failed".
+        """
+        notes = [detail] if detail else []
+        if self.failed:
+            notes.append(f"{self.failed} inline comment(s) failed, first: {self.first_failure}")
+        if self.capped:
+            notes.append(f"{self.capped} new inline comment(s) left out: at most {cap} are posted per run")
+        return InlineOutcome(
+            posted=self.posted,
+            updated=self.updated,
+            resolved=self.resolved,
+            outside_diff=self.outside_diff,
+            action="failed" if self.failed and action == "done" else action,
+            detail="; ".join(notes),
+        )
+
+
 class Platform(Protocol):
     """One code-review platform, bound to one pull/merge request (or none, on a branch build)."""
 
@@ -91,4 +138,86 @@ class Platform(Protocol):
 
     def upload_sarif(self, sarif: str) -> Outcome:
         """Upload a SARIF document to the platform's code scanning, when it has one."""
+        ...
+
+
+# --- the CI step's surface on each CI system ---------------------------------------------------------
+
+# Every CI system's step writes these; a surface adds its own (SARIF, GitLab's report artifacts).
+COMMON_REPORTS: Mapping[str, str] = {"json": "ci-security.json", "markdown": "ci-security.md"}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Annotation:
+    """A finding worth pointing at in the CI system's own view of the run: `error` when it fails
+    the policy, else `warning`; `path` and `line` are in the repository.
+    """
+
+    level: Literal["error", "warning"]
+    path: str
+    line: int | None
+    title: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Notice:
+    """A platform action that did not happen as asked: `level` "notice" (skipped: the run cannot or
+    need not do it) or "warning" (failed), `subject` what ("summary comment and inline comments
+    skipped"), `detail` why.
+    """
+
+    level: Literal["notice", "warning"]
+    subject: str
+    detail: str
+
+    def line(self) -> str:
+        return f"{self.subject}: {self.detail}" if self.detail else self.subject
+
+
+class StepSurface(Protocol):
+    """What the CI step does on one CI system besides talking to the review platform: the reports it
+    writes by default, the lines printed before anything else (secret masks) and around the reports
+    printed to the log, annotations, the job summary, the step's outputs, how a notice is shown, and
+    which `Platform` keeps the comments. `ci.run_step` drives it; every line returned is printed as
+    it is, so a surface makes its lines safe for its log itself (`sanitize`).
+    """
+
+    name: ClassVar[str]  # as `CiContext.platform` says it: github, gitlab, local
+    # Format -> file name in the report directory; always json and markdown (the comment and the
+    # job summary are the Markdown report).
+    reports: ClassVar[Mapping[str, str]]
+
+    def masks(self, secrets: Sequence[str]) -> list[str]:
+        """Lines that hide `secrets` from the rest of the log, printed first ([] when the CI system
+        masks its secret variables itself).
+        """
+        ...
+
+    def fence(self) -> tuple[str, str] | None:
+        """Lines printed before and after the reports on standard output so the CI system ignores
+        any command inside them, or None when its log has no commands.
+        """
+        ...
+
+    def annotations(self, candidates: Sequence[Annotation]) -> list[str]:
+        """Lines that annotate the run with `candidates` (most severe first), within the CI
+        system's limits.
+        """
+        ...
+
+    def write_summary(self, context: CiContext, markdown: str) -> None:
+        """Show the Markdown report as the job's summary, where the CI system has one."""
+        ...
+
+    def write_outputs(self, context: CiContext, values: Mapping[str, str]) -> None:
+        """Make `values` the step's outputs, where the CI system has them."""
+        ...
+
+    def notice_lines(self, notices: Sequence[Notice], *, now: int) -> list[str]:
+        """How each notice is shown in the log; `now` is the time in Unix seconds."""
+        ...
+
+    def platform(self, context: CiContext) -> Platform | None:
+        """The review platform for comments on this CI system, or None."""
         ...

@@ -59,6 +59,7 @@ from ci_security.platforms.base import (
     MARKER_PREFIX,
     InlineComment,
     InlineOutcome,
+    InlineTally,
     Outcome,
     inline_marker,
     marker,
@@ -141,32 +142,6 @@ class _Identity:
         return bool(user.type == "Bot")
 
 
-@dataclass(slots=True)
-class _Tally:
-    posted: int = 0
-    updated: int = 0
-    resolved: int = 0
-    outside_diff: int = 0
-    capped: int = 0
-    failed: int = 0
-    first_failure: str = ""
-
-    def outcome(self, action: str, detail: str, cap: int) -> InlineOutcome:
-        notes = [detail] if detail else []
-        if self.failed:
-            notes.append(f"{self.failed} inline comment(s) not posted ({self.first_failure})")
-        if self.capped:
-            notes.append(f"{self.capped} new inline comment(s) left out: at most {cap} are posted per run")
-        return InlineOutcome(
-            posted=self.posted,
-            updated=self.updated,
-            resolved=self.resolved,
-            outside_diff=self.outside_diff,
-            action="failed" if self.failed and action == "done" else action,
-            detail="; ".join(notes),
-        )
-
-
 class GitHubPlatform:
     """GitHub, bound to the pull request of `context` (or to none, on a branch build)."""
 
@@ -202,23 +177,18 @@ class GitHubPlatform:
             return self._upsert(key, text)
         except ApiError as exc:
             return self._failure(_COMMENTS, exc)
-        except Exception as exc:
-            # A courtesy must not crash the CI step, whatever PyGithub raises.
-            return Outcome(action="failed", detail=self._unexpected(exc))
 
     def sync_inline(self, key: str, comments: Sequence[InlineComment]) -> InlineOutcome:
         notice = self._skip_reason(_COMMENTS, needs_change=True)
         if notice:
             return InlineOutcome(action="skipped", detail=notice)
-        tally = _Tally()
+        tally = InlineTally()
         try:
             self._sync(key, comments, tally)
         except ApiError as exc:
             failure = self._failure(_COMMENTS, exc)
-            return tally.outcome(failure.action, failure.detail, self._inline_cap)
-        except Exception as exc:
-            return tally.outcome("failed", self._unexpected(exc), self._inline_cap)
-        return tally.outcome("done", "", self._inline_cap)
+            return tally.outcome(self._inline_cap, failure.action, failure.detail)
+        return tally.outcome(self._inline_cap)
 
     def upload_sarif(self, sarif: str) -> Outcome:
         notice = self._skip_reason(_CODE_SCANNING, needs_change=False)
@@ -245,8 +215,6 @@ class GitHubPlatform:
             result = self._upload(payload)
         except ApiError as exc:
             return self._sarif_failure(exc)
-        except Exception as exc:
-            return Outcome(action="failed", detail=self._unexpected(exc))
         upload_id = result.get("id") if isinstance(result, dict) else None
         return Outcome(action="created", detail=f"analysis {upload_id} is processing" if upload_id else "")
 
@@ -274,7 +242,7 @@ class GitHubPlatform:
                 return comment
         return None
 
-    def _sync(self, key: str, comments: Sequence[InlineComment], tally: _Tally) -> None:
+    def _sync(self, key: str, comments: Sequence[InlineComment], tally: InlineTally) -> None:
         identity = self._whoami()
         pull = self._pull_request()
         files = self._read(lambda: list(pull.get_files()))
@@ -318,15 +286,14 @@ class GitHubPlatform:
             if self._per_comment(tally, self._edit, current, text):
                 tally.resolved += 1
 
-    def _per_comment(self, tally: _Tally, call: Callable[..., object], *args: Any) -> bool:
+    def _per_comment(self, tally: InlineTally, call: Callable[..., object], *args: Any) -> bool:
         """Run one inline write; a 404/422 for that one comment is counted and the rest go on."""
         try:
             call(*args)
         except ApiError as exc:
             if exc.status not in (404, 422):
                 raise
-            tally.failed += 1
-            tally.first_failure = tally.first_failure or self._scrub(str(exc))
+            tally.fail(self._scrub(str(exc)))
             return False
         return True
 
@@ -404,10 +371,6 @@ class GitHubPlatform:
             self._refused[scope] = notice
             return Outcome(action="skipped", detail=notice)
         return Outcome(action="failed", detail=self._scrub(str(exc)))
-
-    def _unexpected(self, exc: BaseException) -> str:
-        text = " ".join(str(exc).split())[:200]
-        return self._scrub(f"unexpected {type(exc).__name__}: {text}" if text else type(exc).__name__)
 
     def _scrub(self, text: str) -> str:
         token = self._context.token

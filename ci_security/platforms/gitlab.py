@@ -14,7 +14,7 @@ line `new_line` and `old_line` (GitLab rejects a context line without it), and `
 path before a rename. Lines outside the diff are counted, never sent. Each discussion's first note
 carries the finding's marker: it is edited when the body changed; when the finding is gone its text
 is kept, struck through, with "No longer reported in <commit>", and the discussion is resolved; when
-it comes back the text is restored and the discussion re-opened. At most `MAX_NEW_INLINE` new discussions are
+it comes back the text is restored and the discussion re-opened. At most `INLINE_CAP` new discussions are
 started per run; the summary note lists every finding anyway.
 
 Bodies are compared without the job link (`text.comparable`), so a run that changes nothing but the
@@ -62,6 +62,7 @@ from ci_security.platforms.base import (
     MARKER_PREFIX,
     InlineComment,
     InlineOutcome,
+    InlineTally,
     Outcome,
     inline_marker,
     marker,
@@ -73,9 +74,9 @@ from ci_security.sanitize import gitlab_note
 
 T = TypeVar("T")
 
-NOTE_LIMIT = 1_000_000
-MAX_NEW_INLINE = 30
-TIMEOUT = 60.0
+COMMENT_LIMIT = 1_000_000  # characters of a note
+INLINE_CAP = 30  # new discussions per run
+TIMEOUT = 60.0  # seconds per request
 TOKEN_VARIABLE = "CI_SECURITY_GITLAB_TOKEN"  # noqa: S105 (a variable name, not a secret)
 SARIF_NOTICE = "GitLab reads the container-scanning and code-quality report artifacts instead"
 # python-gitlab retries 429 by default (obey_rate_limit) whatever the client says; off on every call.
@@ -99,25 +100,6 @@ class _Thread:
     note_id: int
     body: str
     resolved: bool
-
-
-@dataclass(slots=True)
-class _Tally:
-    posted: int = 0
-    updated: int = 0
-    resolved: int = 0
-    outside_diff: int = 0
-    capped: int = 0
-
-    def outcome(self, action: str, detail: str) -> InlineOutcome:
-        return InlineOutcome(
-            posted=self.posted,
-            updated=self.updated,
-            resolved=self.resolved,
-            outside_diff=self.outside_diff,
-            action=action,
-            detail=detail,
-        )
 
 
 def server_url(api_url: str) -> str:
@@ -150,9 +132,16 @@ class GitLabPlatform:
 
     name: ClassVar[str] = "gitlab"
 
-    def __init__(self, context: CiContext, *, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        context: CiContext,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        inline_cap: int = INLINE_CAP,
+    ) -> None:
         self._context = context
         self._sleep = sleep
+        self._inline_cap = inline_cap
         self._client: Gitlab | None = None
         self._mr: ProjectMergeRequest | None = None
         self._me: int | None = None
@@ -177,13 +166,13 @@ class GitLabPlatform:
         early = self._precheck()
         if early is not None:
             return InlineOutcome(action=early[0], detail=early[1])
-        tally = _Tally()
+        tally = InlineTally()
         try:
             return self._sync(key, comments, tally)
         except _SkipError:
-            return tally.outcome("skipped", self._blocked or "")
+            return tally.outcome(self._inline_cap, "skipped", self._blocked or "")
         except ApiError as err:
-            return tally.outcome("failed", self._scrub(str(err)))
+            return tally.outcome(self._inline_cap, "failed", self._scrub(str(err)))
 
     def upload_sarif(self, sarif: str) -> Outcome:
         return Outcome(action="skipped", detail=SARIF_NOTICE)
@@ -192,8 +181,8 @@ class GitLabPlatform:
 
     def _upsert(self, key: str, body: str) -> Outcome:
         mr = self._merge_request()
-        text, cut = fit(gitlab_note(body), marker(key), limit=NOTE_LIMIT, job_url=self._context.job_url)
-        detail = f"cut to GitLab's {NOTE_LIMIT:,} characters" if cut else ""
+        text, cut = fit(gitlab_note(body), marker(key), limit=COMMENT_LIMIT, job_url=self._context.job_url)
+        detail = f"cut to GitLab's {COMMENT_LIMIT:,} characters" if cut else ""
         existing = self._find_note(mr, key)
         if existing is not None:
             found = int(existing["id"])
@@ -240,20 +229,21 @@ class GitLabPlatform:
 
     # --- inline discussions -------------------------------------------------------------------------
 
-    def _sync(self, key: str, comments: Sequence[InlineComment], tally: _Tally) -> InlineOutcome:
+    def _sync(self, key: str, comments: Sequence[InlineComment], tally: InlineTally) -> InlineOutcome:
         mr = self._merge_request()
         refs = mr.attributes.get("diff_refs")
         if not isinstance(refs, dict) or not all(refs.get(k) for k in ("base_sha", "start_sha", "head_sha")):
-            return tally.outcome("skipped", "the merge request has no diff yet (no diff_refs)")
+            return tally.outcome(
+                self._inline_cap, "skipped", "the merge request has no diff yet (no diff_refs)"
+            )
         files = self._diff_files(mr)
         threads = self._threads(mr, key)
         wanted: dict[str, InlineComment] = {}
         for comment in comments:
             wanted.setdefault(comment.fingerprint, comment)
-        errors: list[str] = []
 
         for fingerprint, comment in wanted.items():
-            text, _ = fit(gitlab_note(comment.body), inline_marker(key, fingerprint), limit=NOTE_LIMIT)
+            text, _ = fit(gitlab_note(comment.body), inline_marker(key, fingerprint), limit=COMMENT_LIMIT)
             thread = threads.get(fingerprint)
             try:
                 if thread is not None:
@@ -263,7 +253,7 @@ class GitLabPlatform:
                 if where is None or comment.line not in where.lines:
                     tally.outside_diff += 1
                     continue
-                if tally.posted >= MAX_NEW_INLINE:
+                if tally.posted >= self._inline_cap:
                     tally.capped += 1
                     continue
                 self._start(mr, key, fingerprint, text, self._position(refs, where, comment.line))
@@ -271,7 +261,7 @@ class GitLabPlatform:
             except ApiError as err:
                 reopening = thread is not None and thread.resolved and err.status == 403
                 hint = " (re-opening threads needs the Developer role)" if reopening else ""
-                errors.append(f"{comment.path}:{comment.line}: {err}{hint}")
+                tally.fail(self._scrub(f"{comment.path}:{comment.line}: {err}{hint}"))
 
         for fingerprint, thread in threads.items():
             if fingerprint in wanted or thread.resolved:
@@ -284,17 +274,9 @@ class GitLabPlatform:
                 tally.resolved += 1
             except ApiError as err:
                 hint = " (resolving threads needs the Developer role)" if err.status == 403 else ""
-                errors.append(f"resolving a fixed finding's thread: {err}{hint}")
+                tally.fail(self._scrub(f"resolving a fixed finding's thread: {err}{hint}"))
 
-        notes = []
-        if tally.capped:
-            notes.append(
-                f"{tally.capped} more not posted: at most {MAX_NEW_INLINE} new inline comments per run "
-                "(every finding is in the summary note)"
-            )
-        if errors:
-            notes.append(f"{len(errors)} failed, first: {errors[0]}")
-        return tally.outcome("failed" if errors else "done", self._scrub("; ".join(notes)))
+        return tally.outcome(self._inline_cap)
 
     def _refresh(self, mr: ProjectMergeRequest, thread: _Thread, text: str) -> int:
         """Bring an existing thread up to date; 1 when anything changed."""

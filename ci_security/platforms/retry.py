@@ -3,7 +3,8 @@
 Both client libraries retry on their own, and both get it wrong for us: PyGithub retries a POST on
 5xx, and when the server had applied the write, the retry posts a second comment; it does not retry a
 PATCH on 429 at all; python-gitlab raises on 5xx unless told otherwise. So the platforms turn the
-libraries' own retries off and call through `attempt`:
+libraries' own retries off and call through `attempt`, which runs the shared loop
+(`http.retrying`) with this policy:
 
 - 429 and 5xx are retried, at most `MAX_ATTEMPTS` times, waiting what `Retry-After` says (capped at
   `MAX_RETRY_AFTER`) or backing off exponentially; a 403 that is GitHub's secondary rate limit
@@ -21,7 +22,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
-from ci_security.http import MAX_ATTEMPTS, RETRY_STATUS, retry_delay
+from ci_security.http import MAX_ATTEMPTS, RETRY_STATUS, retry_delay, retrying
 
 T = TypeVar("T")
 
@@ -57,22 +58,24 @@ def attempt(
     runs before each retry and may return a result that makes the retry unnecessary (the write the
     first attempt made after all).
     """
-    last: tuple[int, str] = (0, "no attempt made")
-    for number in range(attempts):
-        try:
-            return call()
-        except Exception as exc:
-            info = classify(exc)
-            if info is None:
-                raise
-            status, headers, reason = info
-            last = (status, reason)
-            if not retryable(status, headers) or number == attempts - 1:
-                break
-            sleep(retry_delay(headers, number))
-            if before_retry is not None:
-                found = before_retry()
-                if found is not None:
-                    return found
-    status, reason = last
+
+    def delay(exc: Exception, number: int) -> tuple[float, str] | None:
+        info = classify(exc)
+        if info is None or not retryable(info[0], info[1]):
+            return None
+        return retry_delay(info[1], number), f"HTTP {info[0]}"
+
+    try:
+        return retrying(
+            call,
+            delay=delay,
+            wait=lambda seconds, _: sleep(seconds),
+            attempts=attempts,
+            before_retry=before_retry,
+        )
+    except Exception as exc:
+        info = classify(exc)
+        if info is None:
+            raise
+        status, _, reason = info
     raise ApiError(status, f"{reason} (after {attempts} attempts)" if retryable(status, None) else reason)

@@ -5,7 +5,7 @@ is missing.
 `IgnoreRule.source` and `Checks.sources` are `file:line` strings, so a suppression in a report names
 the exact line that accepted the finding. Severity names in the file are lower-case; here they are
 `Severity` members. `Policy.limits` holds the `limits:` mapping as checked names and raw values;
-the CLI applies them under its own `--limit` values (`limits.with_overrides`).
+`inputs.limits_under` applies them under the command line's `--limit` values.
 """
 
 from __future__ import annotations

@@ -7,8 +7,8 @@ Shared by the reports that link ids (Markdown, the GitLab report); not a reporte
   the first http(s) reference of its advisory that names it, else to osv.dev, where every OSV id
   has a page.
 - A rule of ours links to its section of `docs/rules.md` under the documentation URL the run was
-  given (`--docs-url`; see cli.py for where it comes from), as GitHub anchors it (`#df001`). A
-  finding imported from another tool links to its first http(s) reference.
+  given (`documentation_url`: `--docs-url`, else the package's Documentation URL), as GitHub
+  anchors it (`#df001`). A finding imported from another tool links to its first http(s) reference.
 
 Every URL returned is checked by `sanitize.safe_url` before it is written anywhere.
 """
@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import quote
 
+from ci_security.errors import UsageError
 from ci_security.sanitize import safe_url
 
 _CVE = re.compile(r"CVE-[0-9]{4}-[0-9]{4,}", re.IGNORECASE)
@@ -61,3 +62,26 @@ def rule_url(rule_id: str, *, found_by: str, docs_url: str, references: Iterable
             return f"{base}/rules.md#{rule_id.lower()}"
         return None
     return next((url for url in map(safe_url, references) if url), None)
+
+
+def documentation_url(explicit: str | None) -> str:
+    """The documentation URL reports link rule ids to: `explicit` (`--docs-url`), else the
+    package's `Documentation` project URL, else "" (ids are not linked).
+    """
+    if explicit:
+        url = safe_url(explicit)
+        if url is None:
+            raise UsageError(f"--docs-url {explicit!r}: not an http(s) URL")
+        return url
+    from importlib import metadata
+
+    try:
+        entries = metadata.metadata("ci-security").get_all("Project-URL") or []
+    except metadata.PackageNotFoundError:
+        return ""
+    for entry in entries:
+        label, _, url = str(entry).partition(",")
+        safe = safe_url(url.strip())
+        if label.strip().lower() == "documentation" and safe:
+            return safe
+    return ""

@@ -25,10 +25,8 @@ from urllib.parse import quote, urlsplit
 from ci_security import limits
 from ci_security.errors import CiSecurityError
 from ci_security.http import (
-    MAX_ATTEMPTS,
     Client,
     TransferError,
-    backoff,
     display_url,
     split_credentials,
 )
@@ -142,7 +140,8 @@ class _Fetcher:
         """
         bound = limits.active().download_bytes
         with self.http.exchange(url, "transfer_seconds") as ex:
-            for attempt in range(MAX_ATTEMPTS):
+
+            def transfer() -> Path:
                 resp = ex.send(credential=self.credential)
                 if resp.status_code == 404:
                     raise VulnDbError(f"{ex.where}: no such export (HTTP 404)")
@@ -154,16 +153,12 @@ class _Fetcher:
                     with os.fdopen(fd, "wb") as out:
                         for chunk in ex.chunks(resp, max_bytes=bound, size_limit="download_bytes"):
                             out.write(chunk)
-                    return path
-                except TransferError as exc:
-                    path.unlink(missing_ok=True)
-                    if attempt + 1 == MAX_ATTEMPTS:
-                        raise VulnDbError(str(exc)) from None
-                    ex.pause(backoff(attempt), "the transfer broke off")
                 except BaseException:
                     path.unlink(missing_ok=True)
                     raise
-        raise AssertionError("unreachable")
+                return path
+
+            return ex.again_if_broken(transfer)
 
 
 _MAX_LISTING_LINE = 4096  # "<RFC 3339 time>,<id>": a longer line is not a listing

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from ci_security.ingest.base import ManifestImporter, ReportImportError
+from ci_security.ingest.base import Importer, ReportImportError
 from ci_security.ingest.checkov import CheckovImporter
-from ci_security.ingest.registry import IMPORTERS, MANIFEST_IMPORTERS
+from ci_security.ingest.registry import IMPORTERS
 from ci_security.models import Misconfiguration, Severity
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "ingest"
@@ -68,10 +68,10 @@ def framework(*failed: dict, check_type: str = "kubernetes", skipped: tuple[dict
 
 
 def test_registered_as_a_manifest_importer():
-    importer: ManifestImporter = CheckovImporter()
+    importer: Importer = CheckovImporter()
     assert importer.name == "checkov"
     assert isinstance(IMPORTERS["checkov"], CheckovImporter)
-    assert MANIFEST_IMPORTERS["checkov"] is IMPORTERS["checkov"]
+    assert IMPORTERS["checkov"].produces == ("misconfigurations",)
 
 
 # --- the real report (`checkov -d . --framework dockerfile kubernetes --skip-download -o json --compact`)

@@ -58,9 +58,11 @@ def one(tmp_path: Path, *args: dict | None, **fields: object) -> Vulnerability:
     return found
 
 
-def test_importer_contract():
+def test_importer_contract(tmp_path):
     importer: Importer = GrypeImporter()
-    assert importer.name == "grype"
+    assert importer.name == "grype" and importer.produces == ("vulnerabilities",)
+    # A Grype report is a vulnerability scan even when it matched nothing.
+    assert importer.load(write(tmp_path, report())).vulnerability_scan
 
 
 # --- a document written here in the layout of Grype's JSON presenter snapshot (synthetic CVE-2099 ids)

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from ci_security.ingest.base import ManifestImporter, ReportImportError
+from ci_security.ingest.base import Importer, ReportImportError
 from ci_security.ingest.hadolint import HadolintImporter
-from ci_security.ingest.registry import IMPORTERS, MANIFEST_IMPORTERS
+from ci_security.ingest.registry import IMPORTERS
 from ci_security.models import Misconfiguration, Severity
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "ingest"
@@ -44,10 +44,10 @@ def item(**fields: object) -> dict:
 
 
 def test_registered_as_a_manifest_importer():
-    importer: ManifestImporter = HadolintImporter()
+    importer: Importer = HadolintImporter()
     assert importer.name == "hadolint"
     assert isinstance(IMPORTERS["hadolint"], HadolintImporter)
-    assert MANIFEST_IMPORTERS["hadolint"] is IMPORTERS["hadolint"]
+    assert IMPORTERS["hadolint"].produces == ("misconfigurations",)
 
 
 # --- the real report (`hadolint -f json api/Dockerfile worker/Dockerfile`)

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from testkit.cache import REPO, require_tool, trivy
 
-from ci_security.ingest.base import ManifestImporter
-from ci_security.ingest.registry import MANIFEST_IMPORTERS
+from ci_security.ingest.base import Importer
+from ci_security.ingest.registry import IMPORTERS
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "ingest"
 CORPUS = FIXTURES / "config"
@@ -26,7 +26,7 @@ def peer(name: str) -> str:
     return str(path) if path.is_file() else require_tool(name)
 
 
-def findings(importer: ManifestImporter, report: Path, base: Path) -> list[tuple[object, ...]]:
+def findings(importer: Importer, report: Path, base: Path) -> list[tuple[object, ...]]:
     found = importer.load(report, base).misconfigurations
     return sorted(
         (m.rule_id, m.path, m.line or 0, m.resource, m.severity.value, m.message, m.inline_reason or "")
@@ -53,7 +53,7 @@ def test_hadolint_report_is_reproducible(corpus, tmp_path):
     fresh = run(
         [peer("hadolint"), "-f", "json", "api/Dockerfile", "worker/Dockerfile"], corpus, tmp_path / "h.json"
     )
-    importer = MANIFEST_IMPORTERS["hadolint"]
+    importer = IMPORTERS["hadolint"]
     assert findings(importer, fresh, corpus) == findings(
         importer, FIXTURES / "hadolint-2.15.1-config.json", CORPUS
     )
@@ -62,7 +62,7 @@ def test_hadolint_report_is_reproducible(corpus, tmp_path):
 def test_checkov_report_is_reproducible(corpus, tmp_path):
     command = [peer("checkov"), "-d", ".", "--framework", "dockerfile", "kubernetes", "--skip-download"]
     fresh = run([*command, "-o", "json", "--compact"], corpus, tmp_path / "c.json")
-    importer = MANIFEST_IMPORTERS["checkov"]
+    importer = IMPORTERS["checkov"]
     assert findings(importer, fresh, corpus) == findings(
         importer, FIXTURES / "checkov-3.3.30-config.json", CORPUS
     )
@@ -71,7 +71,7 @@ def test_checkov_report_is_reproducible(corpus, tmp_path):
 def test_trivy_config_report_is_reproducible(corpus, tmp_path):
     command = [trivy(), "config", "--skip-check-update", "-q", "--cache-dir", str(tmp_path / "cache")]
     fresh = run([*command, "-f", "json", "."], corpus, tmp_path / "t.json", codes=(0,))
-    importer = MANIFEST_IMPORTERS["trivy"]
+    importer = IMPORTERS["trivy"]
     assert findings(importer, fresh, corpus) == findings(
         importer, FIXTURES / "trivy-0.76-config.json", CORPUS
     )

@@ -75,7 +75,11 @@ def one(tmp_path: Path, rtype: str = "debian", **fields: object) -> Vulnerabilit
 def test_importer_contract():
     importer: Importer = TrivyImporter()
     assert importer.name == "trivy"
+    assert importer.produces == ("vulnerabilities", "misconfigurations")
     assert issubclass(ReportImportError, CiSecurityError)
+    # An image report is a vulnerability scan; a config report (`trivy config`) is not.
+    assert importer.load(APP).vulnerability_scan
+    assert not importer.load(CONFIG, CORPUS).vulnerability_scan
 
 
 # --- a report written here in the layout of Trivy's debian golden file (synthetic CVE-2099 advisories)

@@ -560,7 +560,7 @@ def test_inline_comment_rejected_by_github_does_not_stop_the_others(gh):
     outcome = platform(ctx(gh)).sync_inline(KEY, [finding("a", 2), finding("b", 3)])
 
     assert (outcome.posted, outcome.action) == (1, "failed")
-    assert outcome.detail == "1 inline comment(s) not posted (422 Validation Failed)"
+    assert outcome.detail == "1 inline comment(s) failed, first: 422 Validation Failed"
 
 
 def test_inline_5xx_after_the_write_makes_no_duplicate(gh):

@@ -18,8 +18,8 @@ from testkit.gitlab_standin import GitLabStandIn, file_diff, merge_request_setup
 from ci_security.platforms.base import InlineComment, Outcome, inline_marker, marker
 from ci_security.platforms.context import CiContext
 from ci_security.platforms.gitlab import (
-    MAX_NEW_INLINE,
-    NOTE_LIMIT,
+    COMMENT_LIMIT,
+    INLINE_CAP,
     SARIF_NOTICE,
     GitLabPlatform,
     server_url,
@@ -221,14 +221,14 @@ def test_no_line_of_a_note_is_a_quick_action(world: World) -> None:
 
 def test_body_over_the_limit_is_cut_at_a_line_with_a_footer(world: World) -> None:
     line = "| CVE-2026-0001 | openssl | 3.0.1 | 3.0.2 | critical |\n"
-    body = "## ci-security\n\n<details><summary>all</summary>\n\n" + line * (NOTE_LIMIT // len(line) + 500)
+    body = "## ci-security\n\n<details><summary>all</summary>\n\n" + line * (COMMENT_LIMIT // len(line) + 500)
 
     outcome = world.platform().upsert_comment(KEY, body)
 
     assert outcome.action == "created"
     assert "1,000,000" in outcome.detail
     stored = world.notes()[0]["body"]
-    assert len(stored) <= NOTE_LIMIT
+    assert len(stored) <= COMMENT_LIMIT
     assert stored.endswith(f"…truncated: the full report is in the job ({JOB_URL})\n\n{marker(KEY)}")
     kept = stored.split("\n</details>")[0]
     assert kept.endswith(line.rstrip("\n"))  # cut at a line boundary
@@ -500,11 +500,11 @@ def test_lines_outside_the_diff_are_counted_and_never_sent(world: World) -> None
 
 def test_new_discussions_are_capped_per_run(world: World) -> None:
     lines = [4, 5, 7, 21]
-    comments = [_comment(f"fp{n}", lines[n % len(lines)]) for n in range(MAX_NEW_INLINE + 5)]
+    comments = [_comment(f"fp{n}", lines[n % len(lines)]) for n in range(INLINE_CAP + 5)]
     outcome = world.platform().sync_inline(KEY, comments)
-    assert outcome.posted == MAX_NEW_INLINE
-    assert f"5 more not posted: at most {MAX_NEW_INLINE} new inline comments per run" in outcome.detail
-    assert len(world.threads()) == MAX_NEW_INLINE
+    assert outcome.posted == INLINE_CAP
+    assert f"5 new inline comment(s) left out: at most {INLINE_CAP} are posted per run" in outcome.detail
+    assert len(world.threads()) == INLINE_CAP
 
 
 def test_discussion_500_after_it_was_stored_is_not_duplicated(world: World) -> None:

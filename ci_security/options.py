@@ -1,0 +1,398 @@
+"""The options of `ci-security scan` and `ci-security ci`, stated once: the table of click options
+(each with its `CI_SECURITY_*` variable), the `--from-NAME` options made from the importer registry
+and `--output`'s formats from the report registry, and the functions that turn what click parsed
+into the scan's, the run's and the CI step's options.
+
+Imported by `cli.py` when it starts, so it imports only click and the registries at the top; the
+scan and the CI layer are imported when a command runs (`--help` and `--version` stay fast).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ci_security import limits
+from ci_security.errors import UsageError
+from ci_security.ingest.registry import IMPORTERS
+from ci_security.policy.inputs import FAIL_ON_CHOICES
+from ci_security.report.registry import REPORTERS
+
+if TYPE_CHECKING:
+    from ci_security.ci import RunOptions, StepOptions
+    from ci_security.ingest.base import Importer
+    from ci_security.scan import ScanOptions
+
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def env(name: str) -> dict[str, Any]:
+    """The option's environment variable, `CI_SECURITY_<NAME>`, shown in `--help`."""
+    return {"envvar": f"CI_SECURITY_{name}", "show_envvar": True}
+
+
+def parse_age(value: str) -> float:
+    """Hours in `12h`, `5d`, `90m` or a bare number of hours."""
+    text = value.strip().lower()
+    units = {"m": 1 / 60, "h": 1.0, "d": 24.0, "w": 168.0}
+    try:
+        if text and text[-1] in units:
+            return float(text[:-1]) * units[text[-1]]
+        return float(text)
+    except ValueError:
+        raise UsageError(f"invalid age {value!r}: use a number with m, h, d or w (e.g. 12h, 5d)") from None
+
+
+def limit_option() -> Decorator:
+    return click.option(
+        "--limit",
+        "limit_items",
+        multiple=True,
+        metavar="NAME=VALUE",
+        **env("LIMIT"),
+        help="Change a bound on untrusted input, e.g. layer-bytes=32GiB (repeatable; the environment "
+        "variable takes several separated by spaces). See docs/security.md for the names and defaults.",
+    )
+
+
+def db_option() -> Decorator:
+    return click.option(
+        "--db",
+        "db_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        **env("DB"),
+        help="Database file (default $XDG_CACHE_HOME/ci-security/db/osv.sqlite).",
+    )
+
+
+def import_option(importer: Importer) -> Decorator:
+    """`--from-NAME` for one registered importer."""
+    kinds = " and ".join(importer.produces)
+    return click.option(
+        f"--from-{importer.name}",
+        f"from_{importer.name}",
+        multiple=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        **env(f"FROM_{importer.name.upper()}"),
+        help=f"Import the {kinds} of {importer.report}; repeatable.",
+    )
+
+
+SCAN_OPTIONS: list[Decorator] = [
+    click.option(
+        "--image",
+        "-i",
+        metavar="REF",
+        **env("IMAGE"),
+        help="Image to scan: docker-archive:PATH, oci:DIR[:TAG], oci-archive:PATH, docker://REF, "
+        "docker-daemon:NAME:TAG, or a bare registry reference.",
+    ),
+    click.option(
+        "--manifests",
+        "-m",
+        multiple=True,
+        type=click.Path(path_type=Path),
+        metavar="PATH",
+        **env("MANIFESTS"),
+        help="Check the Dockerfiles, Kubernetes and compose files under PATH (repeatable). Without --image "
+        "or --from-*, the repository root is checked.",
+    ),
+    click.option(
+        "--output",
+        "-o",
+        "outputs",
+        multiple=True,
+        metavar="FORMAT[=FILE]",
+        **env("OUTPUT"),
+        help=f"Report to write; repeat for several. FORMAT is one of {', '.join(REPORTERS)}; "
+        "without =FILE it goes to standard output. Default: table.",
+    ),
+    click.option(
+        "--no-vulns",
+        is_flag=True,
+        **env("NO_VULNS"),
+        help="Inventory only: list packages, do not look for vulnerabilities.",
+    ),
+    click.option(
+        "--db",
+        "db_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        **env("DB"),
+        help="Vulnerability database (default $XDG_CACHE_HOME/ci-security/db/osv.sqlite; "
+        "see `ci-security db`).",
+    ),
+    click.option(
+        "--db-max-age",
+        default="5d",
+        show_default=True,
+        metavar="AGE",
+        **env("DB_MAX_AGE"),
+        help="Warn when the vulnerability database is older than this (e.g. 12h, 5d).",
+    ),
+    *(import_option(importer) for importer in IMPORTERS.values()),
+    click.option(
+        "--platform",
+        metavar="OS/ARCH[/VARIANT]",
+        **env("PLATFORM"),
+        help="Platform to pick from a multi-platform image (default linux/amd64).",
+    ),
+    click.option(
+        "--insecure-registry",
+        "insecure_registries",
+        multiple=True,
+        metavar="HOST[:PORT]",
+        **env("INSECURE_REGISTRY"),
+        help="Registry to reach over plain HTTP (loopback registries always are).",
+    ),
+    click.option(
+        "--registry-username",
+        metavar="USER",
+        **env("REGISTRY_USERNAME"),
+        help="Registry user name (else ~/.docker/config.json).",
+    ),
+    click.option(
+        "--registry-password",
+        metavar="SECRET",
+        **env("REGISTRY_PASSWORD"),
+        help="Registry password or token; prefer the environment variable to keep it out of `ps`.",
+    ),
+    click.option(
+        "--docker-config",
+        type=click.Path(dir_okay=False, path_type=Path),
+        **env("DOCKER_CONFIG"),
+        help="Docker client config with registry credentials (default $DOCKER_CONFIG/config.json "
+        "or ~/.docker/config.json).",
+    ),
+    click.option(
+        "--cache-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        **env("CACHE_DIR"),
+        help="Where per-layer results are cached (default $XDG_CACHE_HOME/ci-security or "
+        "~/.cache/ci-security).",
+    ),
+    click.option(
+        "--no-cache",
+        is_flag=True,
+        **env("NO_CACHE"),
+        help="Read every layer; neither use nor fill the cache.",
+    ),
+    click.option(
+        "--parallel",
+        type=click.IntRange(1, 64),
+        metavar="N",
+        **env("PARALLEL"),
+        help="Layers read at once (default: CPU count, at most 4).",
+    ),
+    click.option(
+        "--fail-on",
+        type=click.Choice(FAIL_ON_CHOICES, case_sensitive=False),
+        **env("FAIL_ON"),
+        help="Lowest severity that fails the build, overriding the policy's fail_on.severity.",
+    ),
+    click.option(
+        "--strict",
+        is_flag=True,
+        **env("STRICT"),
+        help="Exit 3 when the scan is partial (some file could not be read).",
+    ),
+    click.option(
+        "--policy",
+        "policy_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        **env("POLICY"),
+        help="Policy file (default: .ci-security.yml in the repository root if there is one, else "
+        "fail on fixable HIGH and CRITICAL findings). See docs/policy.md.",
+    ),
+    click.option(
+        "--baseline",
+        "baseline_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        metavar="REPORT.json",
+        **env("BASELINE"),
+        help="A previous JSON report (e.g. from the target branch): findings are marked new or existing, "
+        "and fail_on.new_only fails only on new ones.",
+    ),
+    click.option(
+        "--vex",
+        "vex_paths",
+        multiple=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        **env("VEX"),
+        help="OpenVEX document whose not_affected statements suppress findings (repeatable; added to the "
+        "policy's vex list).",
+    ),
+    click.option(
+        "--dockerfile",
+        type=click.Path(dir_okay=False, path_type=Path),
+        **env("DOCKERFILE"),
+        help="Dockerfile the image was built from; findings point at its lines (default: the Dockerfile "
+        "found in the repository root).",
+    ),
+    click.option(
+        "--repo-root",
+        type=click.Path(file_okay=False, path_type=Path),
+        **env("REPO_ROOT"),
+        help="Repository the report paths are relative to (default $GITHUB_WORKSPACE, $CI_PROJECT_DIR, "
+        "or the working directory).",
+    ),
+    click.option(
+        "--docs-url",
+        metavar="URL",
+        **env("DOCS_URL"),
+        help="Where ci-security's documentation is published (the docs/ folder of its repository); "
+        "the Markdown report links rule ids to their section of rules.md there. Default: the package's "
+        "Documentation URL, if it has one.",
+    ),
+    click.option("--quiet", "-q", is_flag=True, **env("QUIET"), help="No progress display."),
+]
+
+
+SCAN_OPTIONS.append(limit_option())
+
+CI_OPTIONS: list[Decorator] = [
+    click.option(
+        "--report-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path(),
+        show_default=True,
+        **env("REPORT_DIR"),
+        help="Where the step writes its reports (JSON, Markdown, and SARIF or the GitLab reports).",
+    ),
+    click.option(
+        "--comment/--no-comment",
+        default=True,
+        show_default=True,
+        **env("COMMENT"),
+        help="Keep one summary comment on the pull/merge request up to date.",
+    ),
+    click.option(
+        "--inline/--no-inline",
+        default=True,
+        show_default=True,
+        **env("INLINE"),
+        help="Comment manifest findings on the changed lines of the pull/merge request.",
+    ),
+    click.option(
+        "--upload-sarif/--no-upload-sarif",
+        default=False,
+        show_default=True,
+        **env("UPLOAD_SARIF"),
+        help="Upload the SARIF to GitHub code scanning through the API (needs security-events: write).",
+    ),
+    click.option(
+        "--fail-build/--no-fail-build",
+        default=True,
+        show_default=True,
+        **env("FAIL_BUILD"),
+        help="Exit 1 when the policy fails; with --no-fail-build the step reports and exits 0.",
+    ),
+    click.option(
+        "--comment-key",
+        metavar="KEY",
+        **env("COMMENT_KEY"),
+        help="Name of the sticky comment (default: the image name, or 'manifests'); one comment per key.",
+    ),
+    click.option(
+        "--sarif-file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        **env("SARIF_FILE"),
+        help="Where to write the SARIF report (default REPORT_DIR/ci-security.sarif).",
+    ),
+    click.option(
+        "--db-update/--no-db-update",
+        default=True,
+        show_default=True,
+        **env("DB_UPDATE"),
+        help="Before scanning an image, update the vulnerability database when it is missing or older than "
+        "--db-max-age (incremental; a failed update with a usable database only warns).",
+    ),
+    click.option(
+        "--mirror",
+        metavar="URL",
+        **env("OSV_MIRROR"),
+        help="Base URL of the OSV exports for the database update (default: the public OSV bucket).",
+    ),
+]
+
+
+def _apply(options: list[Decorator], function: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def scan_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """The options `scan` and `ci` share (both scan; `ci` then talks to the platform)."""
+    return _apply(SCAN_OPTIONS, function)
+
+
+def ci_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """The options only the CI step has."""
+    return _apply(CI_OPTIONS, function)
+
+
+def to_scan_options(params: dict[str, Any]) -> ScanOptions:
+    """What click parsed, as the scan's options (imported here, not at the top: `--help` stays fast)."""
+    from ci_security.scan import ScanOptions
+
+    return ScanOptions(
+        image=params["image"],
+        vulns=not params["no_vulns"],
+        platform=params["platform"],
+        insecure_registries=params["insecure_registries"],
+        registry_username=params["registry_username"],
+        registry_password=params["registry_password"],
+        docker_config=params["docker_config"],
+        cache_dir=params["cache_dir"],
+        use_cache=not params["no_cache"],
+        workers=params["parallel"],
+        db_path=params["db_path"],
+        db_max_age_hours=parse_age(params["db_max_age"]),
+        imports=tuple((name, path) for name in IMPORTERS for path in params[f"from_{name}"]),
+        dockerfile=params["dockerfile"],
+        repo_root=params["repo_root"],
+        policy_path=params["policy_path"],
+        baseline_path=params["baseline_path"],
+        vex_paths=params["vex_paths"],
+        manifests=params["manifests"],
+        fail_on=params["fail_on"].lower() if params["fail_on"] else None,
+        limits=tuple(limits.parse_assignments(params["limit_items"]).items()),
+    )
+
+
+def to_run_options(params: dict[str, Any], *, terminal_width: int | None) -> RunOptions:
+    """What click parsed, as what the command adds to the scan."""
+    from ci_security.ci import RunOptions
+    from ci_security.progress_display import progress_display
+    from ci_security.report.links import documentation_url
+    from ci_security.report.write import parse_output
+
+    show_progress = not params["quiet"] and sys.stderr.isatty()
+    return RunOptions(
+        outputs=tuple(parse_output(value) for value in params["outputs"]),
+        docs_url=documentation_url(params["docs_url"]),
+        strict=params["strict"],
+        terminal_width=terminal_width,
+        display=lambda: progress_display(show_progress),
+    )
+
+
+def to_step_options(params: dict[str, Any]) -> StepOptions:
+    """What click parsed, as the CI step's own options."""
+    from ci_security.ci import StepOptions
+
+    return StepOptions(
+        report_dir=params["report_dir"],
+        sarif_file=params["sarif_file"],
+        comment=params["comment"],
+        inline=params["inline"],
+        upload_sarif=params["upload_sarif"],
+        fail_build=params["fail_build"],
+        comment_key=params["comment_key"],
+        db_update=params["db_update"],
+        mirror=params["mirror"],
+    )

@@ -1,0 +1,64 @@
+"""The CI step on GitLab CI: what it writes and prints besides the merge-request notes
+(`gitlab.py`).
+
+- Reports: JSON and Markdown, the container-scanning report and the Code Quality report (for the
+  job's `artifacts: reports:`; GitLab shows findings in the merge request from those, so there are
+  no annotations).
+- Secrets: GitLab masks the CI/CD variables marked masked itself; its log has no masking command.
+- The log has no workflow commands to fence; what is printed is made safe by `sanitize.log_output`.
+- No job summary and no step outputs (GitLab passes values between jobs through dotenv artifacts,
+  which a pipeline declares itself).
+- Notices: one collapsed log section each, its header saying what and its body why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import ClassVar
+
+from ci_security import sanitize
+from ci_security.platforms.base import COMMON_REPORTS, Annotation, Notice, Platform
+from ci_security.platforms.context import CiContext
+
+
+class GitLabCi:
+    """GitLab CI's step surface."""
+
+    name: ClassVar[str] = "gitlab"
+    reports: ClassVar[Mapping[str, str]] = {
+        **COMMON_REPORTS,
+        "gitlab": "gl-container-scanning-report.json",
+        "codequality": "gl-code-quality-report.json",
+    }
+
+    def masks(self, secrets: Sequence[str]) -> list[str]:
+        return []
+
+    def fence(self) -> tuple[str, str] | None:
+        return None
+
+    def annotations(self, candidates: Sequence[Annotation]) -> list[str]:
+        return []
+
+    def write_summary(self, context: CiContext, markdown: str) -> None:
+        return None
+
+    def write_outputs(self, context: CiContext, values: Mapping[str, str]) -> None:
+        return None
+
+    def notice_lines(self, notices: Sequence[Notice], *, now: int) -> list[str]:
+        out: list[str] = []
+        for number, notice in enumerate(notices, 1):
+            name = f"ci_security_notice_{number}"
+            header = sanitize.log_line(f"ci-security: {notice.subject}")
+            out += [
+                f"\x1b[0Ksection_start:{now}:{name}[collapsed=true]\r\x1b[0K{header}",
+                sanitize.log_line(notice.detail or "(no detail)"),
+                f"\x1b[0Ksection_end:{now}:{name}\r\x1b[0K",
+            ]
+        return out
+
+    def platform(self, context: CiContext) -> Platform | None:
+        from ci_security.platforms.gitlab import GitLabPlatform  # python-gitlab only when commenting
+
+        return GitLabPlatform(context)
