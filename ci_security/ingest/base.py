@@ -24,19 +24,17 @@ from __future__ import annotations
 import codecs
 import math
 import posixpath
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar, Protocol
-from urllib.parse import unquote
 
 from ci_security.errors import CiSecurityError
 from ci_security.models import Misconfiguration, OSInfo, Package, Vulnerability
+from ci_security.models.packagetype import package_type
+from ci_security.models.purl import parse_purl
 from ci_security.structured import load_json, read_document
 
 JSONObject = dict[str, object]
-
-_OS_PURL_TYPES = frozenset({"deb", "apk", "rpm"})
 
 
 class ReportImportError(CiSecurityError):
@@ -259,6 +257,16 @@ def field_str(parent: JSONObject, key: str, where: str) -> str:
     return value
 
 
+def field_purl(parent: JSONObject, key: str, where: str) -> str:
+    """An optional Package-URL field; absent, null or "" is "". A purl packageurl-python cannot read
+    is refused here, where it enters, rather than failing a report that parses it later.
+    """
+    value = field_str(parent, key, where)
+    if value and parse_purl(value) is None:
+        raise ShapeError(_join(where, key), "not a package URL (pkg:type/namespace/name@version)")
+    return value
+
+
 def required_str(parent: JSONObject, key: str, where: str) -> str:
     value = field_str(parent, key, where)
     if not value:
@@ -329,30 +337,10 @@ def _kind(value: object) -> str:
 # Helpers for building packages from either tool's fields.
 
 
-_PURL_TYPE = re.compile(r"^pkg:([A-Za-z][A-Za-z0-9.+-]*)/")
-
-
-def purl_type(purl: str) -> str | None:
-    """The (lower-cased) type of a Package-URL, or None when `purl` is not one."""
-    match = _PURL_TYPE.match(purl)
-    return match.group(1).lower() if match else None
-
-
-def purl_qualifier(purl: str, name: str) -> str | None:
-    """The value of one qualifier of a Package-URL (`arch`, `epoch`), percent-decoded."""
-    _, sep, query = purl.partition("?")
-    if not sep:
-        return None
-    for part in query.split("#", 1)[0].split("&"):
-        key, _, value = part.partition("=")
-        if key == name:
-            return unquote(value) or None
-    return None
-
-
 def version_epoch(purl_kind: str, version: str) -> int | None:
     """The epoch of a dpkg or rpm version written `epoch:version` (None when it has none)."""
-    if purl_kind not in _OS_PURL_TYPES:
+    row = package_type(purl_kind)
+    if row is None or not row.epoch:
         return None
     head, sep, _ = version.partition(":")
     if sep and head.isdigit():

@@ -58,11 +58,10 @@ from ci_security.ingest.base import (
     field_list,
     field_number,
     field_obj,
+    field_purl,
     field_str,
     not_this_tool,
     obj,
-    purl_qualifier,
-    purl_type,
     read_json,
     required_str,
     str_items,
@@ -78,6 +77,8 @@ from ci_security.models import (
     Vulnerability,
     build_purl,
 )
+from ci_security.models.packagetype import package_type
+from ci_security.models.purl import purl_qualifier, purl_type
 
 _TYPE_BY_ARTIFACT = {
     "deb": "deb",
@@ -210,7 +211,7 @@ def _manifest_digests(raw: object) -> tuple[str, ...]:
 def _package(artifact: JSONObject, where: str, os_info: OSInfo | None, image: _Image) -> Package:
     name = required_str(artifact, "name", where)
     version = field_str(artifact, "version", where)
-    purl = field_str(artifact, "purl", where)
+    purl = field_purl(artifact, "purl", where)
     kind = purl_type(purl) or _TYPE_BY_ARTIFACT.get(field_str(artifact, "type", where), "generic")
     metadata = artifact.get("metadata")
     meta = metadata if isinstance(metadata, dict) else {}
@@ -281,7 +282,8 @@ def _vulnerability(match: JSONObject, where: str, os_info: OSInfo | None, image:
     fix = field_obj(vuln, "fix", vwhere) or {}
     fix_versions = str_items(fix, "versions", f"{vwhere}.fix")
     fixed_version = _suggested_fix(details, where) or (fix_versions[0] if fix_versions else None)
-    if fixed_version and pkg.type in {"deb", "rpm"} and fixed_version.startswith("0:") and pkg.epoch is None:
+    row = package_type(pkg.type)
+    if fixed_version and row and row.epoch and fixed_version.startswith("0:") and pkg.epoch is None:
         fixed_version = fixed_version[2:]
     state = field_str(fix, "state", f"{vwhere}.fix").strip().lower()
     status = (

@@ -70,12 +70,11 @@ from ci_security.ingest.base import (
     field_list,
     field_number,
     field_obj,
+    field_purl,
     field_str,
     image_path,
     not_this_tool,
     obj,
-    purl_qualifier,
-    purl_type,
     read_json,
     required_str,
     str_items,
@@ -92,6 +91,8 @@ from ci_security.models import (
     Vulnerability,
     build_purl,
 )
+from ci_security.models.packagetype import package_type
+from ci_security.models.purl import purl_qualifier, purl_type
 from ci_security.vulndb.versions.base import InvalidVersion
 from ci_security.vulndb.versions.registry import SCHEMES
 
@@ -318,29 +319,14 @@ def _diff_ids(metadata: JSONObject) -> tuple[str, ...]:
     return str_items(rootfs, "diff_ids", "Metadata.ImageConfig.rootfs") if rootfs else ()
 
 
-_SCHEME_BY_TYPE = {
-    "deb": "dpkg",
-    "apk": "apk",
-    "rpm": "rpm",
-    "pypi": "pep440",
-    "npm": "semver",
-    "cargo": "semver",
-    "golang": "semver",
-    "maven": "maven",
-    "gem": "rubygems",
-    "nuget": "nuget",
-    "composer": "composer",
-    "julia": "semver",
-}
-
-
 def _branch_fix(candidates: list[str], pkg: Package) -> str | None:
     """The smallest fixed version above the installed one, else the first candidate."""
     if len(candidates) < 2:
         return candidates[0] if candidates else None
-    scheme = SCHEMES.get(_SCHEME_BY_TYPE.get(pkg.type, ""))
-    if scheme is None:
+    row = package_type(pkg.type)
+    if row is None:
         return candidates[0]
+    scheme = SCHEMES[row.scheme]
     try:
         installed = scheme.key(pkg.version)
         above = sorted((scheme.key(c), c) for c in candidates if scheme.key(c) > installed)
@@ -358,7 +344,7 @@ def _add_package(
 ) -> None:
     name = required_str(raw, "Name", where)
     identifier = field_obj(raw, "Identifier", where) or {}
-    purl = field_str(identifier, "PURL", f"{where}.Identifier")
+    purl = field_purl(identifier, "PURL", f"{where}.Identifier")
     kind = _package_type(purl, rtype)
     epoch = field_number(raw, "Epoch", where)
     src_name = field_str(raw, "SrcName", where)
@@ -412,7 +398,7 @@ def _vulnerability(
     if pkg is None:
         pkg = inventory.by_key.get((name, installed, pkg_path))
     if pkg is None:
-        purl = field_str(identifier, "PURL", f"{where}.PkgIdentifier")
+        purl = field_purl(identifier, "PURL", f"{where}.PkgIdentifier")
         kind = _package_type(purl, rtype)
         pkg = Package(
             name=name,

@@ -25,7 +25,6 @@ Real feeds bend the schema, and nothing is dropped without a trace:
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from typing import Any
 from ci_security import limits
 from ci_security.errors import CiSecurityError
 from ci_security.models import Advisory, Affected, AffectedRange, RangeEvent
+from ci_security.models.packagetype import ecosystem_type
 from ci_security.structured import load_json, load_yaml_strings
 from ci_security.vulndb.osvzip import iter_entries
 
@@ -46,14 +46,10 @@ class OsvError(CiSecurityError):
 
 def normalize_name(ecosystem: str, name: str) -> str:
     """The name as the database indexes it: PEP 503 for PyPI, lower case for NuGet (whose names are
-    case-insensitive), exact otherwise.
+    case-insensitive), exact otherwise (the package-type table's `index_names`).
     """
-    base = ecosystem.split(":", 1)[0]
-    if base == "PyPI":
-        return re.sub(r"[-_.]+", "-", name).lower()
-    if base == "NuGet":
-        return name.lower()
-    return name
+    row = ecosystem_type(ecosystem)
+    return row.index_name(name) if row is not None else name
 
 
 def _strings(value: Any) -> tuple[str, ...]:

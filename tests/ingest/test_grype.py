@@ -470,6 +470,10 @@ def test_other_documents_are_not_grype_reports(tmp_path, doc, hint):
             "matches[0].vulnerability.cvss[0].metrics.baseScore: expected a number, found a string",
         ),
         ({"matchDetails": "m"}, "matches[0].matchDetails: expected an array, found a string"),
+        (
+            {"artifact": {"name": "x", "purl": "pkg:/x@1"}},
+            "matches[0].artifact.purl: not a package URL (pkg:type/namespace/name@version)",
+        ),
     ],
 )
 def test_wrong_field_types_name_the_field(tmp_path, bad, where):

@@ -524,6 +524,15 @@ def test_other_schema_versions_are_refused(tmp_path):
             "Results[0].Vulnerabilities[0].CVSS.nvd.V3Score: expected a number, found a string",
         ),
         ([{"Target": "t", "Packages": [{"Version": "1"}]}], "Results[0].Packages[0].Name: missing or empty"),
+        (
+            [{"Target": "t", "Vulnerabilities": [vuln(PkgIdentifier={"PURL": "pkg:deb/x?arch"})]}],
+            "Results[0].Vulnerabilities[0].PkgIdentifier.PURL: not a package URL "
+            "(pkg:type/namespace/name@version)",
+        ),
+        (
+            [{"Target": "t", "Packages": [{"Name": "x", "Identifier": {"PURL": "x@1"}}]}],
+            "Results[0].Packages[0].Identifier.PURL: not a package URL (pkg:type/namespace/name@version)",
+        ),
     ],
 )
 def test_wrong_field_types_name_the_field(tmp_path, results, where):
