@@ -30,11 +30,12 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from ci_security import sanitize
 from ci_security.models import Decision, Misconfiguration, ScanResult, Severity, Vulnerability
 from ci_security.platforms.base import InlineComment, InlineOutcome, Outcome, Platform
-from ci_security.platforms.context import CiContext
+from ci_security.platforms.context import CiContext, PlatformName
 from ci_security.platforms.text import job_link
 
 MAX_ANNOTATIONS = 10
@@ -47,7 +48,7 @@ REPORT_FILES = {
     "gitlab": "gl-container-scanning-report.json",
     "codequality": "gl-code-quality-report.json",
 }
-PLATFORM_REPORTS = {
+PLATFORM_REPORTS: dict[PlatformName, tuple[str, ...]] = {
     "github": ("json", "markdown", "sarif"),
     "gitlab": ("json", "markdown", "gitlab", "codequality"),
     "local": ("json", "markdown", "sarif"),
@@ -55,11 +56,14 @@ PLATFORM_REPORTS = {
 _KEY = re.compile(r"[^A-Za-z0-9_.\-/:]+")
 
 
+AnnotationLevel = Literal["error", "warning"]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Annotation:
     """One GitHub workflow-command annotation."""
 
-    level: str  # "error" | "warning"
+    level: AnnotationLevel
     path: str
     line: int | None
     title: str
@@ -71,7 +75,7 @@ class Annotation:
         )
 
 
-def report_paths(platform: str, directory: Path) -> dict[str, Path]:
+def report_paths(platform: PlatformName, directory: Path) -> dict[str, Path]:
     """The reports the step writes by default on `platform`, by format."""
     return {
         fmt: directory / REPORT_FILES[fmt]
@@ -131,7 +135,8 @@ def workflow_annotations(
         if where is None:
             continue
         title, message = _label(finding)
-        bucket, level = (errors, "error") if finding.fingerprint in failing else (warnings, "warning")
+        level: AnnotationLevel = "error" if finding.fingerprint in failing else "warning"
+        bucket = errors if level == "error" else warnings
         if len(bucket) < limit:
             bucket.append(Annotation(level=level, path=where[0], line=where[1], title=title, message=message))
     return errors + warnings
@@ -275,7 +280,7 @@ class Notice:
     skipped"), `detail` why.
     """
 
-    level: str
+    level: Literal["notice", "warning"]
     subject: str
     detail: str
 
@@ -356,7 +361,7 @@ def publish(
     return Published(lines=tuple(lines), notices=notices, comment_url=url)
 
 
-def notice_lines(platform: str, notices: Sequence[Notice], *, now: int) -> list[str]:
+def notice_lines(platform: PlatformName, notices: Sequence[Notice], *, now: int) -> list[str]:
     """How notices are shown in the job log: on GitHub one `::notice`/`::warning` workflow command
     each (an annotation on the run page); on GitLab one collapsed section each, its header saying
     what and its body why; elsewhere one plain line each. `now` is the section timestamp GitLab

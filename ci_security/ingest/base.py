@@ -26,13 +26,13 @@ import math
 import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Protocol
+from typing import ClassVar, Protocol, TypeVar
 
 from ci_security.errors import CiSecurityError
 from ci_security.models import Misconfiguration, OSInfo, Package, Vulnerability
 from ci_security.models.packagetype import package_type
 from ci_security.models.purl import parse_purl
-from ci_security.structured import load_json, read_document
+from ci_security.structured import choice, load_json, read_document
 
 JSONObject = dict[str, object]
 
@@ -255,6 +255,24 @@ def field_str(parent: JSONObject, key: str, where: str) -> str:
     if not isinstance(value, str):
         raise ShapeError(_join(where, key), f"expected a string, found {_kind(value)}")
     return value
+
+
+Choice = TypeVar("Choice", bound=str)
+
+
+def quoted(value: str, limit: int = 40) -> str:
+    """A value from the report, quoted for an error message and cut at `limit` characters."""
+    return repr(value if len(value) <= limit else value[:limit] + "…")
+
+
+def one_of(value: str, allowed: tuple[Choice, ...], where: str) -> Choice:
+    """`value` when it is one of `allowed` (a closed set, such as a finding's status), else a
+    `ShapeError` at `where` listing the set.
+    """
+    found = choice(value, allowed)
+    if found is None:
+        raise ShapeError(where, f"{quoted(value)} is not one of {', '.join(allowed)}")
+    return found
 
 
 def field_purl(parent: JSONObject, key: str, where: str) -> str:

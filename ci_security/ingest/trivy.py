@@ -25,7 +25,8 @@ Mapping decisions:
 - `fixed_version`: of the entries in `FixedVersion` (Trivy joins the fixed versions of several
   branches with ", "), the smallest above the installed version in the package type's ordering (the
   fix for the installed branch); the first entry when they cannot be ordered. `status`: `Status`
-  lower-cased; when empty, `fixed` if there is a fixed version, else `affected`.
+  lower-cased, one of Trivy's statuses (anything else is an error naming the field); when empty,
+  `fixed` if there is a fixed version, else `affected`.
 - CVSS: from the `CVSS` entry of the `SeveritySource` (the source Trivy took the severity from), else
   `nvd`, else the first other source (by name) that has a score; within an entry the newest version
   with a score wins (V4.0, then V3.x, then V2).
@@ -75,6 +76,7 @@ from ci_security.ingest.base import (
     image_path,
     not_this_tool,
     obj,
+    one_of,
     read_json,
     required_str,
     str_items,
@@ -93,6 +95,7 @@ from ci_security.models import (
 )
 from ci_security.models.packagetype import package_type
 from ci_security.models.purl import purl_qualifier, purl_type
+from ci_security.models.vulnerability import VULN_STATUSES, VulnStatus
 from ci_security.vulndb.versions.base import InvalidVersion
 from ci_security.vulndb.versions.registry import SCHEMES
 
@@ -416,7 +419,12 @@ def _vulnerability(
 
     fixed = field_str(raw, "FixedVersion", where)
     fixed_version = _branch_fix([part.strip() for part in fixed.split(",") if part.strip()], pkg)
-    status = field_str(raw, "Status", where).strip().lower() or ("fixed" if fixed_version else "affected")
+    written = field_str(raw, "Status", where).strip().lower()
+    status: VulnStatus = (
+        one_of(written, VULN_STATUSES, f"{where}.Status")
+        if written
+        else ("fixed" if fixed_version else "affected")
+    )
     severity_source = field_str(raw, "SeveritySource", where)
     score, vector = _cvss(field_obj(raw, "CVSS", where), severity_source, f"{where}.CVSS")
     return Vulnerability(

@@ -15,9 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar, Protocol
+from typing import ClassVar, Literal, Protocol
 
 MARKER_PREFIX = "<!-- ci-security:"
+# What one platform action did; syncing inline comments reports `done` instead of a count-free verb.
+OutcomeAction = Literal["created", "updated", "unchanged", "skipped", "failed"]
+InlineAction = Literal["done", "skipped", "failed"]
 
 
 def marker(key: str) -> str:
@@ -46,7 +49,7 @@ class InlineComment:
 class Outcome:
     """What one platform action did. `action` is created, updated, unchanged, skipped or failed."""
 
-    action: str
+    action: OutcomeAction
     detail: str = ""
     url: str | None = None
 
@@ -67,7 +70,7 @@ class InlineOutcome:
     updated: int = 0
     resolved: int = 0
     outside_diff: int = 0
-    action: str = "done"  # done | skipped | failed
+    action: InlineAction = "done"
     detail: str = ""
 
 

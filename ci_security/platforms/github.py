@@ -57,6 +57,7 @@ from github.PullRequestComment import PullRequestComment
 from ci_security.http import USER_AGENT, short_reason
 from ci_security.platforms.base import (
     MARKER_PREFIX,
+    InlineAction,
     InlineComment,
     InlineOutcome,
     Outcome,
@@ -151,7 +152,7 @@ class _Tally:
     failed: int = 0
     first_failure: str = ""
 
-    def outcome(self, action: str, detail: str, cap: int) -> InlineOutcome:
+    def outcome(self, action: InlineAction, detail: str, cap: int) -> InlineOutcome:
         notes = [detail] if detail else []
         if self.failed:
             notes.append(f"{self.failed} inline comment(s) not posted ({self.first_failure})")
@@ -215,7 +216,8 @@ class GitHubPlatform:
             self._sync(key, comments, tally)
         except ApiError as exc:
             failure = self._failure(_COMMENTS, exc)
-            return tally.outcome(failure.action, failure.detail, self._inline_cap)
+            action: InlineAction = "skipped" if failure.action == "skipped" else "failed"
+            return tally.outcome(action, failure.detail, self._inline_cap)
         except Exception as exc:
             return tally.outcome("failed", self._unexpected(exc), self._inline_cap)
         return tally.outcome("done", "", self._inline_cap)

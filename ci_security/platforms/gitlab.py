@@ -50,7 +50,7 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 import requests
 from gitlab.client import Gitlab
@@ -60,6 +60,7 @@ from gitlab.v4.objects import ProjectMergeRequest
 from ci_security.http import USER_AGENT, short_reason
 from ci_security.platforms.base import (
     MARKER_PREFIX,
+    InlineAction,
     InlineComment,
     InlineOutcome,
     Outcome,
@@ -109,7 +110,7 @@ class _Tally:
     outside_diff: int = 0
     capped: int = 0
 
-    def outcome(self, action: str, detail: str) -> InlineOutcome:
+    def outcome(self, action: InlineAction, detail: str) -> InlineOutcome:
         return InlineOutcome(
             posted=self.posted,
             updated=self.updated,
@@ -401,7 +402,7 @@ class GitLabPlatform:
 
     # --- plumbing -----------------------------------------------------------------------------------
 
-    def _precheck(self) -> tuple[str, str] | None:
+    def _precheck(self) -> tuple[Literal["skipped", "failed"], str] | None:
         if self._blocked is not None:
             return "skipped", self._blocked
         if self._context.change is None:

@@ -35,26 +35,29 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeVar, get_args
 
 from ci_security.errors import InvalidReferenceError
 from ci_security.image.reference import DockerReference, parse_docker_reference, parse_image_ref
 from ci_security.models import Decision, ImageTarget, ScanResult, Vulnerability, build_purl
 from ci_security.models.purl import oci_purl, parse_purl, same_package
 from ci_security.policy.model import PolicyError
-from ci_security.structured import load_json, read_document
+from ci_security.structured import choice, load_json, read_document
 
 CONTEXT = "https://openvex.dev/ns/v0.2.0"
 AUTHOR = "ci-security"
-STATUSES = ("not_affected", "affected", "fixed", "under_investigation")
-JUSTIFICATIONS = (
+VexStatus = Literal["not_affected", "affected", "fixed", "under_investigation"]
+Justification = Literal[
     "component_not_present",
     "vulnerable_code_not_present",
     "vulnerable_code_not_in_execute_path",
     "vulnerable_code_cannot_be_controlled_by_adversary",
     "inline_mitigations_already_exist",
-)
+]
+STATUSES: tuple[VexStatus, ...] = get_args(VexStatus)
+JUSTIFICATIONS: tuple[Justification, ...] = get_args(Justification)
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
+Choice = TypeVar("Choice", bound=str)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,8 +72,8 @@ class VexStatement:
     vulnerability: str
     aliases: tuple[str, ...]
     products: tuple[VexProduct, ...]
-    status: str
-    justification: str | None = None
+    status: VexStatus
+    justification: Justification | None = None
     impact_statement: str | None = None
     status_notes: str | None = None
     timestamp: datetime | None = None
@@ -163,6 +166,13 @@ def _component_ids(item: Any, source: str, where: str) -> tuple[str, ...]:
     return tuple(ids)
 
 
+def _one_of(value: object, allowed: tuple[Choice, ...], source: str, where: str) -> Choice:
+    found = choice(value, allowed)
+    if found is None:
+        raise _fail(source, where, f"{value!r} is not one of {', '.join(allowed)}")
+    return found
+
+
 def _products(stmt: Mapping[str, Any], source: str, where: str) -> tuple[VexProduct, ...]:
     raw = stmt.get("products")
     if not isinstance(raw, list) or not raw:
@@ -203,14 +213,11 @@ def _statement(index: int, stmt: Any, source: str) -> VexStatement:
         name = vuln
     if not isinstance(name, str) or not name.strip():
         raise _fail(source, f"{where}.vulnerability", "needs a name (the vulnerability id)")
-    status = stmt.get("status")
-    if status not in STATUSES:
-        raise _fail(source, f"{where}.status", f"{status!r} is not one of {', '.join(STATUSES)}")
-    justification = stmt.get("justification")
-    if justification is not None and justification not in JUSTIFICATIONS:
-        raise _fail(
-            source, f"{where}.justification", f"{justification!r} is not one of {', '.join(JUSTIFICATIONS)}"
-        )
+    status = _one_of(stmt.get("status"), STATUSES, source, f"{where}.status")
+    written = stmt.get("justification")
+    justification = (
+        None if written is None else _one_of(written, JUSTIFICATIONS, source, f"{where}.justification")
+    )
     texts = {}
     for key in ("impact_statement", "status_notes", "action_statement"):
         value = stmt.get(key)
