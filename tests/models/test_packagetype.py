@@ -33,12 +33,16 @@ def test_every_scheme_named_exists():
     assert {row.scheme for row in PACKAGE_TYPES} <= set(SCHEMES)
 
 
-def test_every_package_type_a_cataloger_writes_has_a_row_and_a_matcher():
+def test_every_package_type_a_cataloger_writes_has_a_row_of_its_layer_and_a_matcher():
     written = set()
     for cataloger in CATALOGERS:
-        written.update(re.findall(r'type="([a-z]+)"', inspect.getsource(inspect.getmodule(cataloger))))
-    assert written, "the catalogers' package types were not found"
-    assert written <= {row.purl_type for row in PACKAGE_TYPES}
+        types = set(re.findall(r'type="([a-z]+)"', inspect.getsource(inspect.getmodule(cataloger))))
+        assert all(package_type(t) is not None for t in types), (cataloger.name, types)
+        if cataloger.kind == "os-packages":
+            assert types and all(is_os_type(t) for t in types), cataloger.name
+        elif cataloger.kind == "language":
+            assert types and not any(is_os_type(t) for t in types), cataloger.name
+        written |= types
     assert written <= set(BY_TYPE)
 
 
