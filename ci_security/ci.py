@@ -49,7 +49,7 @@ from ci_security.platforms.base import (
     Outcome,
     Platform,
 )
-from ci_security.platforms.context import CiContext
+from ci_security.platforms.context import CiContext, PlatformName
 from ci_security.platforms.text import job_link
 from ci_security.progress import ProgressSink
 from ci_security.report.write import OutputSpec, Written, write_reports
@@ -79,6 +79,9 @@ class Line:
 
 def _no_display() -> AbstractContextManager[ProgressSink | None]:
     return nullcontext(None)
+
+
+AnnotationLevel = Literal["error", "warning"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -241,7 +244,7 @@ def verdict(result: ScanResult, decision: Decision, *, strict: bool) -> Steps:
     return EXIT_PASS if decision.passed else EXIT_FAIL
 
 
-def report_paths(platform: str, directory: Path) -> dict[str, Path]:
+def report_paths(platform: PlatformName, directory: Path) -> dict[str, Path]:
     """The reports the step writes by default on `platform`, by format."""
     from ci_security.platforms.registry import SURFACES
 

@@ -3,8 +3,9 @@ validity checked in one place.
 
 Every JSON document the tool reads from an image, a repository, a cache or a mirror goes through
 `load_json`, so a deeply nested, oversized or undecodable document is one clear error naming the
-document, never a `RecursionError` traceback or a crash. Typed accessors (`field`) let callers
-check the types they use at the boundary and name the key that is wrong. `read_document` reads a
+document, never a `RecursionError` traceback or a crash. Typed accessors (`field`, and `choice` for a
+closed set of words) let callers check the types they use at the boundary and name the key that is
+wrong. `read_document` reads a
 file given on the command line (policy, VEX, baseline, imported report) without reading past its
 size limit.
 
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from ruamel.yaml import YAML
 
 T = TypeVar("T")
+C = TypeVar("C", bound=str)
 
 
 class DocumentError(CiSecurityError):
@@ -127,6 +129,17 @@ def field(
     if not isinstance(value, kind):
         raise error(f"{where}: {key!r} must be {_name(kind)}, found {_kind(value)}")
     return value  # type: ignore[return-value]
+
+
+def choice(value: object, allowed: tuple[C, ...]) -> C | None:
+    """`value` as a member of the closed set `allowed` (the members of a `Literal` alias, from
+    `typing.get_args`), or None when it is not one: a status or kind read from a document is checked
+    here, where it enters, so the rest of the code can rely on the type.
+    """
+    for option in allowed:
+        if value == option:
+            return option
+    return None
 
 
 def _accepts_bool(kind: type | tuple[type, ...]) -> bool:

@@ -28,20 +28,18 @@ from __future__ import annotations
 import codecs
 import math
 import posixpath
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Literal, Protocol
-from urllib.parse import unquote
+from typing import ClassVar, Literal, Protocol, TypeVar
 
 from ci_security.errors import CiSecurityError
 from ci_security.models import Misconfiguration, OSInfo, Package, Vulnerability
-from ci_security.structured import load_json, read_document
+from ci_security.models.packagetype import package_type
+from ci_security.models.purl import parse_purl
+from ci_security.structured import choice, load_json, read_document
 
 JSONObject = dict[str, object]
 FindingKind = Literal["vulnerabilities", "misconfigurations"]
-
-_OS_PURL_TYPES = frozenset({"deb", "apk", "rpm"})
 
 
 class ReportImportError(CiSecurityError):
@@ -267,6 +265,34 @@ def field_str(parent: JSONObject, key: str, where: str) -> str:
     return value
 
 
+Choice = TypeVar("Choice", bound=str)
+
+
+def quoted(value: str, limit: int = 40) -> str:
+    """A value from the report, quoted for an error message and cut at `limit` characters."""
+    return repr(value if len(value) <= limit else value[:limit] + "…")
+
+
+def one_of(value: str, allowed: tuple[Choice, ...], where: str) -> Choice:
+    """`value` when it is one of `allowed` (a closed set, such as a finding's status), else a
+    `ShapeError` at `where` listing the set.
+    """
+    found = choice(value, allowed)
+    if found is None:
+        raise ShapeError(where, f"{quoted(value)} is not one of {', '.join(allowed)}")
+    return found
+
+
+def field_purl(parent: JSONObject, key: str, where: str) -> str:
+    """An optional Package-URL field; absent, null or "" is "". A purl packageurl-python cannot read
+    is refused here, where it enters, rather than failing a report that parses it later.
+    """
+    value = field_str(parent, key, where)
+    if value and parse_purl(value) is None:
+        raise ShapeError(_join(where, key), "not a package URL (pkg:type/namespace/name@version)")
+    return value
+
+
 def required_str(parent: JSONObject, key: str, where: str) -> str:
     value = field_str(parent, key, where)
     if not value:
@@ -337,30 +363,10 @@ def _kind(value: object) -> str:
 # Helpers for building packages from either tool's fields.
 
 
-_PURL_TYPE = re.compile(r"^pkg:([A-Za-z][A-Za-z0-9.+-]*)/")
-
-
-def purl_type(purl: str) -> str | None:
-    """The (lower-cased) type of a Package-URL, or None when `purl` is not one."""
-    match = _PURL_TYPE.match(purl)
-    return match.group(1).lower() if match else None
-
-
-def purl_qualifier(purl: str, name: str) -> str | None:
-    """The value of one qualifier of a Package-URL (`arch`, `epoch`), percent-decoded."""
-    _, sep, query = purl.partition("?")
-    if not sep:
-        return None
-    for part in query.split("#", 1)[0].split("&"):
-        key, _, value = part.partition("=")
-        if key == name:
-            return unquote(value) or None
-    return None
-
-
 def version_epoch(purl_kind: str, version: str) -> int | None:
     """The epoch of a dpkg or rpm version written `epoch:version` (None when it has none)."""
-    if purl_kind not in _OS_PURL_TYPES:
+    row = package_type(purl_kind)
+    if row is None or not row.epoch:
         return None
     head, sep, _ = version.partition(":")
     if sep and head.isdigit():

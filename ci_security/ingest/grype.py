@@ -23,8 +23,9 @@ Mapping decisions:
   branch), else the first of `fix.versions` (Grype sorts them ascending). A `0:` epoch Grype writes on
   rpm and dpkg fixes is dropped when the installed version has no epoch, so both compare as written.
 - `status` from `fix.state`: fixed → fixed, not-fixed → affected, wont-fix → will_not_fix,
-  not-affected → not_affected, unknown → unknown; an empty state is `fixed` when there are fix versions,
-  else `unknown`.
+  not-affected → not_affected, unknown → unknown (another of our statuses written with `-` is read as
+  that status; anything else is an error naming the field); an empty state is `fixed` when there are
+  fix versions, else `unknown`.
 - `severity`: Grype's label; `Negligible` is LOW.
 - CVSS: among the finding's own `cvss` entries, those whose `source` is the record's own (empty, or
   naming the namespace's vendor, as `nvd@nist.gov` does for `nvd:cpe`, or the `dataSource` domain) are
@@ -59,11 +60,11 @@ from ci_security.ingest.base import (
     field_list,
     field_number,
     field_obj,
+    field_purl,
     field_str,
     not_this_tool,
     obj,
-    purl_qualifier,
-    purl_type,
+    quoted,
     read_json,
     required_str,
     str_items,
@@ -79,6 +80,10 @@ from ci_security.models import (
     Vulnerability,
     build_purl,
 )
+from ci_security.models.packagetype import package_type
+from ci_security.models.purl import purl_qualifier, purl_type
+from ci_security.models.vulnerability import VULN_STATUSES, MatchKind, VulnStatus
+from ci_security.structured import choice
 
 _TYPE_BY_ARTIFACT = {
     "deb": "deb",
@@ -103,7 +108,7 @@ _TYPE_BY_ARTIFACT = {
     "alpm": "alpm",
     "nix": "nix",
 }
-_STATUS = {
+_STATUS: dict[str, VulnStatus] = {
     "fixed": "fixed",
     "not-fixed": "affected",
     "wont-fix": "will_not_fix",
@@ -215,7 +220,7 @@ def _manifest_digests(raw: object) -> tuple[str, ...]:
 def _package(artifact: JSONObject, where: str, os_info: OSInfo | None, image: _Image) -> Package:
     name = required_str(artifact, "name", where)
     version = field_str(artifact, "version", where)
-    purl = field_str(artifact, "purl", where)
+    purl = field_purl(artifact, "purl", where)
     kind = purl_type(purl) or _TYPE_BY_ARTIFACT.get(field_str(artifact, "type", where), "generic")
     metadata = artifact.get("metadata")
     meta = metadata if isinstance(metadata, dict) else {}
@@ -286,12 +291,16 @@ def _vulnerability(match: JSONObject, where: str, os_info: OSInfo | None, image:
     fix = field_obj(vuln, "fix", vwhere) or {}
     fix_versions = str_items(fix, "versions", f"{vwhere}.fix")
     fixed_version = _suggested_fix(details, where) or (fix_versions[0] if fix_versions else None)
-    if fixed_version and pkg.type in {"deb", "rpm"} and fixed_version.startswith("0:") and pkg.epoch is None:
+    row = package_type(pkg.type)
+    if fixed_version and row and row.epoch and fixed_version.startswith("0:") and pkg.epoch is None:
         fixed_version = fixed_version[2:]
     state = field_str(fix, "state", f"{vwhere}.fix").strip().lower()
-    status = (
-        _STATUS.get(state, state.replace("-", "_")) if state else ("fixed" if fix_versions else "unknown")
-    )
+    status: VulnStatus = "fixed" if fix_versions else "unknown"
+    if state:
+        ours = choice(_STATUS.get(state, state.replace("-", "_")), VULN_STATUSES)
+        if ours is None:
+            raise ShapeError(f"{vwhere}.fix.state", f"{quoted(state)} is not one of {', '.join(_STATUS)}")
+        status = ours
 
     label = field_str(vuln, "severity", vwhere)
     severity = Severity.LOW if label.strip().lower() == "negligible" else Severity.parse(label)
@@ -337,7 +346,8 @@ def _suggested_fix(details: list[JSONObject], where: str) -> str | None:
 
 
 def _match(details: list[JSONObject], where: str, namespace: str, pkg: Package) -> MatchDetail:
-    matcher, kind, name, version = "grype", "direct", pkg.name, pkg.version
+    matcher, name, version = "grype", pkg.name, pkg.version
+    kind: MatchKind = "direct"
     ecosystem = namespace
     if details:
         dwhere = f"{where}.matchDetails[0]"

@@ -25,7 +25,8 @@ Mapping decisions:
 - `fixed_version`: of the entries in `FixedVersion` (Trivy joins the fixed versions of several
   branches with ", "), the smallest above the installed version in the package type's ordering (the
   fix for the installed branch); the first entry when they cannot be ordered. `status`: `Status`
-  lower-cased; when empty, `fixed` if there is a fixed version, else `affected`.
+  lower-cased, one of Trivy's statuses (anything else is an error naming the field); when empty,
+  `fixed` if there is a fixed version, else `affected`.
 - CVSS: from the `CVSS` entry of the `SeveritySource` (the source Trivy took the severity from), else
   `nvd`, else the first other source (by name) that has a score; within an entry the newest version
   with a score wins (V4.0, then V3.x, then V2).
@@ -71,12 +72,12 @@ from ci_security.ingest.base import (
     field_list,
     field_number,
     field_obj,
+    field_purl,
     field_str,
     image_path,
     not_this_tool,
     obj,
-    purl_qualifier,
-    purl_type,
+    one_of,
     read_json,
     required_str,
     str_items,
@@ -93,6 +94,9 @@ from ci_security.models import (
     Vulnerability,
     build_purl,
 )
+from ci_security.models.packagetype import package_type
+from ci_security.models.purl import purl_qualifier, purl_type
+from ci_security.models.vulnerability import VULN_STATUSES, VulnStatus
 from ci_security.vulndb.versions.base import InvalidVersion
 from ci_security.vulndb.versions.registry import SCHEMES
 
@@ -323,29 +327,14 @@ def _diff_ids(metadata: JSONObject) -> tuple[str, ...]:
     return str_items(rootfs, "diff_ids", "Metadata.ImageConfig.rootfs") if rootfs else ()
 
 
-_SCHEME_BY_TYPE = {
-    "deb": "dpkg",
-    "apk": "apk",
-    "rpm": "rpm",
-    "pypi": "pep440",
-    "npm": "semver",
-    "cargo": "semver",
-    "golang": "semver",
-    "maven": "maven",
-    "gem": "rubygems",
-    "nuget": "nuget",
-    "composer": "composer",
-    "julia": "semver",
-}
-
-
 def _branch_fix(candidates: list[str], pkg: Package) -> str | None:
     """The smallest fixed version above the installed one, else the first candidate."""
     if len(candidates) < 2:
         return candidates[0] if candidates else None
-    scheme = SCHEMES.get(_SCHEME_BY_TYPE.get(pkg.type, ""))
-    if scheme is None:
+    row = package_type(pkg.type)
+    if row is None:
         return candidates[0]
+    scheme = SCHEMES[row.scheme]
     try:
         installed = scheme.key(pkg.version)
         above = sorted((scheme.key(c), c) for c in candidates if scheme.key(c) > installed)
@@ -363,7 +352,7 @@ def _add_package(
 ) -> None:
     name = required_str(raw, "Name", where)
     identifier = field_obj(raw, "Identifier", where) or {}
-    purl = field_str(identifier, "PURL", f"{where}.Identifier")
+    purl = field_purl(identifier, "PURL", f"{where}.Identifier")
     kind = _package_type(purl, rtype)
     epoch = field_number(raw, "Epoch", where)
     src_name = field_str(raw, "SrcName", where)
@@ -417,7 +406,7 @@ def _vulnerability(
     if pkg is None:
         pkg = inventory.by_key.get((name, installed, pkg_path))
     if pkg is None:
-        purl = field_str(identifier, "PURL", f"{where}.PkgIdentifier")
+        purl = field_purl(identifier, "PURL", f"{where}.PkgIdentifier")
         kind = _package_type(purl, rtype)
         pkg = Package(
             name=name,
@@ -435,7 +424,12 @@ def _vulnerability(
 
     fixed = field_str(raw, "FixedVersion", where)
     fixed_version = _branch_fix([part.strip() for part in fixed.split(",") if part.strip()], pkg)
-    status = field_str(raw, "Status", where).strip().lower() or ("fixed" if fixed_version else "affected")
+    written = field_str(raw, "Status", where).strip().lower()
+    status: VulnStatus = (
+        one_of(written, VULN_STATUSES, f"{where}.Status")
+        if written
+        else ("fixed" if fixed_version else "affected")
+    )
     severity_source = field_str(raw, "SeveritySource", where)
     score, vector = _cvss(field_obj(raw, "CVSS", where), severity_source, f"{where}.CVSS")
     return Vulnerability(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
 from ci_security.models import OSInfo, Package
+from ci_security.models.vulnerability import MatchKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +24,7 @@ class Query:
     ecosystem: str
     name: str
     version: str
-    kind: str = "direct"
+    kind: MatchKind = "direct"
 
 
 class Matcher(Protocol):

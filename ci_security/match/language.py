@@ -1,5 +1,5 @@
 """Language packages: searched by name in their ecosystem (PyPI, npm, Go, crates.io, Maven,
-RubyGems, NuGet, Packagist, Julia).
+RubyGems, NuGet, Packagist, Julia, Pub, Hex: every language row of `models/packagetype.py`).
 
 A package whose evidence file was installed by the OS package manager (`installed_by`, e.g. the
 `requests` egg-info shipped in Debian's `python3-requests`) is not searched here: the distribution
@@ -15,30 +15,21 @@ from typing import ClassVar
 
 from ci_security.match.base import Query
 from ci_security.models import OSInfo, Package
+from ci_security.models.packagetype import PACKAGE_TYPES
 
-ECOSYSTEMS = {
-    "pypi": "PyPI",
-    "npm": "npm",
-    "golang": "Go",
-    "cargo": "crates.io",
-    "maven": "Maven",
-    "gem": "RubyGems",
-    "nuget": "NuGet",
-    "composer": "Packagist",
-    "julia": "Julia",
-}
+LANGUAGE_TYPES = {row.purl_type: row for row in PACKAGE_TYPES if row.layer == "language"}
 
 
 class LanguageMatcher:
     """See the module docstring."""
 
     name: ClassVar[str] = "language"
-    package_types: ClassVar[frozenset[str]] = frozenset(ECOSYSTEMS)
+    package_types: ClassVar[frozenset[str]] = frozenset(LANGUAGE_TYPES)
 
     def queries(self, pkg: Package, os_info: OSInfo | None) -> Sequence[Query]:
         if not pkg.version or pkg.installed_by:
             return ()
-        return (Query(ECOSYSTEMS[pkg.type], pkg.name, pkg.version),)
+        return (Query(LANGUAGE_TYPES[pkg.type].ecosystems[0], pkg.name, pkg.version),)
 
     def unsupported(self, os_info: OSInfo | None) -> str | None:
         return None

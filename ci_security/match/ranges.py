@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 from ci_security.models import AffectedRange
 from ci_security.vulndb.versions.base import InvalidVersion, VersionScheme
@@ -38,7 +38,7 @@ class Verdict:
     """The installed version is affected; `fixed` is the version that fixes it here, if any."""
 
     fixed: str | None
-    by: str  # "range" or "versions"
+    by: Literal["range", "versions"]
 
 
 def _key(scheme: VersionScheme, version: str) -> Any:
@@ -51,7 +51,7 @@ class Problem:
     be ordered) or "entry" (the advisory's data cannot be).
     """
 
-    kind: str
+    kind: Literal["version", "entry"]
     detail: str
 
 

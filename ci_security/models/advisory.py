@@ -10,13 +10,20 @@ evaluate keeps the reason in `problem`, so a scan that meets it can say so inste
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal, get_args
+
+EventKind = Literal["introduced", "fixed", "last_affected", "limit"]
+EVENT_KINDS: tuple[EventKind, ...] = get_args(EventKind)
+# OSV's GIT ranges are not kept: they need the repository's commit graph.
+RangeType = Literal["SEMVER", "ECOSYSTEM"]
+RANGE_TYPES: tuple[RangeType, ...] = get_args(RangeType)
 
 
 @dataclass(frozen=True, slots=True)
 class RangeEvent:
     """One range event: `kind` is introduced, fixed, last_affected or limit."""
 
-    kind: str
+    kind: EventKind
     version: str
 
 
@@ -24,7 +31,7 @@ class RangeEvent:
 class AffectedRange:
     """A SEMVER or ECOSYSTEM range: its events in the order the record gives them."""
 
-    type: str
+    type: RangeType
     events: tuple[RangeEvent, ...]
 
 

@@ -10,8 +10,16 @@ findings are new.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from ci_security.models.vulnerability import Severity
+
+# What a violation is about: a vulnerability or misconfiguration finding, or the image itself.
+ViolationKind = Literal["vulnerability", "misconfiguration", "image"]
+# Who accepted a finding: a policy ignore entry (or `checks.disable`), a VEX statement, or an inline
+# suppression comment in the manifest.
+SuppressionKind = Literal["ignore", "vex", "inline"]
+DecisionResult = Literal["pass", "fail"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -24,7 +32,7 @@ class Violation:
     message: str
     severity: Severity
     fingerprint: str = ""
-    kind: str = "vulnerability"  # vulnerability | misconfiguration | image
+    kind: ViolationKind = "vulnerability"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -32,7 +40,7 @@ class Suppression:
     """A finding the policy accepted: by an ignore entry (`source` is `file:line`) or a VEX statement."""
 
     fingerprint: str
-    kind: str  # "ignore" | "vex" | "inline"
+    kind: SuppressionKind
     reason: str
     source: str
     expires: str | None = None
@@ -63,7 +71,7 @@ class Decision:
     summary: str = ""
 
     @property
-    def result(self) -> str:
+    def result(self) -> DecisionResult:
         return "pass" if self.passed else "fail"
 
     def suppression_of(self, fingerprint: str) -> Suppression | None:

@@ -28,6 +28,9 @@ from typing import ClassVar, Literal, Protocol
 from ci_security.platforms.context import CiContext
 
 MARKER_PREFIX = "<!-- ci-security:"
+# What one platform action did; syncing inline comments reports `done` instead of a count-free verb.
+OutcomeAction = Literal["created", "updated", "unchanged", "skipped", "failed"]
+InlineAction = Literal["done", "skipped", "failed"]
 
 
 def marker(key: str) -> str:
@@ -56,7 +59,7 @@ class InlineComment:
 class Outcome:
     """What one platform action did. `action` is created, updated, unchanged, skipped or failed."""
 
-    action: str
+    action: OutcomeAction
     detail: str = ""
     url: str | None = None
 
@@ -77,7 +80,7 @@ class InlineOutcome:
     updated: int = 0
     resolved: int = 0
     outside_diff: int = 0
-    action: str = "done"  # done | skipped | failed
+    action: InlineAction = "done"
     detail: str = ""
 
 
@@ -99,7 +102,7 @@ class InlineTally:
         self.failed += 1
         self.first_failure = self.first_failure or reason
 
-    def outcome(self, cap: int, action: str = "done", detail: str = "") -> InlineOutcome:
+    def outcome(self, cap: int, action: InlineAction = "done", detail: str = "") -> InlineOutcome:
         """The outcome of the sync: `action` and `detail` say how it ended (done, or why it was
         skipped or stopped); a "done" with refused comments is "failed".
         """

@@ -25,18 +25,20 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ci_security.errors import UsageError
 
 PULL_REQUEST_EVENTS = frozenset({"pull_request", "pull_request_target"})
+# Where the step runs: a CI system ci-security publishes to, or anywhere else.
+PlatformName = Literal["github", "gitlab", "local"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CiContext:
     """The CI run the step is part of."""
 
-    platform: str  # "github" | "gitlab" | "local"
+    platform: PlatformName
     api_url: str = ""
     repository: str = ""  # owner/name on GitHub, group/project path on GitLab
     project_id: str = ""  # GitLab's numeric project id

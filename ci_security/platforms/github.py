@@ -57,6 +57,7 @@ from github.PullRequestComment import PullRequestComment
 from ci_security.http import USER_AGENT, short_reason
 from ci_security.platforms.base import (
     MARKER_PREFIX,
+    InlineAction,
     InlineComment,
     InlineOutcome,
     InlineTally,
@@ -187,7 +188,8 @@ class GitHubPlatform:
             self._sync(key, comments, tally)
         except ApiError as exc:
             failure = self._failure(_COMMENTS, exc)
-            return tally.outcome(self._inline_cap, failure.action, failure.detail)
+            action: InlineAction = "skipped" if failure.action == "skipped" else "failed"
+            return tally.outcome(self._inline_cap, action, failure.detail)
         return tally.outcome(self._inline_cap)
 
     def upload_sarif(self, sarif: str) -> Outcome:

@@ -50,7 +50,7 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 import requests
 from gitlab.client import Gitlab
@@ -383,7 +383,7 @@ class GitLabPlatform:
 
     # --- plumbing -----------------------------------------------------------------------------------
 
-    def _precheck(self) -> tuple[str, str] | None:
+    def _precheck(self) -> tuple[Literal["skipped", "failed"], str] | None:
         if self._blocked is not None:
             return "skipped", self._blocked
         if self._context.change is None:

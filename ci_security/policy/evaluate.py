@@ -16,7 +16,7 @@ Ignore matching: `id` equals the vulnerability's id or any alias (case-insensiti
 misconfiguration's rule id. Every scope the entry gives must match:
 - `packages`: a glob on the package name (case-insensitive), or a purl, which matches as a prefix
   ending at a purl separator (`pkg:deb/debian/libwebp7` matches `pkg:deb/debian/libwebp7@1.2?arch=…`
-  but not `…/libwebp7-dev`), qualifiers left out; a purl with `*` is a glob instead;
+  but not `…/libwebp7-dev`), qualifiers left out; a purl with `*` is a glob instead (`models.purl`);
 - `paths`: a glob on the package's evidence path (without its leading `/`) or the manifest's path;
 - `images`: a glob on the image's name without tag or digest (`ghcr.io/acme/*`, Docker Hub names
   also as `library/nginx` and `nginx`), or on one of its tags.
@@ -31,7 +31,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 from fnmatch import fnmatchcase
-from urllib.parse import unquote
 
 from ci_security.errors import InvalidReferenceError
 from ci_security.image.reference import DOCKER_HUB, ImageRef, parse_image_ref
@@ -46,6 +45,7 @@ from ci_security.models import (
     Violation,
     Vulnerability,
 )
+from ci_security.models.purl import purl_prefix_matches
 from ci_security.policy.model import IgnoreRule, Policy
 from ci_security.policy.vex import VexDocument, image_names, statement_for
 
@@ -57,22 +57,10 @@ _ROOT_USERS = frozenset({"", "root", "0"})
 # --- ignore matching -----------------------------------------------------------------------------
 
 
-def _purl_base(purl: str) -> str:
-    return unquote(purl.partition("#")[0].partition("?")[0]).lower()
-
-
 def _package_matches(pattern: str, name: str, purl: str) -> bool:
     if not pattern.startswith("pkg:"):
         return fnmatchcase(name.lower(), pattern.lower())
-    if not purl:
-        return False
-    want, have = _purl_base(pattern), _purl_base(purl)
-    if _GLOB & set(want):
-        return fnmatchcase(have, want)
-    if not have.startswith(want):
-        return False
-    rest = have[len(want) :]
-    return not rest or want.endswith(("/", "@")) or rest[0] in "@/"
+    return purl_prefix_matches(pattern, purl)
 
 
 def _path_matches(pattern: str, path: str) -> bool:

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -76,7 +76,7 @@ class Problem:
     line: int
     col: int
     message: str
-    level: str = "error"
+    level: Literal["error", "warning", "note"] = "error"
 
     @property
     def is_error(self) -> bool:

@@ -13,7 +13,8 @@ finding's package:
 - a product without subcomponents covers the package whose purl it is, or, when it names the scanned
   image, every package in it.
 Purls are compared on type, namespace and name (case-insensitively, percent-decoded, PyPI names
-normalised) and on version only when the VEX purl has one; qualifiers never matter. When several
+normalised) and on version only when the VEX purl has one; qualifiers never matter (`models.purl`
+has the rule). An `identifiers.purl` that packageurl-python cannot read is an error. When several
 statements cover a finding, the latest (statement timestamp, else document timestamp, else order of
 appearance) decides, as the spec says; the finding is suppressed when that statement says
 `not_affected` with a justification or an impact statement.
@@ -30,31 +31,33 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qsl, quote, unquote
+from typing import Any, Literal, TypeVar, get_args
 
 from ci_security.errors import InvalidReferenceError
 from ci_security.image.reference import DockerReference, parse_docker_reference, parse_image_ref
 from ci_security.models import Decision, ImageTarget, ScanResult, Vulnerability, build_purl
+from ci_security.models.purl import oci_purl, parse_purl, same_package
 from ci_security.policy.model import PolicyError
-from ci_security.structured import load_json, read_document
+from ci_security.structured import choice, load_json, read_document
 
 CONTEXT = "https://openvex.dev/ns/v0.2.0"
 AUTHOR = "ci-security"
-STATUSES = ("not_affected", "affected", "fixed", "under_investigation")
-JUSTIFICATIONS = (
+VexStatus = Literal["not_affected", "affected", "fixed", "under_investigation"]
+Justification = Literal[
     "component_not_present",
     "vulnerable_code_not_present",
     "vulnerable_code_not_in_execute_path",
     "vulnerable_code_cannot_be_controlled_by_adversary",
     "inline_mitigations_already_exist",
-)
+]
+STATUSES: tuple[VexStatus, ...] = get_args(VexStatus)
+JUSTIFICATIONS: tuple[Justification, ...] = get_args(Justification)
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
+Choice = TypeVar("Choice", bound=str)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,8 +72,8 @@ class VexStatement:
     vulnerability: str
     aliases: tuple[str, ...]
     products: tuple[VexProduct, ...]
-    status: str
-    justification: str | None = None
+    status: VexStatus
+    justification: Justification | None = None
     impact_statement: str | None = None
     status_notes: str | None = None
     timestamp: datetime | None = None
@@ -154,13 +157,20 @@ def _component_ids(item: Any, source: str, where: str) -> tuple[str, ...]:
             raise _fail(source, f"{where}.identifiers", "must be an object")
         purl = identifiers.get("purl")
         if purl is not None:
-            if not isinstance(purl, str) or not purl.startswith("pkg:"):
+            if not isinstance(purl, str) or parse_purl(purl) is None:
                 raise _fail(source, f"{where}.identifiers.purl", f"{purl!r} is not a package URL")
             if purl not in ids:
                 ids.append(purl)
     if not ids:
         raise _fail(source, where, "has neither @id nor identifiers.purl, so it names nothing")
     return tuple(ids)
+
+
+def _one_of(value: object, allowed: tuple[Choice, ...], source: str, where: str) -> Choice:
+    found = choice(value, allowed)
+    if found is None:
+        raise _fail(source, where, f"{value!r} is not one of {', '.join(allowed)}")
+    return found
 
 
 def _products(stmt: Mapping[str, Any], source: str, where: str) -> tuple[VexProduct, ...]:
@@ -203,14 +213,11 @@ def _statement(index: int, stmt: Any, source: str) -> VexStatement:
         name = vuln
     if not isinstance(name, str) or not name.strip():
         raise _fail(source, f"{where}.vulnerability", "needs a name (the vulnerability id)")
-    status = stmt.get("status")
-    if status not in STATUSES:
-        raise _fail(source, f"{where}.status", f"{status!r} is not one of {', '.join(STATUSES)}")
-    justification = stmt.get("justification")
-    if justification is not None and justification not in JUSTIFICATIONS:
-        raise _fail(
-            source, f"{where}.justification", f"{justification!r} is not one of {', '.join(JUSTIFICATIONS)}"
-        )
+    status = _one_of(stmt.get("status"), STATUSES, source, f"{where}.status")
+    written = stmt.get("justification")
+    justification = (
+        None if written is None else _one_of(written, JUSTIFICATIONS, source, f"{where}.justification")
+    )
     texts = {}
     for key in ("impact_statement", "status_notes", "action_statement"):
         value = stmt.get(key)
@@ -253,45 +260,6 @@ def parse_vex(data: Any, source: str) -> VexDocument:
 
 
 # --- matching ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Purl:
-    type: str
-    namespace: str
-    name: str
-    version: str | None
-    qualifiers: Mapping[str, str]
-
-
-def _parse_purl(text: str) -> _Purl | None:
-    if not text.startswith("pkg:"):
-        return None
-    rest = text[4:].lstrip("/").partition("#")[0]
-    rest, _, query = rest.partition("?")
-    version = None
-    at, slash = rest.rfind("@"), rest.rfind("/")
-    if at > slash:
-        rest, version = rest[:at], unquote(rest[at + 1 :])
-    parts = [unquote(p) for p in rest.strip("/").split("/")]
-    if len(parts) < 2 or not all(parts):
-        return None
-    kind, name = parts[0].lower(), parts[-1]
-    namespace = "/".join(parts[1:-1])
-    if kind == "pypi":
-        name = re.sub(r"[-_.]+", "-", name)
-    qualifiers = {k.lower(): v for k, v in parse_qsl(query)}
-    return _Purl(kind, namespace.lower(), name.lower(), version or None, qualifiers)
-
-
-def purl_matches(pattern: str, purl: str) -> bool:
-    """True when package URL `purl` is the package `pattern` names (its version too, if it has one)."""
-    want, have = _parse_purl(pattern), _parse_purl(purl)
-    if want is None or have is None:
-        return False
-    if (want.type, want.namespace, want.name) != (have.type, have.namespace, have.name):
-        return False
-    return want.version is None or want.version == have.version
 
 
 def _is_package_purl(ident: str) -> bool:
@@ -342,7 +310,7 @@ def image_matches(ident: str, target: ImageTarget | None) -> bool:
     """True when VEX product `ident` (a `pkg:oci` purl or an image reference) is the scanned image."""
     if target is None:
         return False
-    purl = _parse_purl(ident)
+    purl = parse_purl(ident)
     if purl is not None:
         if purl.type != "oci":
             return False
@@ -375,9 +343,9 @@ def _covers(product: VexProduct, vuln: Vulnerability, target: ImageTarget | None
         image_ids = [i for i in product.ids if not _is_package_purl(i)]
         if image_ids and not any(image_matches(i, target) for i in image_ids):
             return False
-        return any(purl_matches(s, purl) for s in product.subcomponents)
+        return any(same_package(s, purl) for s in product.subcomponents)
     return any(
-        purl_matches(i, purl) if _is_package_purl(i) else image_matches(i, target) for i in product.ids
+        same_package(i, purl) if _is_package_purl(i) else image_matches(i, target) for i in product.ids
     )
 
 
@@ -425,13 +393,8 @@ def image_product(target: ImageTarget) -> dict[str, Any]:
 
 
 def _oci_purl(name: DockerReference, digest: str) -> str:
-    short = name.repository.rsplit("/", 1)[-1]
-    qualifiers = "repository_url=" + quote(f"{name.registry}/{name.repository}", safe="/")
-    if digest:
-        return f"pkg:oci/{short}@{quote(digest, safe='')}?{qualifiers}"
-    if name.tag:
-        qualifiers += f"&tag={quote(name.tag, safe='')}"
-    return f"pkg:oci/{short}?{qualifiers}"
+    repository = f"{name.registry}/{name.repository}"
+    return oci_purl(name.repository.rsplit("/", 1)[-1], repository, digest=digest, tag=name.tag or "")
 
 
 def _notes(expires: str | None, source: str) -> str:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from ci_security import __version__
 from ci_security.models import Decision, Package, ScanResult
+from ci_security.models.purl import parse_purl
 from ci_security.report.base import RenderContext
 from ci_security.sanitize import json_text
 from ci_security.sanitize import text as t
@@ -79,7 +80,6 @@ class CycloneDxReporter:
         from cyclonedx.model.component import Component, ComponentType
         from cyclonedx.model.tool import ToolRepository
         from cyclonedx.output.json import JsonV1Dot6
-        from packageurl import PackageURL
 
         target = result.target
         licenses = LicenseFactory()
@@ -114,7 +114,7 @@ class CycloneDxReporter:
                     version=t(pkg.version),
                     type=ComponentType.LIBRARY,
                     bom_ref=ref,
-                    purl=PackageURL.from_string(pkg.purl) if pkg.purl else None,
+                    purl=parse_purl(pkg.purl) if pkg.purl else None,
                     licenses=[licenses.make_from_string(t(value)) for value in pkg.licenses],
                     properties=_properties(pkg),
                 )

@@ -39,6 +39,7 @@ from typing import Any, ClassVar
 
 from ci_security import __version__
 from ci_security.models import Decision, Misconfiguration, ScanResult, Severity, Vulnerability
+from ci_security.models.packagetype import is_os_type
 from ci_security.report.base import RenderContext
 from ci_security.sanitize import json_dumps, markdown, markdown_link, plain, safe_url, sarif_message
 
@@ -176,11 +177,7 @@ def _vulnerability_rule(vid: str, findings: Sequence[Vulnerability]) -> Any:
     help_markdown = f"**{markdown(vid)}** ({worst.value}): {markdown(first.title)}\n\n{table}{rows}\n" + (
         f"\n**References**\n\n{links}\n" if links else ""
     )
-    kind = (
-        "OsPackageVulnerability"
-        if first.package.type in ("deb", "apk", "rpm")
-        else "LanguagePackageVulnerability"
-    )
+    kind = "OsPackageVulnerability" if is_os_type(first.package.type) else "LanguagePackageVulnerability"
     tags = ["security", "vulnerability", worst.value.lower(), *sorted({v.package.type for v in findings})]
     return sarif_om.ReportingDescriptor(
         id=vid,

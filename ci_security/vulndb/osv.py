@@ -25,7 +25,6 @@ Real feeds bend the schema, and nothing is dropped without a trace:
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,10 +32,11 @@ from typing import Any
 from ci_security import limits
 from ci_security.errors import CiSecurityError
 from ci_security.models import Advisory, Affected, AffectedRange, RangeEvent
-from ci_security.structured import load_json, load_yaml_strings
+from ci_security.models.advisory import EVENT_KINDS, RANGE_TYPES
+from ci_security.models.packagetype import ecosystem_type
+from ci_security.structured import choice, load_json, load_yaml_strings
 from ci_security.vulndb.osvzip import iter_entries
 
-_EVENT_KINDS = ("introduced", "fixed", "last_affected", "limit")
 _RECORD_SUFFIXES = (".json", ".yaml", ".yml")
 
 
@@ -46,14 +46,10 @@ class OsvError(CiSecurityError):
 
 def normalize_name(ecosystem: str, name: str) -> str:
     """The name as the database indexes it: PEP 503 for PyPI, lower case for NuGet (whose names are
-    case-insensitive), exact otherwise.
+    case-insensitive), exact otherwise (the package-type table's `index_names`).
     """
-    base = ecosystem.split(":", 1)[0]
-    if base == "PyPI":
-        return re.sub(r"[-_.]+", "-", name).lower()
-    if base == "NuGet":
-        return name.lower()
-    return name
+    row = ecosystem_type(ecosystem)
+    return row.index_name(name) if row is not None else name
 
 
 def _strings(value: Any) -> tuple[str, ...]:
@@ -96,21 +92,22 @@ def _ranges(value: Any) -> tuple[tuple[AffectedRange, ...], str | None]:
     skipped: list[str] = []
     problem = None
     for raw in value:
-        kind = raw.get("type") if isinstance(raw, dict) else None
-        if kind not in ("SEMVER", "ECOSYSTEM"):
-            skipped.append(str(kind) if isinstance(kind, str) else "malformed")
+        written = raw.get("type") if isinstance(raw, dict) else None
+        kind = choice(written, RANGE_TYPES)
+        if kind is None:
+            skipped.append(str(written) if isinstance(written, str) else "malformed")
             continue
         events = []
         raw_events = raw.get("events")
         for event in raw_events if isinstance(raw_events, list) else ():
             if isinstance(event, dict):
-                for event_kind in _EVENT_KINDS:
+                for event_kind in EVENT_KINDS:
                     if event_kind in event:
                         events.append(RangeEvent(event_kind, str(event[event_kind])))
         if not any(e.kind == "introduced" for e in events):
             problem = f"a {kind} range without an 'introduced' event"
         if events:
-            out.append(AffectedRange(str(kind), tuple(events)))
+            out.append(AffectedRange(kind, tuple(events)))
     if not out and skipped and problem is None:
         # Not a problem yet: `versions[]` may still say everything (GIT-only PyPI entries do).
         return (), "only " + ", ".join(sorted(set(skipped))) + " ranges"

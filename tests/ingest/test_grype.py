@@ -199,11 +199,21 @@ def test_app_language_matches():
         ("unknown", [], "unknown"),
         ("", ["1.1"], "fixed"),
         ("", [], "unknown"),
-        ("Some-New-State", [], "some_new_state"),
+        ("Will-Not-Fix", [], "will_not_fix"),
     ],
 )
 def test_status_from_fix_state(tmp_path, state, versions, expected):
     assert one(tmp_path, {"fix": {"versions": versions, "state": state}}).status == expected
+
+
+def test_a_fix_state_outside_the_set_is_refused_naming_the_field(tmp_path):
+    """A status is a closed set (`VulnStatus`): a state Grype does not write is an error at import, not
+    a new status the reports and the policy would meet unannounced."""
+    doc = report(match({"fix": {"versions": [], "state": "Some-New-State"}}))
+    assert error(write(tmp_path, doc)) == (
+        "not a valid Grype report: matches[0].vulnerability.fix.state: 'some-new-state' is not one of "
+        "fixed, not-fixed, wont-fix, not-affected, unknown"
+    )
 
 
 def test_fixed_version(tmp_path):
@@ -472,6 +482,10 @@ def test_other_documents_are_not_grype_reports(tmp_path, doc, hint):
             "matches[0].vulnerability.cvss[0].metrics.baseScore: expected a number, found a string",
         ),
         ({"matchDetails": "m"}, "matches[0].matchDetails: expected an array, found a string"),
+        (
+            {"artifact": {"name": "x", "purl": "pkg:/x@1"}},
+            "matches[0].artifact.purl: not a package URL (pkg:type/namespace/name@version)",
+        ),
     ],
 )
 def test_wrong_field_types_name_the_field(tmp_path, bad, where):

@@ -251,10 +251,22 @@ def test_status_fixed_version_and_cvss_choices():
         ("Fixed", "1.1", "fixed"),
         ("end_of_life", "", "end_of_life"),
         ("fix_deferred", "", "fix_deferred"),
+        (" Under_Investigation ", "", "under_investigation"),
     ],
 )
 def test_status(tmp_path, status, fixed, expected):
     assert one(tmp_path, Status=status, FixedVersion=fixed).status == expected
+
+
+def test_a_status_outside_the_set_is_refused_naming_the_field(tmp_path):
+    """Trivy's statuses are a closed set (`VulnStatus`); anything else is not a Trivy report we can read."""
+    doc = report(
+        {"Target": "t", "Class": "os-pkgs", "Type": "debian", "Vulnerabilities": [vuln(Status="maybe")]}
+    )
+    assert error(write(tmp_path, doc)) == (
+        "not a valid Trivy report: Results[0].Vulnerabilities[0].Status: 'maybe' is not one of unknown, "
+        "not_affected, affected, fixed, under_investigation, will_not_fix, fix_deferred, end_of_life"
+    )
 
 
 def test_fixed_version_is_the_first_listed(tmp_path):
@@ -528,6 +540,15 @@ def test_other_schema_versions_are_refused(tmp_path):
             "Results[0].Vulnerabilities[0].CVSS.nvd.V3Score: expected a number, found a string",
         ),
         ([{"Target": "t", "Packages": [{"Version": "1"}]}], "Results[0].Packages[0].Name: missing or empty"),
+        (
+            [{"Target": "t", "Vulnerabilities": [vuln(PkgIdentifier={"PURL": "pkg:deb/x?arch"})]}],
+            "Results[0].Vulnerabilities[0].PkgIdentifier.PURL: not a package URL "
+            "(pkg:type/namespace/name@version)",
+        ),
+        (
+            [{"Target": "t", "Packages": [{"Name": "x", "Identifier": {"PURL": "x@1"}}]}],
+            "Results[0].Packages[0].Identifier.PURL: not a package URL (pkg:type/namespace/name@version)",
+        ),
     ],
 )
 def test_wrong_field_types_name_the_field(tmp_path, results, where):

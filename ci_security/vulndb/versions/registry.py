@@ -3,7 +3,8 @@
 OSV ecosystem strings may carry a release after a colon (`Debian:12`, `Alpine:v3.19`, `Red Hat:
 enterprise_linux:9::appstream`); the ordering depends only on the part before the first colon. Names are
 matched exactly, as OSV spells them: an ecosystem that is not listed has no scheme here, and its ranges
-are skipped rather than ordered by a guess.
+are skipped rather than ordered by a guess. Which scheme an ecosystem uses is a column of the
+package-type table (`models/packagetype.py`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterator, Mapping
 
+from ci_security.models.packagetype import ecosystem_type
 from ci_security.vulndb.versions.base import VersionScheme
 
 # Every scheme, listed once as "module:class". Modules are imported on first use: a scan of a Debian
@@ -51,39 +53,8 @@ class _Schemes(Mapping[str, VersionScheme]):
 
 SCHEMES: Mapping[str, VersionScheme] = _Schemes()
 
-_ECOSYSTEMS: dict[str, str] = {
-    "Debian": "dpkg",
-    "Ubuntu": "dpkg",
-    "Alpine": "apk",
-    "Wolfi": "apk",
-    "Chainguard": "apk",
-    "Red Hat": "rpm",
-    "AlmaLinux": "rpm",
-    "Rocky Linux": "rpm",
-    "SUSE": "rpm",
-    "openSUSE": "rpm",
-    "Photon OS": "rpm",
-    "Azure Linux": "rpm",
-    "Mariner": "rpm",
-    "CBL-Mariner": "rpm",
-    "Amazon Linux": "rpm",
-    "openEuler": "rpm",
-    "Mageia": "rpm",
-    "PyPI": "pep440",
-    "npm": "semver",
-    "crates.io": "semver",
-    "Go": "semver",
-    "Pub": "semver",
-    "Hex": "semver",
-    "Julia": "semver",  # osv.dev orders Julia as SemVer
-    "Maven": "maven",
-    "RubyGems": "rubygems",
-    "NuGet": "nuget",
-    "Packagist": "composer",
-}
-
 
 def scheme_for(ecosystem: str) -> VersionScheme | None:
     """The scheme for an OSV ecosystem string such as `Debian:12`, or None when there is none."""
-    name = _ECOSYSTEMS.get(ecosystem.split(":", 1)[0])
-    return SCHEMES[name] if name is not None else None
+    row = ecosystem_type(ecosystem)
+    return SCHEMES[row.scheme] if row is not None else None
