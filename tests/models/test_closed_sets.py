@@ -13,7 +13,7 @@ mypy_api = pytest.importorskip("mypy.api")
 ROOT = Path(__file__).resolve().parents[2]
 
 VALID = """
-    from ci_security.ci import Annotation, Notice
+    from ci_security.platforms.base import Annotation, Notice
     from ci_security.match.base import Query
     from ci_security.models import MatchDetail, RangeEvent, Suppression, Violation, Severity
     from ci_security.models.decision import Decision
