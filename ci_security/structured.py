@@ -89,7 +89,7 @@ def field(
     absent (or an error when `required`); an error naming `where` and the key when the type is wrong.
     """
     if not isinstance(obj, dict):
-        raise error(f"{where}: expected a JSON object, found {_kind(obj)}")
+        raise error(f"{where}: expected a JSON object, found {kind_of(obj)}")
     if key not in obj or obj[key] is None:
         if required:
             raise error(f"{where}: missing {key!r}")
@@ -99,7 +99,7 @@ def field(
     if isinstance(value, bool) and not _accepts_bool(kind):
         raise error(f"{where}: {key!r} must be {_name(kind)}, found a boolean")
     if not isinstance(value, kind):
-        raise error(f"{where}: {key!r} must be {_name(kind)}, found {_kind(value)}")
+        raise error(f"{where}: {key!r} must be {_name(kind)}, found {kind_of(value)}")
     return value  # type: ignore[return-value]
 
 
@@ -123,7 +123,8 @@ def _name(kind: type | tuple[type, ...]) -> str:
     return " or ".join(_NAMES.get(k, k.__name__) for k in kinds)
 
 
-def _kind(value: Any) -> str:
+def kind_of(value: Any) -> str:
+    """How a decoded JSON value is called in messages ("an array", "null", ...)."""
     if value is None:
         return "null"
     return _NAMES.get(type(value), type(value).__name__)

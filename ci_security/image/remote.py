@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, overload
 from ci_security.errors import ImageError
 from ci_security.image.auth import find_credentials
 from ci_security.image.base import DEFAULT_PLATFORM, Image, SourceOptions
+from ci_security.image.digest import file_name
 from ci_security.image.manifest import (
     ACCEPT_MANIFESTS,
     INDEX_TYPES,
@@ -25,6 +26,7 @@ from ci_security.image.manifest import (
     check_manifest_type,
     check_platform,
     layers_from_manifest,
+    parse_config,
     parse_json,
     select_from_index,
     verify_digest,
@@ -86,7 +88,7 @@ class RegistrySource:
         cfg_desc = check_descriptor(manifest.get("config"), f"{label}: manifest config")
         config_bytes = client.blob_bytes(cfg_desc["digest"])
         verify_digest(config_bytes, cfg_desc["digest"], f"{label}: config")
-        config = parse_json(config_bytes, f"{label}: config")
+        config = parse_config(config_bytes, f"{label}: config {cfg_desc['digest']}")
         layers = layers_from_manifest(manifest, config, label)
         blob_dir = options.workdir / "blobs"
         blob_dir.mkdir(parents=True, exist_ok=True)
@@ -103,6 +105,7 @@ class RegistrySource:
             repo_tags=(str(docker),) if docker.tag else (),
             repo_digests=(f"{repo}@{top_digest}",),
             on_close=client.close,
+            budget=options.budget,
         )
 
 
@@ -142,7 +145,7 @@ class _LazyBlobs(Sequence[BlobLocation]):
             return found
 
     def _fetch(self, layer: LayerInfo) -> BlobLocation:
-        dest = self._dir / layer.digest.replace(":", "-")
+        dest = self._dir / file_name(layer.digest, "layer")
         progress = self._progress
         task = f"pull {layer.digest[7:19]}"
         if progress:
@@ -152,5 +155,5 @@ class _LazyBlobs(Sequence[BlobLocation]):
         )
         if progress:
             progress.finish(task)
-        # Verified while downloading; the walker need not hash it again.
-        return BlobLocation(dest, 0, dest.stat().st_size)
+        # Verified while downloading; the walker need not hash it again, and may report it verified.
+        return BlobLocation(dest, 0, dest.stat().st_size, digest=layer.digest, verified=True)
