@@ -1,14 +1,13 @@
 """Schema checks at the boundary: every key read from manifest.json, index.json, a manifest or an
 image config is type-checked, and a wrong type is one ImageError naming the file and the key."""
 
-import hashlib
 import io
 import json
 import tarfile
 from pathlib import Path
 
 import pytest
-from testkit.images import build_docker_archive, build_oci_layout, file
+from testkit.images import build_docker_archive, build_oci_layout, file, restamp_oci_layout
 
 from ci_security import limits
 from ci_security.errors import ImageError
@@ -24,30 +23,10 @@ LAYERS = [[file("etc/alpine-release", "3.19.1\n")]]
 AMD64 = Platform(os="linux", architecture="amd64")
 
 
-def _store(root: Path, doc) -> str:
-    data = json.dumps(doc).encode() if not isinstance(doc, bytes) else doc
-    digest = "sha256:" + hashlib.sha256(data).hexdigest()
-    (root / "blobs" / "sha256" / digest.split(":")[1]).write_bytes(data)
-    return digest
-
-
-def _layout(tmp_path: Path, *, config=None, manifest=None, index=None) -> Path:
-    """An OCI layout whose config, manifest and index.json went through the given changes and were
-    stored again under their new digests (so the type checks, not the digests, are what fails)."""
+def _layout(tmp_path: Path, **changes) -> Path:
     root = tmp_path / "lay"
-    built = build_oci_layout(root, LAYERS)
-    index_doc = json.loads((root / "index.json").read_text())
-    manifest_doc = json.loads((root / "blobs" / "sha256" / built.manifest_digest.split(":")[1]).read_text())
-    config_doc = json.loads((root / "blobs" / "sha256" / built.config_digest.split(":")[1]).read_text())
-    if config:
-        config(config_doc)
-    manifest_doc["config"]["digest"] = _store(root, config_doc)
-    if manifest:
-        manifest(manifest_doc)
-    index_doc["manifests"][0]["digest"] = _store(root, manifest_doc)
-    if index:
-        index(index_doc)
-    (root / "index.json").write_text(json.dumps(index_doc))
+    build_oci_layout(root, LAYERS)
+    restamp_oci_layout(root, **changes)
     return root
 
 
