@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, overload
 from ci_security.errors import ImageError
 from ci_security.image.auth import find_credentials
 from ci_security.image.base import DEFAULT_PLATFORM, Image, SourceOptions
+from ci_security.image.budget import ImageBudget
 from ci_security.image.digest import file_name
 from ci_security.image.manifest import (
     ACCEPT_MANIFESTS,
@@ -100,7 +101,7 @@ class RegistrySource:
             config_digest=cfg_desc["digest"],
             config=config,
             layers=layers,
-            blobs=_LazyBlobs(client, layers, blob_dir, options.progress),
+            blobs=_LazyBlobs(client, layers, blob_dir, options.progress, options.budget),
             platform=check_platform(config, options.platform, label),
             repo_tags=(str(docker),) if docker.tag else (),
             repo_digests=(f"{repo}@{top_digest}",),
@@ -118,8 +119,10 @@ class _LazyBlobs(Sequence[BlobLocation]):
         layers: tuple[LayerInfo, ...],
         blob_dir: Path,
         progress: ProgressSink | None,
+        budget: ImageBudget,
     ) -> None:
         self._client = client
+        self._budget = budget
         self._layers = layers
         self._dir = blob_dir
         self._progress = progress
@@ -148,6 +151,10 @@ class _LazyBlobs(Sequence[BlobLocation]):
         dest = self._dir / file_name(layer.digest, "layer")
         progress = self._progress
         task = f"pull {layer.digest[7:19]}"
+        # The manifest's size is charged before the download (the client refuses more bytes than it);
+        # a blob without a size is charged once it is on disk.
+        charged = max(layer.size, 0)
+        self._budget.charge_spool(charged, f"{self._client.label}: layer {layer.digest}")
         if progress:
             progress.start(task, layer.size if layer.size >= 0 else None)
         self._client.download_blob(
@@ -155,5 +162,7 @@ class _LazyBlobs(Sequence[BlobLocation]):
         )
         if progress:
             progress.finish(task)
+        size = dest.stat().st_size
+        self._budget.charge_spool(size - charged, f"{self._client.label}: layer {layer.digest}")
         # Verified while downloading; the walker need not hash it again, and may report it verified.
-        return BlobLocation(dest, 0, dest.stat().st_size, digest=layer.digest, verified=True)
+        return BlobLocation(dest, 0, size, digest=layer.digest, verified=True)
