@@ -528,6 +528,29 @@ def _checksum_ok(hdr: bytes) -> bool:
     return stored in (unsigned, signed)
 
 
+_OCTAL_OR_NUL = b"01234567\0"
+
+
+def _numbers_ok(hdr: bytes) -> bool:
+    """The numeric fields a reader must parse besides the size and checksum (mode, uid, gid, mtime,
+    devmajor, devminor) hold numbers. Go's archive/tar refuses a header where one does not (and
+    `tarfile` stops there), so this walk must not read on past it. The common case, digits and NULs
+    only, is checked in one step; anything else field by field.
+    """
+    if not (
+        hdr[100:124].translate(None, _OCTAL_OR_NUL)
+        or hdr[136:148].translate(None, _OCTAL_OR_NUL)
+        or hdr[329:345].translate(None, _OCTAL_OR_NUL)
+    ):
+        return True
+    try:
+        for start, end in ((100, 108), (108, 116), (116, 124), (136, 148), (329, 337), (337, 345)):
+            _number(hdr[start:end])
+    except ValueError:
+        return False
+    return True
+
+
 def _text(raw: bytes) -> str:
     r"""A name from a header: UTF-8, and any byte that is not written as `\xNN`, so the result is
     always valid text (a report can hold it) and distinct names stay distinct.
@@ -587,6 +610,9 @@ def normalize_member_path(name: str, label: str) -> str:
     if name.startswith("./"):
         name = name[2:]
     if name.startswith("/"):
+        if not name.strip("/"):
+            return ""  # the root directory itself, as some writers record it
+
         raise LayerError(f"{label}: tar member {name!r} has an absolute path")
     if ".." in name or "//" in name or "/." in name or name.startswith("."):
         cleaned = posixpath.normpath(name) if name else "."
@@ -708,7 +734,21 @@ class LayerWalker:
                 size = _number(hdr[124:136])
             except ValueError:
                 raise LayerError(f"{label}: corrupt tar header (size is not a number)") from None
+            if not _numbers_ok(hdr):
+                raise LayerError(f"{label}: corrupt tar header (a numeric field is not a number)")
             typeflag = hdr[156:157]
+            if typeflag == b"S" and hdr[482]:
+                # Old GNU sparse files continue their sparse map in extension blocks; skip them so
+                # the walk stays aligned (the member itself is reported as OTHER: nothing reads it).
+                extended = True
+                while extended:
+                    block = src.read(BLOCK)
+                    if len(block) < BLOCK:
+                        raise LayerError(f"{label}: tar header is truncated")
+                    headers += 1
+                    if headers > max_files:
+                        raise LayerLimitError(label, "layer_files", f"more than {max_files:,} tar headers")
+                    extended = block[504] != 0
             if size < 0:
                 raise LayerError(f"{label}: tar member with a negative size ({size})")
             if size > max_size:
@@ -736,7 +776,7 @@ class LayerWalker:
                 name = _text(pax["path"])
             else:
                 name = _cstr(hdr[0:100])
-                if hdr[257:263] == b"ustar\x00" and hdr[345] != 0:
+                if hdr[257:265] == b"ustar\x0000" and hdr[345] != 0:  # POSIX magic and version
                     name = f"{_cstr(hdr[345:500])}/{name}"
             raw_link = long_link if long_link is not None else pax.get("linkpath")
             link = _text(raw_link) if raw_link is not None else None
@@ -745,14 +785,15 @@ class LayerWalker:
             if "size" in pax:
                 text = pax["size"]
                 if not text.isdigit() or len(text) > 20:
-                    raise LayerError(f"{label}: PAX header size {text[:40]!r} is not a number")
+                    shown = text[:40].decode("ascii", "backslashreplace")
+                    raise LayerError(f"{label}: PAX header size {shown!r} is not a number")
                 size = int(text)
                 if size > max_size:
                     raise LayerLimitError(label, "layer_bytes", f"a tar member claims {size:,} bytes")
             long_name = long_link = None
             pax = {}
 
-            if typeflag == b"\0" and name.endswith("/"):
+            if typeflag == b"\0" and hdr[0:100].split(b"\0", 1)[0].endswith(b"/"):
                 typeflag = b"5"  # pre-POSIX writers mark directories by the trailing slash alone
             kind = _KINDS.get(typeflag, OTHER)
             try:
