@@ -494,6 +494,9 @@ def _number(field: bytes) -> int:
     for a positive value, 0xff for a negative one). Anything else raises ValueError: Python's
     `int(text, 8)` alone would also take `-1`, `+7`, `0o7` and `1_0`.
     """
+    body = field[:-1]
+    if field[-1:] in (b"\0", b" ") and body.isdigit():
+        return int(body, 8)  # the common shape, "0000644\0"; an 8 or 9 is a ValueError as it should be
     first = field[0] if field else 0
     if first == 0x80 or first == 0xFF:
         value = int.from_bytes(field[1:], "big")
@@ -512,18 +515,26 @@ def _checksum_ok(hdr: bytes) -> bool:
     or (as some old writers did) signed.
 
     `sum()` over 512 bytes costs ~4 µs, a tenth of a second on a large layer; adler32's low half is
-    the sum modulo 65521 for a twentieth of that, and for an ASCII header (every real one) the sum
-    is below 65521, so the remainder is the sum itself.
+    one plus the sum modulo 65521 for a twentieth of that, and for an ASCII header (every real one)
+    the sum is at most 512 * 127 < 65521, so it is the sum itself.
     """
+    field = hdr[148:156]
+    if hdr.isascii():
+        total = (zlib.adler32(hdr) & 0xFFFF) - 1 - sum(field) + 256
+        if field[6:] == b"\0 " and field[:6].isdigit():  # "%06o\0 ", as every writer puts it
+            try:
+                return int(field[:6], 8) == total
+            except ValueError:
+                return False
+        try:
+            return _number(field) == total
+        except ValueError:
+            return False
     try:
-        stored = _number(hdr[148:156])
+        stored = _number(field)
     except ValueError:
         return False
-    field_sum = sum(hdr[148:156])
-    if hdr.isascii():
-        total = ((zlib.adler32(hdr) & 0xFFFF) - 1) % 65521
-        return stored == total - field_sum + 256
-    unsigned = sum(hdr) - field_sum + 256
+    unsigned = sum(hdr) - sum(field) + 256
     signed = unsigned - 256 * sum(1 for b in hdr[:148] + hdr[156:] if b > 127)
     return stored in (unsigned, signed)
 
@@ -537,11 +548,8 @@ def _numbers_ok(hdr: bytes) -> bool:
     `tarfile` stops there), so this walk must not read on past it. The common case, digits and NULs
     only, is checked in one step; anything else field by field.
     """
-    if not (
-        hdr[100:124].translate(None, _OCTAL_OR_NUL)
-        or hdr[136:148].translate(None, _OCTAL_OR_NUL)
-        or hdr[329:345].translate(None, _OCTAL_OR_NUL)
-    ):
+    # hdr[100:148] spans mode, uid, gid, size and mtime; the size has been read already.
+    if not (hdr[100:148].translate(None, _OCTAL_OR_NUL) or hdr[329:345].translate(None, _OCTAL_OR_NUL)):
         return True
     try:
         for start, end in ((100, 108), (108, 116), (116, 124), (136, 148), (329, 337), (337, 345)):
@@ -711,6 +719,8 @@ class LayerWalker:
         label = self.label
         max_size = self._limits.layer_bytes
         max_files = self._limits.layer_files
+        max_name = self._limits.path_bytes
+        max_depth = self._limits.path_components
         long_name: bytes | None = None
         long_link: bytes | None = None
         pax: dict[str, bytes] = {}
@@ -801,9 +811,12 @@ class LayerWalker:
             except ValueError:
                 mode = 0  # a garbled mode field costs us the executable bit, not the layer
             has_data = kind == FILE or typeflag not in _KINDS
-            self._check_name(name, "tar member name")
+            # Inline guards first: these run for every member of every layer.
+            if len(name) * 4 > max_name or "\0" in name:
+                self._check_name(name, "tar member name")
             path = normalize_member_path(name, label)
-            self._check_components(path, "tar member name")
+            if path.count("/") >= max_depth:
+                self._check_components(path, "tar member name")
             slash = path.rfind("/")
             base = path[slash + 1 :]
             if base.startswith(".wh."):
