@@ -95,7 +95,10 @@ def open_docker_archive(
             f"{label}: not a docker-archive (no manifest.json; for an OCI archive use oci-archive:)"
         )
     entries = structured.load_json(
-        index.read("manifest.json"), f"{label}: manifest.json", size_limit="metadata_bytes", error=ImageError
+        index.read("manifest.json"),
+        f"{label}: manifest.json",
+        size_limit="image_metadata_bytes",
+        error=ImageError,
     )
     if not isinstance(entries, list):
         found = structured.kind_of(entries)

@@ -69,7 +69,7 @@ def parse_json(data: bytes, what: str) -> dict[str, Any]:
     """One JSON object from an image (manifest, index, config): size, depth and UTF-8 checked by
     `structured.load_json`, then the top level checked to be an object.
     """
-    value = structured.load_json(data, what, size_limit="metadata_bytes", error=ImageError)
+    value = structured.load_json(data, what, size_limit="image_metadata_bytes", error=ImageError)
     if not isinstance(value, dict):
         raise ImageError(f"{what}: expected a JSON object, found {structured.kind_of(value)}")
     return value

@@ -66,7 +66,7 @@ class _DirBlobs:
 
     def read(self, name: str) -> bytes:
         path = self._path(name)
-        bound = limits.active().metadata_bytes
+        bound = limits.active().image_metadata_bytes
         try:
             # Opened without blocking and checked to be a regular file: a FIFO planted in the layout
             # must not stall the scan, nor /dev/zero feed it forever.
@@ -77,7 +77,7 @@ class _DirBlobs:
                     raise ImageError(f"{self.label}: {name} is not a regular file")
                 if info.st_size > bound:
                     where = f"{self.label}: {name}"
-                    raise LimitExceededError(where, "metadata_bytes", f"{info.st_size:,} bytes")
+                    raise LimitExceededError(where, "image_metadata_bytes", f"{info.st_size:,} bytes")
                 return f.read(bound + 1)[:bound]
         except FileNotFoundError:
             raise ImageError(f"{self.label}: {name} is missing from the layout") from None

@@ -171,9 +171,9 @@ class ArchiveIndex:
         member = self._find(name)
         if member is None:
             raise ImageError(f"{self.label}: {name[:200]} is missing from the archive")
-        if member.size > limits.active().metadata_bytes:
+        if member.size > limits.active().image_metadata_bytes:
             raise LimitExceededError(
-                f"{self.label}: {name[:200]}", "metadata_bytes", f"{member.size:,} bytes"
+                f"{self.label}: {name[:200]}", "image_metadata_bytes", f"{member.size:,} bytes"
             )
         with open(self.path, "rb") as f:
             data = os.pread(f.fileno(), member.size, member.offset)

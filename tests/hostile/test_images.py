@@ -195,6 +195,22 @@ def test_deeply_nested_index_json(case):
     assert_clean_error(_scan(case, f"oci:{root}"), contains=["index.json", "nesting-depth"])
 
 
+def test_wide_and_oversized_index_json(case):
+    # Millions of tiny values decode to far more memory than bytes (3.3 GB RSS and 75 s for 64 MiB
+    # of `[],` before): the size bound for image JSON is 8 MiB, and within it the worst case is cheap.
+    root = case.input / "lay"
+    build_oci_layout(root, [BASE])
+    wide = b'{"manifests": [' + b"[]," * ((8 << 20) // 3 - 10) + b"[]]}"
+    (root / "index.json").write_bytes(wide)
+    assert_clean_error(
+        _scan(case, f"oci:{root}"), contains=["index.json manifests[0]", "expected a descriptor"]
+    )
+    (root / "index.json").write_bytes(b" " * (8 << 20) + wide)
+    assert_clean_error(
+        _scan(case, f"oci:{root}"), contains=["index.json", "image-metadata-bytes limit (8 MiB)"]
+    )
+
+
 def test_digest_with_a_nul(case):
     root = case.input / "lay"
     build_oci_layout(root, [BASE])

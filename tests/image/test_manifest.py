@@ -157,10 +157,10 @@ def test_json_that_is_not_an_object(tmp_path):
 def test_metadata_size_is_bounded(tmp_path):
     root = _layout(tmp_path)
     (root / "index.json").write_bytes(b" " * 5000 + b"{}")
-    small = limits.with_overrides(limits.DEFAULTS, {"metadata-bytes": "4KiB"})
+    small = limits.with_overrides(limits.DEFAULTS, {"image-metadata-bytes": "4KiB"})
     with (
         limits.use(small),
-        pytest.raises(LimitExceededError, match=r"index.json: exceeds the metadata-bytes"),
+        pytest.raises(LimitExceededError, match=r"index.json: exceeds the image-metadata-bytes"),
     ):
         _open_oci(tmp_path, root)
 

@@ -102,7 +102,7 @@ def test_metadata_reads_are_bounded(tmp_path):
     (tmp_path / "a.tar").write_bytes(_archive(tmp_path))
     index = ArchiveIndex(tmp_path / "a.tar", "a", tmp_path / "w")
     with (
-        _with(metadata_bytes="64"),
-        pytest.raises(LimitExceededError, match=r"manifest.json: exceeds the metadata"),
+        _with(image_metadata_bytes="64"),
+        pytest.raises(LimitExceededError, match=r"manifest.json: exceeds the image-metadata-bytes"),
     ):
         index.read("manifest.json")
