@@ -63,6 +63,7 @@ class Limits:
     path_components: int = 256
     symlink_hops: int = 40
     symlink_target_bytes: int = 4096
+    image_metadata_bytes: int = 8 * MiB
     metadata_bytes: int = 64 * MiB
     # --- structured documents (JSON, YAML) from images, repositories, caches and mirrors
     nesting_depth: int = 200
@@ -125,9 +126,15 @@ SPECS: dict[str, LimitSpec] = {
         LimitSpec("symlink_hops", "count", "symbolic links followed to resolve one path", _PARTIAL),
         LimitSpec("symlink_target_bytes", "bytes", "length of one symbolic link's target", _ERROR),
         LimitSpec(
+            "image_metadata_bytes",
+            "bytes",
+            "one JSON document of an image: manifest.json, index.json, a manifest or index, the config",
+            _ERROR,
+        ),
+        LimitSpec(
             "metadata_bytes",
             "bytes",
-            "one metadata file read into memory (image config, package database, lockfile)",
+            "one metadata file read into memory (package database, lockfile)",
             _PARTIAL,
         ),
         LimitSpec(

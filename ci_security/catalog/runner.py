@@ -38,6 +38,7 @@ from ci_security.catalog.base import SPOOL_IN_MEMORY, Cataloger, CatalogInput, C
 from ci_security.catalog.osinfo import infer_os, merge_os
 from ci_security.errors import CatalogError, ImageError, LayerError
 from ci_security.image.base import Image
+from ci_security.image.budget import ImageBudget
 from ci_security.image.fsview import LayerIndex, MergedView
 from ci_security.image.tarwalk import FILE, HARDLINK, SYMLINK, LayerWalker, read_member
 from ci_security.models import LayerRef, OSInfo, Package, ScanWarning, build_purl
@@ -57,11 +58,15 @@ class FileResult:
 
 @dataclass(slots=True)
 class LayerScan:
-    """What one pass over one layer found."""
+    """What one pass over one layer found. `verified_digest` is the digest the walk checked the
+    layer's bytes against (set only by a complete walk in this run, never by the cache): the one key
+    its results may be cached under.
+    """
 
     index: LayerIndex
     results: dict[tuple[str, str], FileResult] = field(default_factory=dict)
     links: list[tuple[str, str]] = field(default_factory=list)
+    verified_digest: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +93,7 @@ def run_catalogers(
     opener: Callable[[], BinaryIO],
     tmpdir: Path,
     results: dict[tuple[str, str], FileResult],
+    budget: ImageBudget | None = None,
 ) -> None:
     """Run each (cataloger, path) job on one file's content, recording output or error per job.
 
@@ -96,7 +102,8 @@ def run_catalogers(
     seeking when it is seekable, else through one spooled copy.
 
     This is the plugin boundary: a cataloger's unexpected exception becomes a warning naming it,
-    never a crash of the scan; only a broken layer (LayerError) aborts.
+    never a crash of the scan; only a broken layer (LayerError, which includes a layer limit such as
+    `layer_bytes` reached while the cataloger was reading) aborts.
     """
     fits = []
     for cat, path in jobs:
@@ -115,8 +122,12 @@ def run_catalogers(
         if not fits:
             return
     spool: tempfile.SpooledTemporaryFile[bytes] | None = None
+    spooled = 0
     if len(fits) > 1 and not stream.seekable():
         # Two catalogers cannot both consume one forward-only stream; buffer the file once for both.
+        if size > SPOOL_IN_MEMORY and budget is not None:
+            budget.charge_spool(size, f"/{fits[0][1]}")  # past the in-memory part it goes to disk
+            spooled = size
         spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, dir=str(tmpdir))  # noqa: SIM115
         shutil.copyfileobj(stream, spool, 1 << 20)
         stream = cast(BinaryIO, spool)
@@ -139,6 +150,8 @@ def run_catalogers(
     finally:
         if spool is not None:
             spool.close()
+            if budget is not None and spooled:
+                budget.release_spool(spooled)
 
 
 def scan_layer(
@@ -157,7 +170,8 @@ def scan_layer(
     index_add = scan.index.add
     if progress:
         progress.start(task, loc.length)
-    with LayerWalker(loc, label, (lambda n: progress.advance(task, n)) if progress else None) as walker:
+    advance = (lambda n: progress.advance(task, n)) if progress else None
+    with LayerWalker(loc, label, advance, image.budget) as walker:
         for member in walker:
             index_add(member)
             kind = member.kind
@@ -172,8 +186,14 @@ def scan_layer(
                 scan.links.extend((cat.name, path) for cat in wanted)
                 continue
             run_catalogers(
-                [(cat, path) for cat in wanted], member.size, walker.open_member, tmpdir, scan.results
+                [(cat, path) for cat in wanted],
+                member.size,
+                walker.open_member,
+                tmpdir,
+                scan.results,
+                image.budget,
             )
+        scan.verified_digest = walker.verified_digest
     if progress:
         progress.finish(task)
     return scan
@@ -232,7 +252,7 @@ class _Merger:
             for member, stream in read_member(self.image.blobs[layer], label, set(wanted_paths)):
                 jobs = [(self.catalogers[name], logical) for name, logical in wanted_paths[member.path]]
                 results: dict[tuple[str, str], FileResult] = {}
-                run_catalogers(jobs, member.size, lambda s=stream: s, self.tmpdir, results)  # type: ignore[misc]
+                run_catalogers(jobs, member.size, lambda s=stream: s, self.tmpdir, results, self.image.budget)  # type: ignore[misc]
                 for (name, logical), result in results.items():
                     visible[(name, logical)] = (layer, result)
 
@@ -346,14 +366,17 @@ def catalog_image(
         return Inventory(packages=(), os=None, warnings=())
 
     def one(position: int) -> LayerScan:
-        diff_id = image.layers[position].diff_id
+        # The cache is keyed by the layer's blob digest: the manifest names it, and content-
+        # addressing means one digest is one content. An entry is written only under the digest the
+        # walk itself verified, never under a claim from the config (a diff-id an image can lie
+        # about), so one image cannot plant results for another image's layer.
         if cache is not None:
-            cached = cache.load(diff_id)
+            cached = cache.load(image.layers[position].digest)
             if cached is not None:
                 return cached
         scan = scan_layer(image, position, catalogers, tmpdir, progress)
-        if cache is not None:
-            cache.store(diff_id, scan)
+        if cache is not None and scan.verified_digest is not None:
+            cache.store(scan.verified_digest, scan)
         return scan
 
     threads = min(count, workers or default_workers())

@@ -2,8 +2,10 @@
 
 An `ImageSource` turns a parsed reference into an `Image`: the config, the layer list, and for each
 layer a `BlobLocation` (a file, or a region of one) the walker can read. Sources that must fetch or
-convert (registry pulls, `docker save`) write only inside `SourceOptions.workdir`, a private temporary
-directory the caller owns and removes.
+convert (registry pulls, `docker save`, a compressed archive) write only inside `SourceOptions.workdir`,
+a private temporary directory the caller owns and removes, and charge what they write to
+`SourceOptions.budget` (the `spool_bytes` limit); the opened `Image` carries the same budget so the
+catalog runner charges layer decompression to it (`image_bytes`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
+from ci_security.image.budget import ImageBudget
 from ci_security.image.reference import ImageRef
 from ci_security.image.tarwalk import BlobLocation
 from ci_security.models import LayerInfo, Platform
@@ -34,6 +37,7 @@ class SourceOptions:
     password: str | None = field(default=None, repr=False)
     docker_config: Path | None = None
     progress: ProgressSink | None = None
+    budget: ImageBudget = field(default_factory=ImageBudget)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -56,6 +60,7 @@ class Image:
     repo_tags: tuple[str, ...] = ()
     repo_digests: tuple[str, ...] = ()
     on_close: Callable[[], None] | None = None
+    budget: ImageBudget = field(default_factory=ImageBudget, repr=False, compare=False)
 
     def close(self) -> None:
         if self.on_close is not None:

@@ -46,7 +46,7 @@ from ci_security.http import (
     origin,
 )
 from ci_security.image.auth import Credentials
-from ci_security.image.digest import parse_digest
+from ci_security.image.digest import check_digest
 from ci_security.image.reference import DockerReference
 from ci_security.structured import load_json
 
@@ -213,7 +213,7 @@ class RegistryClient:
         `size` is the descriptor's size when the manifest was found through an index.
         """
         if ":" in reference:
-            reference = parse_digest(reference, f"{self.label}: manifest reference")
+            reference = check_digest(reference, f"{self.label}: manifest reference")
             what = f"manifest {reference}"
         else:
             what = f"manifest {self.ref.repository}:{reference}"
@@ -228,7 +228,7 @@ class RegistryClient:
 
     def blob_bytes(self, digest: str, size: int | None = None) -> bytes:
         """A small blob (the image config) read into memory, up to `metadata_bytes`."""
-        digest = parse_digest(digest, f"{self.label}: blob")
+        digest = check_digest(digest, f"{self.label}: blob")
         url = f"{self.base}/blobs/{digest}"
         with self._exchange(url, "metadata_seconds") as ex:
             resp = self._send(ex, url, {})
@@ -247,7 +247,7 @@ class RegistryClient:
         """Stream a blob to `dest`, verifying size and digest; a transfer that breaks off is started
         again (bounded, within the same deadline). Returns the bytes written.
         """
-        digest = parse_digest(digest, f"{self.label}: layer")
+        digest = check_digest(digest, f"{self.label}: layer")
         if size < 0:
             raise RegistryError(
                 f"{self.label}: layer {digest} has no size in its descriptor; refusing an unbounded download"

@@ -6,7 +6,13 @@ looking from the top layer down, applying the OCI rules: an entry in a layer hid
 below it; a whiteout `.wh.NAME` deletes NAME and everything under it from lower layers; an opaque
 marker `.wh..wh..opq` hides a directory's lower contents; a non-directory written over a directory
 cuts off everything below it. `resolve` follows symlinks inside the image root (never the host's),
-clamping `..` at the root and giving up after `MAX_SYMLINK_HOPS` links, as Linux does with ELOOP.
+clamping `..` at the root and giving up after `symlink_hops` links (the limit; 40 like Linux's ELOOP).
+
+Resolution is linear in the components it visits: what hides a path from lower layers is carried
+down the path as it is walked, so a symlink target of thousands of components (bounded by
+`symlink_target_bytes`) costs one lookup per component, not one per component and ancestor. A path
+longer than `path_bytes` or `path_components` cannot exist in a layer (the walker refuses such
+names), so resolution stops there.
 """
 
 from __future__ import annotations
@@ -15,14 +21,13 @@ from collections import deque
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from ci_security import limits
 from ci_security.errors import LayerError
 from ci_security.image.tarwalk import DIR, FILE, HARDLINK, OPAQUE, SYMLINK, WHITEOUT, Member
 
-MAX_SYMLINK_HOPS = 40
-
 
 class SymlinkLoopError(LayerError):
-    """Resolving a path took more than `MAX_SYMLINK_HOPS` symlinks."""
+    """Resolving a path took more than `symlink_hops` symlinks."""
 
 
 class Entry(NamedTuple):
@@ -107,45 +112,85 @@ class MergedView:
                 return None
         return None
 
+    def _step(self, path: str, above: int, top: int) -> tuple[int | None, int]:
+        """One component of a walk: the layer whose entry is visible at `path` (None if none), and
+        the layer below which everything under `path` is hidden. `above` is that bound for the
+        parent, so the ancestors need not be looked at again.
+        """
+        entry_layer = -1
+        whiteout = -1
+        below = above
+        for index in range(top, -1, -1):
+            layer = self.layers[index]
+            kind = layer.kinds.get(path)
+            if kind is not None:
+                if entry_layer < 0:
+                    entry_layer = index
+                if kind != DIR and below < index:
+                    below = index
+            if path in layer.whiteouts:
+                if whiteout < 0:
+                    whiteout = index
+                if below < index:
+                    below = index
+            if below < index and path in layer.opaque:
+                below = index
+            if index <= above:
+                break  # nothing lower is visible: an ancestor hides it
+        visible = entry_layer if entry_layer >= 0 and entry_layer >= max(above, whiteout) else None
+        return visible, below
+
     def resolve(self, path: str, top: int | None = None) -> tuple[int, str, Entry] | None:
         """Follow symlinks in every component of `path`; return the layer, the real path and the
         entry it ends at, or None when something on the way does not exist. Absolute link targets
         start again at the image root and `..` never climbs above it.
         """
+        active = limits.active()
+        top = len(self.layers) - 1 if top is None else top
         pending = deque(part for part in path.split("/") if part)
-        resolved: list[str] = []
+        # (path so far, layer below which its contents are hidden); the root hides nothing.
+        frames: list[tuple[str, int]] = [("", -1)]
         hops = 0
         while pending:
             part = pending.popleft()
             if part == ".":
                 continue
             if part == "..":
-                if resolved:
-                    resolved.pop()
+                if len(frames) > 1:
+                    frames.pop()
                 continue
-            candidate = "/".join([*resolved, part])
-            hit = self.lookup(candidate, top)
-            if hit is None:
+            parent, above = frames[-1]
+            candidate = f"{parent}/{part}" if parent else part
+            if len(frames) > active.path_components or len(candidate) > active.path_bytes:
+                return None  # longer than any path a layer may hold
+            visible, below = self._step(candidate, above, top)
+            if visible is None:
                 if not pending:
                     return None
                 # Tars may omit parent directories; they exist implicitly if anything lies below.
-                resolved.append(part)
+                frames.append((candidate, below))
                 continue
-            entry = hit[1]
-            if entry.kind == SYMLINK and entry.link is not None:
+            layer = self.layers[visible]
+            kind = layer.kinds[candidate]
+            if kind == SYMLINK:
+                link = layer.links.get(candidate)
+                if link is None:
+                    return None
                 hops += 1
-                if hops > MAX_SYMLINK_HOPS:
-                    raise SymlinkLoopError(f"too many levels of symbolic links resolving /{path}")
-                if entry.link.startswith("/"):
-                    resolved = []
-                pending.extendleft(reversed([p for p in entry.link.split("/") if p]))
+                if hops > active.symlink_hops:
+                    raise SymlinkLoopError(f"too many levels of symbolic links resolving /{path[:200]}")
+                if len(link) > active.symlink_target_bytes:
+                    raise SymlinkLoopError(f"symbolic link /{candidate[:200]} has an implausibly long target")
+                if link.startswith("/"):
+                    del frames[1:]
+                pending.extendleft(reversed([p for p in link.split("/") if p]))
                 continue
-            if pending and entry.kind != DIR:
+            if pending and kind != DIR:
                 return None
-            resolved.append(part)
-        if not resolved:
+            frames.append((candidate, below))
+        real = frames[-1][0]
+        if not real:
             return None
-        real = "/".join(resolved)
         final = self.lookup(real, top)
         if final is None:
             return None

@@ -4,17 +4,24 @@ Shared by every source, so a layout on disk, a `docker save` archive and a regis
 what a valid image is. Docker schema 1 manifests (deprecated since 2017, refused by current
 registries) and artifacts that are not container images (Helm charts, signatures) are rejected with
 the media type named.
+
+Every document is untrusted: it is decoded by `structured.load_json` (size, depth, UTF-8 bounded)
+and each key this tool reads is type-checked before use (`check_descriptor`, `check_config`), so a
+number where a string belongs is one error naming the file and the key. Digests must match the
+strict grammar of `image.digest` before they name a file or a URL.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
+from ci_security import structured
 from ci_security.errors import ImageError, UsageError
+from ci_security.image import digest as digests
 from ci_security.models import LayerInfo, Platform
+
+T = TypeVar("T")
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -50,27 +57,62 @@ _ARCH_ALIASES = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64", "armh
 
 
 def sha256_digest(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
+    return digests.compute(data)
 
 
 def verify_digest(data: bytes, expected: str, what: str) -> None:
     """Check `data` against a `sha256:`/`sha512:` digest; raise `ImageError` naming `what`."""
-    algo, _, hexdigest = expected.partition(":")
-    if algo not in {"sha256", "sha512"}:
-        raise ImageError(f"{what}: unsupported digest algorithm in {expected!r}")
-    got = hashlib.new(algo, data).hexdigest()
-    if got != hexdigest:
-        raise ImageError(f"{what}: content does not match its digest (expected {expected}, got {algo}:{got})")
+    digests.verify(data, expected, what)
 
 
 def parse_json(data: bytes, what: str) -> dict[str, Any]:
-    try:
-        value = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ImageError(f"{what}: malformed JSON ({exc})") from None
+    """One JSON object from an image (manifest, index, config): size, depth and UTF-8 checked by
+    `structured.load_json`, then the top level checked to be an object.
+    """
+    value = structured.load_json(data, what, size_limit="image_metadata_bytes", error=ImageError)
     if not isinstance(value, dict):
-        raise ImageError(f"{what}: expected a JSON object")
+        raise ImageError(f"{what}: expected a JSON object, found {structured.kind_of(value)}")
     return value
+
+
+def parse_config(data: bytes, what: str) -> dict[str, Any]:
+    """An image config: `parse_json`, then every key this tool reads type-checked (`check_config`)."""
+    config = parse_json(data, what)
+    check_config(config, what)
+    return config
+
+
+def field(
+    obj: Mapping[str, Any],
+    key: str,
+    kind: type[T],
+    what: str,
+    *,
+    default: T | None = None,
+    required: bool = False,
+) -> T | None:
+    """`structured.field` raising `ImageError` (exit 2, the file and the key named); None when the
+    key is absent or null and there is no default.
+    """
+    value: T | None = structured.field(
+        obj, key, kind, what, default=default, required=required, error=ImageError
+    )
+    return value
+
+
+def required(obj: Mapping[str, Any], key: str, kind: type[T], what: str) -> T:
+    """A key that must be present with type `kind`."""
+    value: T = structured.field(obj, key, kind, what, required=True, error=ImageError)
+    return value
+
+
+def string_list(obj: Mapping[str, Any], key: str, what: str) -> list[str]:
+    """An optional array of strings (`RepoTags`, `Env`); every element checked."""
+    items: list[Any] = field(obj, key, list, what) or []
+    for number, item in enumerate(items):
+        if not isinstance(item, str):
+            raise ImageError(f"{what}: {key!r}[{number}] must be a string, found {structured.kind_of(item)}")
+    return items
 
 
 def parse_platform(text: str) -> Platform:
@@ -89,31 +131,57 @@ def normalize_platform(os_name: str, arch: str, variant: str | None) -> Platform
     return Platform(os=os_name.lower(), architecture=arch, variant=variant)
 
 
-def _descriptor_platform(desc: Mapping[str, Any]) -> Platform | None:
-    plat = desc.get("platform")
-    if not isinstance(plat, dict) or not plat.get("os") or not plat.get("architecture"):
+def _descriptor_platform(desc: Mapping[str, Any], what: str) -> Platform | None:
+    plat = field(desc, "platform", dict, what)
+    if plat is None:
         return None
-    return normalize_platform(str(plat["os"]), str(plat["architecture"]), plat.get("variant"))
+    where = f"{what} platform"
+    os_name = field(plat, "os", str, where)
+    arch = field(plat, "architecture", str, where)
+    variant = field(plat, "variant", str, where)
+    if not os_name or not arch:
+        return None
+    return normalize_platform(os_name, arch, variant)
 
 
 def check_descriptor(desc: Any, what: str) -> dict[str, Any]:
-    if not isinstance(desc, dict) or not isinstance(desc.get("digest"), str):
-        raise ImageError(f"{what}: descriptor without a digest")
+    """A content descriptor with the types this tool reads checked: `digest` (strict grammar),
+    `mediaType`, `size` (a non-negative integer), `annotations` (strings) and `platform`.
+    """
+    if not isinstance(desc, dict):
+        raise ImageError(f"{what}: expected a descriptor object, found {structured.kind_of(desc)}")
+    digests.check_digest(required(desc, "digest", str, what), f"{what} 'digest'")
+    field(desc, "mediaType", str, what)
+    size = field(desc, "size", int, what)
+    if size is not None and size < 0:
+        raise ImageError(f"{what}: 'size' must not be negative ({size})")
+    annotations = field(desc, "annotations", dict, what)
+    for key, value in (annotations or {}).items():
+        if not isinstance(value, str):
+            raise ImageError(
+                f"{what}: annotation {key[:100]!r} must be a string, found {structured.kind_of(value)}"
+            )
+    _descriptor_platform(desc, what)
     return desc
+
+
+def descriptors(doc: Mapping[str, Any], key: str, what: str) -> list[dict[str, Any]]:
+    """The descriptors of `doc[key]` (`manifests` of an index, `layers` of a manifest), each checked."""
+    items = field(doc, key, list, what) or []
+    return [check_descriptor(item, f"{what} {key}[{number}]") for number, item in enumerate(items)]
 
 
 def select_from_index(
     index: Mapping[str, Any], wanted: Platform | None, default: Platform, what: str
 ) -> dict[str, Any]:
     """Pick the manifest for a platform from an OCI index / Docker manifest list."""
-    manifests = index.get("manifests")
-    if not isinstance(manifests, list) or not manifests:
+    manifests = descriptors(index, "manifests", what)
+    if not manifests:
         raise ImageError(f"{what}: the index lists no manifests")
     target = wanted or default
     available: list[str] = []
-    for raw in manifests:
-        desc = check_descriptor(raw, what)
-        plat = _descriptor_platform(desc)
+    for number, desc in enumerate(manifests):
+        plat = _descriptor_platform(desc, f"{what} manifests[{number}]")
         if plat is None or plat.os == "unknown":
             continue  # BuildKit attestation manifests and other non-image entries
         available.append(str(plat))
@@ -128,12 +196,37 @@ def select_from_index(
     )
 
 
+def check_config(config: Mapping[str, Any], what: str) -> None:
+    """Check the types of every image-config key this tool reads (`os`, `architecture`, `variant`,
+    `created`, `config.User`, `rootfs.diff_ids`, `history`), so a wrong type is one error naming
+    the key rather than a failure wherever the value is first used.
+    """
+    for key in ("os", "architecture", "variant", "created"):
+        field(config, key, str, what)
+    inner = field(config, "config", dict, what)
+    if inner is not None:
+        field(inner, "User", str, f"{what} config")
+        string_list(inner, "Env", f"{what} config")
+    rootfs = required(config, "rootfs", dict, what)
+    diff_ids = required(rootfs, "diff_ids", list, f"{what} rootfs")
+    for number, diff_id in enumerate(diff_ids):
+        digests.check_digest(diff_id, f"{what} rootfs.diff_ids[{number}]")
+    history = field(config, "history", list, what) or []
+    for number, item in enumerate(history):
+        where = f"{what} history[{number}]"
+        if not isinstance(item, dict):
+            raise ImageError(f"{where}: expected an object, found {structured.kind_of(item)}")
+        field(item, "created_by", str, where)
+        field(item, "empty_layer", bool, where)
+
+
 def check_platform(config: Mapping[str, Any], wanted: Platform | None, what: str) -> Platform | None:
     """The platform a single-platform image declares; refuse it if it contradicts `--platform`."""
-    os_name, arch = config.get("os"), config.get("architecture")
-    if not isinstance(os_name, str) or not isinstance(arch, str):
+    os_name = field(config, "os", str, what)
+    arch = field(config, "architecture", str, what)
+    if not os_name or not arch:
         return None
-    plat = normalize_platform(os_name, arch, config.get("variant"))
+    plat = normalize_platform(os_name, arch, field(config, "variant", str, what))
     if wanted is not None and (plat.os, plat.architecture) != (wanted.os, wanted.architecture):
         raise ImageError(f"{what}: image is for {plat}, not the requested platform {wanted}")
     return plat
@@ -141,17 +234,18 @@ def check_platform(config: Mapping[str, Any], wanted: Platform | None, what: str
 
 def check_manifest_type(manifest: Mapping[str, Any], media_type: str | None, what: str) -> str:
     """Return the manifest's media type, refusing schema 1 and unknown types."""
-    declared = manifest.get("mediaType")
-    kind = media_type or (declared if isinstance(declared, str) else None)
+    declared = field(manifest, "mediaType", str, what)
+    schema = field(manifest, "schemaVersion", int, what)
+    kind = media_type or declared
     if kind is None:
         # OCI manifests may omit mediaType; the shape tells an index from a manifest.
         kind = OCI_INDEX if "manifests" in manifest else OCI_MANIFEST
-    if kind in SCHEMA1 or manifest.get("schemaVersion") == 1:
+    if kind in SCHEMA1 or schema == 1:
         raise ImageError(
             f"{what}: Docker schema 1 manifests are not supported (re-push the image with a current client)"
         )
     if kind not in MANIFEST_TYPES and kind not in INDEX_TYPES:
-        raise ImageError(f"{what}: unknown manifest media type {kind!r}")
+        raise ImageError(f"{what}: unknown manifest media type {kind[:200]!r}")
     return kind
 
 
@@ -159,25 +253,24 @@ def layers_from_manifest(
     manifest: Mapping[str, Any], config: Mapping[str, Any], what: str
 ) -> tuple[LayerInfo, ...]:
     """Combine the manifest's layer descriptors with the config's diff-ids and history."""
-    cfg_desc = check_descriptor(manifest.get("config"), f"{what} config")
+    cfg_desc = check_descriptor(required(manifest, "config", dict, what), f"{what} config")
     cfg_type = cfg_desc.get("mediaType")
     if cfg_type is not None and cfg_type not in CONFIG_TYPES:
-        raise ImageError(f"{what}: not a container image (config media type {cfg_type!r})")
-    descriptors = manifest.get("layers")
-    if not isinstance(descriptors, list):
+        raise ImageError(f"{what}: not a container image (config media type {cfg_type[:200]!r})")
+    if field(manifest, "layers", list, what) is None:
         raise ImageError(f"{what}: manifest has no layer list")
+    layer_descs = descriptors(manifest, "layers", what)
     diff_ids = diff_ids_of(config, what)
-    if len(diff_ids) != len(descriptors):
+    if len(diff_ids) != len(layer_descs):
         raise ImageError(
-            f"{what}: manifest has {len(descriptors)} layers but the config lists {len(diff_ids)} diff-ids"
+            f"{what}: manifest has {len(layer_descs)} layers but the config lists {len(diff_ids)} diff-ids"
         )
-    history = created_by_of(config, len(descriptors))
+    history = created_by_of(config, len(layer_descs))
     layers = []
-    for index, raw in enumerate(descriptors):
-        desc = check_descriptor(raw, f"{what} layer {index}")
-        media_type = str(desc.get("mediaType", ""))
+    for index, desc in enumerate(layer_descs):
+        media_type = desc.get("mediaType", "")
         if media_type not in LAYER_TYPES:
-            raise ImageError(f"{what}: layer {desc['digest']} has unknown media type {media_type!r}")
+            raise ImageError(f"{what}: layer {desc['digest']} has unknown media type {media_type[:200]!r}")
         size = desc.get("size")
         layers.append(
             LayerInfo(
@@ -193,11 +286,9 @@ def layers_from_manifest(
 
 
 def diff_ids_of(config: Mapping[str, Any], what: str) -> list[str]:
-    rootfs = config.get("rootfs")
-    diff_ids = rootfs.get("diff_ids") if isinstance(rootfs, dict) else None
-    if not isinstance(diff_ids, list) or not all(isinstance(d, str) and ":" in d for d in diff_ids):
-        raise ImageError(f"{what}: image config has no valid rootfs.diff_ids")
-    return list(diff_ids)
+    """`rootfs.diff_ids`, each a valid digest (`check_config` has checked the types)."""
+    check_config(config, what)
+    return list(config["rootfs"]["diff_ids"])
 
 
 def created_by_of(config: Mapping[str, Any], count: int) -> Sequence[str | None]:

@@ -8,23 +8,31 @@ and layer blob is checked against the digest it is stored under.
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 from typing import Any, Protocol
 
+from ci_security import limits
 from ci_security.errors import ImageError
 from ci_security.image.base import DEFAULT_PLATFORM, Image, SourceOptions
+from ci_security.image.digest import blob_path
 from ci_security.image.manifest import (
     INDEX_TYPES,
     check_descriptor,
     check_manifest_type,
     check_platform,
+    descriptors,
     layers_from_manifest,
+    parse_config,
     parse_json,
+    required,
     select_from_index,
     verify_digest,
 )
-from ci_security.image.tarindex import MAX_METADATA, ArchiveIndex
+from ci_security.image.tarindex import ArchiveIndex
 from ci_security.image.tarwalk import BlobLocation
+from ci_security.limits import LimitExceededError
 
 REF_NAME = "org.opencontainers.image.ref.name"
 _MAX_NESTING = 4
@@ -58,10 +66,19 @@ class _DirBlobs:
 
     def read(self, name: str) -> bytes:
         path = self._path(name)
+        bound = limits.active().image_metadata_bytes
         try:
-            if path.stat().st_size > MAX_METADATA:
-                raise ImageError(f"{self.label}: {name} is too large for metadata")
-            return path.read_bytes()
+            # Opened without blocking and checked to be a regular file: a FIFO planted in the layout
+            # must not stall the scan, nor /dev/zero feed it forever.
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+            with os.fdopen(fd, "rb") as f:
+                info = os.fstat(f.fileno())
+                if not stat.S_ISREG(info.st_mode):
+                    raise ImageError(f"{self.label}: {name} is not a regular file")
+                if info.st_size > bound:
+                    where = f"{self.label}: {name}"
+                    raise LimitExceededError(where, "image_metadata_bytes", f"{info.st_size:,} bytes")
+                return f.read(bound + 1)[:bound]
         except FileNotFoundError:
             raise ImageError(f"{self.label}: {name} is missing from the layout") from None
         except OSError as exc:
@@ -76,25 +93,22 @@ class _DirBlobs:
         return BlobLocation(path, 0, size, digest=digest, diff_id=diff_id)
 
 
-def _blob_name(digest: str) -> str:
-    algo, _, hexdigest = digest.partition(":")
-    return f"blobs/{algo}/{hexdigest}"
-
-
 def _read_verified(blobs: _Blobs, desc: dict[str, Any], label: str) -> bytes:
     digest = desc["digest"]
-    if _blob_name(digest) not in blobs:
+    name = blob_path(digest, f"{label}: descriptor")
+    if name not in blobs:
         raise ImageError(f"{label}: blob {digest} is missing")
-    data = blobs.read(_blob_name(digest))
+    data = blobs.read(name)
     verify_digest(data, digest, f"{label}: blob {digest}")
     return data
 
 
 def _pick_from_layout_index(index: dict[str, Any], tag: str | None, label: str) -> dict[str, Any]:
-    manifests = index.get("manifests")
-    if not isinstance(manifests, list) or not manifests:
+    what = f"{label}: index.json"
+    required(index, "manifests", list, what)
+    descs = descriptors(index, "manifests", what)
+    if not descs:
         raise ImageError(f"{label}: index.json lists no images")
-    descs = [check_descriptor(m, f"{label}: index.json") for m in manifests]
     names = [(d.get("annotations") or {}).get(REF_NAME) for d in descs]
     if tag is not None:
         for desc, name in zip(descs, names, strict=True):
@@ -140,12 +154,14 @@ def open_layout(
         break
     else:
         raise ImageError(f"{label}: indexes nested too deeply")
-    cfg_desc = check_descriptor(manifest.get("config"), f"{label}: manifest config")
-    config = parse_json(_read_verified(blobs, cfg_desc, label), f"{label}: config")
-    layers = layers_from_manifest(manifest, config, label)
+    manifest_what = f"{label}: manifest {desc['digest']}"
+    cfg_desc = check_descriptor(required(manifest, "config", dict, manifest_what), f"{manifest_what} config")
+    config_what = f"{label}: config {cfg_desc['digest']}"
+    config = parse_config(_read_verified(blobs, cfg_desc, label), config_what)
+    layers = layers_from_manifest(manifest, config, manifest_what)
     locations = []
     for layer in layers:
-        name = _blob_name(layer.digest)
+        name = blob_path(layer.digest, f"{label}: layer")
         if name not in blobs:
             raise ImageError(f"{label}: layer blob {layer.digest} is missing")
         locations.append(blobs.location(name, digest=layer.digest))
@@ -157,7 +173,8 @@ def open_layout(
         config=config,
         layers=layers,
         blobs=tuple(locations),
-        platform=check_platform(config, options.platform, label),
+        platform=check_platform(config, options.platform, config_what),
+        budget=options.budget,
     )
 
 
@@ -168,4 +185,5 @@ def open_oci_dir(path: Path, tag: str | None, reference: str, options: SourceOpt
 
 
 def open_oci_archive(path: Path, tag: str | None, reference: str, options: SourceOptions) -> Image:
-    return open_layout(ArchiveIndex(path, reference, options.workdir), tag, reference, "oci-archive", options)
+    index = ArchiveIndex(path, reference, options.workdir, options.budget)
+    return open_layout(index, tag, reference, "oci-archive", options)

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from ci_security.errors import InvalidReferenceError
+from ci_security.image.digest import is_digest
 
 DOCKER_HUB = "docker.io"
 DOCKER_HUB_API = "registry-1.docker.io"
@@ -20,7 +21,6 @@ _HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"
 
 _COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*\Z")
 _TAG = re.compile(r"[\w][\w.-]{0,127}\Z")
-_DIGEST = re.compile(r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}\Z")
 _HOST = re.compile(r"(?:[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?\Z")
 
 TRANSPORTS = ("docker-archive", "oci-archive", "oci", "docker", "docker-daemon")
@@ -74,8 +74,11 @@ def parse_docker_reference(text: str) -> DockerReference:
     rest, digest = text, None
     if "@" in rest:
         rest, _, digest = rest.partition("@")
-        if not _DIGEST.match(digest):
-            raise InvalidReferenceError(f"invalid image reference {text!r}: bad digest {digest!r}")
+        if not is_digest(digest):
+            raise InvalidReferenceError(
+                f"invalid image reference {text!r}: bad digest {digest!r} "
+                "(expected sha256:<64 hex digits> or sha512:<128 hex digits>)"
+            )
     tag = None
     slash = rest.rfind("/")
     colon = rest.rfind(":")

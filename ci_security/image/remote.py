@@ -19,7 +19,8 @@ from ci_security import limits
 from ci_security.errors import ImageError
 from ci_security.image.auth import find_credentials
 from ci_security.image.base import DEFAULT_PLATFORM, Image, SourceOptions
-from ci_security.image.digest import parse_digest
+from ci_security.image.budget import ImageBudget
+from ci_security.image.digest import check_digest, file_name
 from ci_security.image.manifest import (
     ACCEPT_MANIFESTS,
     INDEX_TYPES,
@@ -27,6 +28,7 @@ from ci_security.image.manifest import (
     check_manifest_type,
     check_platform,
     layers_from_manifest,
+    parse_config,
     parse_json,
     select_from_index,
     verify_digest,
@@ -80,7 +82,7 @@ class RegistrySource:
         kind = check_manifest_type(manifest, media_type, f"{label}: manifest")
         if kind in INDEX_TYPES:
             desc = select_from_index(manifest, options.platform, DEFAULT_PLATFORM, f"{label}: index")
-            chosen = parse_digest(desc["digest"], f"{label}: index entry")
+            chosen = check_digest(desc["digest"], f"{label}: index entry")
             body, media_type, digest = client.manifest(
                 chosen, ACCEPT_MANIFESTS, _size(desc, f"{label}: index entry {chosen}")
             )
@@ -89,14 +91,14 @@ class RegistrySource:
             if check_manifest_type(manifest, media_type, f"{label}: manifest") in INDEX_TYPES:
                 raise ImageError(f"{label}: index {chosen} points at another index")
         cfg_desc = check_descriptor(manifest.get("config"), f"{label}: manifest config")
-        cfg_digest = parse_digest(cfg_desc["digest"], f"{label}: manifest config")
+        cfg_digest = check_digest(cfg_desc["digest"], f"{label}: manifest config")
         config_bytes = client.blob_bytes(cfg_digest, _size(cfg_desc, f"{label}: manifest config"))
         verify_digest(config_bytes, cfg_digest, f"{label}: config")
-        config = parse_json(config_bytes, f"{label}: config")
+        config = parse_config(config_bytes, f"{label}: config {cfg_digest}")
         layers = layers_from_manifest(manifest, config, label)
         for layer in layers:
             # The digest names the downloaded file and goes into the URL: it must be a digest.
-            parse_digest(layer.digest, f"{label}: layer {layer.index}")
+            check_digest(layer.digest, f"{label}: layer {layer.index}")
         total = sum(max(layer.size, 0) for layer in layers)
         if total > limits.active().spool_bytes:
             raise limits.LimitExceededError(
@@ -112,11 +114,12 @@ class RegistrySource:
             config_digest=cfg_digest,
             config=config,
             layers=layers,
-            blobs=_LazyBlobs(client, layers, blob_dir, options.progress),
+            blobs=_LazyBlobs(client, layers, blob_dir, options.progress, options.budget),
             platform=check_platform(config, options.platform, label),
             repo_tags=(str(docker),) if docker.tag else (),
             repo_digests=(f"{repo}@{top_digest}",),
             on_close=client.close,
+            budget=options.budget,
         )
 
 
@@ -139,8 +142,10 @@ class _LazyBlobs(Sequence[BlobLocation]):
         layers: tuple[LayerInfo, ...],
         blob_dir: Path,
         progress: ProgressSink | None,
+        budget: ImageBudget,
     ) -> None:
         self._client = client
+        self._budget = budget
         self._layers = layers
         self._dir = blob_dir
         self._progress = progress
@@ -166,9 +171,13 @@ class _LazyBlobs(Sequence[BlobLocation]):
             return found
 
     def _fetch(self, layer: LayerInfo) -> BlobLocation:
-        dest = self._dir / layer.digest.replace(":", "-")
+        dest = self._dir / file_name(layer.digest, "layer")
         progress = self._progress
         task = f"pull {layer.digest[7:19]}"
+        # The manifest's size is charged before the download (the client refuses more bytes than it);
+        # a blob without a size is charged once it is on disk.
+        charged = max(layer.size, 0)
+        self._budget.charge_spool(charged, f"{self._client.label}: layer {layer.digest}")
         if progress:
             progress.start(task, layer.size if layer.size >= 0 else None)
         self._client.download_blob(
@@ -176,5 +185,7 @@ class _LazyBlobs(Sequence[BlobLocation]):
         )
         if progress:
             progress.finish(task)
-        # Verified while downloading; the walker need not hash it again.
-        return BlobLocation(dest, 0, dest.stat().st_size)
+        size = dest.stat().st_size
+        self._budget.charge_spool(size - charged, f"{self._client.label}: layer {layer.digest}")
+        # Verified while downloading; the walker need not hash it again, and may report it verified.
+        return BlobLocation(dest, 0, size, digest=layer.digest, verified=True)

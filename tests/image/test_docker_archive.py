@@ -112,7 +112,7 @@ def test_layer_not_matching_its_diff_id(tmp_path):
     [
         (lambda p: p.write_bytes(b"not a tar at all" * 100), "not a readable tar archive|archive is empty"),
         (lambda p: p.write_bytes(p.read_bytes()[:3000]), "truncated|not a readable tar"),
-        (lambda p: _replace_member(p, "manifest.json", b"{nope"), "manifest.json is malformed"),
+        (lambda p: _replace_member(p, "manifest.json", b"{nope"), "manifest.json: invalid JSON"),
         (
             lambda p: _replace_member(p, "manifest.json", b'[{"Config": "missing.json", "Layers": []}]'),
             "missing.json is missing",

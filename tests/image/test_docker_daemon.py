@@ -25,10 +25,8 @@ def test_docker_save_output_is_read_as_an_archive(tmp_path, monkeypatch):
         [[*DEBIAN_RELEASE, file("var/lib/dpkg/status", dpkg_status(("a", "1")))]],
         repo_tags=["app:1"],
     )
-    # A stand-in for the docker CLI: `docker save -o OUT NAME` copies a real docker-archive.
-    _fake_docker(
-        tmp_path / "bin", f'[ "$1" = save ] && [ "$2" = -o ] && [ "$4" = app:1 ] && cp {archive} "$3"\n'
-    )
+    # A stand-in for the docker CLI: `docker save NAME` writes a real docker-archive to stdout.
+    _fake_docker(tmp_path / "bin", f'[ "$1" = save ] && [ "$2" = app:1 ] && cat {archive}\n')
     monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
     (tmp_path / "work").mkdir()
     image = DockerDaemonSource().open(
@@ -66,6 +64,23 @@ def test_no_docker_cli(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     (tmp_path / "work").mkdir()
     with pytest.raises(ImageError, match="docker CLI is not installed"):
+        DockerDaemonSource().open(
+            parse_image_ref("docker-daemon:app:1"), SourceOptions(workdir=tmp_path / "work")
+        )
+
+
+def test_the_export_counts_against_spool_bytes(tmp_path, monkeypatch):
+    from ci_security import limits
+    from ci_security.limits import LimitExceededError
+
+    _fake_docker(tmp_path / "bin", "head -c 3000000 /dev/zero\n")
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    (tmp_path / "work").mkdir()
+    small = limits.with_overrides(limits.DEFAULTS, {"spool_bytes": "1MiB"})
+    with (
+        limits.use(small),
+        pytest.raises(LimitExceededError, match="docker-daemon:app:1: exceeds the spool-bytes"),
+    ):
         DockerDaemonSource().open(
             parse_image_ref("docker-daemon:app:1"), SourceOptions(workdir=tmp_path / "work")
         )

@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import tarfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -398,3 +399,32 @@ DEBIAN_RELEASE = [
     symlink("etc/os-release", "../usr/lib/os-release"),
     file("etc/debian_version", "12.5\n"),
 ]
+
+
+def restamp_oci_layout(
+    root: Path,
+    *,
+    config: Callable[[dict[str, Any]], None] | None = None,
+    manifest: Callable[[dict[str, Any]], None] | None = None,
+    index: Callable[[dict[str, Any]], None] | None = None,
+) -> None:
+    """Change the config, manifest and/or index.json of a one-image layout and store each again under
+    its new digest, as a writer that means it would: the layout stays internally consistent, so what
+    a test sees is the effect of the change itself (a wrong type, a lying diff-id), not a digest
+    mismatch."""
+    index_doc = json.loads((root / "index.json").read_text())
+    manifest_digest = index_doc["manifests"][0]["digest"]
+    manifest_doc = json.loads((root / "blobs" / "sha256" / manifest_digest.split(":")[1]).read_text())
+    config_digest = manifest_doc["config"]["digest"]
+    config_doc = json.loads((root / "blobs" / "sha256" / config_digest.split(":")[1]).read_text())
+    if config:
+        config(config_doc)
+    data = json.dumps(config_doc).encode()
+    manifest_doc["config"].update(digest=_write_blob(root, data), size=len(data))
+    if manifest:
+        manifest(manifest_doc)
+    data = json.dumps(manifest_doc).encode()
+    index_doc["manifests"][0].update(digest=_write_blob(root, data), size=len(data))
+    if index:
+        index(index_doc)
+    (root / "index.json").write_text(json.dumps(index_doc))
