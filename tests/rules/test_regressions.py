@@ -1,0 +1,40 @@
+"""False-positive classes found on real public manifests (issue 13), each pinned by a minimal file in
+the real shape, written here (`tests/fixtures/manifests/regressions/`): the complete list of findings
+each file gives, so a class that comes back, or a new false positive, fails here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ci_security.rules.runner import check_text
+
+REGRESSIONS = Path(__file__).parents[1] / "fixtures" / "manifests" / "regressions"
+
+# file -> every (rule, line) it must give; comments say which class each file pins
+EXPECTED: dict[str, list[tuple[str, int]]] = {
+    # `deb [ trusted=yes ] file://…` is a local repository, `apt-get install -s/--simulate/--dry-run`
+    # installs nothing; a remote trusted=yes source still is DF017.
+    "local-apt-repository.Dockerfile": [("DF010", 3), ("DF019", 6), ("DF027", 6), ("DF017", 24)],
+    # `apk add --no-network` downloads nothing (no cache to clean), `apk add --simulate` installs
+    # nothing, `apk index --allow-untrusted` builds an index; installing with --allow-untrusted is DF017.
+    "apk-no-network.Dockerfile": [("DF010", 4), ("DF027", 6), ("DF017", 17)],
+}
+
+
+def _findings(name: str) -> list[tuple[str, int]]:
+    path = REGRESSIONS / name
+    found = check_text(path.read_text(encoding="utf-8"), name)
+    return sorted(((f.rule_id, f.line or 0) for f in found), key=lambda item: (item[1], item[0]))
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_real_shapes_give_exactly_these_findings(name):
+    assert _findings(name) == sorted(EXPECTED[name], key=lambda item: (item[1], item[0]))
+
+
+def test_every_regression_file_is_listed():
+    on_disk = {p.name for p in REGRESSIONS.iterdir() if p.name != "LICENSE-NOTE.md"}
+    assert on_disk == set(EXPECTED)
