@@ -30,6 +30,9 @@ class Misconfiguration:
     inline_source: str = ""
     # The other tool's id when the finding was imported (`DL3007`, `KSV-0017`, `CKV_K8S_16`).
     peer_id: str = ""
+    # Rules whose findings on the same resource this one made redundant and absorbed (`K8S020` into
+    # a privileged container's `K8S001`): one finding per problem, the other ids kept for reports.
+    folded: tuple[str, ...] = ()
 
     def sort_key(self) -> tuple[int, str, int, str, str, str]:
         return (-self.severity.rank, self.path, self.line or 0, self.rule_id, self.resource, self.fingerprint)

@@ -21,6 +21,37 @@ EXPECTED: dict[str, list[tuple[str, int]]] = {
     # `apk add --no-network` downloads nothing (no cache to clean), `apk add --simulate` installs
     # nothing, `apk index --allow-untrusted` builds an index; installing with --allow-untrusted is DF017.
     "apk-no-network.Dockerfile": [("DF010", 4), ("DF027", 6), ("DF017", 17)],
+    # RBAC wildcards rated by what they reach: `*` in the read-only metrics APIs is LOW, not
+    # cluster-admin; an operator's own CRDs MEDIUM; built-in writes HIGH; `*/*/*` CRITICAL. One
+    # finding per rule item, not one per wildcard.
+    "rbac-wildcards.yaml": [
+        ("K8S039", 11),
+        ("K8S039", 15),
+        ("K8S039", 25),
+        ("K8S039", 28),
+        ("K8S039", 31),
+        ("K8S039", 33),
+        ("K8S039", 42),
+        ("K8S039", 45),
+        ("K8S039", 53),
+        ("K8S039", 63),
+        ("K8S039", 66),
+    ],
+}
+SEVERITIES: dict[str, list[str]] = {
+    "rbac-wildcards.yaml": [
+        "LOW",
+        "LOW",
+        "MEDIUM",
+        "HIGH",
+        "HIGH",
+        "LOW",
+        "CRITICAL",
+        "LOW",
+        "HIGH",
+        "HIGH",
+        "LOW",
+    ],
 }
 
 
@@ -33,6 +64,12 @@ def _findings(name: str) -> list[tuple[str, int]]:
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_real_shapes_give_exactly_these_findings(name):
     assert _findings(name) == sorted(EXPECTED[name], key=lambda item: (item[1], item[0]))
+
+
+@pytest.mark.parametrize("name", sorted(SEVERITIES))
+def test_severities_follow_what_the_setting_reaches(name):
+    found = check_text((REGRESSIONS / name).read_text(encoding="utf-8"), name)
+    assert [f.severity.value for f in sorted(found, key=lambda f: f.line or 0)] == SEVERITIES[name]
 
 
 def test_every_regression_file_is_listed():

@@ -31,6 +31,7 @@ class Compose019ImageLatest:
             "https://docs.docker.com/reference/compose-file/services/#image",
             "https://docs.docker.com/build/building/best-practices/#pin-base-image-versions",
         ),
+        implies=("COMPOSE020",),
     )
 
     def check(self, compose: ComposeFile) -> Iterator[Hit]:

@@ -38,6 +38,7 @@ class Df002LatestTag:
             ("trivy", "DS-0001"),
             ("checkov", "CKV_DOCKER_7"),
         ),
+        implies=("DF003",),
     )
 
     def check(self, dockerfile: Dockerfile) -> Iterator[Hit]:

@@ -28,6 +28,7 @@ class K8s001Privileged:
         "capability or device the workload really needs instead.",
         references=(PSS, avd("KSV-0017"), kube_linter("privileged-container")),
         peers=(("trivy", "KSV-0017"), ("checkov", "CKV_K8S_16"), ("kube-linter", "privileged-container")),
+        implies=("K8S009", "K8S010", "K8S011", "K8S012", "K8S013", "K8S020"),
     )
 
     def check(self, obj: K8sObject) -> Iterator[Hit]:

@@ -33,6 +33,7 @@ class K8s013DropAll:
             ("trivy", "KSV-0106"),
             ("checkov", "CKV_K8S_37"),
         ),
+        implies=("K8S012",),
     )
 
     def check(self, obj: K8sObject) -> Iterator[Hit]:

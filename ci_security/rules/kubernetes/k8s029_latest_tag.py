@@ -31,6 +31,7 @@ class K8s029LatestTag:
             kube_linter("latest-tag"),
         ),
         peers=(("trivy", "KSV-0013"), ("checkov", "CKV_K8S_14"), ("kube-linter", "latest-tag")),
+        implies=("K8S030", "K8S031"),
     )
 
     def check(self, obj: K8sObject) -> Iterator[Hit]:

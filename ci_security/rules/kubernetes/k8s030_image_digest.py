@@ -28,6 +28,7 @@ class K8s030ImageDigest:
         "Dependabot keep it current.",
         references=("https://kubernetes.io/docs/concepts/containers/images/#image-names",),
         peers=(("checkov", "CKV_K8S_43"),),
+        implies=("K8S031",),
     )
 
     def check(self, obj: K8sObject) -> Iterator[Hit]:
