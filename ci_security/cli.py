@@ -199,7 +199,8 @@ _SCAN_OPTIONS: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
         metavar="PATH",
         **_env("MANIFESTS"),
         help="Check the Dockerfiles, Kubernetes and compose files under PATH (repeatable). Without --image "
-        "or --from-*, the repository root is checked.",
+        "or --from-*, the repository root is checked. A PATH other than the repository root under which "
+        "no manifest is found is an error (exit 2).",
     ),
     click.option(
         "--output",
@@ -450,7 +451,8 @@ def _scan_and_decide(params: dict[str, Any]) -> tuple[ScanResult, Decision]:
         severity = None if chosen == "NONE" else Severity(chosen)
         policy = replace(inputs.policy, fail_on=replace(inputs.policy.fail_on, severity=severity))
         inputs = replace(inputs, policy=policy)
-    options = replace(options, rules_enable=inputs.policy.checks.enable)
+    checks = inputs.policy.checks
+    options = replace(options, rules_enable=checks.enable, rules_disable=checks.disable)
     show_progress = not params["quiet"] and sys.stderr.isatty()
     with _progress_display(show_progress) as progress:
         result = run(replace(options, progress=progress))

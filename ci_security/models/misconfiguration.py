@@ -36,3 +36,19 @@ class Misconfiguration:
 
     def sort_key(self) -> tuple[int, str, int, str, str, str]:
         return (-self.severity.rank, self.path, self.line or 0, self.rule_id, self.resource, self.fingerprint)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ManifestSummary:
+    """What the manifest checks covered: how many files of each kind ("dockerfile", "kubernetes",
+    "compose", "not_analysed"), how many objects in them (Kubernetes objects, compose services,
+    Dockerfile stages), and the custom resources no rule checks, as (apiVersion, kind, count).
+    """
+
+    files: tuple[tuple[str, int], ...] = ()
+    objects: int = 0
+    custom_resources: tuple[tuple[str, str, int], ...] = ()
+
+    @property
+    def total(self) -> int:
+        return sum(count for _, count in self.files)

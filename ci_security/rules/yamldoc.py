@@ -27,7 +27,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-MAX_BYTES = 2 * 1024 * 1024
+from ci_security import limits
+
+MAX_BYTES = limits.DEFAULTS.manifest_bytes
 MAX_NODES = 200_000
 MAX_DEPTH = 200
 

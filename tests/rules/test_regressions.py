@@ -21,6 +21,11 @@ EXPECTED: dict[str, list[tuple[str, int]]] = {
     # `apk add --no-network` downloads nothing (no cache to clean), `apk add --simulate` installs
     # nothing, `apk index --allow-untrusted` builds an index; installing with --allow-untrusted is DF017.
     "apk-no-network.Dockerfile": [("DF010", 4), ("DF027", 6), ("DF017", 17)],
+    # One definition of a sensitive host path for Kubernetes and compose: a read-only CA bundle, the
+    # syslog socket and read-only kernel modules are plain hostPath volumes (K8S007) in Kubernetes and
+    # nothing in compose; writable below /etc or /lib they are sensitive in both.
+    "k8s-host-paths.yaml": [("K8S007", 37), ("K8S007", 40), ("K8S007", 79), ("K8S006", 82)],
+    "host-paths.compose.yaml": [("COMPOSE007", 18), ("COMPOSE007", 19)],
     # RBAC wildcards rated by what they reach: `*` in the read-only metrics APIs is LOW, not
     # cluster-admin; an operator's own CRDs MEDIUM; built-in writes HIGH; `*/*/*` CRITICAL. One
     # finding per rule item, not one per wildcard.
