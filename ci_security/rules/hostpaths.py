@@ -16,10 +16,13 @@ current distribution) and on whether the mount is read-only:
     `/etc/kubernetes`, `/etc/ssl/private`, `/var/lib/kubelet`, `/var/lib/docker`, `/proc`, `/sys/kernel`,
     `~/.ssh`, `~/.aws`, a user's home directory, …); and a directory that contains such a tree
     (`/etc/ssl` holds `/etc/ssl/private`, `/var/lib` holds `/var/lib/kubelet`).
-  - Writable only: anything else below a system directory (`/etc/ssl/certs`, `/etc/cni/net.d`,
-    `/lib/modules`, `/usr/local/bin`, `/sys/fs/cgroup`, `/etc/passwd`): writing there plants a CA,
-    a binary, a kernel module or a user the host trusts. Read-only, such a path gives nothing an
-    attacker can use: a CA bundle is public, kernel modules are loaded only with SYS_MODULE.
+  - Writable only: a place the host trusts for code or configuration it runs as root, or for trust
+    itself (`HOST_CONTROL_TREES`: `/etc/ssl/certs`, `/etc/cni/net.d`, `/lib/modules`,
+    `/usr/local/bin`, `/etc/cron.d`, `/etc/passwd`, `/sys/fs/cgroup`, …), or a directory containing
+    one (`/usr/local`): writing there plants a CA, a binary, a kernel module, a job or a user the
+    host trusts. Read-only, such a path gives nothing an attacker can use: a CA bundle is public,
+    kernel modules are loaded only with SYS_MODULE. A writable application directory below `/etc`
+    or `/usr` (`/etc/pihole`, `/usr/share/appdata/…`) is that application's data.
 - **safe** (`is_safe()`): files and sockets harmless even writable, reported by neither: the syslog
   socket `/dev/log` and journald's sockets (they accept log lines), `/dev/null`, `/dev/zero`,
   `/dev/random` and friends, GPU render nodes (`/dev/dri`), and the host's time zone
@@ -60,10 +63,27 @@ CREDENTIAL_TREES = frozenset(
      "/var/lib/cni", "/var/lib/kube-proxy", "/dev/mem", "/dev/kmem", "/dev/port",
      "~/.ssh", "~/.aws", "~/.kube", "~/.docker", "~/.gnupg", "~/.azure", "~/.config/gcloud"}
 )  # fmt: skip
-# Below these, a writable mount lets the container change what the host runs or trusts.
-WRITE_SENSITIVE_ROOTS = frozenset(
-    {"/etc", "/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin", "/sys", "/dev", "/opt/cni"}
-)
+# Writable, these let the container change what the host runs or trusts: binaries and libraries,
+# kernel modules and the sources DKMS builds them from, what init, cron, PAM, the dynamic loader,
+# login shells, package managers, logrotate and the container runtime read as root, the accounts and
+# name resolution, the CA trust store, CNI and kubelet plugins, and the kernel's /sys and /dev. A
+# writable directory elsewhere below /etc or /usr (an application's /etc/pihole, /usr/share/appdata)
+# is that application's data, which no host program trusts.
+HOST_CONTROL_TREES = frozenset(
+    {"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/usr/bin", "/usr/sbin", "/usr/lib",
+     "/usr/lib32", "/usr/lib64", "/usr/libexec", "/usr/local/bin", "/usr/local/sbin", "/usr/local/lib",
+     "/usr/src", "/opt/cni", "/etc/systemd", "/etc/init.d", "/etc/rc.d", "/etc/rc.local",
+     "/etc/crontab", "/etc/anacrontab", "/etc/cron.d", "/etc/cron.hourly", "/etc/cron.daily",
+     "/etc/cron.weekly", "/etc/cron.monthly", "/var/spool/cron", "/etc/profile", "/etc/profile.d",
+     "/etc/bash.bashrc", "/etc/environment", "/etc/ld.so.preload", "/etc/ld.so.conf",
+     "/etc/ld.so.conf.d", "/etc/pam.d", "/etc/security", "/etc/sudoers", "/etc/sudoers.d",
+     "/etc/doas.conf", "/etc/passwd", "/etc/group", "/etc/hosts", "/etc/resolv.conf",
+     "/etc/nsswitch.conf", "/etc/apt", "/etc/yum.repos.d", "/etc/dnf", "/etc/zypp", "/etc/apk",
+     "/etc/modprobe.d", "/etc/modules", "/etc/modules-load.d", "/etc/udev", "/etc/sysctl.conf",
+     "/etc/sysctl.d", "/etc/logrotate.conf", "/etc/logrotate.d", "/etc/update-motd.d",
+     "/etc/containers", "/etc/crio", "/etc/cni", "/etc/ssl", "/etc/pki", "/etc/ca-certificates",
+     "/usr/share/ca-certificates", "/usr/local/share/ca-certificates", "/sys", "/dev"}
+)  # fmt: skip
 # Harmless even writable: log sockets, the null and random devices, GPU render nodes, the time zone.
 SAFE_PATHS = frozenset(
     {"/dev/log", "/run/systemd/journal/socket", "/run/systemd/journal/stdout",
@@ -133,7 +153,10 @@ def sensitive(path: str, *, read_only: bool) -> str | None:
     if inner is not None:
         return f"it contains {inner}"
     if not read_only:
-        root = under(path, WRITE_SENSITIVE_ROOTS)
-        if root is not None:
-            return f"writable, below {root}"
+        trusted = under(path, HOST_CONTROL_TREES)
+        if trusted is not None:
+            return f"writable, and the host trusts {trusted}"
+        trusted = _contains(path, HOST_CONTROL_TREES)
+        if trusted is not None:
+            return f"writable, and it contains {trusted}, which the host trusts"
     return None

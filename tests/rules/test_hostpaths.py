@@ -47,6 +47,12 @@ TABLE = [
     ("/run/systemd/journal/socket", False, None),
     ("/etc/localtime", False, None),
     ("/dev/dri", False, None),
+    # an application's own data below /etc or /usr, which no host program trusts
+    ("/etc/pihole", False, None),
+    ("/usr/share/appdata/wireguard", False, None),
+    ("/etc/cron.d", False, "sensitive"),
+    ("/usr/local", False, "sensitive"),  # contains /usr/local/bin
+    ("/usr/src", False, "sensitive"),  # DKMS builds kernel modules from it as root
     # ordinary paths
     ("/var/log", False, None),
     ("/srv/data", False, None),

@@ -9,9 +9,12 @@ A document that looks like a Kubernetes object is one of three things:
   CustomResourceDefinition whose `spec.group` has none), so this is an operator's resource, valid
   or not by its own schema, which these rules do not know;
 - **unknown**: a kind the group does not have (`apps/v1 Deploymnet`, `v1 Deployment`), or a group
-  without a dot that Kubernetes does not define (`app/v1`). The API server refuses such an object
-  (`no matches for kind`), so it is reported once (MAN003) instead of being skipped silently: the
-  author meant *something*, and what they meant was not checked.
+  without a dot that is a near miss of a Kubernetes one (`app/v1`, `batches/v1`). The API server
+  refuses such an object (`no matches for kind`), so it is reported once (MAN003) instead of being
+  skipped silently: the author meant *something*, and what they meant was not checked.
+
+Any other group without a dot belongs to a tool that borrowed the shape (`skaffold/v4beta6
+Config`): it is counted with the custom resources, not reported.
 
 Kinds are matched exactly (the API server is case-sensitive); a `…List` kind counts as its item kind.
 """
@@ -23,8 +26,9 @@ from typing import Literal
 
 Verdict = Literal["builtin", "custom", "unknown"]
 
+# `Config` is a kubeconfig file (`apiVersion: v1`, `kind: Config`), which repositories also hold.
 _CORE = (
-    "Binding ComponentStatus ConfigMap Endpoints Event LimitRange List Namespace Node "
+    "Binding ComponentStatus Config ConfigMap Endpoints Event LimitRange List Namespace Node "
     "PersistentVolume PersistentVolumeClaim Pod PodTemplate ReplicationController ResourceQuota "
     "Secret Service ServiceAccount"
 )
@@ -35,7 +39,7 @@ BUILTIN_KINDS: dict[str, frozenset[str]] = {
         "": _CORE,
         "admissionregistration.k8s.io": "MutatingWebhookConfiguration ValidatingWebhookConfiguration "
         "ValidatingAdmissionPolicy ValidatingAdmissionPolicyBinding MutatingAdmissionPolicy "
-        "MutatingAdmissionPolicyBinding",
+        "MutatingAdmissionPolicyBinding InitializerConfiguration",
         "apiextensions.k8s.io": "CustomResourceDefinition",
         "apiregistration.k8s.io": "APIService",
         "apps": "ControllerRevision DaemonSet Deployment ReplicaSet StatefulSet",
@@ -81,6 +85,9 @@ BUILTIN_KINDS: dict[str, frozenset[str]] = {
 }
 
 
+_DOTLESS = sorted(g for g in BUILTIN_KINDS if g and "." not in g)
+
+
 def group_of(api_version: str) -> str:
     """The API group of an `apiVersion` (`apps/v1` → `apps`, `v1` → "", the core group)."""
     return api_version.rpartition("/")[0].strip()
@@ -93,7 +100,9 @@ def classify(api_version: str, kind: str) -> Verdict:
     known = BUILTIN_KINDS.get(group)
     if known is not None:
         return "builtin" if item in known else "unknown"
-    return "custom" if "." in group else "unknown"
+    if "." in group or not difflib.get_close_matches(group, _DOTLESS, n=1, cutoff=0.75):
+        return "custom"
+    return "unknown"
 
 
 def suggestion(api_version: str, kind: str) -> str:

@@ -168,5 +168,9 @@ def test_takeover_and_sensitive_reasons_name_what_is_exposed():
     assert sensitive_mount("/var/lib/kubelet/pods", read_only=True) == "inside /var/lib/kubelet"
     assert sensitive_mount("/etc/ssl", read_only=True) == "it contains /etc/ssl/private"
     assert sensitive_mount("/etc/ssl/certs", read_only=True) is None
-    assert sensitive_mount("/etc/ssl/certs", read_only=False) == "writable, below /etc"
+    assert sensitive_mount("/etc/ssl/certs", read_only=False) == "writable, and the host trusts /etc/ssl"
+    assert sensitive_mount("/usr/local", read_only=False) == (
+        "writable, and it contains /usr/local/bin, which the host trusts"
+    )
+    assert sensitive_mount("/etc/pihole", read_only=False) is None  # an application's own data
     assert sensitive_mount("/srv", read_only=False) is None
