@@ -2,7 +2,8 @@
 
 Services with `build:` (their own or through `extends`) are skipped: there `image:` names the image
 compose builds, not one it pulls. An image that depends on an unset variable (`app:${TAG}`) is
-skipped too; `${TAG:-latest}` is read as its default and reported.
+skipped too; `${TAG:-latest}` is read as its default and reported. It implies COMPOSE020 (not pinned
+by digest), which is folded into it.
 """
 
 from __future__ import annotations

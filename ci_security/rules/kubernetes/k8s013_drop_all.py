@@ -2,6 +2,7 @@
 
 The finding points at the `drop` list when there is one, else at `capabilities`, `securityContext`
 or the container. Pods declaring `os.name: windows` are skipped (capabilities are Linux-only).
+It implies K8S012 (dropping ALL drops NET_RAW), which is folded into it.
 """
 
 from __future__ import annotations
