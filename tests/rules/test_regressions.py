@@ -26,6 +26,32 @@ EXPECTED: dict[str, list[tuple[str, int]]] = {
     # nothing in compose; writable below /etc or /lib they are sensitive in both.
     "k8s-host-paths.yaml": [("K8S007", 37), ("K8S007", 40), ("K8S007", 79), ("K8S006", 82)],
     "host-paths.compose.yaml": [("COMPOSE007", 18), ("COMPOSE007", 19)],
+    # Placeholders are not secrets (GOOGLE_API_KEY_VAL, INSERT_…, yourpassword, ${VAR}, changeme,
+    # <your-key>, AWS's documentation key); the real value next to them still is.
+    "env-placeholders.yaml": [("K8S033", 40)],
+    "env-placeholders.compose.yaml": [("COMPOSE018", 15)],
+    # One finding per problem: 29 findings without folding, 19 with; nothing is lost (test below).
+    "one-finding-per-problem.yaml": [
+        ("K8S003", 15),
+        ("K8S027", 18),
+        ("K8S028", 18),
+        ("K8S029", 19),
+        ("K8S021", 20),
+        ("K8S022", 20),
+        ("K8S024", 20),
+        ("K8S001", 21),
+        ("K8S032", 38),
+        ("K8S013", 40),
+        ("K8S020", 40),
+        ("K8S021", 40),
+        ("K8S022", 40),
+        ("K8S024", 40),
+        ("K8S025", 40),
+        ("K8S026", 40),
+        ("K8S027", 40),
+        ("K8S028", 40),
+        ("K8S030", 41),
+    ],
     # RBAC wildcards rated by what they reach: `*` in the read-only metrics APIs is LOW, not
     # cluster-admin; an operator's own CRDs MEDIUM; built-in writes HIGH; `*/*/*` CRITICAL. One
     # finding per rule item, not one per wildcard.
@@ -75,6 +101,17 @@ def test_real_shapes_give_exactly_these_findings(name):
 def test_severities_follow_what_the_setting_reaches(name):
     found = check_text((REGRESSIONS / name).read_text(encoding="utf-8"), name)
     assert [f.severity.value for f in sorted(found, key=lambda f: f.line or 0)] == SEVERITIES[name]
+
+
+def test_folding_loses_no_problem():
+    name = "one-finding-per-problem.yaml"
+    text = (REGRESSIONS / name).read_text(encoding="utf-8")
+    folded = check_text(text, name)
+    separate = check_text(text, name, fold=False)
+    named = {(f.rule_id, f.resource) for f in folded} | {(r, f.resource) for f in folded for r in f.folded}
+    assert named == {(f.rule_id, f.resource) for f in separate}
+    (privileged,) = [f for f in folded if f.rule_id == "K8S001"]
+    assert privileged.folded == ("K8S010", "K8S012", "K8S013", "K8S020")
 
 
 def test_every_regression_file_is_listed():
