@@ -276,7 +276,8 @@ def _unknown_kinds(result: _FileResult, documents: list[YamlDocument], objects: 
     meant as an object that has no kind at all.
     """
     for obj in objects:
-        if classify(obj.api_version, obj.kind) != "unknown":
+        # Without `metadata` it is some tool's configuration that borrowed apiVersion/kind.
+        if not isinstance(obj.data.get("metadata"), dict) or classify(obj.api_version, obj.kind) != "unknown":
             continue
         hint = suggestion(obj.api_version, obj.kind)
         message = f"{obj.api_version} has no kind {obj.kind} (the API server refuses this object)"

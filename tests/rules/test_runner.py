@@ -274,3 +274,10 @@ def test_a_document_meant_as_an_object_without_a_kind_is_reported_once():
     result = runner.check_manifest_text(text, "web.yaml")
     assert result.kind == "kubernetes"
     assert [(f.rule_id, f.line) for f in result.findings] == [("MAN003", 1)]
+
+
+def test_an_unknown_kind_without_metadata_is_some_tools_configuration():
+    text = "apiVersion: app/v1\nkind: Deployment\nspec: {}\n"
+    assert [f.rule_id for f in check_text(text, "tool.yaml")] == []
+    meant = "apiVersion: app/v1\nkind: Deployment\nmetadata: {name: web}\n"
+    assert [(f.rule_id, f.line) for f in check_text(meant, "web.yaml")] == [("MAN003", 2)]
