@@ -99,7 +99,8 @@ SCAN_OPTIONS: list[Decorator] = [
         metavar="PATH",
         **env("MANIFESTS"),
         help="Check the Dockerfiles, Kubernetes and compose files under PATH (repeatable). Without --image "
-        "or --from-*, the repository root is checked.",
+        "or --from-*, the repository root is checked. A PATH other than the repository root under which "
+        "no manifest is found is an error (exit 2).",
     ),
     click.option(
         "--output",

@@ -34,6 +34,7 @@ from ci_security.image.registry import source_for
 from ci_security.models import (
     Decision,
     ImageTarget,
+    ManifestSummary,
     Misconfiguration,
     Package,
     ScanResult,
@@ -108,7 +109,8 @@ def check_under(options: ScanOptions, inputs: PolicyInputs) -> Checked:
     """Scan and decide under a policy already in force (`policy_in_force`)."""
     from ci_security.policy.inputs import decide
 
-    result = run(options, rules_enable=inputs.policy.checks.enable)
+    checks = inputs.policy.checks
+    result = run(options, rules_enable=checks.enable, rules_disable=checks.disable)
     return Checked(result, decide(result, inputs))
 
 
@@ -118,9 +120,13 @@ def check(options: ScanOptions) -> Checked:
         return check_under(options, inputs)
 
 
-def run(options: ScanOptions, *, rules_enable: Sequence[str] = ()) -> ScanResult:
+def run(
+    options: ScanOptions, *, rules_enable: Sequence[str] = (), rules_disable: Sequence[str] = ()
+) -> ScanResult:
     """Scan the image named in `options`, check manifests and/or import other engines' findings;
-    `rules_enable` turns on manifest rules that are off by default (the policy's `checks.enable`).
+    `rules_enable` turns on manifest rules that are off by default (the policy's `checks.enable`);
+    `rules_disable` names the rules the policy disables (they still run, reported suppressed, and fold
+    nothing).
     """
     manifests = options.manifests
     if not options.image and not options.imports and not manifests:
@@ -152,9 +158,15 @@ def run(options: ScanOptions, *, rules_enable: Sequence[str] = ()) -> ScanResult
         dockerfile = None
         if target is not None and vulnerabilities:
             vulnerabilities, dockerfile = _anchor(vulnerabilities, target, options)
-        misconfigurations, checked = (
-            _check_manifests(manifests, options, tuple(rules_enable)) if manifests else ((), frozenset())
+        summary = (
+            _check_manifests(manifests, options, tuple(rules_enable), tuple(rules_disable))
+            if manifests
+            else None
         )
+        misconfigurations = summary.findings if summary is not None else ()
+        checked = summary.checked if summary is not None else frozenset()
+        if summary is not None:
+            warnings.extend(manifest_notes(summary.summary))
         if imported.misconfigurations:
             misconfigurations = _merge_misconfigurations(
                 misconfigurations, imported.misconfigurations, checked, options
@@ -168,6 +180,7 @@ def run(options: ScanOptions, *, rules_enable: Sequence[str] = ()) -> ScanResult
             db=db.info() if db is not None else None,
             dockerfile=dockerfile,
             misconfigurations=misconfigurations,
+            manifests=summary.summary if summary is not None else None,
         )
     finally:
         if db is not None:
@@ -211,20 +224,98 @@ def _anchor(
     return anchor_vulnerabilities(vulnerabilities, target, dockerfile), shown
 
 
+@dataclass(frozen=True, slots=True)
+class _ManifestCheck:
+    findings: tuple[Misconfiguration, ...]
+    checked: frozenset[str]  # the files checked, as reports show them
+    summary: ManifestSummary
+
+
 def _check_manifests(
-    paths: tuple[Path, ...], options: ScanOptions, rules_enable: tuple[str, ...]
-) -> tuple[tuple[Misconfiguration, ...], frozenset[str]]:
-    """Manifest-check findings for every manifest under `paths` (see `ci_security.rules`), and the
-    files checked, as reports show them.
+    paths: tuple[Path, ...],
+    options: ScanOptions,
+    rules_enable: tuple[str, ...],
+    rules_disable: tuple[str, ...],
+) -> _ManifestCheck:
+    """Manifest-check findings for every manifest under `paths` (see `ci_security.rules`), the files
+    checked, and the summary of what was checked (files of each kind, objects, custom resources).
+
+    A path given with `--manifests` under which nothing is a Dockerfile, a Kubernetes manifest or a
+    compose file is an error naming it: a typo in the path, or a step pointed at the wrong directory,
+    must not pass as "no findings". The repository root itself (checked when nothing is named, and
+    the GitHub Action's default `.`) may hold none, when the step only scans an image; the summary and
+    a note (`manifest_notes`) then say that nothing was checked.
     """
     from ci_security.rules.discover import discover
-    from ci_security.rules.runner import check_file
+    from ci_security.rules.runner import check_manifest
 
     found: list[Misconfiguration] = []
-    manifests = discover(paths, repo_root(options))
-    for manifest in manifests:
-        found.extend(check_file(manifest.path, manifest.shown, rules_enable))
-    return tuple(sorted(found, key=Misconfiguration.sort_key)), frozenset(m.shown for m in manifests)
+    kinds: Counter[str] = Counter()
+    custom: Counter[tuple[str, str]] = Counter()
+    objects = 0
+    checked: set[str] = set()
+    root = repo_root(options)
+    explicit = bool(options.manifests)
+    for given in paths:
+        matched = 0
+        for manifest in discover([given], root):
+            if manifest.shown in checked:
+                matched += 1
+                continue
+            result = check_manifest(manifest.path, manifest.shown, rules_enable, rules_disable)
+            if result.kind is None:
+                continue
+            matched += 1
+            checked.add(manifest.shown)
+            kinds[result.kind] += 1
+            objects += result.objects
+            custom.update(result.custom)
+            found.extend(result.findings)
+        if explicit and not matched and not _is_root(given, root):
+            raise UsageError(
+                f"--manifests {given}: no Dockerfile, Kubernetes manifest or compose file found there"
+            )
+    summary = ManifestSummary(
+        files=tuple(sorted(kinds.items())),
+        objects=objects,
+        custom_resources=tuple(sorted((api, kind, n) for (api, kind), n in custom.items())),
+    )
+    return _ManifestCheck(tuple(sorted(found, key=Misconfiguration.sort_key)), frozenset(checked), summary)
+
+
+def _is_root(path: Path, root: Path) -> bool:
+    try:
+        return path.resolve() == root.resolve()
+    except OSError:
+        return False
+
+
+def manifest_notes(summary: ManifestSummary) -> list[ScanWarning]:
+    """Notes (not partial-scan warnings) about what the manifest checks did not cover: nothing found
+    at all, or custom resources, which no rule checks. Said once per scan, not once per object.
+    """
+    notes: list[ScanWarning] = []
+    if summary.total == 0:
+        notes.append(
+            ScanWarning(
+                source="manifests",
+                message="no Dockerfile, Kubernetes manifest or compose file found; nothing was checked",
+                partial=False,
+            )
+        )
+    if summary.custom_resources:
+        count = sum(n for _, _, n in summary.custom_resources)
+        kinds = sorted(summary.custom_resources, key=lambda item: (-item[2], item[0], item[1]))
+        shown = ", ".join(f"{kind} ({api}) x{n}" for api, kind, n in kinds[:5])
+        more = f" and {len(kinds) - 5} more kinds" if len(kinds) > 5 else ""
+        notes.append(
+            ScanWarning(
+                source="manifests",
+                message=f"{count} custom resources not checked (no rules for custom kinds): {shown}{more}",
+                partial=False,
+            )
+        )
+    return notes
 
 
 def _config_user(config: Mapping[str, Any]) -> str | None:

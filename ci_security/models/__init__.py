@@ -3,7 +3,7 @@
 from ci_security.models.advisory import Advisory, Affected, AffectedRange, RangeEvent
 from ci_security.models.decision import Decision, ExpiredIgnore, Suppression, Violation
 from ci_security.models.image import ImageTarget, LayerInfo, OSInfo, Platform
-from ci_security.models.misconfiguration import Misconfiguration
+from ci_security.models.misconfiguration import ManifestSummary, Misconfiguration
 from ci_security.models.package import LayerRef, Package
 from ci_security.models.purl import build_purl
 from ci_security.models.result import DbInfo, ScanResult, ScanWarning
@@ -26,6 +26,7 @@ __all__ = [
     "LayerInfo",
     "LayerRef",
     "Location",
+    "ManifestSummary",
     "MatchDetail",
     "Misconfiguration",
     "OSInfo",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ci_security.models.image import ImageTarget
-from ci_security.models.misconfiguration import Misconfiguration
+from ci_security.models.misconfiguration import ManifestSummary, Misconfiguration
 from ci_security.models.package import Package
 from ci_security.models.vulnerability import Vulnerability
 
@@ -53,6 +53,8 @@ class ScanResult:
     vulnerabilities: tuple[Vulnerability, ...] = ()
     db: DbInfo | None = None
     misconfigurations: tuple[Misconfiguration, ...] = ()
+    # What the manifest checks covered; None when no manifest was checked.
+    manifests: ManifestSummary | None = None
     # The Dockerfile image findings are anchored to (repository-relative), when one was found.
     dockerfile: str | None = None
 

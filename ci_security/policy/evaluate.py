@@ -8,7 +8,10 @@ Misconfigurations go the same way without VEX and without `fixable_only`: an inl
 the manifest (with its reason) suppresses first, then `checks.disable` suppresses a rule's findings
 (they stay in every report, marked suppressed), then ignore entries, then the threshold, compared
 with the `checks.severity` override when there is one. A rule is named by our id or, for an imported
-finding, also by the other tool's id (`DL3008`, `KSV-0017`). Expired ignore entries
+finding, also by the other tool's id (`DL3008`, `KSV-0017`). A finding that covers others
+(`Misconfiguration.folded`, see `rules.fold`) is named by its own ids only, so an ignore entry or
+`checks.disable` for a covered rule never suppresses the more severe finding that covers it, while
+a `checks.severity` override of a covered rule raises it. Expired ignore entries
 suppress nothing and are listed in `Decision.expired`. Image rules (`images.*`) add violations of
 kind "image" with an empty fingerprint.
 
@@ -303,6 +306,12 @@ def evaluate(
             or (m.peer_id and policy.checks.override(m.peer_id))
             or m.severity
         )
+        # A finding that covers others (rules.fold) is at least as severe as `checks.severity` rates
+        # any of them: a team that rates K8S030 HIGH still fails on the latest image that covers it.
+        for covered in m.folded:
+            raised = policy.checks.override(covered)
+            if raised is not None and raised.rank > severity.rank:
+                severity = raised
         if threshold is None or severity.rank < threshold.rank:
             continue
         if new_only and not is_new(fp):

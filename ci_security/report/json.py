@@ -2,7 +2,8 @@
 
 Keys for stages that did not run are left out rather than filled with empty values, so a reader
 can tell "not checked" from "nothing found": an inventory-only scan has no `vulnerabilities` and no
-`db`.
+`db`; a scan that checked manifests has `manifests` (how many files of each kind, objects, custom
+resources not checked) and `misconfigurations`, empty or not.
 Lists are sorted and keys are emitted in a fixed order, so two scans of the same image produce
 byte-identical reports. `policy` carries the decision that also sets the exit code; every finding
 says whether the policy suppressed it (and why) and, with a baseline, whether it is new.
@@ -19,6 +20,7 @@ from ci_security import __version__
 from ci_security.models import (
     Decision,
     ImageTarget,
+    ManifestSummary,
     Misconfiguration,
     Package,
     ScanResult,
@@ -79,8 +81,24 @@ def misconfiguration_dict(item: Misconfiguration, decision: Decision) -> dict[st
         "references": list(item.references),
         "found_by": item.found_by,
         "peer_id": item.peer_id or None,
+        "folded": list(item.folded),
         "fingerprint": item.fingerprint,
         **_policy_fields(item.fingerprint, decision),
+    }
+
+
+def manifests_dict(summary: ManifestSummary) -> dict[str, Any]:
+    """What the manifest checks covered: files by kind (`not_analysed` for MAN001 files), objects,
+    and the custom resources no rule checks.
+    """
+    return {
+        "files": dict(summary.files),
+        "total_files": summary.total,
+        "objects": summary.objects,
+        "custom_resources_not_checked": [
+            {"api_version": api, "kind": kind, "count": count}
+            for api, kind, count in summary.custom_resources
+        ],
     }
 
 
@@ -215,7 +233,9 @@ def report_dict(result: ScanResult, decision: Decision) -> dict[str, Any]:
                 "sources": [{"name": n, "origin": o, "records": r} for n, o, r in result.db.sources],
             }
         out["vulnerabilities"] = [vulnerability_dict(v, decision) for v in result.vulnerabilities]
-    if result.misconfigurations:
+    if result.manifests is not None:
+        out["manifests"] = manifests_dict(result.manifests)
+    if result.misconfigurations or result.manifests is not None:
         out["misconfigurations"] = [misconfiguration_dict(m, decision) for m in result.misconfigurations]
     out["policy"] = policy_dict(decision)
     out["warnings"] = [

@@ -298,7 +298,9 @@ def _misconfiguration_result(item: Misconfiguration, rule_index: int, decision: 
         partial_fingerprints={"primaryLocationLineHash": f"{item.fingerprint}:1"},
         suppressions=_suppressions(decision, item.fingerprint),
         baseline_state=_state(decision, item.fingerprint),
-        properties={"resource": item.resource, "foundBy": item.found_by},
+        # `folded`: the rules whose findings on this resource this one covers (rules.fold).
+        properties={"resource": item.resource, "foundBy": item.found_by}
+        | ({"folded": list(item.folded)} if item.folded else {}),
     )
 
 

@@ -33,10 +33,19 @@ class RuleMeta:
     """What a rule checks and why.
 
     `id` is stable forever (DF001, K8S001, COMPOSE001); `severity` comes from our calibrated table,
-    which rates the risk an attacker gets from the mistake, not style. `peers` names the equivalent
-    checks of other tools as (tool, id) pairs, tool one of `PEER_TOOLS`; an imported result with one
-    of these ids becomes a finding of this rule. `default_enabled` is False for checks that are
-    noisy in most repositories (the policy's `checks.enable` turns them on).
+    which rates the risk an attacker gets from the mistake, not style (`docs/rules.md`, "How
+    severities are set"). A rule whose risk depends on the value it finds rates each hit itself
+    (`Hit.severity`) and says how in `scaled`; `severity` is then the rating of the common case.
+    `peers` names the equivalent checks of other tools as (tool, id) pairs, tool one of `PEER_TOOLS`;
+    an imported result with one of these ids becomes a finding of this rule. `default_enabled` is
+    False for checks that are noisy in most repositories (the policy's `checks.enable` turns them on).
+
+    `implies` names the rules whose findings on the same resource (container, service, stage) this
+    rule's finding makes redundant: the setting it reports already grants what they report (a
+    privileged container has every capability), or its fix fixes theirs (a digest pins a `latest`
+    image). The runner folds those findings into this one (`rules.fold`), which then lists their ids
+    in `Misconfiguration.folded`; a suggested fix the API server would reject alongside this
+    setting (`allowPrivilegeEscalation: false` with `privileged: true`) is never shown on its own.
     """
 
     id: str
@@ -48,18 +57,23 @@ class RuleMeta:
     references: tuple[str, ...] = ()
     peers: tuple[tuple[str, str], ...] = ()
     default_enabled: bool = True
+    implies: tuple[str, ...] = ()
+    scaled: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class Hit:
     """One place a rule fires. `resource` names what is wrong inside the file when the file holds
     several things ("Deployment/prod/api container web", "service db", "stage build"); it is part of
-    the fingerprint, so two identical mistakes in two containers stay two findings.
+    the fingerprint, so two identical mistakes in two containers stay two findings, and it is the
+    scope in which implied findings are folded. `severity` is set only by rules whose `meta.scaled`
+    says how they rate a hit; None means the rule's severity.
     """
 
     line: int
     message: str
     resource: str = ""
+    severity: Severity | None = None
 
 
 class DockerfileRule(Protocol):

@@ -10,11 +10,13 @@ deliberately do not, with the reason (`ci_security.rules.not_covered`).
 
 from __future__ import annotations
 
+import re
 import sys
 from collections import defaultdict
 
 from ci_security.rules.base import KINDS, PEER_TOOLS, RuleMeta
 from ci_security.rules.not_covered import NOT_COVERED
+from ci_security.rules.peer_checks import PEER_CHECKS, PEER_VERSIONS
 from ci_security.rules.registry import all_metadata
 from ci_security.rules.runner import META_RULES
 
@@ -37,14 +39,28 @@ root) runs these rules on every Dockerfile, Kubernetes manifest and compose file
 points at the exact line of the offending instruction or key, or, when the key is missing, at its
 nearest parent: the container, the service, or the final stage's `FROM`.
 
-**Severities are ours**, calibrated on what an attacker gains, not on style: CRITICAL is a direct host
-or cluster takeover (a privileged container, the container runtime's socket), HIGH a realistic path to
-compromise or secret exposure (plaintext secrets, TLS verification off, `curl | sh`, host namespaces),
-MEDIUM weakens defence in depth (root user, `latest`, capabilities not dropped), LOW is hygiene and
-reliability (health checks, resource limits, package-manager cache). The default policy fails the build
-on HIGH and above. `checks.severity` in the policy overrides a rule's severity and `checks.disable`
-turns a rule off; rules marked "off by default" run only when listed in `checks.enable`
-(see [policy](policy.md)).
+**Severities are ours** and rate what an attacker gains from the setting as written, its
+exploitability, not style, how common it is or how hard it is to fix (see
+[How severities are set](#how-severities-are-set)). The default policy fails the build on HIGH and
+above. `checks.severity` in the policy overrides a rule's severity and `checks.disable` turns a rule
+off; rules marked "off by default" run only when listed in `checks.enable` (see [policy](policy.md)).
+
+**One finding per problem.** When one finding makes another on the same container, service or stage
+redundant (a privileged container already has every capability; an untagged image is also not
+pinned by digest), the second is folded into the first, which names it: "(also covers K8S020)", and
+`folded` in the JSON and SARIF reports. Each rule's "Covers" line below lists what it folds. The
+policy decides on the remaining finding by its own id: an ignore entry for it also accepts what it
+covers, while an ignore entry or `checks.disable` that names only a covered id never suppresses it,
+because it is the more severe problem (`checks.disable: [K8S020]` must not hide privileged
+containers); `checks.severity` set for a covered id does raise it. A disabled rule folds nothing.
+
+**Fail closed.** A file that could not be analysed (MAN001: a YAML syntax error in a file that looks
+like a manifest, a file over the `manifest-bytes` limit, an alias bomb, bytes that are not UTF-8) is
+HIGH and fails the default policy: nothing in it was checked. Accept it with a policy ignore entry,
+which needs a reason. `--manifests PATH` that finds no manifest is an error (exit 2). A document
+meant as a Kubernetes object whose kind Kubernetes does not serve is MAN003; a custom resource
+(`monitoring.coreos.com/v1 ServiceMonitor`) is not a finding but is counted, with every file checked,
+in the JSON report's `manifests` summary.
 
 **Suppressing one finding** in the file itself, with a reason (required: without one the pragma
 suppresses nothing and is reported as MAN002):
@@ -63,6 +79,52 @@ metadata:
 The comment goes on the line(s) directly above the line the finding points at; several ids can be
 given comma-separated. Suppressed findings stay in every report, marked with the reason.
 """
+
+
+_SEVERITY_INTRO = """\
+## How severities are set
+
+One question decides each level: what does an attacker gain from this setting as written, with no
+further mistake or vulnerability? Style, how common a setting is and how hard it is to change do not
+count. A rule whose risk depends on the value it finds rates each finding on this scale itself; its
+details say how ("Severity varies").
+
+| Severity | The setting… | For example |
+| --- | --- | --- |"""
+# (severity, what the setting does, examples): the rule every rating below follows.
+SEVERITY_RULES = (
+    (
+        "CRITICAL",
+        "hands over the node, the host or the cluster by itself",
+        "a privileged container, the container runtime's socket or `/` mounted, SYS_ADMIN, a Windows "
+        "HostProcess container, every verb on every resource in a ClusterRole",
+    ),
+    (
+        "HIGH",
+        "is a direct path to secrets or to the host",
+        "a plaintext secret, TLS or package signature checks off, `curl \\| sh`, host namespaces, a "
+        "sensitive host path, a dangerous capability, seccomp or AppArmor off, RBAC writes on built-in "
+        "APIs; a file that could not be analysed, since nothing in it was checked",
+    ),
+    (
+        "MEDIUM",
+        "removes a layer an attacker who already runs code would still have to get past",
+        "running as root, privilege escalation allowed, capabilities not dropped, a writable root "
+        "filesystem, no seccomp profile, the service account token mounted, `latest`, a hostPort, a "
+        "database or Docker API port published on every interface",
+    ),
+    (
+        "LOW",
+        "is hygiene, reliability or reproducibility with no direct gain for an attacker",
+        "resource limits, probes, HEALTHCHECK, package caches and pins, digest pinning, UIDs at or below "
+        "10000, a Service or compose port published by design, a kind the API server refuses anyway",
+    ),
+)
+
+
+def _severity_rules() -> str:
+    rows = [f"| {level} | {what} | {examples} |" for level, what, examples in SEVERITY_RULES]
+    return "\n".join([_SEVERITY_INTRO, *rows]) + "\n"
 
 
 def _peers(meta: RuleMeta) -> str:
@@ -86,6 +148,11 @@ def _details(meta: RuleMeta) -> list[str]:
     if not meta.default_enabled:
         out[-1] += " · off by default (`checks.enable`)"
     out += ["", meta.rationale, "", f"Fix: {meta.remediation}"]
+    if meta.scaled:
+        out += ["", f"Severity varies: {meta.severity.value} by default; {meta.scaled}."]
+    if meta.implies:
+        covered = ", ".join(f"[{rid}](#{rid.lower()})" for rid in meta.implies)
+        out += ["", f"Covers: {covered} on the same resource (folded into this finding)."]
     if meta.peers:
         out += ["", f"Equivalent checks: {_peers(meta)}."]
     if meta.references:
@@ -94,13 +161,18 @@ def _details(meta: RuleMeta) -> list[str]:
     return out
 
 
+def _natural(check: str) -> tuple[str, ...]:
+    """Sort key that puts `CKV_K8S_9` before `CKV_K8S_10`."""
+    return tuple(part.zfill(6) if part.isdigit() else part for part in re.split(r"(\d+)", check))
+
+
 def render() -> str:
     """The whole of docs/rules.md."""
     metas = [*all_metadata(), *META_RULES]
     by_kind: dict[str, list[RuleMeta]] = defaultdict(list)
     for meta in metas:
         by_kind[meta.kind].append(meta)
-    lines = [_INTRO]
+    lines = [_INTRO, _severity_rules()]
     for kind in (*KINDS, "any"):
         group = sorted(by_kind.get(kind, []), key=lambda m: m.id)
         if not group:
@@ -126,18 +198,38 @@ def render() -> str:
         lines += [f"| `{pid}` | [{rid}](#{rid.lower()}) |" for pid, rid in pairs]
         lines.append("")
 
+    mapped = {(tool, pid.upper()) for meta in metas for tool, pid in meta.peers}
     lines += [
+        "## Coverage of the other tools' checks",
+        "",
+        "Every check Hadolint, Trivy config, Checkov and kube-linter ship for Dockerfiles and Kubernetes",
+        "(`ci_security/rules/peer_checks.py`, read from the tools at these versions) is either the",
+        "equivalent of one of our rules, listed above, or one we deliberately do not implement, listed",
+        "below with the reason; a test keeps it so. An imported finding of a check we do not implement",
+        "keeps the tool's id and severity.",
+        "",
+        "| Tool | Version | Checks | Mapped to our rules | Not implemented |",
+        "| --- | --- | ---: | ---: | ---: |",
+    ]
+    for tool in PEER_TOOLS:
+        ids = PEER_CHECKS[tool]
+        n_mapped = sum(1 for pid in ids if (tool, pid.upper()) in mapped)
+        counts = f"{len(ids)} | {n_mapped} | {len(ids) - n_mapped}"
+        lines.append(f"| {_TOOL_TITLES[tool]} | {PEER_VERSIONS[tool]} | {counts} |")
+    lines += [
+        "",
         "## Checks we do not implement",
         "",
-        "Every check Hadolint, Trivy or Checkov reports on the benchmark corpus (`bench/manifests.py`) is",
-        "either one of our rules (above) or listed here with the reason. An imported finding of one of",
-        "these checks keeps the tool's id and severity.",
-        "",
-        "| Tool | Check | Why not |",
+        "| Tool | Checks | Why not |",
         "| --- | --- | --- |",
     ]
-    for (tool, check), reason in sorted(NOT_COVERED.items()):
-        lines.append(f"| {_TOOL_TITLES[tool]} | `{check}` | {reason} |")
+    grouped: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for (tool, check), reason in NOT_COVERED.items():
+        grouped[(tool, reason)].append(check)
+    rows = sorted((tool, sorted(checks, key=_natural), reason) for (tool, reason), checks in grouped.items())
+    for tool, checks, reason in sorted(rows, key=lambda row: (row[0], _natural(row[1][0]))):
+        shown = ", ".join(f"`{check}`" for check in checks)
+        lines.append(f"| {_TOOL_TITLES[tool]} | {shown} | {reason} |")
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -1,7 +1,8 @@
 """Checks other tools report that we deliberately do not implement, with the reason, keyed by
 (tool, id). An id ending in `*` stands for every id with that prefix (`SC*`: all ShellCheck codes).
-`docs/rules.md` lists them, and `bench/manifests.py` fails when a peer reports a check on the benchmark
-corpus that is neither one of our rules' `peers` nor listed here.
+Together with our rules' `peers` this accounts for every check the peers ship
+(`rules.peer_checks.PEER_CHECKS`, tested); `docs/rules.md` lists them grouped by reason, and
+`bench/manifests.py` fails when a peer reports a check that is neither mapped nor listed here.
 """
 
 from __future__ import annotations
@@ -14,6 +15,40 @@ _RBAC_REVIEW = (
 _NO_SECURITY_CONTEXT = (
     "A catch-all for a missing securityContext: each field it stands for has its own rule with an exact "
     "line, and the catch-all fires even when every field is set at pod level"
+)
+
+_PSP = (
+    "A PodSecurityPolicy check: the PodSecurityPolicy API was removed in Kubernetes 1.25 (Pod Security "
+    "admission replaced it); the workload settings it admitted are each one of our rules"
+)
+_CONTROL_PLANE = (
+    "A CIS benchmark flag of a control-plane component (kube-apiserver, etcd, kubelet, controller-manager, "
+    "scheduler) in its static pod: cluster configuration, not an application's manifests; kube-bench "
+    "checks it on the nodes"
+)
+_PRODUCT = (
+    "Judges which product is deployed (Tiller of Helm v2, removed in 2020; the Kubernetes dashboard; "
+    "git-sync; Gatekeeper's repository list; EKS's aws-auth map), not how a workload is configured"
+)
+_BINDINGS = (
+    "Judges whom a binding grants to (system:anonymous, system:authenticated, system:masters, roles "
+    "bound by other bindings); our RBAC rules judge what a role grants (K8S039, K8S040)"
+)
+_CROSS_OBJECT = (
+    "Consistency between objects (selectors, references, ports, services without workloads): correctness "
+    "a deploy shows at once, not security"
+)
+_AVAILABILITY = (
+    "Availability and scheduling advice (replicas, affinity, disruption budgets, DNS options, rollout)"
+)
+_DEPRECATED_API = (
+    "A deprecated API version or field: an upgrade concern that kubectl and the API server report "
+    "themselves; a kind Kubernetes does not serve at all is MAN003"
+)
+_LABELS = "Label schema rules need configuration: metadata style"
+_NAMESPACE_POLICY = (
+    "Namespace-wide policy objects (NetworkPolicy, LimitRange, ResourceQuota) are usually kept apart from "
+    "an application's manifests, so their absence from one repository proves nothing"
 )
 
 NOT_COVERED: dict[tuple[str, str], str] = {
@@ -137,6 +172,149 @@ NOT_COVERED: dict[tuple[str, str], str] = {
     ("kube-linter", "access-to-secrets"): _RBAC_REVIEW,
     ("kube-linter", "access-to-create-pods"): _RBAC_REVIEW,
     ("kube-linter", "cluster-admin-role-binding"): _RBAC_REVIEW,
+    # --- the rest of each peer's catalogue (rules.peer_checks) ---
+    **{("hadolint", f"DL30{n}"): _LABELS for n in ("50", "51", "52", "53", "54", "55", "56", "58")},
+    ("hadolint", "DL3063"): "A stage named like a reserved word (`scratch`, `context`): readability and "
+    "build correctness, not security",
+    ("trivy", "KSV-0007"): "hostAliases only add names to the pod's own /etc/hosts",
+    **{
+        ("trivy", f"KSV-00{n}"): "Deprecated by Trivy: restricting registries is the policy's "
+        "`images.allowed_registries`"
+        for n in ("32", "33", "34", "35")
+    },
+    ("trivy", "KSV-0038"): _NAMESPACE_POLICY,
+    ("trivy", "KSV-0039"): _NAMESPACE_POLICY,
+    ("trivy", "KSV-0040"): _NAMESPACE_POLICY,
+    **{
+        ("trivy", f"KSV-0{n}"): _RBAC_REVIEW for n in ("047", "049", "051", "052", "054", "055", "056", "113")
+    },
+    ("trivy", "KSV-0101"): _BINDINGS,
+    ("trivy", "KSV-0122"): _BINDINGS,
+    ("trivy", "KSV-0123"): _BINDINGS,
+    ("trivy", "KSV-0102"): _PRODUCT,
+    ("trivy", "KSV-0115"): _PRODUCT,
+    ("trivy", "KSV-0124"): _PRODUCT,
+    ("trivy", "KSV-0107"): _DEPRECATED_API,
+    ("trivy", "KSV-0109"): "Judges a ConfigMap by its key names alone (a `password_policy` key is a "
+    "finding); plaintext secrets that reach a container are judged by value in its env (K8S033)",
+    **{("checkov", f"CKV_K8S_{n}"): _PSP for n in (1, 2, 3, 4, 5, 6, 7, 24, 32, 36)},
+    **{("checkov", f"CKV_K8S_{n}"): _PRODUCT for n in (33, 34, 44, 45, 159)},
+    ("checkov", "CKV_K8S_41"): "Using the default service account is harmless once its token is not "
+    "mounted, which K8S032 checks",
+    ("checkov", "CKV_K8S_42"): "Using the default service account is harmless once its token is not "
+    "mounted, which K8S032 checks",
+    **{
+        ("checkov", f"CKV_K8S_{n}"): _CONTROL_PLANE
+        for n in (
+            68,
+            69,
+            70,
+            71,
+            72,
+            73,
+            74,
+            75,
+            77,
+            78,
+            79,
+            80,
+            81,
+            82,
+            83,
+            84,
+            85,
+            86,
+            88,
+            89,
+            90,
+            91,
+            92,
+            93,
+            94,
+            95,
+            96,
+            97,
+            99,
+            100,
+            102,
+            104,
+            105,
+            106,
+            107,
+            108,
+            110,
+            111,
+            112,
+            113,
+            114,
+            115,
+            116,
+            117,
+            118,
+            119,
+            121,
+            138,
+            139,
+            140,
+            141,
+            143,
+            144,
+            145,
+            146,
+            147,
+            148,
+            149,
+            151,
+        )
+    },
+    **{
+        ("checkov", f"CKV_K8S_{n}"): "Ingress-NGINX snippet annotations (CVE-2021-25742) are dangerous "
+        "only where the controller allows them (`allow-snippet-annotations`, off by default since "
+        "controller 1.9), which the manifest does not show"
+        for n in (152, 153, 154)
+    },
+    ("checkov", "CKV2_K8S_1"): _BINDINGS,
+    ("checkov", "CKV2_K8S_2"): _RBAC_REVIEW,
+    ("checkov", "CKV2_K8S_4"): _RBAC_REVIEW,
+    ("checkov", "CKV2_K8S_5"): _RBAC_REVIEW,
+    **{
+        ("kube-linter", check): _CROSS_OBJECT
+        for check in (
+            "dangling-horizontalpodautoscaler",
+            "dangling-ingress",
+            "dangling-networkpolicy",
+            "dangling-networkpolicypeer-podselector",
+            "dangling-service",
+            "dangling-servicemonitor",
+            "duplicate-env-var",
+            "invalid-target-ports",
+            "liveness-port",
+            "mismatching-selector",
+            "non-existent-service-account",
+            "readiness-port",
+            "startup-port",
+        )
+    },
+    **{
+        ("kube-linter", check): _AVAILABILITY
+        for check in (
+            "dnsconfig-options",
+            "hpa-minimum-three-replicas",
+            "minimum-three-replicas",
+            "no-anti-affinity",
+            "no-node-affinity",
+            "no-rolling-update-strategy",
+            "pdb-max-unavailable",
+            "pdb-min-available",
+            "pdb-unhealthy-pod-eviction-policy",
+        )
+    },
+    ("kube-linter", "deprecated-service-account-field"): _DEPRECATED_API,
+    ("kube-linter", "no-extensions-v1beta"): _DEPRECATED_API,
+    ("kube-linter", "required-annotation-email"): "Organisational metadata that needs configuration",
+    ("kube-linter", "required-label-owner"): "Organisational metadata that needs configuration",
+    ("kube-linter", "scc-deny-privileged-container"): "OpenShift SecurityContextConstraints are admission "
+    "policy that cluster administrators configure; the privileged containers they admit are K8S001",
 }
 
 

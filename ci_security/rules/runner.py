@@ -17,6 +17,17 @@ because an unexplained exception is exactly what the policy file forbids.
 Fingerprints hash the rule, the file, the resource and the text of the offending line (plus its
 occurrence number among identical ones), not the line number: inserting a line above a finding does
 not make it a new finding for `new_only`, GitHub or GitLab.
+
+One finding per problem: after the rules ran, findings a rule's finding implies on the same resource
+are folded into it (`rules.fold`, `RuleMeta.implies`); rules the policy disables fold nothing.
+
+Fail closed: a file that could not be analysed (MAN001) is HIGH, so it fails the default policy
+unless a policy ignore entry (which needs a reason) accepts it. A YAML file that does not parse is
+MAN001 only when it looks like a manifest (a top-level `apiVersion:`/`kind:` or `services:` key):
+otherwise it is some other YAML file and not this tool's business. A document that looks like a
+Kubernetes object but whose `apiVersion`/`kind` Kubernetes does not serve is MAN003, once per
+document (`kubernetes.kinds`); a custom resource is not a finding, it is counted in the summary of
+what was checked (`FileCheck`, the JSON report's `manifests`).
 """
 
 from __future__ import annotations
@@ -33,18 +44,28 @@ from ci_security.models import Misconfiguration, Severity
 from ci_security.rules.base import Hit, RuleMeta
 from ci_security.rules.compose.load import compose_from
 from ci_security.rules.dockerfile.parse import parse_dockerfile
+from ci_security.rules.fold import fold, implications
+from ci_security.rules.kubernetes.kinds import classify, suggestion
 from ci_security.rules.kubernetes.load import K8sObject, objects_in
-from ci_security.rules.registry import COMPOSE_RULES, DOCKERFILE_RULES, KUBERNETES_RULES
-from ci_security.rules.yamldoc import YamlSyntaxError, YamlTooComplexError, load_documents
+from ci_security.rules.registry import COMPOSE_RULES, DOCKERFILE_RULES, KUBERNETES_RULES, all_metadata
+from ci_security.rules.yamldoc import (
+    YamlDocument,
+    YamlSyntaxError,
+    YamlTooComplexError,
+    load_documents,
+)
 
 NOT_ANALYSED = RuleMeta(
     id="MAN001",
     kind="any",
     title="File could not be analysed",
-    severity=Severity.MEDIUM,
+    severity=Severity.HIGH,
     rationale="A manifest that does not parse, is too large, or is a YAML alias bomb was not checked at "
-    "all; other tools skip such files silently, so a broken file looks clean.",
-    remediation="Fix the syntax error at the reported line, or split the file.",
+    "all; other tools skip such files silently, so a broken file looks clean. It fails the default "
+    "policy because nothing in it was checked: a privileged container in a file we could not read "
+    "is still a privileged container. To accept it, add a policy ignore entry with the reason.",
+    remediation="Fix the syntax error at the reported line, or split the file; render templates first "
+    "(`helm template … > rendered.yaml`); raise `--limit manifest-bytes` for a trusted, larger bundle.",
 )
 NO_REASON = RuleMeta(
     id="MAN002",
@@ -54,11 +75,42 @@ NO_REASON = RuleMeta(
     rationale="An exception nobody explained cannot be reviewed; it suppresses nothing until it says why.",
     remediation="Write the reason after the ids: `# ci-security:ignore=DF001 runs as root to bind port 80`.",
 )
-META_RULES = (NOT_ANALYSED, NO_REASON)
+UNKNOWN_KIND = RuleMeta(
+    id="MAN003",
+    kind="any",
+    title="Unknown Kubernetes kind",
+    severity=Severity.LOW,
+    rationale="A document with `apiVersion` and `metadata` is meant as a Kubernetes object, but "
+    "Kubernetes serves no such kind (a misspelt `kind`, a kind in the wrong `apiVersion`, a group "
+    "without a dot that does not exist), so no rule checked what its author meant. LOW because the "
+    "API server refuses to create it: nothing insecure runs from it as written. Custom resources "
+    "(any group with a dot) are not reported; the summary counts them as not checked.",
+    remediation="Correct `kind` and `apiVersion` to the resource you mean (for example `apps/v1` "
+    "`Deployment`); the message suggests the closest one.",
+)
+META_RULES = (NOT_ANALYSED, NO_REASON, UNKNOWN_KIND)
+IMPLIES = implications((meta.id, meta.implies) for meta in all_metadata())
 
 _PRAGMA = re.compile(r"#\s*ci-security:ignore=([A-Za-z0-9_,.\-]+)[ \t]*(.*)", re.I)
 _ANNOTATION = "ci-security.io/ignore-"
 _YAML_SUFFIXES = (".yaml", ".yml")
+# A top-level (or first list item's) key that only manifests have: worth a MAN001 when broken.
+_MANIFEST_KEY = re.compile(r"^(?:-[ \t]+)?(?:apiVersion|kind)[ \t]*:|^services[ \t]*:", re.M)
+
+
+@dataclass(frozen=True, slots=True)
+class FileCheck:
+    """What checking one file gave: its findings and what it was. `kind` is "dockerfile",
+    "kubernetes" or "compose", "not_analysed" for a file that could not be read or parsed (MAN001),
+    or None for a file that is none of these. `objects` counts the Kubernetes objects, compose
+    services or Dockerfile stages checked; `custom` lists the (apiVersion, kind) of each custom
+    resource, which no rule checks.
+    """
+
+    findings: list[Misconfiguration]
+    kind: str | None
+    objects: int = 0
+    custom: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +165,7 @@ def _finding(meta: RuleMeta, path: str, hit: Hit) -> Misconfiguration:
     return Misconfiguration(
         rule_id=meta.id,
         title=meta.title,
-        severity=meta.severity,
+        severity=hit.severity or meta.severity,
         path=path,
         line=hit.line,
         message=hit.message,
@@ -123,13 +175,21 @@ def _finding(meta: RuleMeta, path: str, hit: Hit) -> Misconfiguration:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Options:
+    enable: frozenset[str] = frozenset()
+    disabled: frozenset[str] = frozenset()
+    fold: bool = True
+
+
 class _FileResult:
-    def __init__(self, path: str, text: str) -> None:
+    def __init__(self, path: str, text: str, options: _Options | None = None) -> None:
         self.path = path
         self.lines = text.splitlines()
         self.pragmas = _pragmas(self.lines)
         self.findings: list[Misconfiguration] = []
         self.used: set[tuple[int, str]] = set()
+        self.options = options or _Options()
 
     def add(self, meta: RuleMeta, hit: Hit, annotations: dict[str, object] | None = None) -> None:
         finding = _finding(meta, self.path, hit)
@@ -153,6 +213,8 @@ class _FileResult:
         self.findings.append(_finding(NOT_ANALYSED, self.path, Hit(line, message)))
 
     def finish(self) -> list[Misconfiguration]:
+        if self.options.fold:
+            self.findings = fold(self.findings, IMPLIES, self.options.disabled)
         for pragmas in self.pragmas.values():
             for pragma in pragmas:
                 if not pragma.reason:
@@ -188,64 +250,120 @@ def _annotation_problems(result: _FileResult, obj: K8sObject) -> None:
             )
 
 
-def check_dockerfile(text: str, path: str, enable: frozenset[str] = frozenset()) -> list[Misconfiguration]:
-    result = _FileResult(path, text)
+def check_dockerfile(text: str, path: str, options: _Options) -> FileCheck:
+    result = _FileResult(path, text, options)
     dockerfile = parse_dockerfile(text, path)
     for issue in dockerfile.errors:
         result.problem(issue.line, f"Dockerfile: {issue.message}")
     for rule in DOCKERFILE_RULES:
-        if _enabled(rule.meta, enable):
+        if _enabled(rule.meta, options.enable):
             for hit in rule.check(dockerfile):
                 result.add(rule.meta, hit)
-    return result.finish()
+    return FileCheck(result.finish(), "dockerfile", objects=len(dockerfile.stages))
 
 
-def check_yaml(
-    text: str, path: str, enable: frozenset[str] = frozenset()
-) -> tuple[list[Misconfiguration], str | None]:
-    """Findings in a YAML file and what it was ("kubernetes", "compose", or None when neither)."""
-    result = _FileResult(path, text)
+def _looks_like_object(data: object) -> bool:
+    """A mapping with a string `apiVersion` and a `metadata` mapping: meant as a Kubernetes object."""
+    return (
+        isinstance(data, dict)
+        and isinstance(data.get("apiVersion"), str)
+        and isinstance(data.get("metadata"), dict)
+    )
+
+
+def _unknown_kinds(result: _FileResult, documents: list[YamlDocument], objects: list[K8sObject]) -> None:
+    """MAN003 for each object whose apiVersion/kind Kubernetes does not serve, and for each document
+    meant as an object that has no kind at all.
+    """
+    for obj in objects:
+        # Without `metadata` it is some tool's configuration that borrowed apiVersion/kind.
+        if not isinstance(obj.data.get("metadata"), dict) or classify(obj.api_version, obj.kind) != "unknown":
+            continue
+        hint = suggestion(obj.api_version, obj.kind)
+        message = f"{obj.api_version} has no kind {obj.kind} (the API server refuses this object)"
+        hit = Hit(obj.line("kind"), message + (f"; {hint}" if hint else ""), obj.resource)
+        result.add(UNKNOWN_KIND, hit, obj.annotations)
+    for doc in documents:
+        data = doc.data
+        if _looks_like_object(data) and not isinstance(data.get("kind"), str):
+            line = doc.positions.line(("kind",)) if "kind" in data else doc.positions.line(("apiVersion",))
+            message = f"an object of {data['apiVersion']} without a kind (the API server refuses it)"
+            result.add(UNKNOWN_KIND, Hit(line, message))
+
+
+def check_yaml(text: str, path: str, options: _Options) -> FileCheck:
+    """Findings in a YAML file and what it was (see `FileCheck`)."""
+    result = _FileResult(path, text, options)
     try:
         documents = load_documents(text)
     except YamlSyntaxError as exc:
+        if not _MANIFEST_KEY.search(text):
+            return FileCheck([], None)
         result.problem(exc.line, f"invalid YAML: {exc.message}")
-        return result.finish(), "yaml"
+        return FileCheck(result.finish(), "not_analysed")
     except YamlTooComplexError as exc:
         result.problem(1, f"not analysed: {exc}")
-        return result.finish(), "yaml"
+        return FileCheck(result.finish(), "not_analysed")
     objects = objects_in(path, documents)
-    if objects:
+    if objects or any(_looks_like_object(doc.data) for doc in documents):
+        _unknown_kinds(result, documents, objects)
+        custom: list[tuple[str, str]] = []
         for obj in objects:
             _annotation_problems(result, obj)
+            if classify(obj.api_version, obj.kind) == "custom":
+                custom.append((obj.api_version, obj.kind))
             for rule in KUBERNETES_RULES:
-                if _enabled(rule.meta, enable):
+                if _enabled(rule.meta, options.enable):
                     for hit in rule.check(obj):
                         result.add(rule.meta, hit, obj.annotations)
-        return result.finish(), "kubernetes"
+        return FileCheck(result.finish(), "kubernetes", objects=len(objects), custom=tuple(custom))
     compose = compose_from(path, documents)
     if compose is not None:
         for compose_rule in COMPOSE_RULES:
-            if _enabled(compose_rule.meta, enable):
+            if _enabled(compose_rule.meta, options.enable):
                 for hit in compose_rule.check(compose):
                     result.add(compose_rule.meta, hit)
-        return result.finish(), "compose"
-    return [], None
+        return FileCheck(result.finish(), "compose", objects=len(compose.names()))
+    return FileCheck([], None)
 
 
-def check_text(text: str, path: str, enable: Iterable[str] = ()) -> list[Misconfiguration]:
-    """Every finding in one manifest; `path` is repository-relative and decides the kind."""
-    wanted = frozenset(e.upper() for e in enable)
+def _options(enable: Iterable[str], disabled: Iterable[str], fold: bool) -> _Options:
+    return _Options(
+        enable=frozenset(e.upper() for e in enable),
+        disabled=frozenset(d.upper() for d in disabled),
+        fold=fold,
+    )
+
+
+def check_manifest_text(
+    text: str, path: str, enable: Iterable[str] = (), disabled: Iterable[str] = (), *, fold: bool = True
+) -> FileCheck:
+    """Check one manifest's text; `path` is repository-relative and decides the kind. `enable` turns
+    on rules that are off by default, `disabled` names the rules the policy disables (they still run,
+    and are suppressed by the policy, but fold nothing), `fold=False` keeps implied findings apart
+    (the rule corpus tests each rule on its own).
+    """
+    options = _options(enable, disabled, fold)
     kind = manifest_kind(path)
     if kind == "dockerfile":
-        return check_dockerfile(text, path, wanted)
+        return check_dockerfile(text, path, options)
     if kind == "yaml":
-        return check_yaml(text, path, wanted)[0]
-    return []
+        return check_yaml(text, path, options)
+    return FileCheck([], None)
 
 
-def check_file(path: Path, shown: str, enable: Iterable[str] = ()) -> list[Misconfiguration]:
-    """Every finding in the manifest at `path` (shown in reports as `shown`). A file that cannot be
-    read, is not UTF-8 or is too large is a MAN001 finding, not an exception.
+def check_text(
+    text: str, path: str, enable: Iterable[str] = (), *, fold: bool = True
+) -> list[Misconfiguration]:
+    """Every finding in one manifest; `path` is repository-relative and decides the kind."""
+    return check_manifest_text(text, path, enable, fold=fold).findings
+
+
+def check_manifest(
+    path: Path, shown: str, enable: Iterable[str] = (), disabled: Iterable[str] = ()
+) -> FileCheck:
+    """Check the manifest at `path` (shown in reports as `shown`). A file that cannot be read, is not
+    UTF-8 or is too large is a MAN001 finding, not an exception.
     """
     result = _FileResult(shown, "")
     try:
@@ -253,12 +371,17 @@ def check_file(path: Path, shown: str, enable: Iterable[str] = ()) -> list[Misco
         if size > limits.active().manifest_bytes:
             too_large = limits.LimitExceededError(shown, "manifest_bytes", f"{size:,} bytes")
             result.problem(1, f"not analysed: {str(too_large).removeprefix(f'{shown}: ')}")
-            return result.finish()
+            return FileCheck(result.finish(), "not_analysed")
         text = path.read_bytes().decode("utf-8-sig")
     except OSError as exc:
         result.problem(1, f"cannot read: {exc.strerror or exc}")
-        return result.finish()
+        return FileCheck(result.finish(), "not_analysed")
     except UnicodeDecodeError as exc:
         result.problem(1, f"not analysed: not UTF-8 text (bad byte at offset {exc.start})")
-        return result.finish()
-    return check_text(text, shown, enable)
+        return FileCheck(result.finish(), "not_analysed")
+    return check_manifest_text(text, shown, enable, disabled)
+
+
+def check_file(path: Path, shown: str, enable: Iterable[str] = ()) -> list[Misconfiguration]:
+    """Every finding in the manifest at `path` (see `check_manifest`)."""
+    return check_manifest(path, shown, enable).findings

@@ -239,3 +239,46 @@ def test_unreadable_large_and_binary_files_are_findings(tmp_path):
 
     (finding,) = check_file(tmp_path / "missing.yaml", "missing.yaml")
     assert "cannot read" in finding.message
+
+
+def test_a_file_that_could_not_be_analysed_is_high_and_says_so():
+    result = runner.check_manifest_text("apiVersion: v1\nkind: Pod\nspec: [\n", "pod.yaml")
+    (finding,) = result.findings
+    assert finding.rule_id == "MAN001" and finding.severity is Severity.HIGH
+    assert result.kind == "not_analysed"
+
+
+def test_broken_yaml_that_is_no_manifest_is_not_this_tools_business():
+    result = runner.check_manifest_text("matrix:\n  include: [\n    {python: 3.12\n", ".ci/matrix.yml")
+    assert result.findings == [] and result.kind is None
+    listed = runner.check_manifest_text("- apiVersion: v1\n  kind: [\n", "items.yaml")
+    assert [f.rule_id for f in listed.findings] == ["MAN001"]
+
+
+def test_what_a_file_was_and_how_many_objects_it_held():
+    k8s = runner.check_manifest_text(
+        "apiVersion: v1\nkind: List\nitems:\n  - {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}\n"
+        "  - {apiVersion: example.com/v1, kind: Widget, metadata: {name: b}}\n",
+        "list.yaml",
+    )
+    assert (k8s.kind, k8s.objects, k8s.custom) == ("kubernetes", 2, (("example.com/v1", "Widget"),))
+    compose = runner.check_manifest_text(
+        'services:\n  a: {image: "a:1"}\n  b: {image: "b:1"}\n', "compose.yaml"
+    )
+    assert (compose.kind, compose.objects) == ("compose", 2)
+    dockerfile = runner.check_manifest_text("FROM a:1 AS build\nFROM b:1\n", "Dockerfile")
+    assert (dockerfile.kind, dockerfile.objects) == ("dockerfile", 2)
+
+
+def test_a_document_meant_as_an_object_without_a_kind_is_reported_once():
+    text = "apiVersion: apps/v1\nmetadata:\n  name: web\nspec:\n  replicas: 2\n"
+    result = runner.check_manifest_text(text, "web.yaml")
+    assert result.kind == "kubernetes"
+    assert [(f.rule_id, f.line) for f in result.findings] == [("MAN003", 1)]
+
+
+def test_an_unknown_kind_without_metadata_is_some_tools_configuration():
+    text = "apiVersion: app/v1\nkind: Deployment\nspec: {}\n"
+    assert [f.rule_id for f in check_text(text, "tool.yaml")] == []
+    meant = "apiVersion: app/v1\nkind: Deployment\nmetadata: {name: web}\n"
+    assert [(f.rule_id, f.line) for f in check_text(meant, "web.yaml")] == [("MAN003", 2)]

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ci_security.rules import hostpaths
 from ci_security.rules.compose.load import ComposeFile, NamedVolume, Service
 from ci_security.rules.yamldoc import Path
 
@@ -192,11 +193,6 @@ def all_mounts(compose: ComposeFile) -> Iterator[HostMount]:
     yield from volume_binds(compose)
 
 
-def under(path: str, roots: frozenset[str]) -> bool:
-    """Whether `path` is one of `roots` or below one of them."""
-    return any(path == root or path.startswith(root.rstrip("/") + "/") for root in roots)
-
-
 # --- ports ---------------------------------------------------------------------------------------
 
 
@@ -286,43 +282,23 @@ def added_capabilities(service: Service) -> Iterator[tuple[int, str]]:
 
 # --- runtime sockets -----------------------------------------------------------------------------
 
-# Container-runtime API sockets: whoever can connect to one can start a privileged container with the
-# host's `/` mounted. Connecting works through a `:ro` mount too: read-only applies to the file, not
-# to the API behind it.
-RUNTIME_SOCKETS = frozenset(
-    {"docker.sock", "containerd.sock", "podman.sock", "crio.sock", "cri-dockerd.sock", "dockershim.sock"}
-)
-# Host directories that hold such a socket (in their `/run` spelling, see `canonical()`).
-RUNTIME_SOCKET_DIRS = frozenset(
-    {"/", "/run", "/run/docker", "/run/containerd", "/run/podman", "/run/crio", "/run/k3s",
-     "/run/k3s/containerd", "/run/user"}
-)  # fmt: skip
-_USER_RUNTIME_DIR = re.compile(r"/run/user/[0-9]+(?:/podman)?\Z")
-
-
-def canonical(path: str) -> str:
-    """`/var/run/…` spelled `/run/…`: on every current distribution `/var/run` is a link to `/run`."""
-    if path == "/var/run" or path.startswith("/var/run/"):
-        return path[4:]
-    return path
+# Which host paths hand over the host, and which are sensitive, is defined once for compose and
+# Kubernetes in `rules.hostpaths`; these names stay for the compose rules that use them.
+RUNTIME_SOCKETS = hostpaths.RUNTIME_SOCKET_NAMES
+canonical = hostpaths.canonical
 
 
 def runtime_socket(mount: HostMount) -> str | None:
-    """Why `mount` exposes a container-runtime socket, or None when it does not."""
+    """Why `mount` exposes a container-runtime socket or the host's `/`, or None when it does not.
+    Connecting works through a `:ro` mount too: read-only applies to the file, not to the API behind it.
+    """
     if not mount.source:
         name = posixpath.basename(mount.target.rstrip("/"))
         if name in RUNTIME_SOCKETS:
             return f"mounts a host path from a variable at {mount.target}, the {name} API socket"
         return None
-    path = canonical(mount.source)
-    name = posixpath.basename(path)
-    if name in RUNTIME_SOCKETS:
-        return f"{mount.describe()}, the container runtime's API socket"
-    if path == "/":
-        return f"{mount.describe()}, the host's whole filesystem (runtime sockets included)"
-    if path in RUNTIME_SOCKET_DIRS or _USER_RUNTIME_DIR.match(path):
-        return f"{mount.describe()}, a directory that holds container-runtime API sockets"
-    return None
+    reason = hostpaths.takeover(mount.source)
+    return f"{mount.describe()}, {reason}" if reason else None
 
 
 # --- images --------------------------------------------------------------------------------------

@@ -1,4 +1,10 @@
-"""COMPOSE001: a service runs privileged (`privileged: true`), or builds its image privileged."""
+"""COMPOSE001: a service runs privileged (`privileged: true`), or builds its image privileged.
+
+A privileged container has every capability, every host device and no confinement, so COMPOSE001
+implies the capability, device and no-new-privileges rules (COMPOSE008-COMPOSE012, COMPOSE014): their
+findings on the same service are folded into this one. A privileged *build* is reported with the
+resource `service NAME build` and folds nothing.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +34,7 @@ class Compose001Privileged:
             "https://docs.docker.com/engine/containers/run/#runtime-privilege-and-linux-capabilities",
             "https://docs.kics.io/latest/queries/dockercompose-queries/ae5b6871-7f45-42e0-bb4c-ab300c4d2026/",
         ),
+        implies=("COMPOSE008", "COMPOSE009", "COMPOSE010", "COMPOSE011", "COMPOSE012", "COMPOSE014"),
     )
 
     def check(self, compose: ComposeFile) -> Iterator[Hit]:
@@ -44,5 +51,6 @@ class Compose001Privileged:
                 yield Hit(
                     service.line("build", "privileged"),
                     f"service {name} builds its image with privileged: true",
-                    service.resource,
+                    # Its own resource: a privileged build implies nothing about the running container.
+                    f"{service.resource} build",
                 )

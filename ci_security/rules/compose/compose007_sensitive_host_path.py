@@ -1,44 +1,30 @@
 """COMPOSE007: a sensitive host path is bind-mounted into a container.
 
-Sensitive means: a system directory as a whole (`/etc`, `/proc`, `/sys`, `/dev`, `/usr`, `/var`,
-`/home`, …), anything under a tree that holds host credentials or kernel and runtime control
-(`/root`, `/boot`, `/etc/kubernetes`, `/var/lib/docker`, `/proc/sys`, `/etc/shadow`, `~/.ssh`,
-`~/.aws`, …). Single well-known harmless files below a system directory (`/etc/localtime`,
-`/etc/ssl/certs`, `/dev/dri`) are not reported: flagging them would teach teams to ignore the rule.
-Runtime sockets, `/`, `/run` and `/var/run` are COMPOSE006 (CRITICAL), so they are skipped here.
+The same definition as Kubernetes' K8S006 (`rules.hostpaths`): a whole system directory (`/etc`,
+`/proc`, `/sys`, `/dev`, `/usr`, `/var`, `/home`, `~`, …) or a tree holding credentials or kernel control
+(`/root`, `/boot`, `/etc/kubernetes`, `/etc/ssl/private`, `/var/lib/docker`, `/proc/…`, `~/.ssh`,
+`~/.aws`, …) at any mode; anything else below a system directory (`/etc/passwd`, `/etc/ssl/certs`,
+`/lib/modules`, `/sys/fs/cgroup`) only when it is writable (`:ro` and `read_only: true` make it
+safe). The syslog socket `/dev/log`, `/dev/null`, GPU nodes (`/dev/dri`) and the time zone files
+(`/etc/localtime`) are never reported: flagging them would teach teams to ignore the rule. Runtime
+sockets, `/`, `/run` and `/var/run` are COMPOSE006 (CRITICAL), so they are skipped here.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import ClassVar
 
 from ci_security.models import Severity
+from ci_security.rules import hostpaths
 from ci_security.rules.base import Hit, RuleMeta
-from ci_security.rules.compose.common import all_mounts, canonical, runtime_socket, under
+from ci_security.rules.compose.common import all_mounts, runtime_socket
 from ci_security.rules.compose.load import ComposeFile
 
-# Directories that are sensitive as a whole; a specific file or subdirectory below them may be fine.
-SYSTEM_DIRECTORIES = frozenset(
-    {"/etc", "/proc", "/sys", "/dev", "/usr", "/lib", "/lib64", "/bin", "/sbin", "/var", "/var/lib",
-     "/home", "~"}
-)  # fmt: skip
-# Trees (or files) sensitive at any depth: credentials, boot and kernel control, runtime and cluster state.
-SENSITIVE_TREES = frozenset(
-    {"/root", "/boot", "/etc/shadow", "/etc/gshadow", "/etc/sudoers", "/etc/sudoers.d",
-     "/etc/crontab", "/etc/cron.d", "/var/spool/cron", "/etc/ssh", "/etc/systemd", "/etc/ld.so.preload",
-     "/etc/kubernetes", "/etc/docker", "/etc/containerd", "/var/lib/docker", "/var/lib/containerd",
-     "/var/lib/kubelet", "/var/lib/rancher", "/proc/sys", "/proc/sysrq-trigger", "/proc/kcore",
-     "/sys/kernel", "/sys/firmware", "/dev/mem", "/dev/kmem", "/dev/port", "~/.ssh", "~/.aws", "~/.kube",
-     "~/.docker", "~/.gnupg", "~/.azure", "~/.config/gcloud"}
-)  # fmt: skip
-_HOME = re.compile(r"/home/[^/]+(?:/\.(?:ssh|aws|kube|docker|gnupg|azure)(?:/.*)?)?\Z")
 
-
-def sensitive(path: str) -> bool:
-    path = canonical(path)
-    return path in SYSTEM_DIRECTORIES or under(path, SENSITIVE_TREES) or bool(_HOME.match(path))
+def sensitive(path: str, *, read_only: bool = False) -> str | None:
+    """Why bind-mounting host `path` is sensitive, or None (`rules.hostpaths.sensitive`)."""
+    return hostpaths.sensitive(path, read_only=read_only)
 
 
 class Compose007SensitiveHostPath:
@@ -62,5 +48,8 @@ class Compose007SensitiveHostPath:
 
     def check(self, compose: ComposeFile) -> Iterator[Hit]:
         for mount in all_mounts(compose):
-            if mount.source and runtime_socket(mount) is None and sensitive(mount.source):
-                yield Hit(mount.line, f"{mount.resource} {mount.describe()}", mount.resource)
+            if not mount.source or runtime_socket(mount) is not None:
+                continue
+            why = sensitive(mount.source, read_only=mount.read_only)
+            if why is not None:
+                yield Hit(mount.line, f"{mount.resource} {mount.describe()} ({why})", mount.resource)

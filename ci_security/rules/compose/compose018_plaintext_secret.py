@@ -9,6 +9,8 @@ their defaults, see `common.resolve`):
   what runs when nobody sets the variable;
 - by shape, whatever the name: AWS access key IDs, GitHub/GitLab/Slack/Stripe/Google tokens, PEM
   private keys, and URLs with a password (`postgres://app:s3cret@db/app`).
+Placeholders are neither (`rules.placeholders`): `GOOGLE_API_KEY_VAL`, `changeme`, `<your-key>`,
+`xxx`, and shaped samples such as `AKIAIOSFODNN7EXAMPLE`.
 The message names the variable, never the value, because findings end up in merge-request comments.
 Both the list (`- KEY=VALUE`) and the mapping (`KEY: VALUE`) form are read.
 """
@@ -23,6 +25,7 @@ from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
 from ci_security.rules.compose.common import UNKNOWN, resolve
 from ci_security.rules.compose.load import ComposeFile, Service
+from ci_security.rules.placeholders import is_placeholder, looks_fake, url_with_password
 from ci_security.rules.yamldoc import Path
 
 _WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
@@ -56,7 +59,6 @@ SHAPES = (
     (re.compile(r"\bAIza[A-Za-z0-9_-]{35}"), "a Google API key"),
     (re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"), "a private key"),
 )
-_URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@]*:([^\s/@]+)@")
 
 
 def secret_name(name: str) -> bool:
@@ -75,10 +77,9 @@ def secret_name(name: str) -> bool:
 
 def _shape(text: str) -> str | None:
     for pattern, what in SHAPES:
-        if pattern.search(text):
+        if any(not looks_fake(match.group(0)) for match in pattern.finditer(text)):
             return what
-    match = _URL_PASSWORD.search(text)
-    if match is not None and UNKNOWN not in match.group(1):
+    if url_with_password(text):
         return "a URL with a password"
     return None
 
@@ -95,6 +96,8 @@ def problem(name: str, value: Any) -> str | None:
         return f"holds what looks like {shape}"
     literal = text.strip()
     if not literal or UNKNOWN in literal or literal.lower() in NOT_VALUES or literal.startswith("/"):
+        return None
+    if is_placeholder(literal, name):
         return None
     if not secret_name(name):
         return None

@@ -2,7 +2,8 @@
 
 Services with `build:` (their own or through `extends`) are skipped: there `image:` names the image
 compose builds, not one it pulls. An image that depends on an unset variable (`app:${TAG}`) is
-skipped too; `${TAG:-latest}` is read as its default and reported.
+skipped too; `${TAG:-latest}` is read as its default and reported. It implies COMPOSE020 (not pinned
+by digest), which is folded into it.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class Compose019ImageLatest:
             "https://docs.docker.com/reference/compose-file/services/#image",
             "https://docs.docker.com/build/building/best-practices/#pin-base-image-versions",
         ),
+        implies=("COMPOSE020",),
     )
 
     def check(self, compose: ComposeFile) -> Iterator[Hit]:

@@ -4,6 +4,11 @@
 without `host_ip` all bind 0.0.0.0 (Docker's default). A host address that depends on an unset
 variable is not reported. `expose:` publishes nothing and is not read; services using
 `network_mode: host`, `service:` or `container:` are skipped (Docker ignores their `ports`).
+
+LOW by default: publishing a port is what `ports:` is for, and whether the host is reachable from
+untrusted networks is not in the file. MEDIUM when the container port is one of a database, cache,
+search engine or the Docker API (5432, 3306, 6379, 27017, 9200, 2375, …), services that ship without
+authentication or with default credentials and are meant for a private network.
 """
 
 from __future__ import annotations
@@ -13,8 +18,22 @@ from typing import ClassVar
 
 from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
-from ci_security.rules.compose.common import ALL_INTERFACES, UNKNOWN, published_ports, resolve
+from ci_security.rules.compose.common import ALL_INTERFACES, UNKNOWN, Published, published_ports, resolve
 from ci_security.rules.compose.load import ComposeFile
+
+# Container ports of services that are not meant to face a network without authentication in front:
+# databases, caches, search engines, message brokers' admin APIs, etcd and the Docker API.
+PRIVATE_SERVICE_PORTS = frozenset(
+    {1433, 2375, 2376, 2379, 3306, 5432, 5984, 6379, 7000, 7001, 8086, 9042, 9200, 9300, 11211, 15672,
+     27017, 27018, 28015}
+)  # fmt: skip
+
+
+def container_port(port: Published, target: str | None) -> int | None:
+    """The container side of a published port (the first of a range), or None when unknown."""
+    spec = target if target is not None else (port.ports or "").rsplit(":", 1)[-1]
+    number = spec.split("/", 1)[0].split("-", 1)[0].strip()
+    return int(number) if number.isdigit() else None
 
 
 class Compose021PortsAllInterfaces:
@@ -22,7 +41,9 @@ class Compose021PortsAllInterfaces:
         id="COMPOSE021",
         kind="compose",
         title="Port published on all interfaces",
-        severity=Severity.MEDIUM,
+        severity=Severity.LOW,
+        scaled="MEDIUM when the container port is a database, cache, search engine, etcd or Docker API "
+        "port (5432, 3306, 6379, 27017, 9200, 2375, …)",
         rationale="A port published without an address listens on every interface of the host, and "
         "Docker's own iptables rules let it through even when the host firewall (ufw, firewalld) denies "
         "it: a database or admin UI meant for local use becomes reachable from the network.",
@@ -48,4 +69,8 @@ class Compose021PortsAllInterfaces:
                         f"service {service.name} publishes {port.text} on all host interfaces; bind it to "
                         f"loopback ({port.on_loopback()}) unless other hosts must reach it"
                     )
-                    yield Hit(service.line(*port.keys), message, service.resource)
+                    item = service.get(*port.keys[:2])
+                    target = resolve(item.get("target")) if isinstance(item, dict) else None
+                    number = container_port(port, target)
+                    severity = Severity.MEDIUM if number in PRIVATE_SERVICE_PORTS else None
+                    yield Hit(service.line(*port.keys), message, service.resource, severity)

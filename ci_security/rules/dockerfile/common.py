@@ -822,11 +822,24 @@ _APT_WITH_VALUE = frozenset("octa") | {
 }
 
 
+_APT_SIMULATE = ("s", "simulate", "just-print", "dry-run", "recon", "no-act")
+_APT_SIMULATE_SETTING = re.compile(r"APT::Get::Simulate\s*[=\s]\s*[\"']?(?:true|1|yes)\b", re.I)
+
+
 def apt_options(command: Command) -> Options | None:
-    """The parsed arguments of an `apt-get`/`apt` command (first positional = the action)."""
+    """The parsed arguments of an `apt-get`/`apt` command (first positional = the action); None for
+    any other command and for a simulation (`-s`, `--simulate`, `--just-print`, `--dry-run`,
+    `--recon`, `--no-act`, `-o APT::Get::Simulate=true`), which only prints what apt would do: no rule
+    about installs applies to it (`if apt-get install -s pkg >/dev/null; then …` probes for a package).
+    """
     if command.name not in ("apt-get", "apt"):
         return None
-    return parse_options(command.args, _APT_WITH_VALUE)
+    options = parse_options(command.args, _APT_WITH_VALUE)
+    if options.has(*_APT_SIMULATE):
+        return None
+    if any(_APT_SIMULATE_SETTING.search(v.replace("=", " ")) for v in options.values("o", "option")):
+        return None
+    return options
 
 
 def apt_action(command: Command) -> str | None:
@@ -838,9 +851,21 @@ _APK_WITH_VALUE = frozenset("Xpt") | {"repository", "root", "virtual", "keys-dir
 
 
 def apk_options(command: Command) -> Options | None:
+    """The parsed arguments of an `apk` command; None for any other command and for a simulation
+    (`-s`, `--simulate`), which changes nothing. `--no-network` is kept: such a command installs, but
+    from packages already on disk, which `no_network()` tells the rules about fetching.
+    """
     if command.name != "apk":
         return None
-    return parse_options(command.args, _APK_WITH_VALUE)
+    options = parse_options(command.args, _APK_WITH_VALUE)
+    return None if options.has("s", "simulate") else options
+
+
+def no_network(options: Options) -> bool:
+    """Whether an apk command runs with `--no-network`: it downloads nothing, so there is no package
+    index or cache to clean up (`apk add --no-network --virtual .rundeps $deps` after a build).
+    """
+    return options.has("no-network")
 
 
 _PIP_WITH_VALUE = frozenset("rcetifb") | {

@@ -36,7 +36,6 @@ class Df001RootUser:
         ),
         peers=(
             ("hadolint", "DL3002"),
-            ("hadolint", "DL3063"),
             ("trivy", "DS-0002"),
             ("checkov", "CKV_DOCKER_3"),
             ("checkov", "CKV_DOCKER_8"),

@@ -2,7 +2,8 @@
 
 Global ARG defaults are substituted (the parser's `Stage.base`); a reference that still holds a
 variable nobody set is only known at build time and is not flagged, nor are `scratch`, references to
-earlier stages and references pinned by digest.
+earlier stages and references pinned by digest. It implies DF003 (the fix, a version pinned by
+digest, fixes both), which is folded into it.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class Df002LatestTag:
             ("trivy", "DS-0001"),
             ("checkov", "CKV_DOCKER_7"),
         ),
+        implies=("DF003",),
     )
 
     def check(self, dockerfile: Dockerfile) -> Iterator[Hit]:

@@ -4,7 +4,8 @@ ENV values are stored in the image config and ARG defaults and RUN command lines
 (`docker history --no-trunc`), so anyone who can pull the image can read them. Flagged:
 - an ENV, or an ARG with a default, whose name says it holds a secret (password, passwd, pwd,
   secret, token, api key, private key, access key, credentials, passphrase, or ending in `auth`) and
-  whose value is a literal: not empty, not a boolean, not a path, not a placeholder variable. Names
+  whose value is a literal: not empty, not a boolean, not a path, not a placeholder (`${TOKEN}`,
+  `changeme`, `<your-key>`, `YOUR_API_KEY`, `xxx`: `rules.placeholders`). Names
   ending in `_FILE`, `_PATH`, `_URL`, `_ID`, `_USER`, `_LENGTH`, … describe a secret, they are not one;
 - an ENV that copies a build argument with such a name into the image (`ENV TOKEN=$TOKEN`);
 - in any ENV, ARG default or RUN, a value with the shape of a well-known credential (AWS access key
@@ -29,6 +30,7 @@ from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
 from ci_security.rules.dockerfile.common import all_runs, is_variable, resource_of, stage_label, unquote
 from ci_security.rules.dockerfile.parse import Dockerfile, Instruction, variable_assignments
+from ci_security.rules.placeholders import is_placeholder, looks_fake, url_with_password
 
 _SECRET_WORDS = frozenset(
     {"password", "passwd", "pwd", "secret", "secrets", "token", "tokens", "credential", "credentials"}
@@ -56,7 +58,6 @@ _SHAPES = (
     ("a Docker Hub token", re.compile(r"\bdckr_pat_[A-Za-z0-9_-]{20,}")),
     ("a Hugging Face token", re.compile(r"\bhf_[A-Za-z0-9]{34,}\b")),
     ("a private key", re.compile(r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----")),
-    ("a URL with a password", re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@$]+:[^/\s@$]+@", re.I)),
 )
 
 
@@ -79,17 +80,24 @@ def secret_name(name: str) -> bool:
 
 
 def secret_shape(text: str) -> str | None:
-    """What kind of well-known credential `text` contains, if any."""
+    """What kind of well-known credential `text` contains, if any (documentation samples and filler
+    such as `AKIAIOSFODNN7EXAMPLE` do not count).
+    """
     for what, pattern in _SHAPES:
-        if pattern.search(text):
+        if any(not looks_fake(match.group(0)) for match in pattern.finditer(text)):
             return what
+    if url_with_password(text):
+        return "a URL with a password"
     return None
 
 
-def _literal(value: str) -> bool:
+def _literal(value: str, name: str) -> bool:
     stripped = value.strip()
     return (
-        bool(stripped) and stripped.lower() not in _NOT_A_VALUE and not stripped.startswith(("/", "./", "~/"))
+        bool(stripped)
+        and stripped.lower() not in _NOT_A_VALUE
+        and not stripped.startswith(("/", "./", "~/"))
+        and not is_placeholder(stripped, name)
     )
 
 
@@ -143,5 +151,5 @@ class Df007SecretEnv:
                     ref = value.strip("${}").split(":", 1)[0]
                     if inst.keyword == "ENV" and ref in build_args:
                         yield f"ENV {name} copies the build argument {ref} into the image"
-                elif _literal(value):
+                elif _literal(value, name):
                     yield f"{inst.keyword} {name} sets a literal secret value"

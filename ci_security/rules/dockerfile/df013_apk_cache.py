@@ -1,7 +1,8 @@
 """DF013: `apk add` keeps the package index cache in the layer.
 
-Fine when the command uses `--no-cache`, when the same RUN removes `/var/cache/apk` (`rm -rf
-/var/cache/apk/*`), or when a BuildKit cache mount covers `/var/cache/apk` or `/etc/apk/cache`.
+Fine when the command uses `--no-cache` or `--no-network` (nothing is downloaded, so nothing is
+cached), when the same RUN removes `/var/cache/apk` (`rm -rf /var/cache/apk/*`), or when a BuildKit
+cache mount covers `/var/cache/apk` or `/etc/apk/cache`. A simulation (`apk add -s`) is not an install.
 Only the final stage and the stages it is built FROM are checked, as their layers are the image.
 """
 
@@ -12,7 +13,14 @@ from typing import ClassVar
 
 from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
-from ci_security.rules.dockerfile.common import Run, apk_options, final_lineage, stage_label, stage_runs
+from ci_security.rules.dockerfile.common import (
+    Run,
+    apk_options,
+    final_lineage,
+    no_network,
+    stage_label,
+    stage_runs,
+)
 from ci_security.rules.dockerfile.parse import Dockerfile
 
 _CACHE = "/var/cache/apk"
@@ -50,7 +58,7 @@ class Df013ApkCache:
                 for command in run.commands():
                     options = apk_options(command)
                     if options is not None and options.positionals[:1] == ("add",):
-                        missing = missing or not options.has("no-cache")
+                        missing = missing or not (options.has("no-cache") or no_network(options))
                 if missing and not _cleans(run):
                     yield Hit(
                         run.instruction.start_line, "RUN apk add without --no-cache", stage_label(stage)

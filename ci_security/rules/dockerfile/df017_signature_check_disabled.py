@@ -1,13 +1,16 @@
 """DF017: package signature or integrity verification disabled.
 
 Flagged in RUN commands: apt-get/apt `--allow-unauthenticated`, `--force-yes`,
-`--allow-insecure-repositories`; `apk --allow-untrusted`; yum/dnf/microdnf/tdnf `--nogpgcheck`;
+`--allow-insecure-repositories`; `apk --allow-untrusted` when it installs or fetches (not `apk
+index`, which builds a local index); yum/dnf/microdnf/tdnf `--nogpgcheck`;
 zypper `--no-gpg-checks`; rpm `--nosignature`, `--nodigest`, `--nofiledigest`, `--noverify`,
 `--nogpgcheck`. Anywhere in a RUN's text (so also in configuration written with `echo` or a
 here-document): apt `AllowUnauthenticated`/`AllowInsecureRepositories`/
 `AllowDowngradeToInsecureRepositories` set to true, a `[trusted=yes]` or `[allow-insecure=yes]`
-sources entry, and `gpgcheck=0` (also `repo_gpgcheck`, `--setopt=…gpgcheck=0`). In ENV, ARG and RUN
-variables: `GOSUMDB=off`, which turns off Go's module checksum database.
+sources entry for a remote repository (a local `file:` repository built in the image, as the
+official postgres and nginx images do, fetches nothing a signature would protect), and
+`gpgcheck=0` (also `repo_gpgcheck`, `--setopt=…gpgcheck=0`). In ENV, ARG and RUN variables:
+`GOSUMDB=off`, which turns off Go's module checksum database.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
 from ci_security.rules.dockerfile.common import (
     Command,
+    Options,
     apk_options,
     apt_options,
     parse_options,
@@ -42,7 +46,10 @@ _TEXT = (
     ),
     (
         "apt source marked trusted=yes",
-        re.compile(r"\[[^\]]*\b(?:trusted|allow-insecure)=yes\b[^\]]*\]", re.I),
+        # A local repository (`deb [trusted=yes] file:/tmp/debs ./`) is not fetched from anywhere.
+        re.compile(
+            r"\[[^\]]*\b(?:trusted|allow-insecure)=yes\b[^\]]*\](?![ \t]*[\"']?(?:file|copy|cdrom):)", re.I
+        ),
     ),
     ("gpgcheck=0", re.compile(r"gpgcheck\s*=\s*[\"']?(?:0|false|no)\b", re.I)),
 )
@@ -52,6 +59,18 @@ def unverified_variable(name: str, value: str) -> str | None:
     if name.upper() == "GOSUMDB" and value.strip().lower() == "off":
         return "GOSUMDB=off"
     return None
+
+
+_APK_FETCHING = frozenset({"add", "upgrade", "fix", "fetch", "update", "cache"})
+
+
+def _apk_fetches_untrusted(options: Options) -> bool:
+    """Whether `apk --allow-untrusted` lets unsigned packages in: not for actions that install nothing
+    (`apk index --allow-untrusted` builds a local index, which `abuild-sign` then signs, as the
+    official nginx image does when it builds its own packages).
+    """
+    action = options.positionals[0] if options.positionals else ""
+    return not action or action in _APK_FETCHING
 
 
 def _command_problems(command: Command) -> Iterator[str]:
@@ -69,7 +88,7 @@ def _command_problems(command: Command) -> Iterator[str]:
         return
     apk = apk_options(command)
     if apk is not None:
-        if apk.has("allow-untrusted"):
+        if apk.has("allow-untrusted") and _apk_fetches_untrusted(apk):
             yield "apk --allow-untrusted"
         return
     manager = rpm_manager(command)

@@ -35,6 +35,8 @@ from ci_security.rules.dockerfile.df029_system_workdir import Df029SystemWorkdir
 from ci_security.rules.dockerfile.df030_port_range import Df030PortRange
 from ci_security.rules.dockerfile.df031_multiple_healthcheck import Df031MultipleHealthcheck
 from ci_security.rules.dockerfile.df032_pipefail import Df032Pipefail
+from ci_security.rules.dockerfile.df033_copy_from_image import Df033CopyFromImage
+from ci_security.rules.dockerfile.df034_passwordless_sudo import Df034PasswordlessSudo
 
 RULES: tuple[DockerfileRule, ...] = (
     Df001RootUser(),
@@ -69,4 +71,6 @@ RULES: tuple[DockerfileRule, ...] = (
     Df030PortRange(),
     Df031MultipleHealthcheck(),
     Df032Pipefail(),
+    Df033CopyFromImage(),
+    Df034PasswordlessSudo(),
 )

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ci_security.rules import hostpaths
 from ci_security.rules.kubernetes.load import Container, K8sObject
 from ci_security.rules.yamldoc import Path
 
@@ -153,68 +154,30 @@ def host_path_line(obj: K8sObject, volume: Volume) -> int:
     return obj.line(*volume.path, "hostPath", "path")
 
 
-# Where container runtimes listen on the hosts Kubernetes runs on (Docker, containerd, CRI-O,
-# cri-dockerd, Podman, k3s, MicroK8s); a mount of any parent directory exposes them as well.
-RUNTIME_SOCKETS = (
-    "/var/run/docker.sock",
-    "/run/docker.sock",
-    "/var/run/dockershim.sock",
-    "/var/run/cri-dockerd.sock",
-    "/run/cri-dockerd.sock",
-    "/var/run/containerd/containerd.sock",
-    "/run/containerd/containerd.sock",
-    "/var/run/crio/crio.sock",
-    "/run/crio/crio.sock",
-    "/var/run/podman/podman.sock",
-    "/run/podman/podman.sock",
-    "/run/k3s/containerd/containerd.sock",
-    "/var/snap/microk8s/common/run/containerd.sock",
-)
-_SOCKET_NAMES = frozenset(p.rsplit("/", 1)[1] for p in RUNTIME_SOCKETS)
+def volume_read_only(obj: K8sObject, volume: Volume) -> bool:
+    """Whether every container that mounts `volume` mounts it `readOnly: true` (and at least one
+    does): only then can nothing in the pod write through it. An unmounted volume counts as writable,
+    since the next edit may mount it.
+    """
+    mounts = [
+        mount
+        for container in obj.containers()
+        for mount in (container.data.get("volumeMounts") or [])
+        if isinstance(mount, dict) and mount.get("name") == volume.name
+    ]
+    return bool(mounts) and all(is_true(mount.get("readOnly")) for mount in mounts)
 
 
 def takeover_mount(path: str) -> str | None:
-    """Why mounting host `path` hands over the node (CRITICAL), or None."""
-    if path == "/":
-        return "the node's whole root filesystem"
-    if path.rsplit("/", 1)[1] in _SOCKET_NAMES:
-        return "the container runtime's API socket"
-    for socket in RUNTIME_SOCKETS:
-        if socket.startswith(path + "/"):
-            return f"a directory holding the container runtime's socket {socket}"
-    return None
+    """Why mounting host `path` hands over the node (K8S005), or None (`rules.hostpaths`)."""
+    return hostpaths.takeover(path)
 
 
-# Host directories whose contents (credentials, kubelet and runtime state, kernel interfaces,
-# devices, system binaries) give a container a realistic way to read secrets or tamper with the node.
-SENSITIVE_PATHS = (
-    "/etc",
-    "/proc",
-    "/sys",
-    "/dev",
-    "/boot",
-    "/root",
-    "/home",
-    "/usr",
-    "/bin",
-    "/sbin",
-    "/lib",
-    "/lib64",
-    "/var/lib/kubelet",
-    "/var/lib/docker",
-    "/var/lib/containerd",
-    "/var/lib/etcd",
-    "/var/lib/rancher",
-    "/var/lib/cni",
-)
-
-
-def sensitive_mount(path: str) -> str | None:
-    """The sensitive host directory `path` is, lies in, or contains; None when it is none of these."""
-    for sensitive in SENSITIVE_PATHS:
-        if path == sensitive or path.startswith(sensitive + "/") or sensitive.startswith(path + "/"):
-            return sensitive
-    return None
+def sensitive_mount(path: str, *, read_only: bool) -> str | None:
+    """Why mounting host `path` is sensitive (K8S006), or None (`rules.hostpaths`)."""
+    if hostpaths.takeover(path):
+        return None
+    return hostpaths.sensitive(path, read_only=read_only)
 
 
 def capability(name: Any) -> str:

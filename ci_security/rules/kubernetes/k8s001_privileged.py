@@ -3,6 +3,10 @@
 `privileged: true` gives the container every capability and every host device, with no seccomp,
 AppArmor or SELinux confinement: root in it is root on the node. Checked on regular, init and
 ephemeral containers; `privileged: yes` counts too, as Kubernetes reads YAML 1.1 booleans.
+
+It implies the capability and escalation rules (K8S009-K8S013, K8S020): a privileged container has
+them all, and `allowPrivilegeEscalation: false` is rejected next to `privileged: true`, so their
+findings on the same container are folded into this one (`rules.fold`).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ class K8s001Privileged:
         "capability or device the workload really needs instead.",
         references=(PSS, avd("KSV-0017"), kube_linter("privileged-container")),
         peers=(("trivy", "KSV-0017"), ("checkov", "CKV_K8S_16"), ("kube-linter", "privileged-container")),
+        implies=("K8S009", "K8S010", "K8S011", "K8S012", "K8S013", "K8S020"),
     )
 
     def check(self, obj: K8sObject) -> Iterator[Hit]:

@@ -1,11 +1,12 @@
 """K8S005: a hostPath volume mounts the container runtime's socket or the node's root filesystem.
 
-The socket of Docker, containerd, CRI-O, cri-dockerd or Podman (at its usual paths, or any path
-ending in one of their socket names) lets whoever talks to it start a privileged container on the
-node. A mount of a directory holding such a socket (`/var/run`, `/run/containerd`, `/var`) exposes it
-just as well, and a mount of `/` exposes everything: all of these are this rule. `readOnly` does not
-help, since connecting to a socket is not a write. K8S006 and K8S007 skip what this rule reports, so
-one volume gives one finding, at its `hostPath.path` line.
+The socket of Docker, containerd, CRI-O, cri-dockerd or Podman (any path ending in one of their
+socket names) lets whoever talks to it start a privileged container on the node. A mount of a
+directory holding such a socket (`/var/run`, `/run/containerd`, `/run/user/1000`) exposes it just as
+well, and a mount of `/` exposes everything: all of these are this rule (`rules.hostpaths.takeover`,
+shared with compose's COMPOSE006). `readOnly` does not help, since connecting to a socket is not a
+write. K8S006 and K8S007 skip what this rule reports, so one volume gives one finding, at its
+`hostPath.path` line.
 """
 
 from __future__ import annotations

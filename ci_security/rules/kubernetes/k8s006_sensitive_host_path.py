@@ -1,10 +1,13 @@
-"""K8S006: a hostPath volume mounts a sensitive host directory.
+"""K8S006: a hostPath volume mounts a sensitive host path.
 
-Sensitive: `/etc`, `/proc`, `/sys`, `/dev`, `/boot`, `/root`, `/home`, the system binary and library
-directories, and the kubelet's, container runtimes' and etcd's state under `/var/lib`
-(`common.SENSITIVE_PATHS`), a path below one of them, or a parent that contains one (`/var/lib`).
-What K8S005 reports (runtime sockets, `/`) is left to it. `readOnly: true` does not make such a
-mount safe: reading `/etc/kubernetes` or the kubelet's directory is enough to steal credentials.
+Which paths are sensitive is defined once for Kubernetes and compose (`rules.hostpaths`): a whole
+system directory (`/etc`, `/proc`, `/sys`, `/dev`, `/usr`, `/var`, …) or a tree holding credentials or
+kernel control (`/etc/kubernetes`, `/var/lib/kubelet`, `/root`, …) at any mode, since reading them is
+enough to steal credentials; and anything else below a system directory when it is writable
+(`/etc/cni/net.d`, `/usr/local/bin`, `/lib/modules`). The volume is read-only when every container
+that mounts it sets `readOnly: true`: then a CA bundle (`/etc/ssl/certs`, `/etc/pki/tls/certs`) or
+`/lib/modules` is not sensitive, and the syslog socket `/dev/log` never is. Those stay hostPath
+volumes (K8S007). What K8S005 reports (runtime sockets, `/`) is left to it.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from ci_security.rules.kubernetes.common import (
     host_path_line,
     kube_linter,
     sensitive_mount,
-    takeover_mount,
+    volume_read_only,
     volumes,
 )
 from ci_security.rules.kubernetes.load import K8sObject
@@ -35,9 +38,11 @@ class K8s006SensitiveHostPath:
         severity=Severity.HIGH,
         rationale="Host directories such as /etc, /proc, /sys, /dev, /root or the kubelet's state hold "
         "node and cluster credentials and kernel interfaces; a container that mounts them can read secrets "
-        "of other pods or tamper with the node.",
+        "of other pods, and one that can write below a system directory can plant a binary, a kernel "
+        "module or a CA certificate the node trusts.",
         remediation="Remove the hostPath volume, or mount the single file or subdirectory the workload "
-        "needs, read-only; prefer a ConfigMap, Secret, emptyDir or the downward API.",
+        "needs with `readOnly: true` on every volumeMount; prefer a ConfigMap, Secret, emptyDir or the "
+        "downward API.",
         references=(PSS, avd("KSV-0121"), kube_linter("sensitive-host-mounts")),
         peers=(("trivy", "KSV-0121"), ("kube-linter", "sensitive-host-mounts")),
     )
@@ -45,10 +50,9 @@ class K8s006SensitiveHostPath:
     def check(self, obj: K8sObject) -> Iterator[Hit]:
         for volume in volumes(obj):
             path = host_path(volume)
-            if path is None or takeover_mount(path):
-                continue
-            sensitive = sensitive_mount(path)
-            if sensitive is not None:
-                inside = "" if sensitive == path else f" ({sensitive})"
-                message = f"volume {volume.name} mounts the sensitive host path {path}{inside}"
+            read_only = volume_read_only(obj, volume)
+            why = sensitive_mount(path, read_only=read_only) if path is not None else None
+            if why is not None:
+                mode = "read-only " if read_only else ""
+                message = f"volume {volume.name} mounts the sensitive host path {path} {mode}({why})"
                 yield Hit(host_path_line(obj, volume), message, obj.resource)

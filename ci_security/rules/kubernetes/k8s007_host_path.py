@@ -2,8 +2,9 @@
 
 The baseline Pod Security Standard forbids hostPath volumes altogether. Paths that hand over the
 node (K8S005) or expose sensitive host data (K8S006) are reported by those rules; this one reports
-the rest (`/var/log`, `/opt/data`, `/tmp`), so one volume gives one finding. A hostPath volume with
-no path yet is reported at its `hostPath` line.
+the rest (`/var/log`, `/opt/data`, `/tmp`, and read-only CA bundles, `/lib/modules` or the `/dev/log`
+socket), so one volume gives one finding. A hostPath volume with no path yet is reported at its
+`hostPath` line.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ci_security.rules.kubernetes.common import (
     host_path_line,
     sensitive_mount,
     takeover_mount,
+    volume_read_only,
     volumes,
 )
 from ci_security.rules.kubernetes.load import K8sObject
@@ -45,7 +47,9 @@ class K8s007HostPath:
             if "hostPath" not in volume.data:
                 continue
             path = host_path(volume)
-            if path is not None and (takeover_mount(path) or sensitive_mount(path)):
+            read_only = volume_read_only(obj, volume)
+            if path is not None and (takeover_mount(path) or sensitive_mount(path, read_only=read_only)):
                 continue
-            message = f"volume {volume.name} mounts host path {path or '(none given)'}"
+            mode = " read-only" if read_only else ""
+            message = f"volume {volume.name} mounts host path {path or '(none given)'}{mode}"
             yield Hit(host_path_line(obj, volume), message, obj.resource)

@@ -1,10 +1,11 @@
-"""K8S012: a container keeps NET_RAW: it adds it back, or its `capabilities.drop` lists neither ALL
-nor NET_RAW (container runtimes grant it by default).
+"""K8S012: a container keeps NET_RAW, which container runtimes grant by default: its
+`capabilities.drop` lists neither ALL nor NET_RAW.
 
-An added NET_RAW is reported at its `add` item (K8S011 reports it there as well, as Trivy and
-Checkov do, so imported findings of both match); a missing drop at the `drop` list when there is
-one, else at `capabilities`, `securityContext` or the container. Pods declaring `os.name: windows`
-are skipped (capabilities are Linux-only).
+Reported at the `drop` list when there is one, else at `capabilities`, `securityContext` or the
+container. A container that adds NET_RAW back is K8S011's (a capability added on purpose), not
+repeated here; one that drops no capabilities at all is K8S013's, which implies this rule (its fix,
+`drop: [ALL]`, drops NET_RAW too), so the finding is folded into K8S013's when both fire. Pods
+declaring `os.name: windows` are skipped (capabilities are Linux-only).
 """
 
 from __future__ import annotations
@@ -36,12 +37,8 @@ class K8s012NetRaw:
         if is_windows(obj):
             return
         for container in obj.containers():
-            added = [path for name, path in capabilities(obj, container, "add") if name == "NET_RAW"]
+            added = any(name == "NET_RAW" for name, _ in capabilities(obj, container, "add"))
             dropped = {name for name, _ in capabilities(obj, container, "drop")}
-            if added:
-                yield Hit(
-                    obj.line(*added[0]), f"{container.label} adds capability NET_RAW", where(obj, container)
-                )
-            elif "ALL" not in dropped and "NET_RAW" not in dropped:
+            if not added and "ALL" not in dropped and "NET_RAW" not in dropped:
                 line = obj.line(*container.path, "securityContext", "capabilities", "drop")
                 yield Hit(line, f"{container.label} does not drop NET_RAW", where(obj, container))

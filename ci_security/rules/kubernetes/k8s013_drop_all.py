@@ -2,6 +2,7 @@
 
 The finding points at the `drop` list when there is one, else at `capabilities`, `securityContext`
 or the container. Pods declaring `os.name: windows` are skipped (capabilities are Linux-only).
+It implies K8S012 (dropping ALL drops NET_RAW), which is folded into it.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class K8s013DropAll:
             ("trivy", "KSV-0106"),
             ("checkov", "CKV_K8S_37"),
         ),
+        implies=("K8S012",),
     )
 
     def check(self, obj: K8sObject) -> Iterator[Hit]:

@@ -2,13 +2,17 @@
 
 The field exists only on containers; when it is missing the finding points at the container's
 `securityContext`, else at the container. Pods declaring `os.name: windows` are skipped (the
-setting is Linux-only).
+setting is Linux-only). A privileged container always allows escalation and the API server rejects
+`allowPrivilegeEscalation: false` next to `privileged: true` (or `capabilities.add: [CAP_SYS_ADMIN]`):
+K8S001 implies this rule, so for such a container the finding is folded into K8S001's, and when it is
+not (K8S001 disabled) its message says to remove `privileged` first instead of suggesting a fix the
+API server refuses.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
@@ -18,12 +22,24 @@ from ci_security.rules.kubernetes.common import (
     avd,
     context_line,
     is_false,
+    is_true,
     is_windows,
     kube_linter,
     shown,
     where,
 )
 from ci_security.rules.kubernetes.load import K8sObject
+
+
+def _blocker(context: dict[str, Any]) -> str:
+    """What in a securityContext makes `allowPrivilegeEscalation: false` invalid, or ""."""
+    if is_true(context.get("privileged")):
+        return "privileged: true"
+    caps = context.get("capabilities")
+    added = caps.get("add") if isinstance(caps, dict) else None
+    if isinstance(added, list) and "CAP_SYS_ADMIN" in added:
+        return "capability CAP_SYS_ADMIN"
+    return ""
 
 
 class K8s020PrivilegeEscalation:
@@ -48,7 +64,8 @@ class K8s020PrivilegeEscalation:
         if is_windows(obj):
             return
         for container in obj.containers():
-            value = obj.security_context(container).get("allowPrivilegeEscalation")
+            context = obj.security_context(container)
+            value = context.get("allowPrivilegeEscalation")
             if is_false(value):
                 continue
             line = context_line(obj, container, "allowPrivilegeEscalation")
@@ -56,4 +73,10 @@ class K8s020PrivilegeEscalation:
                 message = f"{container.label} does not set allowPrivilegeEscalation: false"
             else:
                 message = f"{container.label} sets allowPrivilegeEscalation: {shown(value)}"
+            blocker = _blocker(context)
+            if blocker:
+                message += (
+                    f"; remove {blocker} first: the API server rejects allowPrivilegeEscalation: false "
+                    "next to it"
+                )
             yield Hit(line, message, where(obj, container))

@@ -5,7 +5,8 @@ non-zero UID or `runAsNonRoot` is true (what Checkov and kube-linter accept; the
 refuses to start an image whose user is root). It fires, at the line that says so, on
 `runAsUser: 0` (even with runAsNonRoot, which then only stops the pod from starting) and on
 `runAsNonRoot: false`; and, when neither is set anywhere, at the container's `securityContext`, else
-at the container.
+at the container. It implies K8S037 (UID and GID not above 10000): the fix is the same
+securityContext, so that finding is folded into this one.
 """
 
 from __future__ import annotations
@@ -37,8 +38,8 @@ class K8s021RunAsRoot:
         rationale="Without runAsNonRoot or a non-zero runAsUser the container runs as whatever user the "
         "image says, usually root; root in a container is one kernel bug or misconfiguration away from "
         "root on the node.",
-        remediation="Set `securityContext.runAsNonRoot: true` (pod or container) and a non-zero "
-        "`runAsUser`, and build the image with a non-root USER.",
+        remediation="Set `securityContext.runAsNonRoot: true` (pod or container) with `runAsUser` and "
+        "`runAsGroup` above 10000 (for example 10001), and build the image with a non-root USER.",
         references=(PSS, avd("KSV-0012"), avd("KSV-0105"), kube_linter("run-as-non-root")),
         peers=(
             ("trivy", "KSV-0012"),
@@ -46,6 +47,7 @@ class K8s021RunAsRoot:
             ("checkov", "CKV_K8S_23"),
             ("kube-linter", "run-as-non-root"),
         ),
+        implies=("K8S037",),
     )
 
     def check(self, obj: K8sObject) -> Iterator[Hit]:

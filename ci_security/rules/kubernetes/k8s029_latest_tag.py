@@ -2,6 +2,8 @@
 
 An image pinned by digest passes whatever its tag says. Images filled in at deploy time (`${TAG}`,
 `{{ ... }}`) are skipped: they say nothing about the real tag. The finding points at `image:`.
+It implies K8S030 and K8S031 (the fix, a version pinned by digest, fixes both): their findings on the
+same container are folded into this one.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class K8s029LatestTag:
             kube_linter("latest-tag"),
         ),
         peers=(("trivy", "KSV-0013"), ("checkov", "CKV_K8S_14"), ("kube-linter", "latest-tag")),
+        implies=("K8S030", "K8S031"),
     )
 
     def check(self, obj: K8sObject) -> Iterator[Hit]:

@@ -1,7 +1,7 @@
 """K8S030: a container image is not pinned by digest (`@sha256:…`).
 
 Images filled in at deploy time (`${IMAGE}`, `{{ ... }}`) are skipped. The finding points at
-`image:`.
+`image:`. It implies K8S031 (a digest makes the pull policy moot), which is folded into it.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ class K8s030ImageDigest:
         "Dependabot keep it current.",
         references=("https://kubernetes.io/docs/concepts/containers/images/#image-names",),
         peers=(("checkov", "CKV_K8S_43"),),
+        implies=("K8S031",),
     )
 
     def check(self, obj: K8sObject) -> Iterator[Hit]:

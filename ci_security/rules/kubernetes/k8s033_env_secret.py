@@ -6,8 +6,11 @@ Two signals, checked on every `env` entry that has a literal string `value` (nev
 - the variable's name says it is a secret (password, secret, token, api key, private key,
   credential, …), unless the name says it is about one (`…_FILE`, `…_PATH`, `…_URL`, `…_TTL`,
   `…_ENABLED`, `…_NAME`, …) or the value cannot be one: empty, a reference (`$(VAR)`, `${VAR}`),
-  a file path, a boolean, a short number or a `<placeholder>`.
-The message names the variable and why, never the value. One finding per entry, at its `value`.
+  a file path, a boolean, a short number or a placeholder (`GOOGLE_API_KEY_VAL`, `changeme`,
+  `<your-key>`, `xxx`: `rules.placeholders`).
+A value with a credential's shape is not reported when it is a documentation sample or filler
+(`AKIAIOSFODNN7EXAMPLE`, `ghp_xxxx…`). The message names the variable and why, never the value. One
+finding per entry, at its `value`.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
 from ci_security.rules.kubernetes.common import kube_linter, where
 from ci_security.rules.kubernetes.load import K8sObject
+from ci_security.rules.placeholders import is_placeholder, looks_fake, url_with_password
 
 _SECRET_NAME = re.compile(
     r"passw(?:or)?d|passwd|pwd|secret|token|api[_-]?key|private[_-]?key|credential|access[_-]?key|"
@@ -42,18 +46,22 @@ _SHAPES = (
     ("a Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
     ("a private key", re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")),
     ("a JWT", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
-    ("a URL with a password", re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@]*:(?!\$)[^/\s@]+@", re.IGNORECASE)),
 )
-_NOT_A_SECRET = re.compile(
-    r"\$\(|\$\{|\{\{|^/|^\./|^<[^>]*>$|^(?:true|false|yes|no|on|off|[0-9]{1,5})$", re.I
-)
+_NOT_A_SECRET = re.compile(r"\$\(|\$\{|\{\{|^/|^\./|^(?:true|false|yes|no|on|off|[0-9]{1,5})$", re.I)
 
 
 def _why(name: str, value: str) -> str | None:
     for label, pattern in _SHAPES:
-        if pattern.search(value):
+        if any(not looks_fake(match.group(0)) for match in pattern.finditer(value)):
             return f"the value looks like {label}"
-    if _SECRET_NAME.search(name) and not _ABOUT_A_SECRET.search(name) and not _NOT_A_SECRET.search(value):
+    if url_with_password(value):
+        return "the value looks like a URL with a password"
+    if (
+        _SECRET_NAME.search(name)
+        and not _ABOUT_A_SECRET.search(name)
+        and not _NOT_A_SECRET.search(value)
+        and not is_placeholder(value, name)
+    ):
         return "the name says it is a secret"
     return None
 

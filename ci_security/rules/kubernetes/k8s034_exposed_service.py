@@ -1,6 +1,8 @@
 """K8S034: a Service of type NodePort or LoadBalancer.
 
-The finding points at `spec.type`.
+The finding points at `spec.type`. LOW: exposing a Service is how a public application is published,
+and whether that one was meant to be is a question for the reviewer, not an exploitable setting (as
+COMPOSE021 rates a published compose port).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ class K8s034ExposedService:
         id="K8S034",
         kind="kubernetes",
         title="Service exposed outside the cluster",
-        severity=Severity.MEDIUM,
+        severity=Severity.LOW,
         rationale="A NodePort opens the port on every node and a LoadBalancer usually on the internet, "
         "outside the Ingress where TLS, authentication and rate limits are enforced; internal services "
         "exposed this way by mistake are a common breach.",

@@ -34,7 +34,13 @@ class K8s040RbacEscalation:
             "https://kubernetes.io/docs/reference/access-authn-authz/rbac/#privilege-escalation-prevention-and-bootstrapping",
             avd("KSV-0050"),
         ),
-        peers=(("trivy", "KSV-0050"), ("checkov", "CKV_K8S_157"), ("checkov", "CKV_K8S_158")),
+        peers=(
+            ("trivy", "KSV-0050"),
+            ("trivy", "KSV-0043"),
+            ("checkov", "CKV_K8S_157"),
+            ("checkov", "CKV_K8S_158"),
+            ("checkov", "CKV2_K8S_3"),
+        ),
     )
 
     def check(self, obj: K8sObject) -> Iterator[Hit]:

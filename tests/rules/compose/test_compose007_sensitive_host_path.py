@@ -16,18 +16,24 @@ from ci_security.rules.runner import check_text
     ],
 )  # fmt: skip
 def test_sensitive(path):
-    assert sensitive(path)
+    assert sensitive(path, read_only=False) and sensitive(path, read_only=True)
 
 
 @pytest.mark.parametrize(
     "path",
-    [
-        "/etc/localtime", "/etc/timezone", "/etc/ssl/certs", "/dev/dri", "/sys/fs/cgroup", "/srv/data",
-        "/var/log", "/home/deploy/app/data", "~/projects/shop", "/opt/app", "/etc/passwd",
-    ],
+    ["/etc/localtime", "/etc/timezone", "/dev/dri", "/dev/log", "/srv/data", "/var/log",
+     "/home/deploy/app/data", "~/projects/shop", "/opt/app"],
 )  # fmt: skip
 def test_not_sensitive(path):
-    assert not sensitive(path)
+    assert not sensitive(path, read_only=False)
+
+
+@pytest.mark.parametrize(
+    "path", ["/etc/ssl/certs", "/etc/pki/tls/certs", "/sys/fs/cgroup", "/etc/passwd", "/lib/modules"]
+)
+def test_sensitive_only_when_writable(path):
+    assert sensitive(path, read_only=True) is None
+    assert sensitive(path, read_only=False) is not None
 
 
 def test_socket_paths_are_left_to_compose006():

@@ -52,7 +52,7 @@ def test_not_secret_names(name):
         ("DATABASE_URL", "postgres://app:s3cret@db:5432/app", "holds what looks like a URL with a password"),
         ("DATABASE_URL", "postgres://app:${DB_PASSWORD}@db:5432/app", None),
         ("DATABASE_URL", "postgres://app@db:5432/app", None),
-        ("ANYTHING", "AKIAIOSFODNN7EXAMPLE", "holds what looks like an AWS access key ID"),
+        ("ANYTHING", "AKIA2E0A8F3B244C9986", "holds what looks like an AWS access key ID"),
     ],
 )
 def test_problem(name, value, expected):
@@ -64,7 +64,7 @@ def test_problem(name, value, expected):
     [
         ("ghp_" + "a1B2" * 9, "a GitHub token"),
         ("github_pat_" + "A1b2C3d4E5" * 3, "a GitHub token"),
-        ("glpat-" + "x" * 20, "a GitLab token"),
+        ("glpat-Zq3kP8vN2rT6wY1xC4bM", "a GitLab token"),
         ("xoxb-" + "1234567890-abc", "a Slack token"),
         ("sk" + "_live_" + "Z9" * 12, "a Stripe live key"),
         ("AI" + "za" + "B" * 35, "a Google API key"),

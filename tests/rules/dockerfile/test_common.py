@@ -1,9 +1,12 @@
 import pytest
 
 from ci_security.rules.dockerfile.common import (
+    apk_options,
     apt_action,
+    apt_options,
     command_of,
     image_base,
+    no_network,
     parse_options,
     parse_shell,
     pip_install,
@@ -378,3 +381,29 @@ def test_image_base_skips_scratch_stages_and_unset_variables():
 def test_redact():
     assert redact("https://user:tok@host/x") == "https://***@host/x"
     assert redact("https://host/x") == "https://host/x"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "apt-get install -s curl",
+        "apt-get -qqs install curl",
+        "apt-get --simulate install curl",
+        "apt-get install --just-print curl",
+        "apt-get install --dry-run curl",
+        "apt-get install --recon curl",
+        "apt-get install --no-act curl",
+        "apt-get -o APT::Get::Simulate=true install curl",
+    ],
+)
+def test_an_apt_simulation_is_not_an_apt_command(text):
+    (command,) = parse_shell(text).all_commands()
+    assert apt_options(command) is None
+
+
+def test_apk_simulation_and_no_network():
+    (simulated,) = parse_shell("apk add --simulate curl").all_commands()
+    assert apk_options(simulated) is None
+    (offline,) = parse_shell("apk add --no-network --virtual .rundeps $deps").all_commands()
+    options = apk_options(offline)
+    assert options is not None and no_network(options)

@@ -60,10 +60,10 @@ def test_not_secret_names(name):
 @pytest.mark.parametrize(
     ("value", "what"),
     [
-        ("AKIAIOSFODNN7EXAMPLE", "an AWS access key id"),
+        ("AKIA2E0A8F3B244C9986", "an AWS access key id"),
         ("ghp_" + "a" * 36, "a GitHub token"),
         ("github_pat_" + "A1_" * 20, "a GitHub token"),
-        ("glpat-" + "x" * 20, "a GitLab token"),
+        ("glpat-Zq3kP8vN2rT6wY1xC4bM", "a GitLab token"),
         ("xoxb-123456789012-abcdefghij", "a Slack token"),
         ("sk_live_" + "a1" * 12, "a Stripe secret key"),
         ("AIza" + "A" * 35, "a Google API key"),
@@ -89,7 +89,7 @@ def test_literal_values_of_secret_names():
         "FROM debian:12",
         "ENV DB_PASSWORD=hunter2 APP_ENV=prod",  # 2
         'ENV API_KEY "abc def"',  # 3: legacy form
-        "ARG ADMIN_PASSWORD=changeme",  # 4
+        "ARG ADMIN_PASSWORD=s3cr3t-admin",  # 4
         "ARG GITHUB_TOKEN",
         "ENV SECRET_KEY=",
         "ENV PASSWORD_AUTH=false",
@@ -114,11 +114,11 @@ def test_env_copying_a_build_argument():
 
 def test_value_shapes_in_any_variable_and_in_run():
     assert hits(
-        "ARG DEPLOY=AKIAIOSFODNN7EXAMPLE",
+        "ARG DEPLOY=AKIA2E0A8F3B244C9986",
         "FROM debian:12",
         "ENV DATABASE_URL=postgres://app:s3cret@db/app",
         "RUN echo //registry.npmjs.org/:_authToken=npm_" + "a" * 36 + " > ~/.npmrc",
-        "RUN --mount=type=secret,id=x echo AKIAIOSFODNN7EXAMPLE",
+        "RUN --mount=type=secret,id=x echo AKIA2E0A8F3B244C9986",
     ) == [
         (1, "ARG DEPLOY holds an AWS access key id"),
         (3, "ENV DATABASE_URL holds a URL with a password"),
@@ -127,5 +127,5 @@ def test_value_shapes_in_any_variable_and_in_run():
 
 
 def test_messages_never_contain_the_value():
-    for _, message in hits("FROM debian:12", "ENV DB_PASSWORD=hunter2", "ENV K=AKIAIOSFODNN7EXAMPLE"):
+    for _, message in hits("FROM debian:12", "ENV DB_PASSWORD=hunter2", "ENV K=AKIA2E0A8F3B244C9986"):
         assert "hunter2" not in message and "AKIA" not in message

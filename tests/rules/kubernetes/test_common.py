@@ -105,7 +105,7 @@ HOST_PATHS = [
     ("/run/user/1000/podman/podman.sock", "K8S005"),
     ("/var/run", "K8S005"),
     ("/run", "K8S005"),
-    ("/var", "K8S005"),
+    ("/var", "K8S006"),
     ("/run/containerd", "K8S005"),
     ("/var/./run/../run/docker.sock", "K8S005"),
     ("/etc", "K8S006"),
@@ -161,9 +161,16 @@ def test_host_paths_are_normalised():
 
 
 def test_takeover_and_sensitive_reasons_name_what_is_exposed():
-    assert takeover_mount("/") == "the node's whole root filesystem"
+    assert takeover_mount("/") == "the host's whole root filesystem"
     assert takeover_mount("/var/run/docker.sock") == "the container runtime's API socket"
-    assert "/var/run/docker.sock" in (takeover_mount("/var/run") or "")
-    assert sensitive_mount("/var/lib") == "/var/lib/kubelet"
-    assert sensitive_mount("/etc/ssl") == "/etc"
-    assert sensitive_mount("/srv") is None
+    assert "container-runtime API sockets" in (takeover_mount("/var/run") or "")
+    assert sensitive_mount("/var/lib", read_only=True) == "a whole system directory"
+    assert sensitive_mount("/var/lib/kubelet/pods", read_only=True) == "inside /var/lib/kubelet"
+    assert sensitive_mount("/etc/ssl", read_only=True) == "it contains /etc/ssl/private"
+    assert sensitive_mount("/etc/ssl/certs", read_only=True) is None
+    assert sensitive_mount("/etc/ssl/certs", read_only=False) == "writable, and the host trusts /etc/ssl"
+    assert sensitive_mount("/usr/local", read_only=False) == (
+        "writable, and it contains /usr/local/bin, which the host trusts"
+    )
+    assert sensitive_mount("/etc/pihole", read_only=False) is None  # an application's own data
+    assert sensitive_mount("/srv", read_only=False) is None
