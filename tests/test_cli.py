@@ -297,7 +297,12 @@ def test_the_cli_offers_exactly_the_registered_formats_and_importers(tmp_path):
     refused = _cli("scan", "--manifests", str(tmp_path), "-o", "nope")
     assert refused.exit_code == 2
     assert f"(choose from {', '.join(REPORTERS)})" in refused.output
-    every = [arg for name in REPORTERS for arg in ("-o", f"{name}={tmp_path / name}")]
-    assert _cli("scan", "--manifests", str(tmp_path), *every).exit_code == 0
-    written = {path.name for path in tmp_path.iterdir()}
+    repo, out = tmp_path / "repo", tmp_path / "out"
+    repo.mkdir()
+    out.mkdir()
+    # A clean Dockerfile: a --manifests path with no manifest at all is an error of its own.
+    (repo / "Dockerfile").write_text("FROM scratch\nCOPY app /app\nUSER 1000\nENTRYPOINT [\"/app\"]\n")
+    every = [arg for name in REPORTERS for arg in ("-o", f"{name}={out / name}")]
+    assert _cli("scan", "--manifests", str(repo), *every).exit_code == 0
+    written = {path.name for path in out.iterdir()}
     assert written == set(REPORTERS) - {"openvex"}  # OpenVEX has nothing to say without accepted findings
