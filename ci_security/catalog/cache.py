@@ -71,6 +71,8 @@ def _decode_output(doc: dict[str, Any]) -> CatalogOutput:
         packages.append(Package(**item))
     os_doc = doc.get("os")
     owned = tuple((path, owner) for path, owner in doc.get("owned", ()))
+    if os_doc:
+        os_doc = {k: tuple(v) if isinstance(v, list) else v for k, v in os_doc.items()}
     return CatalogOutput(packages=tuple(packages), os=OSInfo(**os_doc) if os_doc else None, owned=owned)
 
 
