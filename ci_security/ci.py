@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -393,6 +393,8 @@ def refresh_database(
     mirror: str | None,
     *,
     sleep: Callable[[float], None] = time.sleep,
+    feeds: Mapping[str, str] | None = None,
+    nvd_api_key: str | None = None,
 ) -> list[str]:
     """Update the vulnerability database when it is missing or older than `max_age_hours`, so a CI
     step needs no separate `db update`. With a cache restored from a run of the same day nothing is
@@ -412,7 +414,9 @@ def refresh_database(
             return [f"database {path} is current (updated {stamp})"]
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        summary = update(path, mirror=mirror or DEFAULT_MIRROR, sleep=sleep)
+        summary = update(
+            path, mirror=mirror or DEFAULT_MIRROR, sleep=sleep, feeds=feeds, nvd_api_key=nvd_api_key
+        )
     except VulnDbError as exc:
         if path.is_file():
             return [f"warning: database update failed, scanning with the existing database: {exc}"]

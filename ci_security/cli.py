@@ -502,7 +502,9 @@ def _scan_and_decide(
         severity = None if chosen == "NONE" else Severity(chosen)
         policy = replace(inputs.policy, fail_on=replace(inputs.policy.fail_on, severity=severity))
         inputs = replace(inputs, policy=policy)
-    options = replace(options, rules_enable=inputs.policy.checks.enable)
+    options = replace(
+        options, rules_enable=inputs.policy.checks.enable, severity_source=inputs.policy.severity_source
+    )
     show_progress = not params["quiet"] and sys.stderr.isatty()
     with _progress_display(show_progress) as progress:
         result = run(replace(options, progress=progress))
@@ -615,6 +617,27 @@ def db() -> None:
     """Manage the vulnerability database (OSV data in one SQLite file)."""
 
 
+def _feed_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """The options of the non-OSV sources, shared by `db update` and `ci` (docs/vulnerabilities.md)."""
+    function = click.option(
+        "--nvd-api-key",
+        metavar="KEY",
+        **_env("NVD_API_KEY"),
+        help="NVD API key: 50 requests per 30 s instead of 5; sent to NVD's API only. Prefer the "
+        "environment variable.",
+    )(function)
+    return click.option(
+        "--feed-mirror",
+        "feed_mirrors",
+        multiple=True,
+        metavar="NAME=URL",
+        **_env("FEED_MIRROR"),
+        help="Where a source is downloaded from instead: nvd (API), nvd-feed (NVD 2.0 JSON feed "
+        "files), cve, kev, epss, redhat, amazon, oracle (repeatable; the variable takes several separated "
+        "by spaces).",
+    )(function)
+
+
 @db.command("update")
 @_db_option()
 @click.option(
@@ -623,7 +646,8 @@ def db() -> None:
     multiple=True,
     metavar="NAME",
     **_env("ECOSYSTEM"),
-    help="OSV ecosystem to download (repeatable; default: the common distributions and languages).",
+    help="OSV ecosystem or source to download (repeatable): Debian, PyPI, ..., 'Amazon Linux:2023', "
+    "'Oracle Linux:9', NVD, CVE, KEV, EPSS. Default: the common distributions and languages, NVD, KEV, EPSS.",
 )
 @click.option(
     "--mirror",
@@ -634,22 +658,33 @@ def db() -> None:
 @click.option(
     "--full", is_flag=True, **_env("DB_FULL"), help="Download every ecosystem whole, not incrementally."
 )
+@_feed_options
 @_limit_option()
 def db_update(
     db_path: Path | None,
     ecosystems: tuple[str, ...],
     mirror: str | None,
     full: bool,
+    nvd_api_key: str | None,
+    feed_mirrors: tuple[str, ...],
     limit_items: tuple[str, ...],
 ) -> None:
-    """Download OSV exports into the database (all or nothing)."""
+    """Download OSV exports and the other sources into the database (all or nothing)."""
 
     def body() -> int:
+        from ci_security.vulndb.feeds.sources import parse_feed_mirrors
         from ci_security.vulndb.store import default_db_path
         from ci_security.vulndb.sync import DEFAULT_ECOSYSTEMS, DEFAULT_MIRROR, update
 
         path = db_path or default_db_path()
-        summary = update(path, ecosystems or DEFAULT_ECOSYSTEMS, mirror=mirror or DEFAULT_MIRROR, full=full)
+        summary = update(
+            path,
+            ecosystems or DEFAULT_ECOSYSTEMS,
+            mirror=mirror or DEFAULT_MIRROR,
+            full=full,
+            feeds=parse_feed_mirrors(feed_mirrors),
+            nvd_api_key=nvd_api_key or None,
+        )
         for ecosystem, (how, count) in summary.updated.items():
             _say(f"{ecosystem}: {how}, {count} record(s)")
         _say(f"database: {path}")
@@ -805,6 +840,7 @@ def policy_check(path: Path, limit_items: tuple[str, ...]) -> None:
     **_env("OSV_MIRROR"),
     help="Base URL of the OSV exports for the database update (default: the public OSV bucket).",
 )
+@_feed_options
 def ci_step(**params: Any) -> None:
     """The CI step: scan, write the reports, annotate, comment on the pull/merge request, gate.
 
@@ -820,7 +856,12 @@ def ci_step(**params: Any) -> None:
         context = detect()
         github = context.platform == "github"
         if github:
-            hidden = [params["registry_password"], context.token, os.environ.get("CI_SECURITY_GITLAB_TOKEN")]
+            hidden = [
+                params["registry_password"],
+                params["nvd_api_key"],
+                context.token,
+                os.environ.get("CI_SECURITY_GITLAB_TOKEN"),
+            ]
             for secret in ci.secrets_to_mask(hidden):
                 click.echo(sanitize.workflow_command("add-mask", secret))
         directory: Path = params["report_dir"]
@@ -837,8 +878,15 @@ def ci_step(**params: Any) -> None:
         except OSError as exc:
             raise ReportError(f"--report-dir {directory}: {exc.strerror or exc}") from None
         if params["db_update"] and params["image"] and not params["no_vulns"]:
+            from ci_security.vulndb.feeds.sources import parse_feed_mirrors
+
+            feeds = parse_feed_mirrors(params["feed_mirrors"])
             for line in ci.refresh_database(
-                params["db_path"], parse_age(params["db_max_age"]), params["mirror"]
+                params["db_path"],
+                parse_age(params["db_max_age"]),
+                params["mirror"],
+                feeds=feeds,
+                nvd_api_key=params["nvd_api_key"] or None,
             ):
                 _say(f"ci-security: {line}", err=True)
         result, decision = _scan_and_decide(params, options, policy)

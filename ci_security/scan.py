@@ -73,6 +73,8 @@ class ScanOptions:
     manifests: tuple[Path, ...] = ()
     # Manifest rules that are off by default but turned on (the policy's `checks.enable`).
     rules_enable: tuple[str, ...] = ()
+    # Which rating decides a vulnerability's severity (the policy's `severity_source`).
+    severity_source: str = "vendor"
 
 
 POLICY_FILE_NAMES = (".ci-security.yml", ".ci-security.yaml")
@@ -159,7 +161,9 @@ def run(options: ScanOptions) -> ScanResult:
             from ci_security.match.registry import BY_TYPE
             from ci_security.match.runner import match_inventory
 
-            vulnerabilities, match_warnings = match_inventory(packages, inventory.os, db, BY_TYPE)
+            vulnerabilities, match_warnings = match_inventory(
+                packages, inventory.os, db, BY_TYPE, severity_source=options.severity_source
+            )
             warnings.extend(match_warnings)
             stale = _staleness(db, options.db_max_age_hours)
             if stale is not None:
