@@ -51,8 +51,8 @@ says nothing:
 - **SUSE Linux Enterprise** (SUSE's OSV records): ecosystems are product names
   (`SUSE:Linux Enterprise Server 15 SP5`, `SUSE:Linux Enterprise Module for Basesystem 15 SP5`), one
   per product that ships the package. A SLES image (`VERSION_ID=15.5`) is searched in every
-  `SUSE:Linux Enterprise … 15 SP5` ecosystem the database holds (the server, its modules, its LTSS
-  stream; `scope`), SLE Micro in `SUSE:Linux Enterprise Micro <version>`. Records name source
+  `SUSE:… 15 SP5` ecosystem the database holds (the server, its modules, Package Hub, the LTSS
+  stream; `scope`) but SLE Micro's, SLE Micro in `SUSE:Linux Enterprise Micro <version>`. Records name source
   packages and list the binaries built from them (`ecosystem_specific.binaries`, indexed at import);
   both names are searched.
 - **openSUSE** (the same feed): `openSUSE:Leap <version>`, `openSUSE:Tumbleweed`.
@@ -403,7 +403,7 @@ def scope(
             return Scoped(os_info)
         found = tuple(
             eco
-            for eco in ecosystems("SUSE:Linux Enterprise ")
+            for eco in ecosystems("SUSE:")
             if "Micro" not in eco and any(eco.endswith(tail + end) for end in ("", "-LTSS", " LTSS"))
         )
         return Scoped(replace(os_info, scopes=found) if found else os_info)

@@ -509,7 +509,11 @@ def test_schema_is_draft_2020_12_and_documents_every_key():
 def test_severity_source_and_exploitation_keys(here):
     loaded = load_policy(write("severity_source: max\nfail_on:\n  kev: true\n  epss: {percentile: 0.9}\n"))
     assert loaded.severity_source == "max"
-    assert (loaded.fail_on.kev, loaded.fail_on.epss_score, loaded.fail_on.epss_percentile) == (True, None, 0.9)
+    assert (loaded.fail_on.kev, loaded.fail_on.epss_score, loaded.fail_on.epss_percentile) == (
+        True,
+        None,
+        0.9,
+    )
     assert load_policy(write("fail_on: {epss: 0.5}\n")).fail_on.epss_score == 0.5
     assert DEFAULT_POLICY.severity_source == "vendor" and DEFAULT_POLICY.fail_on.kev is False
 
@@ -517,15 +521,28 @@ def test_severity_source_and_exploitation_keys(here):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("severity_source: cvss\n", "policy.yml:1:18: severity_source: unknown value 'cvss' (expected one of: vendor, nvd, max)"),
-        ("fail_on: {epss: 50}\n", "policy.yml:1:17: fail_on.epss: 50 is not between 0 and 1 (EPSS scores are fractions)"),
+        (
+            "severity_source: cvss\n",
+            "policy.yml:1:18: severity_source: unknown value 'cvss' (expected one of: vendor, nvd, max)",
+        ),
+        (
+            "fail_on: {epss: 50}\n",
+            "policy.yml:1:17: fail_on.epss: 50 is not between 0 and 1 (EPSS scores are fractions)",
+        ),
         (
             "fail_on:\n  epss: {percentile: 95}\n",
-            "policy.yml:2:22: fail_on.epss.percentile: 95 is not between 0 and 1 (EPSS percentiles are fractions)",
+            "policy.yml:2:22: fail_on.epss.percentile: 95 is not between 0 and 1 "
+            "(EPSS percentiles are fractions)",
         ),
-        ("fail_on: {epss: {score: 0.1, percentile: 0.9}}\n", "policy.yml:1:17: fail_on.epss: give one of score or percentile"),
+        (
+            "fail_on: {epss: {score: 0.1, percentile: 0.9}}\n",
+            "policy.yml:1:17: fail_on.epss: give one of score or percentile",
+        ),
         ("fail_on: {epss: {rank: 3}}\n", "policy.yml:1:"),
-        ("fail_on: {kev: yes}\n", "policy.yml:1:16: fail_on.kev: expected a boolean (true or false), got the string 'yes'"),
+        (
+            "fail_on: {kev: yes}\n",
+            "policy.yml:1:16: fail_on.kev: expected a boolean (true or false), got the string 'yes'",
+        ),
     ],
 )
 def test_exploitation_keys_are_checked(here, text, message):

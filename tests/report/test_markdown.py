@@ -129,8 +129,13 @@ def test_a_baseline_adds_the_new_existing_split_to_every_table():
     assert "| Critical | High | Medium | Low | Unknown | Suppressed | New |" in text
     assert "| 1 | 1 | 0 | 1 | 0 | 0 | 2 |" in text
     blocking = text.split("### Blocking findings", 1)[1].split("<details>", 1)[0]
-    assert "| Severity | Finding | Package / file | Installed | Fixed | Vendor / NVD | KEV | EPSS | Where | Baseline |" in blocking
-    assert f"| CRITICAL | {C1} | openssl (deb) | 1.0 | 2.0 | - | - | - | Dockerfile:3 | existing |" in blocking
+    assert (
+        "| Severity | Finding | Package / file | Installed | Fixed | Vendor / NVD | KEV | EPSS | Where "
+        "| Baseline |" in blocking
+    )
+    assert (
+        f"| CRITICAL | {C1} | openssl (deb) | 1.0 | 2.0 | - | - | - | Dockerfile:3 | existing |" in blocking
+    )
     assert f"| HIGH | {C2} | curl (deb) | 1.0 | 2.0 | - | - | - | Dockerfile:3 | new |" in blocking
     assert f"| LOW | {C3} | zlib (deb) | 1.0 | - | - | - | - | Dockerfile:3 | affected | new |" in text
 
@@ -222,7 +227,9 @@ def test_blocking_findings_most_severe_first_with_file_and_line():
     rows = [
         line for line in blocking.splitlines() if line.startswith("| CRITICAL") or line.startswith("| HIGH")
     ]
-    assert rows[0].startswith("| CRITICAL | K8S001 | container app is privileged | - | - | - | - | - | k8s/pod.yaml:11 |")
+    assert rows[0].startswith(
+        "| CRITICAL | K8S001 | container app is privileged | - | - | - | - | - | k8s/pod.yaml:11 |"
+    )
     assert rows[1].startswith("| HIGH |")
     everything = text.split("<summary>All 2 findings</summary>", 1)[1]
     assert "| k8s/pod.yaml:11 | open |" in everything

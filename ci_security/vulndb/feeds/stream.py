@@ -22,6 +22,7 @@ import bz2
 import gzip
 import json
 import lzma
+import re
 from collections.abc import Callable, Iterator
 from typing import IO, Any, Protocol
 from xml.parsers import expat
@@ -189,6 +190,7 @@ def xml_events(pieces: Iterator[bytes], where: str, error: ErrorFactory) -> Iter
 # --- JSON arrays ------------------------------------------------------------------------------
 
 _WS = " \t\r\n"
+_NUMBER_TAIL = re.compile(r"[0-9.eE+\-]*")
 
 
 class _Text:
@@ -255,8 +257,8 @@ class _Text:
                 raise self.error(f"{self.where}: invalid JSON: {exc.msg}") from None
             except ValueError as exc:
                 raise self.error(f"{self.where}: invalid JSON: {str(exc)[:120]}") from None
-            if end == len(self.buf) and not self.done and isinstance(value, (int, float)):
-                self.more()  # a number may go on in the next piece
+            if isinstance(value, (int, float)) and not self.done and _NUMBER_TAIL.fullmatch(self.buf, end):
+                self.more()  # no delimiter after the number yet: it may go on in the next piece
                 continue
             if end - self.pos > bound:
                 raise limits.LimitExceededError(self.where, "record_bytes", "one array item")
@@ -297,7 +299,6 @@ def json_array_items(
                         break
                     if following != ",":
                         raise error(f"{where}: invalid JSON: expected ',' or ']' in {key!r}")
-            header.setdefault(f"{key}:seen", True)
         else:
             header[name] = text.value(decoder)
         following = text.skip_ws()

@@ -67,6 +67,7 @@ _ECOSYSTEMS: dict[str, str] = {
     "Mariner": "rpm",
     "CBL-Mariner": "rpm",
     "Amazon Linux": "rpm",
+    "Oracle Linux": "rpm",
     "openEuler": "rpm",
     "Mageia": "rpm",
     "PyPI": "pep440",
