@@ -569,7 +569,7 @@ def _amazon_repositories(ctx: Context, release: str, base: str) -> list[str]:
 
 def _repository_url(ctx: Context, listing: str, mirrored: str | None) -> str | None:
     """The repository location a `mirror.list` names (its first line), or None when there is none."""
-    body = ctx.fetch.small(listing, missing_ok=mirrored is None and "/extras/" in listing)
+    body = ctx.fetch.small(listing, missing_ok="/extras/" in listing)  # a topic with no repository
     if body is None:
         return None
     for line in body.decode("utf-8", "replace").splitlines():
