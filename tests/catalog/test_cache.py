@@ -132,3 +132,17 @@ def test_cached_registry_layers_are_not_downloaded(tmp_path):
         second = sum("/blobs/" in path for path, _ in reg.requests) - first
     assert first == 3  # config + 2 layers
     assert second == 1  # the config only
+
+
+def test_os_facts_round_trip_with_their_content_sets():
+    from ci_security.catalog.base import CatalogOutput
+    from ci_security.catalog.cache import _decode_output, _encode_output
+    from ci_security.models import OSInfo
+
+    fact = OSInfo(
+        family="redhat",
+        version=None,
+        source="/root/buildinfo/content_manifests/a.json",
+        content_sets=("a", "b"),
+    )
+    assert _decode_output(_encode_output(CatalogOutput(os=fact))).os == fact
