@@ -556,7 +556,8 @@ def _write_reports(
         to_terminal = spec.path is None and sys.stdout.isatty()
         context = RenderContext(
             color=to_terminal,
-            width=_width() if to_terminal else 120,
+            # A CI log does not wrap: wide enough for one line per finding with every column.
+            width=_width() if to_terminal else 180,
             max_rows=log_rows if spec.path is None and spec.format == "table" else None,
             docs_url=docs_url,
         )

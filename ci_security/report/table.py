@@ -30,6 +30,7 @@ from ci_security.sanitize import rich_markup as esc
 if TYPE_CHECKING:
     from rich.console import Console
 
+_ATOMIC = frozenset({"Severity", "ID", "NVD", "KEV", "EPSS", "Policy"})
 _STYLES = {
     Severity.CRITICAL: "bold red",
     Severity.HIGH: "red",
@@ -94,9 +95,10 @@ class TableReporter:
                 console.print(f"[dim]Database: {esc(result.db.path)}, updated {esc(result.db.built)}[/dim]")
             if result.vulnerabilities:
                 table = Table(show_edge=False, pad_edge=False, expand=False)
+                # Short values never fold (an id cut in two cannot be searched for); the rest fold.
                 columns = ("Severity", "ID", "Package", "Installed", "Fixed", "Vendor", "NVD", "KEV", "EPSS")
                 for column in (*columns, "Policy", "Title"):
-                    table.add_column(column, overflow="fold")
+                    table.add_column(column, overflow="fold", no_wrap=column in _ATOMIC)
                 vulns = list(result.vulnerabilities)
                 if cap is not None:
                     vulns = sorted(vulns, key=lambda v: v.sort_key())[:cap]

@@ -621,6 +621,7 @@ def import_paths(target: Path, paths: Iterable[Path]) -> ImportSummary:
             streamed = [path] if streamed_file else []
             if path.is_dir():
                 streamed = sorted(p for p in path.rglob("*") if p.is_file() and importer.is_streamed(p))
+            feeds_seen = bool(streamed)
             for feed_file in streamed:
                 done = importer.import_streamed(writer, feed_file, source, strict=streamed_file)
                 if done is None:
@@ -633,6 +634,7 @@ def import_paths(target: Path, paths: Iterable[Path]) -> ImportSummary:
                 kind = importer.kind_of(doc)
                 if kind is not None:
                     count(*importer.store_document(writer, doc, kind, where, source))
+                    feeds_seen = True
                     continue
                 items = doc if isinstance(doc, list) else [doc]
                 if path.is_dir() and not all(_looks_like_record(item) for item in items):
@@ -648,7 +650,7 @@ def import_paths(target: Path, paths: Iterable[Path]) -> ImportSummary:
                             count(eco, 1)
                     newest = max(newest or advisory.modified, advisory.modified)
             held = writer.source_count(source)
-            if held or not streamed:
+            if held or not feeds_seen:  # a path of feed files only has no OSV source of its own
                 writer.set_source(source, origin, held, newest)
         writer.commit()
     except BaseException:
