@@ -276,10 +276,9 @@ def _examples(items: Sequence[str]) -> str:
 class MatchRun:
     """Matching of one inventory against one database."""
 
-    def __init__(self, db: VulnDB, matchers: dict[str, Matcher], order: str = "vendor") -> None:
+    def __init__(self, db: VulnDB, matchers: dict[str, Matcher]) -> None:
         self.db = db
         self.matchers = matchers
-        self.order = order
         self.semver = SCHEMES["semver"]
         self.report = _Report()
         self._records: dict[str, dict[str, Any]] = {}
@@ -403,7 +402,8 @@ class MatchRun:
             sources: dict[SeverityRating, None] = {}  # de-duplicated, the best unit's first
             for unit in sorted(group, key=lambda u: u is not best):
                 sources.update(dict.fromkeys(unit.ratings))
-            chosen = choose(tuple(sources), self.order)
+            # Provisional: `enrich` joins the CVE's own ratings and chooses by the order, once.
+            chosen = best.severity
             out.append(
                 Vulnerability(
                     id=primary,
@@ -415,7 +415,7 @@ class MatchRun:
                     cvss_score=chosen.score,
                     cvss_vector=chosen.vector,
                     severity_source=chosen.source,
-                    severity_sources=ordered(tuple(sources), self.order),
+                    severity_sources=tuple(sources),
                     title=title,
                     description=details,
                     references=tuple(references[:_MAX_REFERENCES]),
@@ -476,7 +476,7 @@ def match_inventory(
     """All findings for an inventory, sorted most severe first, plus partial-scan warnings for
     everything that could not be checked (see the module docstring).
     """
-    run = MatchRun(db, matchers, severity_source)
+    run = MatchRun(db, matchers)
     findings: list[Vulnerability] = []
     warnings: dict[str, ScanWarning] = {}
     scoped = distros.scope(os_info, db.ecosystems, db.repository_cpes)

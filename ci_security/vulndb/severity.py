@@ -63,6 +63,7 @@ _ORDERS: dict[str, tuple[str, ...]] = {
     "vendor": ("vendor", "nvd", "cna", "adp", "advisory"),
     "nvd": ("nvd", "cna", "adp", "vendor", "advisory"),
 }
+_RANKS = {name: {kind: i for i, kind in enumerate(kinds)} for name, kinds in _ORDERS.items()}
 _CVE_KINDS = ("nvd", "cna", "adp")
 
 
@@ -316,10 +317,8 @@ def ordered(found: Sequence[SeverityRating], order: str = "vendor") -> tuple[Sev
     """`found` de-duplicated and sorted by kind in the order's sequence (stable within a kind), the
     way reports list a finding's ratings.
     """
-    sequence = _ORDERS.get(order, _ORDERS["vendor"])
-    rank = {kind: i for i, kind in enumerate(sequence)}
-    unique = list(dict.fromkeys(found))
-    return tuple(sorted(unique, key=lambda r: rank.get(r.kind, len(sequence))))
+    rank = _RANKS.get(order, _RANKS["vendor"])
+    return tuple(sorted(dict.fromkeys(found), key=lambda r: rank.get(r.kind, 9)))
 
 
 def pick(found: list[SeverityRating]) -> SeverityInfo:
