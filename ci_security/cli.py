@@ -733,6 +733,8 @@ def db_info(db_path: Path | None) -> None:
             if hours is not None:
                 _say(f"age:       {int(hours // 24)} d {int(hours % 24)} h")
             _say(f"records:   {total} ({withdrawn} withdrawn, not matched)")
+            rated, kev, epss = (vdb.count_rows(t) for t in ("cve_rating", "kev", "epss"))
+            _say(f"cves:      {rated} CVSS record(s) (NVD, CVE 5), {kev} in CISA KEV, {epss} EPSS score(s)")
             for name, origin, records, last_modified, imported_at in vdb.source_rows():
                 _say(
                     f"source:    {name}: {records} record(s), newest {last_modified or '-'}, "
