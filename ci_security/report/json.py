@@ -196,6 +196,7 @@ def target_dict(target: ImageTarget) -> dict[str, Any]:
                 "version": target.os.version,
                 "name": target.os.name,
                 "codename": target.os.codename,
+                "content_sets": list(target.os.content_sets),
             }
             if target.os
             else None
