@@ -32,7 +32,7 @@ import os
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Generator, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -111,6 +111,8 @@ class StepOptions:
     comment_key: str | None = None
     db_update: bool = True
     mirror: str | None = None
+    feed_mirrors: tuple[str, ...] = ()  # NAME=URL, as `--feed-mirror` takes them
+    nvd_api_key: str | None = field(default=None, repr=False)
 
 
 def run_scan(options: ScanOptions, run: RunOptions) -> Steps:
@@ -146,7 +148,12 @@ def run_step(
     context = context or detect()
     surface = SURFACES[context.platform]
     hidden = secrets_to_mask(
-        [options.registry_password, context.token, os.environ.get("CI_SECURITY_GITLAB_TOKEN")]
+        [
+            options.registry_password,
+            step.nvd_api_key,
+            context.token,
+            os.environ.get("CI_SECURITY_GITLAB_TOKEN"),
+        ]
     )
     for mask in surface.masks(hidden):
         yield Line(mask, "command")
@@ -163,7 +170,15 @@ def run_step(
     # The policy is read first: its limits: bound the database update too.
     with policy_in_force(options) as inputs:
         if step.db_update and options.image and options.vulns:
-            for line in refresh_database(options.db_path, options.db_max_age_hours, step.mirror):
+            from ci_security.vulndb.feeds.sources import parse_feed_mirrors
+
+            for line in refresh_database(
+                options.db_path,
+                options.db_max_age_hours,
+                step.mirror,
+                feeds=parse_feed_mirrors(step.feed_mirrors),
+                nvd_api_key=step.nvd_api_key,
+            ):
                 yield Line(f"ci-security: {line}")
         checked = _check(options, inputs, run.display)
         result, decision = checked.result, checked.decision
@@ -503,6 +518,8 @@ def refresh_database(
     mirror: str | None,
     *,
     sleep: Callable[[float], None] = time.sleep,
+    feeds: Mapping[str, str] | None = None,
+    nvd_api_key: str | None = None,
 ) -> list[str]:
     """Update the vulnerability database when it is missing or older than `max_age_hours`, so a CI
     step needs no separate `db update`. With a cache restored from a run of the same day nothing is
@@ -522,7 +539,9 @@ def refresh_database(
             return [f"database {path} is current (updated {stamp})"]
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        summary = update(path, mirror=mirror or DEFAULT_MIRROR, sleep=sleep)
+        summary = update(
+            path, mirror=mirror or DEFAULT_MIRROR, sleep=sleep, feeds=feeds, nvd_api_key=nvd_api_key
+        )
     except VulnDbError as exc:
         if path.is_file():
             return [f"warning: database update failed, scanning with the existing database: {exc}"]

@@ -151,7 +151,8 @@ def db() -> None:
     multiple=True,
     metavar="NAME",
     **options.env("ECOSYSTEM"),
-    help="OSV ecosystem to download (repeatable; default: the common distributions and languages).",
+    help="OSV ecosystem or source to download (repeatable): Debian, PyPI, ..., 'Amazon Linux:2023', "
+    "'Oracle Linux:9', NVD, CVE, KEV, EPSS. Default: the common distributions and languages, NVD, KEV, EPSS.",
 )
 @click.option(
     "--mirror",
@@ -165,22 +166,33 @@ def db() -> None:
     **options.env("DB_FULL"),
     help="Download every ecosystem whole, not incrementally.",
 )
+@options.feed_options
 @options.limit_option()
 def db_update(
     db_path: Path | None,
     ecosystems: tuple[str, ...],
     mirror: str | None,
     full: bool,
+    nvd_api_key: str | None,
+    feed_mirrors: tuple[str, ...],
     limit_items: tuple[str, ...],
 ) -> None:
-    """Download OSV exports into the database (all or nothing)."""
+    """Download OSV exports and the other sources into the database (all or nothing)."""
 
     def body() -> int:
+        from ci_security.vulndb.feeds.sources import parse_feed_mirrors
         from ci_security.vulndb.store import default_db_path
         from ci_security.vulndb.sync import DEFAULT_ECOSYSTEMS, DEFAULT_MIRROR, update
 
         path = db_path or default_db_path()
-        summary = update(path, ecosystems or DEFAULT_ECOSYSTEMS, mirror=mirror or DEFAULT_MIRROR, full=full)
+        summary = update(
+            path,
+            ecosystems or DEFAULT_ECOSYSTEMS,
+            mirror=mirror or DEFAULT_MIRROR,
+            full=full,
+            feeds=parse_feed_mirrors(feed_mirrors),
+            nvd_api_key=nvd_api_key or None,
+        )
         for ecosystem, (how, count) in summary.updated.items():
             _say(f"{ecosystem}: {how}, {count} record(s)")
         _say(f"database: {path}")
@@ -228,6 +240,8 @@ def db_info(db_path: Path | None) -> None:
             if hours is not None:
                 _say(f"age:       {int(hours // 24)} d {int(hours % 24)} h")
             _say(f"records:   {total} ({withdrawn} withdrawn, not matched)")
+            rated, kev, epss = (vdb.count_rows(t) for t in ("cve_rating", "kev", "epss"))
+            _say(f"cves:      {rated} CVSS record(s) (NVD, CVE 5), {kev} in CISA KEV, {epss} EPSS score(s)")
             for name, origin, records, last_modified, imported_at in vdb.source_rows():
                 _say(
                     f"source:    {name}: {records} record(s), newest {last_modified or '-'}, "

@@ -195,10 +195,13 @@ def is_loopback_host(host: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Credential:
-    """An `Authorization` header value and the one origin it may be sent to."""
+    """A header value (`Authorization` unless `name` says otherwise: NVD's `apiKey`) and the one
+    origin it may be sent to.
+    """
 
     origin: Origin
     header: str = field(repr=False)
+    name: str = "Authorization"
 
 
 def basic_header(username: str, password: str) -> str:
@@ -524,7 +527,7 @@ class Exchange:
             self.check()
             sent = dict(headers or {})
             if credential is not None and origin(url) == credential.origin:
-                sent["Authorization"] = credential.header
+                sent[credential.name] = credential.header
             remaining = max(self.remaining(), 0.001)
             resp = self.client.session.request(
                 method,

@@ -320,6 +320,32 @@ CI_OPTIONS: list[Decorator] = [
 ]
 
 
+def feed_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """The options of the non-OSV sources, shared by `db update` and `ci` (docs/vulnerabilities.md)."""
+    return _apply(
+        [
+            click.option(
+                "--nvd-api-key",
+                metavar="KEY",
+                **env("NVD_API_KEY"),
+                help="NVD API key: 50 requests per 30 s instead of 5; sent to NVD's API only. Prefer the "
+                "environment variable.",
+            ),
+            click.option(
+                "--feed-mirror",
+                "feed_mirrors",
+                multiple=True,
+                metavar="NAME=URL",
+                **env("FEED_MIRROR"),
+                help="Where a source is downloaded from instead: nvd (API), nvd-feed (NVD 2.0 JSON feed "
+                "files), cve, kev, epss, redhat, amazon, oracle (repeatable; the variable takes several "
+                "separated by spaces).",
+            ),
+        ],
+        function,
+    )
+
+
 def _apply(options: list[Decorator], function: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(options):
         function = option(function)
@@ -332,8 +358,8 @@ def scan_options(function: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def ci_options(function: Callable[..., Any]) -> Callable[..., Any]:
-    """The options only the CI step has."""
-    return _apply(CI_OPTIONS, function)
+    """The options only the CI step has (the database update's feed options among them)."""
+    return feed_options(_apply(CI_OPTIONS, function))
 
 
 def to_scan_options(params: dict[str, Any]) -> ScanOptions:
@@ -396,4 +422,6 @@ def to_step_options(params: dict[str, Any]) -> StepOptions:
         comment_key=params["comment_key"],
         db_update=params["db_update"],
         mirror=params["mirror"],
+        feed_mirrors=params["feed_mirrors"],
+        nvd_api_key=params["nvd_api_key"] or None,
     )

@@ -110,7 +110,12 @@ def check_under(options: ScanOptions, inputs: PolicyInputs) -> Checked:
     from ci_security.policy.inputs import decide
 
     checks = inputs.policy.checks
-    result = run(options, rules_enable=checks.enable, rules_disable=checks.disable)
+    result = run(
+        options,
+        rules_enable=checks.enable,
+        rules_disable=checks.disable,
+        severity_source=inputs.policy.severity_source,
+    )
     return Checked(result, decide(result, inputs))
 
 
@@ -121,12 +126,17 @@ def check(options: ScanOptions) -> Checked:
 
 
 def run(
-    options: ScanOptions, *, rules_enable: Sequence[str] = (), rules_disable: Sequence[str] = ()
+    options: ScanOptions,
+    *,
+    rules_enable: Sequence[str] = (),
+    rules_disable: Sequence[str] = (),
+    severity_source: str = "vendor",
 ) -> ScanResult:
     """Scan the image named in `options`, check manifests and/or import other engines' findings;
     `rules_enable` turns on manifest rules that are off by default (the policy's `checks.enable`);
     `rules_disable` names the rules the policy disables (they still run, reported suppressed, and fold
-    nothing).
+    nothing); `severity_source` says which rating decides a vulnerability's severity (the policy's
+    `severity_source`: vendor, nvd or max).
     """
     manifests = options.manifests
     if not options.image and not options.imports and not manifests:
@@ -146,7 +156,9 @@ def run(
             from ci_security.match.registry import BY_TYPE
             from ci_security.match.runner import match_inventory
 
-            vulnerabilities, match_warnings = match_inventory(packages, inventory.os, db, BY_TYPE)
+            vulnerabilities, match_warnings = match_inventory(
+                packages, inventory.os, db, BY_TYPE, severity_source=severity_source
+            )
             warnings.extend(match_warnings)
             stale = _staleness(db, options.db_max_age_hours)
             if stale is not None:

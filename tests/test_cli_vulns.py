@@ -66,6 +66,7 @@ def test_db_info(db):
     assert result.exit_code == 0
     assert f"schema:    {SCHEMA_VERSION}" in result.output and "withdrawn, not matched" in result.output
     assert "records:" in result.output and "source:" in result.output
+    assert "cves:      0 CVSS record(s) (NVD, CVE 5), 0 in CISA KEV, 0 EPSS score(s)" in result.output
 
 
 def test_db_update_from_a_mirror_and_its_env_variable(tmp_path, osv_go):

@@ -193,7 +193,9 @@ def _decode_output(doc: Any, path_bound: int) -> CatalogOutput:
         if not all(_OS_CHECKS[key](value) for key, value in os_doc.items()):
             raise CacheEntryError("a result's os has a field of the wrong type")
         try:
-            os_info = OSInfo(**os_doc)
+            # JSON has no tuples: the tuple fields (content sets, scopes) come back as lists.
+            values: dict[str, Any] = {k: tuple(v) if type(v) is list else v for k, v in os_doc.items()}
+            os_info = OSInfo(**values)
         except TypeError:
             raise CacheEntryError("a result's os lacks a field") from None
     owned = tuple(_pairs(doc.get("owned", []), "owned files", path_bound))

@@ -37,7 +37,16 @@ def merge_os(facts: Iterable[OSInfo]) -> OSInfo | None:
     codename = primary.codename or next(
         (f.codename for f in by_source.values() if f.family == primary.family and f.codename), None
     )
-    return OSInfo(family=primary.family, version=version, name=name, source=primary.source, codename=codename)
+    # Content sets of every layer Red Hat built (a UBI base and the image built on it record theirs).
+    content_sets = tuple(sorted({c for f in by_source.values() for c in f.content_sets}))
+    return OSInfo(
+        family=primary.family,
+        version=version,
+        name=name,
+        source=primary.source,
+        codename=codename,
+        content_sets=content_sets if primary.family == "redhat" else (),
+    )
 
 
 def infer_os(packages: Iterable[Package]) -> OSInfo | None:

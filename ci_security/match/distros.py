@@ -40,16 +40,41 @@ says nothing:
 - **Azure Linux** (`Azure Linux:<major>`: `Azure Linux:2` is CBL-Mariner 2.0, `Azure Linux:3` is
   Azure Linux 3.0): there is no `Mariner` ecosystem, nor a `3.0` suffix. Both names are searched.
 
+- **Red Hat Enterprise Linux / UBI** (Red Hat's OSV records): records are scoped by CPE product
+  streams, `Red Hat:` + the CPE's tail (`Red Hat:enterprise_linux:9::appstream`,
+  `Red Hat:rhel_eus:9.2::baseos`). An image built by Red Hat records the repositories (content sets)
+  its packages came from in `/root/buildinfo/content_manifests/*.json`; Red Hat's repository-to-CPE
+  mapping (downloaded by `db update` with the `Red Hat` ecosystem) turns them into streams
+  (`scope`). An image that records none, or none the mapping knows, is searched in its major
+  release's BaseOS and AppStream streams (`enterprise_linux:7::server` for RHEL 7), and the scan
+  says so in a warning. Records name binary RPMs; source names are searched too.
+- **SUSE Linux Enterprise** (SUSE's OSV records): ecosystems are product names
+  (`SUSE:Linux Enterprise Server 15 SP5`, `SUSE:Linux Enterprise Module for Basesystem 15 SP5`), one
+  per product that ships the package. A SLES image (`VERSION_ID=15.5`) is searched in every
+  `SUSE:… 15 SP5` ecosystem the database holds (the server, its modules, Package Hub, the LTSS
+  stream; `scope`) but SLE Micro's, SLE Micro in `SUSE:Linux Enterprise Micro <version>`. Records name source
+  packages and list the binaries built from them (`ecosystem_specific.binaries`, indexed at import);
+  both names are searched.
+- **openSUSE** (the same feed): `openSUSE:Leap <version>`, `openSUSE:Tumbleweed`.
+- **Amazon Linux** (ALAS, imported from the repositories' `updateinfo.xml`; see `feeds.updateinfo`):
+  `Amazon Linux:1` (the Amazon Linux AMI, `VERSION_ID=2018.03`), `Amazon Linux:2`,
+  `Amazon Linux:2023`. Advisories name binary RPMs; source names are searched too.
+- **Oracle Linux** (ELSA, imported from OVAL; see `feeds.oval`): `Oracle Linux:<major>`, plus
+  `Oracle Linux:<major>:<arch>` for fixes that differ between architectures (a `noarch` package is
+  searched under x86_64's and aarch64's) and `Oracle Linux:<major>:ksplice[:<arch>]` for Ksplice's
+  user-space fixes, which are the only ones searched for a package built for Ksplice (a `ksplice`
+  release tag) and never for any other.
+
 Every name a feed may use is searched, and hits are merged into one finding per vulnerability per
 package afterwards, so searching a name a feed does not use costs one index probe and nothing else.
-Other distributions (Red Hat Enterprise Linux, whose records are scoped by CPE product streams an
-image does not record; CentOS; Amazon Linux; SUSE; Oracle Linux) have no usable OSV data.
+CentOS and Fedora have no usable data.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 
 from ci_security.match.base import Query
 from ci_security.models import OSInfo, Package
@@ -91,6 +116,8 @@ class Release:
     package_type: str  # the inventory type these ecosystems hold: deb, apk or rpm
     ecosystems: tuple[str, ...]
     names: tuple[str, ...]  # SOURCE and/or BINARY, in the order they are searched
+    # Oracle Linux: per-package variants of each ecosystem (architecture, Ksplice)
+    variants: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +201,96 @@ def _rpm(
     return mapping
 
 
+def _redhat(os_info: OSInfo) -> Release | Unmapped:
+    major = _major(os_info)
+    if major is None:
+        return Unmapped(
+            "rpm", f"Red Hat Enterprise Linux {os_info.version or '(no version)'} has no major release"
+        )
+    if os_info.scopes:
+        label = f"{os_info.version} (content sets)"
+        return Release("Red Hat", label, "rpm", os_info.scopes, (BINARY, SOURCE))
+    label = f"{os_info.version} (BaseOS and AppStream streams)"
+    return Release("Red Hat", label, "rpm", redhat_fallback(major), (BINARY, SOURCE))
+
+
+def redhat_fallback(major: str) -> tuple[str, ...]:
+    """The streams searched when an image records no content set the mapping knows."""
+    if int(major) <= 7:
+        return (f"Red Hat:enterprise_linux:{major}::server",)
+    return (f"Red Hat:enterprise_linux:{major}::baseos", f"Red Hat:enterprise_linux:{major}::appstream")
+
+
+def _sles(os_info: OSInfo) -> Release | Unmapped:
+    if os_info.scopes:
+        return Release(
+            "SUSE Linux Enterprise", os_info.version or "", "rpm", os_info.scopes, (BINARY, SOURCE)
+        )
+    product = sle_product(os_info)
+    if product is None:
+        return Unmapped("rpm", f"SUSE Linux Enterprise {os_info.version or '(no version)'} is not a release")
+    return Release(
+        "SUSE Linux Enterprise", os_info.version or "", "rpm", (f"SUSE:{product}",), (BINARY, SOURCE)
+    )
+
+
+def sle_product(os_info: OSInfo) -> str | None:
+    """The product name SUSE's ecosystems use: `Linux Enterprise Server 15 SP5` for a SLES with
+    `VERSION_ID=15.5`, `Linux Enterprise Micro 5.5` for SLE Micro (from its PRETTY_NAME).
+    """
+    if os_info.family in ("slem", "sl-micro"):
+        name = (os_info.name or "").strip()
+        return name.removeprefix("SUSE ") if name.startswith("SUSE ") and len(name) < 100 else None
+    parts = (os_info.version or "").split(".")
+    if not parts[0].isdigit():
+        return None
+    minor = parts[1] if len(parts) > 1 and parts[1].isdigit() else "0"
+    return f"Linux Enterprise Server {parts[0]}" + (f" SP{minor}" if minor != "0" else "")
+
+
+def _sle_tail(os_info: OSInfo) -> str | None:
+    parts = (os_info.version or "").split(".")
+    if not parts[0].isdigit():
+        return None
+    minor = parts[1] if len(parts) > 1 and parts[1].isdigit() else "0"
+    return f" {parts[0]}" + (f" SP{minor}" if minor != "0" else "")
+
+
+def _opensuse(os_info: OSInfo) -> Release | Unmapped:
+    if os_info.family == "opensuse-tumbleweed":
+        return Release("openSUSE", "Tumbleweed", "rpm", ("openSUSE:Tumbleweed",), (BINARY, SOURCE))
+    version = os_info.version or ""
+    if not re.match(r"^[0-9]+\.[0-9]+$", version):
+        return Unmapped("rpm", f"openSUSE Leap {version or '(no version)'} is not a release")
+    ecosystems = os_info.scopes or (f"openSUSE:Leap {version}",)
+    return Release("openSUSE", f"Leap {version}", "rpm", ecosystems, (BINARY, SOURCE))
+
+
+def _amazon(os_info: OSInfo) -> Release | Unmapped:
+    version = os_info.version or ""
+    if version in ("2", "2022", "2023"):
+        release = version
+    elif re.match(r"^20[01][0-9]\.[0-9]{2}$", version):
+        release = "1"  # the Amazon Linux AMI: 2018.03, 2017.09, ...
+    else:
+        return Unmapped("rpm", f"Amazon Linux {version or '(no version)'} is not a release ALAS covers")
+    return Release("Amazon Linux", version, "rpm", (f"Amazon Linux:{release}",), (BINARY, SOURCE))
+
+
+def _oracle(os_info: OSInfo) -> Release | Unmapped:
+    major = _major(os_info)
+    if major is None:
+        return Unmapped("rpm", f"Oracle Linux {os_info.version or '(no version)'} has no major release")
+    return Release(
+        "Oracle Linux",
+        os_info.version or major,
+        "rpm",
+        (f"Oracle Linux:{major}",),
+        (BINARY, SOURCE),
+        variants=True,
+    )
+
+
 _ROLLING = {
     "wolfi": Release("Wolfi", "rolling", "apk", ("Wolfi",), (BINARY, SOURCE)),
     "chainguard": Release("Chainguard", "rolling", "apk", ("Chainguard", "Wolfi"), (BINARY, SOURCE)),
@@ -187,20 +304,18 @@ _BY_FAMILY: dict[str, Callable[[OSInfo], Release | Unmapped]] = {
     "photon": _rpm("Photon OS", "Photon OS:", ".0", (BINARY, SOURCE)),
     "azurelinux": _rpm("Azure Linux", "Azure Linux:", "", (SOURCE, BINARY)),
     "cbl-mariner": _rpm("Azure Linux", "Azure Linux:", "", (SOURCE, BINARY)),
+    "redhat": _redhat,
+    "sles": _sles,
+    "slem": _sles,
+    "sl-micro": _sles,
+    "opensuse-leap": _opensuse,
+    "opensuse-tumbleweed": _opensuse,
+    "amazon": _amazon,
+    "oracle": _oracle,
 }
 _NO_DATA = {
-    "redhat": (
-        "rpm",
-        "Red Hat Enterprise Linux records are scoped by CPE product streams an image does not record",
-    ),
     "centos": ("rpm", "CentOS has no OSV feed"),
     "fedora": ("rpm", "Fedora has no OSV feed"),
-    "amazon": ("rpm", "Amazon Linux has no OSV feed"),
-    "oracle": ("rpm", "Oracle Linux has no OSV feed"),
-    "sles": ("rpm", "SUSE records are scoped by product names an image does not record"),
-    "opensuse-leap": ("rpm", "openSUSE records are scoped by product names this tool does not map yet"),
-    "opensuse-tumbleweed": ("rpm", "openSUSE records are scoped by product names this tool does not map yet"),
-    "slem": ("rpm", "SUSE records are scoped by product names an image does not record"),
 }
 
 
@@ -230,6 +345,18 @@ def release_of_type(os_info: OSInfo | None, package_type: str) -> Release | None
     return release if isinstance(release, Release) and release.package_type == package_type else None
 
 
+_NOARCH_SEARCHED = ("x86_64", "aarch64")
+
+
+def _variants(ecosystem: str, pkg: Package) -> list[str]:
+    """Oracle Linux: the Ksplice stream for a Ksplice-built package (its release says `ksplice`)
+    instead of the plain one, and the per-architecture ecosystems beside the shared one.
+    """
+    base = f"{ecosystem}:ksplice" if "ksplice" in pkg.version else ecosystem
+    arches = _NOARCH_SEARCHED if pkg.arch in (None, "", "noarch") else (pkg.arch,)
+    return [base, *(f"{base}:{arch}" for arch in arches)]
+
+
 def queries(pkg: Package, release: Release, version: str) -> tuple[Query, ...]:
     """One search per ecosystem of the release and per distinct name the feeds may use."""
     names: list[str] = []
@@ -237,11 +364,96 @@ def queries(pkg: Package, release: Release, version: str) -> tuple[Query, ...]:
         name = (pkg.source_name or pkg.name) if which == SOURCE else pkg.name
         if name not in names:
             names.append(name)
+    ecosystems = (
+        [v for eco in release.ecosystems for v in _variants(eco, pkg)]
+        if release.variants
+        else release.ecosystems
+    )
     return tuple(
         Query(eco, name, version, "direct" if name == pkg.name else "indirect")
-        for eco in release.ecosystems
+        for eco in ecosystems
         for name in names
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Scoped:
+    """An image's OS with the product streams it is searched in, and what the scan should say."""
+
+    os: OSInfo | None
+    warnings: tuple[str, ...] = ()
+
+
+def scope(
+    os_info: OSInfo | None,
+    ecosystems: Callable[[str], list[str]],
+    repository_cpes: Callable[[Iterable[str]], Mapping[str, tuple[str, ...]]],
+) -> Scoped:
+    """Resolve the product streams of a Red Hat, SUSE or openSUSE Leap image against the database
+    (`ecosystems(prefix)` lists the ecosystems it holds, `repository_cpes` maps content sets to
+    CPEs); other images are returned as they are.
+    """
+    if os_info is None:
+        return Scoped(None)
+    if os_info.family == "redhat":
+        return _scope_redhat(os_info, repository_cpes)
+    if os_info.family == "sles":
+        tail = _sle_tail(os_info)
+        if tail is None:
+            return Scoped(os_info)
+        found = tuple(
+            eco
+            for eco in ecosystems("SUSE:")
+            if "Micro" not in eco and any(eco.endswith(tail + end) for end in ("", "-LTSS", " LTSS"))
+        )
+        return Scoped(replace(os_info, scopes=found) if found else os_info)
+    if os_info.family == "opensuse-leap" and os_info.version:
+        wanted = f"Leap {os_info.version}"
+        found = tuple(
+            e for e in (*ecosystems("openSUSE:"), *ecosystems("SUSE:openSUSE ")) if e.endswith(wanted)
+        )
+        return Scoped(replace(os_info, scopes=found) if found else os_info)
+    return Scoped(os_info)
+
+
+def _scope_redhat(
+    os_info: OSInfo, repository_cpes: Callable[[Iterable[str]], Mapping[str, tuple[str, ...]]]
+) -> Scoped:
+    major = _major(os_info)
+    if major is None:
+        return Scoped(os_info)
+    fallback = " and ".join(redhat_fallback(major))
+    if not os_info.content_sets:
+        return Scoped(
+            os_info,
+            (
+                f"the image records no content sets (/root/buildinfo/content_manifests/*.json), so its rpm "
+                f"packages were searched in Red Hat's {fallback} streams only",
+            ),
+        )
+    mapping = repository_cpes(os_info.content_sets)
+    found: list[str] = []
+    for repository in os_info.content_sets:
+        for cpe in mapping.get(repository, ()):
+            tail = cpe.split(":redhat:", 1)[-1]
+            ecosystem = f"Red Hat:{tail}"
+            if ecosystem not in found:
+                found.append(ecosystem)
+    unknown = sorted(set(os_info.content_sets) - set(mapping))
+    warnings = []
+    if not found:
+        warnings.append(
+            f"Red Hat's repository-to-CPE mapping in the database knows none of the image's content sets "
+            f"({', '.join(unknown[:5])}), so its rpm packages were searched in the {fallback} streams only; "
+            "`ci-security db update --ecosystem 'Red Hat'` downloads the mapping"
+        )
+        return Scoped(os_info, tuple(warnings))
+    if unknown:
+        warnings.append(
+            "content sets not in Red Hat's repository-to-CPE mapping were not searched: "
+            + ", ".join(unknown[:5])
+        )
+    return Scoped(replace(os_info, scopes=tuple(found)), tuple(warnings))
 
 
 def unsupported(os_info: OSInfo | None, package_type: str, what: str) -> str | None:

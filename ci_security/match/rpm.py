@@ -1,4 +1,6 @@
-"""RPM distributions with OSV data: AlmaLinux, Rocky Linux, Photon OS, Azure Linux / CBL-Mariner.
+"""RPM distributions: Red Hat Enterprise Linux / UBI, SUSE and openSUSE (OSV), Amazon Linux (ALAS from
+updateinfo.xml) and Oracle Linux (ELSA from OVAL), AlmaLinux, Rocky Linux, Photon OS, Azure Linux /
+CBL-Mariner (OSV).
 
 Feeds differ in the name they use: AlmaLinux records name binary RPMs (`krb5-libs`), Rocky Linux
 records source RPMs (`krb5`, from the `SOURCERPM` header `krb5-1.18.2-14.el8.src.rpm`), so every
@@ -6,9 +8,9 @@ package is searched under both names. Fixed versions are `[epoch:]version-releas
 rpm's ordering against the installed package's EVR. The ecosystem carries the major release
 (`AlmaLinux:9`, `Azure Linux:3`); see `distros` for the table.
 
-Red Hat Enterprise Linux is not matched: its OSV records are scoped by CPE product streams
-(`Red Hat:enterprise_linux:9::appstream`) that an image does not record. Amazon Linux and SUSE
-publish no OSV data this tool can scope. Such images get a warning instead of a silent pass.
+Red Hat's and SUSE's ecosystems are product streams, resolved for the image before matching
+(`distros.scope`); Oracle Linux searches per-architecture and Ksplice variants of its ecosystem.
+CentOS and Fedora have no usable data: such images get a warning instead of a silent pass.
 """
 
 from __future__ import annotations

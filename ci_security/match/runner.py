@@ -17,10 +17,17 @@ vulnerability per package:
 
 A finding is named by its CVE when it has one (what policies and people search for), else its GHSA,
 else the advisory's own id; all other ids become aliases. Its fixed version is the smallest fix
-above the installed version; its severity the most severe of the merged advisories (preferring a
-CVSS-scored one on ties), worked out per CVE where a record rates CVEs one by one, and every rating
-behind it, the vendor's own included, is kept in `severity_sources`; its match detail says how it
-was found.
+above the installed version; its match detail says how it was found. Its severity comes from every
+rating known for it (`vulndb.severity`): the merged advisories' own (worked out per CVE where a
+record rates CVEs one by one; the most severe advisory's first), and for a CVE the database's NVD,
+CNA and ADP CVSS, chosen by the severity order (`severity_source`: the distribution's rating first by
+default); all of them are kept in `severity_sources`. A CVE in CISA's KEV catalogue carries its
+entry (`kev`), and its EPSS score (`epss`), looked up for all findings at once.
+
+Red Hat, SUSE and openSUSE Leap images are first scoped to their product streams (`distros.scope`:
+the image's content sets through Red Hat's repository-to-CPE mapping, SUSE's product ecosystems the
+database holds); a Red Hat image searched in its release's default streams instead says so in a
+warning.
 
 Nothing that could not be checked passes silently. Each of these is counted and reported in a
 partial-scan warning (so `--strict` fails on it) naming the ecosystem and the records:
@@ -36,9 +43,10 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ci_security.match import distros
 from ci_security.match.base import Matcher, Query
 from ci_security.match.ranges import Problem, Verdict, evaluate
 from ci_security.models import (
@@ -53,7 +61,7 @@ from ci_security.models import (
     Vulnerability,
 )
 from ci_security.vulndb.osv import normalize_name, parse_record
-from ci_security.vulndb.severity import SeverityInfo, cves_map, pick, ratings
+from ci_security.vulndb.severity import SeverityInfo, choose, cve_ratings, cves_map, ordered, pick, ratings
 from ci_security.vulndb.store import Candidate, VulnDB
 from ci_security.vulndb.versions.base import InvalidVersion
 from ci_security.vulndb.versions.registry import SCHEMES, scheme_for
@@ -318,15 +326,14 @@ class MatchRun:
         return found
 
     def _entry(self, advisory: Advisory, hit: Hit) -> Affected | None:
+        from ci_security.vulndb.store import indexed_names
+
         name = normalize_name(hit.candidate.ecosystem, hit.query.name)
-        return next(
-            (
-                a
-                for a in advisory.affected
-                if a.ecosystem == hit.candidate.ecosystem and normalize_name(a.ecosystem, a.name) == name
-            ),
-            None,
-        )
+        same = [a for a in advisory.affected if a.ecosystem == hit.candidate.ecosystem]
+        found = next((a for a in same if normalize_name(a.ecosystem, a.name) == name), None)
+        if found is None:  # a SUSE binary, indexed under the entry of the source it is built from
+            found = next((a for a in same if name in indexed_names(a)), None)
+        return found
 
     def units(self, hits: Sequence[Hit]) -> list[Unit]:
         out: list[Unit] = []
@@ -346,7 +353,7 @@ class MatchRun:
                     known = (
                         {candidate.vector: candidate.score} if candidate.vector and candidate.score else None
                     )
-                    found = ratings(advisory, entry, cve, known)
+                    found = ratings(advisory, entry, cve, known, distribution)
                     parts.append((keys, extra, cve, pick(found), tuple(found)))
                 self._parts[key] = parts
             out.extend(Unit(hit, *part) for part in parts)
@@ -392,9 +399,11 @@ class MatchRun:
             summary = str(record.get("summary") or "").strip()
             details = str(record.get("details") or "").strip()
             title = summary or (details.splitlines()[0][:160] if details else primary)
-            sources: dict[SeverityRating, None] = {}  # ordered and de-duplicated, the best unit's first
+            sources: dict[SeverityRating, None] = {}  # de-duplicated, the best unit's first
             for unit in sorted(group, key=lambda u: u is not best):
                 sources.update(dict.fromkeys(unit.ratings))
+            # Provisional: `enrich` joins the CVE's own ratings and chooses by the order, once.
+            chosen = best.severity
             out.append(
                 Vulnerability(
                     id=primary,
@@ -402,10 +411,10 @@ class MatchRun:
                     package=pkg,
                     fixed_version=fixed,
                     status="fixed" if fixed else "affected",
-                    severity=best.severity.severity,
-                    cvss_score=best.severity.score,
-                    cvss_vector=best.severity.vector,
-                    severity_source=best.severity.source,
+                    severity=chosen.severity,
+                    cvss_score=chosen.score,
+                    cvss_vector=chosen.vector,
+                    severity_source=chosen.source,
                     severity_sources=tuple(sources),
                     title=title,
                     description=details,
@@ -425,8 +434,44 @@ class MatchRun:
         return out
 
 
+def enrich(vulns: Sequence[Vulnerability], db: VulnDB, order: str = "vendor") -> list[Vulnerability]:
+    """Findings with their CVE's NVD, CNA and ADP ratings joined in, the severity chosen again by
+    `order` from everything known, and the CVE's KEV entry and EPSS score (one batched lookup).
+    """
+    cves = {v.id for v in vulns if _CVE.match(v.id)}
+    known = db.cve_data(cves) if cves else {}
+    out = []
+    for vuln in vulns:
+        data = known.get(vuln.id)
+        extra = cve_ratings(data.ratings, vuln.id) if data is not None else []
+        found = ordered((*vuln.severity_sources, *extra), order)
+        chosen = choose(found, order)
+        score, vector = chosen.score, chosen.vector
+        if score is None:  # a label won: show the CVSS the order would have taken next
+            scored = next((r for r in ordered(found, "nvd") if r.score is not None), None)
+            score, vector = (scored.score, scored.vector) if scored else (None, None)
+        out.append(
+            replace(
+                vuln,
+                severity=chosen.severity,
+                cvss_score=score,
+                cvss_vector=vector,
+                severity_source=chosen.source,
+                severity_sources=found,
+                kev=data.kev if data is not None else None,
+                epss=data.epss if data is not None else None,
+            )
+        )
+    return out
+
+
 def match_inventory(
-    packages: Sequence[Package], os_info: OSInfo | None, db: VulnDB, matchers: dict[str, Matcher]
+    packages: Sequence[Package],
+    os_info: OSInfo | None,
+    db: VulnDB,
+    matchers: dict[str, Matcher],
+    *,
+    severity_source: str = "vendor",
 ) -> tuple[tuple[Vulnerability, ...], tuple[ScanWarning, ...]]:
     """All findings for an inventory, sorted most severe first, plus partial-scan warnings for
     everything that could not be checked (see the module docstring).
@@ -434,6 +479,9 @@ def match_inventory(
     run = MatchRun(db, matchers)
     findings: list[Vulnerability] = []
     warnings: dict[str, ScanWarning] = {}
+    scoped = distros.scope(os_info, db.ecosystems, db.repository_cpes)
+    os_info = scoped.os
+    notes = [ScanWarning(source="match/rpm", message=text, partial=False) for text in scoped.warnings]
     wanted: dict[str, set[str]] = {}
     checked: list[Package] = []
     for pkg in packages:
@@ -459,8 +507,11 @@ def match_inventory(
         hits = run.hits(pkg, os_info)
         if hits:
             findings.extend(run.findings(pkg, hits, matcher.name))
+    findings = enrich(findings, db, severity_source)
     findings.sort(key=lambda v: v.sort_key())
-    found = sorted([*warnings.values(), *run.report.warnings()], key=lambda w: (w.source, w.message))
+    if not any(p.type == "rpm" for p in packages):
+        notes = []
+    found = sorted([*warnings.values(), *run.report.warnings(), *notes], key=lambda w: (w.source, w.message))
     return tuple(findings), tuple(found)
 
 
@@ -470,6 +521,7 @@ __all__ = [
     "Severity",
     "Unit",
     "embedded_cve",
+    "enrich",
     "fingerprint",
     "identities",
     "match_inventory",

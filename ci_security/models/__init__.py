@@ -8,6 +8,9 @@ from ci_security.models.package import LayerRef, Package
 from ci_security.models.purl import build_purl
 from ci_security.models.result import DbInfo, ScanResult, ScanWarning
 from ci_security.models.vulnerability import (
+    RATING_KINDS,
+    EpssScore,
+    KevEntry,
     Location,
     MatchDetail,
     Severity,
@@ -16,13 +19,16 @@ from ci_security.models.vulnerability import (
 )
 
 __all__ = [
+    "RATING_KINDS",
     "Advisory",
     "Affected",
     "AffectedRange",
     "DbInfo",
     "Decision",
+    "EpssScore",
     "ExpiredIgnore",
     "ImageTarget",
+    "KevEntry",
     "LayerInfo",
     "LayerRef",
     "Location",

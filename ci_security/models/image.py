@@ -24,6 +24,12 @@ class OSInfo:
     redhat, ...), `version` as precise as the image says (`12.15` from /etc/debian_version), the
     release codename when the image names one (`trixie`: Debian testing images carry a codename and
     no version), and the file it was read from.
+
+    `content_sets` are the repositories a Red Hat image's packages came from, as its build recorded
+    them (`/root/buildinfo/content_manifests/*.json`: `rhel-9-for-x86_64-appstream-rpms`).
+    `scopes` are the advisory ecosystems of the image's product streams, worked out by the matcher
+    from those content sets (Red Hat's repository-to-CPE mapping) or from the product name (SUSE);
+    empty until then.
     """
 
     family: str
@@ -31,6 +37,8 @@ class OSInfo:
     name: str | None = None
     source: str = ""
     codename: str | None = None
+    content_sets: tuple[str, ...] = ()
+    scopes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -80,6 +80,7 @@ PACKAGE_TYPES: tuple[PackageType, ...] = (
             "Mariner",
             "CBL-Mariner",
             "Amazon Linux",
+            "Oracle Linux",
             "openEuler",
             "Mageia",
         ),

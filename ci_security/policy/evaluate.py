@@ -2,8 +2,11 @@
 
 Order, for each vulnerability: a VEX statement that says `not_affected` suppresses it; else an active
 ignore entry (one whose `expires` is today or later) that matches suppresses it; else it violates
-`fail_on` when its severity is at or above the threshold, it has a fixed version (with
-`fixable_only`) and, with `new_only` and a baseline, its fingerprint is not in the baseline.
+`fail_on` when its severity is at or above the threshold, or (with `fail_on.kev`) CISA's KEV
+catalogue lists it, or its EPSS score or percentile reaches `fail_on.epss`, and it has a fixed
+version (with `fixable_only`) and, with `new_only` and a baseline, its fingerprint is not in the
+baseline. Exploitation signals are reasons to fail beside the severity: `severity: none` with
+`kev: true` fails on known exploited vulnerabilities only.
 Misconfigurations go the same way without VEX and without `fixable_only`: an inline suppression in
 the manifest (with its reason) suppresses first, then `checks.disable` suppresses a rule's findings
 (they stay in every report, marked suppressed), then ignore entries, then the threshold, compared
@@ -49,7 +52,7 @@ from ci_security.models import (
     Vulnerability,
 )
 from ci_security.models.purl import purl_prefix_matches
-from ci_security.policy.model import IgnoreRule, Policy
+from ci_security.policy.model import FailOn, IgnoreRule, Policy
 from ci_security.policy.vex import VexDocument, image_names, statement_for
 
 IMAGE_RULE_SEVERITY = Severity.HIGH
@@ -188,11 +191,30 @@ def _plural(count: int, word: str, plural: str | None = None) -> str:
     return f"{count} {word if count == 1 else (plural or word + 's')}"
 
 
-def _vuln_message(vuln: Vulnerability, new_only: bool) -> str:
+def _vuln_message(vuln: Vulnerability, new_only: bool, signals: Sequence[str] = ()) -> str:
     pkg = vuln.package
     fix = f"fixed in {vuln.fixed_version}" if vuln.fixed_version else "no fixed version"
     new = "; new since the baseline" if new_only else ""
-    return f"{vuln.id} ({vuln.severity.value}) in {pkg.name} {pkg.version}, {fix}{new}"
+    why = f"; {', '.join(signals)}" if signals else ""
+    return f"{vuln.id} ({vuln.severity.value}) in {pkg.name} {pkg.version}, {fix}{why}{new}"
+
+
+def exploitation_signals(vuln: Vulnerability, fail_on: FailOn) -> list[str]:
+    """Why `fail_on`'s exploitation keys fail `vuln`, as the violation says it (empty: they do not)."""
+    found = []
+    if fail_on.kev and vuln.kev is not None:
+        found.append(f"in CISA's KEV catalogue since {vuln.kev.date_added}")
+    epss = vuln.epss
+    if epss is not None and fail_on.epss_score is not None and epss.score >= fail_on.epss_score:
+        found.append(f"EPSS score {epss.score:.3f} >= {fail_on.epss_score:g}")
+    if (
+        epss is not None
+        and epss.percentile is not None
+        and fail_on.epss_percentile is not None
+        and epss.percentile >= fail_on.epss_percentile
+    ):
+        found.append(f"EPSS percentile {epss.percentile:.3f} >= {fail_on.epss_percentile:g}")
+    return found
 
 
 def _misconfig_message(m: Misconfiguration, severity: Severity, new_only: bool) -> str:
@@ -263,7 +285,9 @@ def evaluate(
         if rule is not None:
             suppressed.append(_ignored(rule, fp))
             continue
-        if threshold is None or vuln.severity.rank < threshold.rank:
+        severe = threshold is not None and vuln.severity.rank >= threshold.rank
+        signals = exploitation_signals(vuln, fail_on)
+        if not severe and not signals:
             continue
         if fail_on.fixable_only and not vuln.fixed_version:
             continue
@@ -271,7 +295,10 @@ def evaluate(
             continue
         findings.append(
             Violation(
-                rule="fail_on", message=_vuln_message(vuln, new_only), severity=vuln.severity, fingerprint=fp
+                rule="fail_on",
+                message=_vuln_message(vuln, new_only, signals),
+                severity=vuln.severity,
+                fingerprint=fp,
             )
         )
 
@@ -362,26 +389,35 @@ def _summary(
     expired: Sequence[ExpiredIgnore],
     notes: Sequence[str],
 ) -> str:
-    threshold = policy.fail_on.severity
-    if threshold is None:
+    fail_on = policy.fail_on
+    threshold = fail_on.severity
+    signals = []
+    if fail_on.kev:
+        signals.append("in CISA's KEV")
+    if fail_on.epss_score is not None:
+        signals.append(f"EPSS >= {fail_on.epss_score:g}")
+    if fail_on.epss_percentile is not None:
+        signals.append(f"EPSS percentile >= {fail_on.epss_percentile:g}")
+    if threshold is None and not signals:
         gate = "failing on findings is off (fail_on.severity: none)"
     else:
-        gate = f"at or above {threshold.value}"
+        parts = ([f"at or above {threshold.value}"] if threshold is not None else []) + signals
+        gate = " or ".join(parts)
         # "with a fix" is a vulnerability criterion; a manifest finding can always be fixed.
         only_manifests = bool(findings) and all(v.kind == "misconfiguration" for v in findings)
-        if policy.fail_on.fixable_only and not only_manifests:
+        if fail_on.fixable_only and not only_manifests:
             gate += " with a fix"
         if new_only:
             gate += ", new since the baseline"
-    parts: list[str] = []
+    found: list[str] = []
     if findings:
-        parts.append(f"{_plural(len(findings), 'finding')} {gate}")
+        found.append(f"{_plural(len(findings), 'finding')} {gate}")
     if image_violations:
         keys = sorted({v.rule for v in image_violations})
-        parts.append(f"{_plural(len(image_violations), 'image rule')} broken ({', '.join(keys)})")
-    if parts:
-        head = "fail: " + ", ".join(parts)
-    elif threshold is None:
+        found.append(f"{_plural(len(image_violations), 'image rule')} broken ({', '.join(keys)})")
+    if found:
+        head = "fail: " + ", ".join(found)
+    elif threshold is None and not signals:
         head = f"pass: {gate}"
     else:
         head = f"pass: no findings {gate}"

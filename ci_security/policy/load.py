@@ -351,6 +351,9 @@ def _real_date(value: Any) -> date | None:
 def _semantic_problems(data: Any, name: str, today: date | None, base: Path | None) -> Iterator[Problem]:
     if not isinstance(data, dict):
         return
+    fail = data.get("fail_on")
+    if isinstance(fail, dict) and "epss" in fail:
+        yield from _check_epss(data, fail["epss"], name)
     if isinstance(data.get("limits"), dict):
         yield from _check_limits(data, name)
     ignores = data.get("ignore")
@@ -364,6 +367,26 @@ def _semantic_problems(data: Any, name: str, today: date | None, base: Path | No
             if isinstance(item, str) and item and not (base / item).is_file():
                 line, col = _position(data, ["vex", i])
                 yield Problem(name, line, col, f"vex[{i}]: no such file: {base / item}")
+
+
+def _check_epss(root: Any, value: Any, name: str) -> Iterator[Problem]:
+    path: list[Any] = ["fail_on", "epss"]
+    if isinstance(value, dict):
+        if len(value) != 1:
+            line, col = _position(root, path)
+            yield Problem(name, line, col, "fail_on.epss: give one of score or percentile")
+        items = [(key, v, [*path, key]) for key, v in value.items() if key in ("score", "percentile")]
+    else:
+        items = [("score", value, path)]
+    for key, number, where in items:
+        if isinstance(number, bool) or not isinstance(number, int | float):
+            continue  # the schema reports the type
+        if not 0 <= number <= 1:
+            line, col = _position(root, where)
+            label = "fail_on.epss" if where == path else f"fail_on.epss.{key}"
+            yield Problem(
+                name, line, col, f"{label}: {number!r} is not between 0 and 1 (EPSS {key}s are fractions)"
+            )
 
 
 def _check_limits(root: Any, name: str) -> Iterator[Problem]:
@@ -489,10 +512,17 @@ def _severity(value: str) -> Severity | None:
 def build_policy(data: Any, name: str | None) -> Policy:
     """A `Policy` from data that passed `check_text` (positions are read when `data` is round-trip)."""
     fail = data.get("fail_on", {})
+    epss = fail.get("epss")
+    epss_score = epss.get("score") if isinstance(epss, dict) else epss
     fail_on = FailOn(
         severity=_severity(fail.get("severity", "high")),
         fixable_only=bool(fail.get("fixable_only", True)),
         new_only=bool(fail.get("new_only", False)),
+        kev=bool(fail.get("kev", False)),
+        epss_score=float(epss_score) if epss_score is not None else None,
+        epss_percentile=float(epss["percentile"])
+        if isinstance(epss, dict) and "percentile" in epss
+        else None,
     )
     ignores = []
     for i, entry in enumerate(data.get("ignore", [])):
@@ -529,6 +559,7 @@ def build_policy(data: Any, name: str | None) -> Policy:
     return Policy(
         version=int(data.get("version", 1)),
         fail_on=fail_on,
+        severity_source=str(data.get("severity_source", "vendor")),
         ignore=tuple(ignores),
         checks=Checks(
             enable=tuple(str(r) for r in checks_data.get("enable", ())),

@@ -2,6 +2,9 @@
 is missing.
 
 `FailOn.severity` is None for `severity: none` (no finding fails the build; image rules still do).
+`FailOn.kev` and the EPSS thresholds fail a vulnerability whatever its severity: each is one more
+reason to fail, next to the severity threshold. `Policy.severity_source` says which rating decides a
+vulnerability's severity (`vulndb.severity.choose`).
 `IgnoreRule.source` and `Checks.sources` are `file:line` strings, so a suppression in a report names
 the exact line that accepted the finding. Severity names in the file are lower-case; here they are
 `Severity` members. `Policy.limits` holds the `limits:` mapping as checked names and raw values;
@@ -27,6 +30,9 @@ class FailOn:
     severity: Severity | None = Severity.HIGH
     fixable_only: bool = True
     new_only: bool = False
+    kev: bool = False
+    epss_score: float | None = None
+    epss_percentile: float | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -92,6 +98,7 @@ class ImageRules:
 class Policy:
     version: int = 1
     fail_on: FailOn = field(default_factory=FailOn)
+    severity_source: str = "vendor"  # vendor, nvd or max
     ignore: tuple[IgnoreRule, ...] = ()
     checks: Checks = field(default_factory=Checks)
     images: ImageRules = field(default_factory=ImageRules)

@@ -7,7 +7,9 @@ The report is deterministic: `start_time` and `end_time` are both the image's `c
 (the epoch when there is none), ids are UUIDv5 of the finding fingerprints, and findings are sorted.
 
 Decisions:
-- **Names.** A finding's `name` is "<id> in <package>", its `description` the advisory's title and text.
+- **Names.** A finding's `name` is "<id> in <package>", its `description` the advisory's title and text,
+  after a line with the distribution's rating, NVD's CVSS, the CISA KEV date and the EPSS score
+  (15.x has no fields for them).
   The first identifier (the primary one GitLab tracks findings by) is the finding's id, typed `cve`,
   `ghsa` or the id's lower-cased prefix (`debian`, `pysec`, `rhsa`); aliases follow, up to 20 in all.
 - **Remediations are left out.** Every 15.x remediation requires `diff`, a base64 diff that
@@ -39,6 +41,7 @@ from ci_security import __version__
 from ci_security.models import Decision, ScanResult, Severity, Suppression, Vulnerability
 from ci_security.report.base import RenderContext
 from ci_security.report.links import ghsa_url, nvd_url, osv_url
+from ci_security.report.signals import cvss_text, epss_text, kev_text, vendor_text
 from ci_security.sanitize import json_dumps, markdown, plain
 
 SCHEMA_VERSION = "15.0.7"
@@ -148,8 +151,22 @@ def _operating_system(result: ScanResult) -> str:
 def _description(vuln: Vulnerability) -> str:
     title, text = vuln.title.strip(), vuln.description.strip()
     if title and text and not text.startswith(title):
-        return markdown(f"{title}\n\n{text}", multiline=True)
-    return markdown(text or title, multiline=True)
+        body = markdown(f"{title}\n\n{text}", multiline=True)
+    else:
+        body = markdown(text or title, multiline=True)
+    rated = [
+        f"{label}: {value}"
+        for label, value in (
+            ("Vendor rating", vendor_text(vuln)),
+            ("CVSS", cvss_text(vuln)),
+            ("CISA KEV since", kev_text(vuln)),
+            ("EPSS", epss_text(vuln)),
+        )
+        if value
+    ]
+    if not rated:
+        return body
+    return (markdown(" · ".join(rated)) + ("\n\n" + body if body else "")).strip()
 
 
 def _flag(suppression: Suppression) -> dict[str, str]:

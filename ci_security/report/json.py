@@ -162,6 +162,20 @@ def vulnerability_dict(vuln: Vulnerability, decision: Decision) -> dict[str, Any
         "severity_source": vuln.severity_source,
         "vendor_severity": _rating(vuln.vendor_severity) if vuln.vendor_severity else None,
         "severity_sources": [_rating(r) for r in vuln.severity_sources],
+        "kev": (
+            {
+                "date_added": vuln.kev.date_added,
+                "due_date": vuln.kev.due_date,
+                "known_ransomware_use": vuln.kev.ransomware,
+            }
+            if vuln.kev is not None
+            else None
+        ),
+        "epss": (
+            {"score": vuln.epss.score, "percentile": vuln.epss.percentile, "date": vuln.epss.date}
+            if vuln.epss is not None
+            else None
+        ),
         "title": vuln.title,
         "description": vuln.description,
         "references": list(vuln.references),
@@ -200,6 +214,7 @@ def target_dict(target: ImageTarget) -> dict[str, Any]:
                 "version": target.os.version,
                 "name": target.os.name,
                 "codename": target.os.codename,
+                "content_sets": list(target.os.content_sets),
             }
             if target.os
             else None

@@ -2,7 +2,8 @@
 
 Rendered from a jinja2 template shipped in the package (`templates/markdown.md.j2`): the verdict, the
 counts per severity with a mermaid pie chart (GitHub and GitLab both render mermaid), the blocking
-findings as a table (most severe first), and everything else (all findings with where each is,
+findings as a table (most severe first; for vulnerabilities the distribution's rating beside NVD's
+CVSS, and the KEV date and EPSS score), and everything else (all findings with where each is,
 suppressions with their reasons and expiry, expired ignores, warnings) in collapsed `<details>`
 blocks. With a baseline the new findings are counted and marked. Tables stop at `MAX_ROWS` rows so a
 large image cannot make a comment exceed GitHub's 65,536-character limit; the JSON report always has
@@ -26,6 +27,7 @@ from typing import ClassVar
 from ci_security.models import Decision, Misconfiguration, ScanResult, Severity, Vulnerability
 from ci_security.report.base import RenderContext
 from ci_security.report.links import advisory_url, rule_url
+from ci_security.report.signals import cvss_text, epss_text, kev_text, vendor_text
 from ci_security.sanitize import markdown, markdown_code, markdown_link
 
 MAX_ROWS = 50
@@ -44,6 +46,9 @@ class _Row:
     where: str
     status: str
     new: str
+    ratings: str = "-"
+    kev: str = "-"
+    epss: str = "-"
 
 
 def _cell(value: object) -> str:
@@ -73,7 +78,16 @@ def _vuln_row(vuln: Vulnerability, decision: Decision) -> _Row:
         where=_cell(where),
         status=_cell("suppressed" if decision.suppression_of(vuln.fingerprint) else vuln.status),
         new=_new(decision, vuln.fingerprint),
+        ratings=_cell(_ratings(vuln)),
+        kev=_cell(kev_text(vuln)),
+        epss=_cell(epss_text(vuln)),
     )
+
+
+def _ratings(vuln: Vulnerability) -> str:
+    """The distribution's rating and NVD's CVSS side by side (`unimportant / 9.8`)."""
+    vendor, cvss = vendor_text(vuln), cvss_text(vuln)
+    return f"{vendor or '-'} / {cvss or '-'}" if vendor or cvss else ""
 
 
 def _misconfig_row(item: Misconfiguration, decision: Decision, docs_url: str) -> _Row:

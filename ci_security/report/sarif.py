@@ -5,10 +5,13 @@ What GitHub needs and the anchors get wrong (see docs/outputs.md):
   stable `automationDetails.id` (`ci-security/image/<repository>/<platform>/`, without the tag), so
   alerts are tracked per image and close when a later analysis no longer reports them; GitHub rejects
   two runs of one category in one upload.
-- **Rules.** One per vulnerability id (help: a table of every affected package), with
-  `security-severity` from the best CVSS score of its findings, else the severity's midpoint
-  (CRITICAL 9.5, HIGH 8.0, MEDIUM 5.5, LOW 2.0; UNKNOWN 0.0, GitHub's "none"), `precision`
-  (very-high for a direct match, high through a source package or from an imported report) and tags.
+- **Rules.** One per vulnerability id (help: a table of every affected package, with the
+  distribution's rating, NVD's CVSS, KEV and EPSS), with `security-severity` from the CVSS score that
+  decided the severity, else the severity's midpoint (CRITICAL 9.5, HIGH 8.0, MEDIUM 5.5, LOW 2.0;
+  UNKNOWN 0.0, GitHub's "none"): a Debian `unimportant` beside NVD's 9.8 is LOW in GitHub too, as it
+  is in every other report. `precision` is very-high for a direct match, high through a source
+  package or from an imported report; tags say `kev` when CISA lists the CVE as exploited. Results
+  carry `kev` (date added, due date) and `epss` (score, percentile) properties.
 - **Locations.** Every result's location is a repository path: the Dockerfile line the finding is
   anchored to (the final FROM for base-image packages, the instruction that created the layer
   otherwise), or, without a Dockerfile, the image repository name with no region. The package's path
@@ -41,19 +44,14 @@ from ci_security import __version__
 from ci_security.models import Decision, Misconfiguration, ScanResult, Severity, Vulnerability
 from ci_security.models.packagetype import is_os_type
 from ci_security.report.base import RenderContext
+from ci_security.report.signals import MIDPOINT, cvss_text, epss_text, kev_text, severity_score, vendor_text
 from ci_security.sanitize import json_dumps, markdown, markdown_link, plain, safe_url, sarif_message
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 MAX_RESULTS = 5_000
 MAX_GZIP_BYTES = 10 * 1000 * 1000
 _TEXT_LIMIT = 1024
-_MIDPOINT = {
-    Severity.CRITICAL: 9.5,
-    Severity.HIGH: 8.0,
-    Severity.MEDIUM: 5.5,
-    Severity.LOW: 2.0,
-    Severity.UNKNOWN: 0.0,
-}
+_MIDPOINT = MIDPOINT
 _LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning"}
 
 
@@ -149,9 +147,8 @@ def _vulnerability_rule(vid: str, findings: Sequence[Vulnerability]) -> Any:
     import sarif_om
 
     first = findings[0]
-    scores = [v.cvss_score for v in findings if v.cvss_score is not None]
     worst = max(findings, key=lambda v: v.severity.rank).severity
-    security_severity = max(scores) if scores else _MIDPOINT[worst]
+    security_severity = max(severity_score(v) for v in findings)
     direct = all(
         v.match is not None and v.match.kind == "direct" and v.match.source.startswith("osv")
         for v in findings
@@ -174,11 +171,25 @@ def _vulnerability_rule(vid: str, findings: Sequence[Vulnerability]) -> Any:
     )
     table = "| Package | Installed | Fixed | Type | Path in image | Layer |\n" + "| --- " * 6 + "|\n"
     links = _references(first.references, 10)
-    help_markdown = f"**{markdown(vid)}** ({worst.value}): {markdown(first.title)}\n\n{table}{rows}\n" + (
-        f"\n**References**\n\n{links}\n" if links else ""
+    rated = [
+        f"{label}: {markdown(text)}"
+        for label, text in (
+            ("vendor", vendor_text(first)),
+            ("CVSS", cvss_text(first)),
+            ("CISA KEV since", kev_text(first)),
+            ("EPSS", epss_text(first)),
+        )
+        if text
+    ]
+    ratings = f"{' · '.join(rated)}\n\n" if rated else ""
+    help_markdown = (
+        f"**{markdown(vid)}** ({worst.value}): {markdown(first.title)}\n\n{ratings}{table}{rows}\n"
+        + (f"\n**References**\n\n{links}\n" if links else "")
     )
     kind = "OsPackageVulnerability" if is_os_type(first.package.type) else "LanguagePackageVulnerability"
     tags = ["security", "vulnerability", worst.value.lower(), *sorted({v.package.type for v in findings})]
+    if any(v.kev is not None for v in findings):
+        tags.append("kev")
     return sarif_om.ReportingDescriptor(
         id=vid,
         name=kind,
@@ -250,6 +261,16 @@ def _vulnerability_result(
                 else {}
             ),
             **({"alsoAffected": [v.package.purl or v.package.name for v in also]} if also else {}),
+            **(
+                {"kev": {"dateAdded": vuln.kev.date_added, "dueDate": vuln.kev.due_date}}
+                if vuln.kev is not None
+                else {}
+            ),
+            **(
+                {"epss": {"score": vuln.epss.score, "percentile": vuln.epss.percentile}}
+                if vuln.epss is not None
+                else {}
+            ),
         },
     )
 

@@ -1,8 +1,10 @@
 r"""`--output table` (the default): a summary for people reading a CI log, drawn with rich.
 
 It names the image, its OS and platform and counts packages by type. A vulnerability scan then
-lists findings, most severe first (severity, id, package, installed and fixed version, title); an
-inventory-only scan lists the packages (name, version, type, the layer that introduced them).
+lists findings, most severe first (severity, id, package, installed and fixed version, the
+distribution's own rating and NVD's CVSS side by side, the date CISA added the CVE to its KEV
+catalogue, the EPSS score and percentile, title); an inventory-only scan lists the packages (name,
+version, type, the layer that introduced them).
 The Policy column says which findings fail the build (`FAIL`), which the policy accepted (`ignored`,
 `vex`) and, with a baseline, which are `new`. Then the policy's verdict, its image-rule violations,
 the suppressions with their reasons and the expired ignore entries; warnings come last. Colour only
@@ -22,11 +24,13 @@ from typing import TYPE_CHECKING, ClassVar
 
 from ci_security.models import Decision, ScanResult, Severity
 from ci_security.report.base import RenderContext
+from ci_security.report.signals import cvss_text, epss_text, kev_text, vendor_text
 from ci_security.sanitize import rich_markup as esc
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+_ATOMIC = frozenset({"Severity", "ID", "NVD", "KEV", "EPSS", "Policy"})
 _STYLES = {
     Severity.CRITICAL: "bold red",
     Severity.HIGH: "red",
@@ -91,8 +95,10 @@ class TableReporter:
                 console.print(f"[dim]Database: {esc(result.db.path)}, updated {esc(result.db.built)}[/dim]")
             if result.vulnerabilities:
                 table = Table(show_edge=False, pad_edge=False, expand=False)
-                for column in ("Severity", "ID", "Package", "Installed", "Fixed", "Policy", "Title"):
-                    table.add_column(column, overflow="fold")
+                # Short values never fold (an id cut in two cannot be searched for); the rest fold.
+                columns = ("Severity", "ID", "Package", "Installed", "Fixed", "Vendor", "NVD", "KEV", "EPSS")
+                for column in (*columns, "Policy", "Title"):
+                    table.add_column(column, overflow="fold", no_wrap=column in _ATOMIC)
                 vulns = list(result.vulnerabilities)
                 if cap is not None:
                     vulns = sorted(vulns, key=lambda v: v.sort_key())[:cap]
@@ -103,6 +109,10 @@ class TableReporter:
                         esc(vuln.package.name),
                         esc(vuln.package.version),
                         esc(vuln.fixed_version or f"({vuln.status})"),
+                        esc(vendor_text(vuln) or "-"),
+                        esc(cvss_text(vuln) or "-"),
+                        _kev(kev_text(vuln)),
+                        esc(epss_text(vuln) or "-"),
                         _mark(decision, vuln.fingerprint, failing),
                         esc(_short(vuln.title)),
                     )
@@ -157,6 +167,10 @@ def _more(console: Console, total: int, cap: int | None, one: str, many: str) ->
         return
     rest = total - cap
     console.print(f"[dim]…and {rest} more {one if rest == 1 else many} (the reports list every one)[/dim]")
+
+
+def _kev(date_added: str) -> str:
+    return f"[red]{esc(date_added)}[/red]" if date_added else "-"
 
 
 def _severity(severity: Severity) -> str:

@@ -67,7 +67,8 @@ def write_reports(
         to_terminal = spec.path is None and terminal_width is not None
         context = RenderContext(
             color=to_terminal,
-            width=terminal_width if to_terminal and terminal_width else 120,
+            # A CI log does not wrap: wide enough for one line per finding with every column.
+            width=terminal_width if to_terminal and terminal_width else 180,
             max_rows=log_rows if spec.path is None and spec.format == "table" else None,
             docs_url=docs_url,
         )

@@ -7,7 +7,13 @@ Layout (schema version `SCHEMA_VERSION`):
   the severity worked out at import time;
 - `advisory(id, …, record)` keeps every full OSV record, zlib-compressed, read only for the few
   advisories a scan reports (summary, details, aliases, references);
-- `source` says where data came from and how fresh it is; `meta` holds the schema version and dates.
+- `source` says where data came from and how fresh it is; `meta` holds the schema version and dates;
+- per CVE, what is known beyond any one advisory: `cve_rating` (CVSS from NVD's CVE records and from
+  CVE JSON 5 records: NVD's own, the CNA's, CISA's ADP, as `[kind, who, version, vector, score]`
+  rows), `kev` (CISA's Known Exploited Vulnerabilities catalogue) and `epss` (FIRST's scores);
+- `repository_cpe` is Red Hat's repository-to-CPE mapping (content set → product streams), and
+  `ecosystem` lists every ecosystem the `affected` table holds, with its entry count (rebuilt on
+  every commit), so a scan can ask which SUSE products exist without scanning the index.
 
 A database written by a newer ci-security (higher schema version) or an older one is refused with a
 message saying what to do, rather than misread. Writing never touches the live file: `DbWriter`
@@ -24,7 +30,7 @@ import shutil
 import sqlite3
 import tempfile
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,12 +38,23 @@ from typing import Any
 
 from ci_security import limits
 from ci_security.errors import CiSecurityError
-from ci_security.models import Advisory, AffectedRange, DbInfo, RangeEvent, Severity
+from ci_security.models import (
+    Advisory,
+    Affected,
+    AffectedRange,
+    DbInfo,
+    EpssScore,
+    KevEntry,
+    RangeEvent,
+    Severity,
+)
 from ci_security.vulndb.osv import normalize_name
 from ci_security.vulndb.severity import assess
 
 # 2: object-valued `ranges` read, uninterpretable entries kept with their reason, vendor severities.
-SCHEMA_VERSION = 2
+# 3: CVE ratings (NVD, CVE 5), KEV, EPSS, Red Hat's repository-to-CPE mapping, the ecosystem list,
+#    SUSE binaries indexed, ratings tagged by who gave them.
+SCHEMA_VERSION = 3
 
 _DDL = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -52,7 +69,28 @@ CREATE TABLE affected(
     severity TEXT NOT NULL, score REAL, vector TEXT, severity_source TEXT NOT NULL);
 CREATE INDEX affected_lookup ON affected(ecosystem, name);
 CREATE INDEX affected_by_advisory ON affected(advisory_id);
+CREATE TABLE cve_rating(
+    cve TEXT NOT NULL, feed TEXT NOT NULL, modified TEXT, data TEXT NOT NULL,
+    PRIMARY KEY(cve, feed)) WITHOUT ROWID;
+CREATE TABLE kev(
+    cve TEXT PRIMARY KEY, date_added TEXT NOT NULL, due_date TEXT, ransomware TEXT, name TEXT) WITHOUT ROWID;
+CREATE TABLE epss(cve TEXT PRIMARY KEY, score REAL NOT NULL, percentile REAL) WITHOUT ROWID;
+CREATE TABLE repository_cpe(repository TEXT PRIMARY KEY, cpes TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE ecosystem(name TEXT PRIMARY KEY, entries INTEGER NOT NULL) WITHOUT ROWID;
 """
+# SQLite's default limit on bound parameters is 999: IN-queries go in chunks of this many.
+_CHUNK = 500
+# Only "?" placeholders are formatted after these prefixes.
+_CPE_SELECT = "SELECT repository, cpes FROM repository_cpe WHERE repository "
+_RATING_SELECT = "SELECT cve, data FROM cve_rating WHERE cve "
+_KEV_SELECT = "SELECT cve, date_added, due_date, ransomware, name FROM kev WHERE cve "
+_EPSS_SELECT = "SELECT cve, score, percentile FROM epss WHERE cve "
+_COUNTS = {
+    "cve_rating": "SELECT COUNT(*) FROM cve_rating",
+    "kev": "SELECT COUNT(*) FROM kev",
+    "epss": "SELECT COUNT(*) FROM epss",
+    "repository_cpe": "SELECT COUNT(*) FROM repository_cpe",
+}
 
 
 class VulnDbError(CiSecurityError):
@@ -72,6 +110,17 @@ class Candidate:
     vector: str | None
     severity_source: str
     problem: str | None = None  # why this entry cannot be evaluated (Affected.problem)
+
+
+@dataclass(frozen=True, slots=True)
+class CveData:
+    """What the database knows of one CVE beyond the advisories: CVSS rows per feed
+    (`[kind, who, version, vector, score]`, NVD's feed first), the KEV entry and the EPSS score.
+    """
+
+    ratings: tuple[tuple[str, str, str, str, float], ...] = ()
+    kev: KevEntry | None = None
+    epss: EpssScore | None = None
 
 
 def default_db_path() -> Path:
@@ -143,6 +192,7 @@ class VulnDB:
         _check_schema(self._conn, path)
         self._cache: dict[tuple[str, str], list[Candidate]] = {}
         self._has: dict[str, bool] = {}
+        self._cve_cache: dict[str, CveData] = {}
 
     def close(self) -> None:
         self._conn.close()
@@ -255,6 +305,57 @@ class VulnDB:
             found = self._has[ecosystem] = row.fetchone() is not None
         return found
 
+    def ecosystems(self, prefix: str = "") -> list[str]:
+        """Every ecosystem the database holds entries for that starts with `prefix`, sorted."""
+        rows = self._conn.execute(
+            "SELECT name FROM ecosystem WHERE substr(name, 1, ?) = ? ORDER BY name", (len(prefix), prefix)
+        )
+        return [str(name) for (name,) in rows]
+
+    def repository_cpes(self, repositories: Iterable[str]) -> dict[str, tuple[str, ...]]:
+        """Red Hat's CPEs for each content set (repository id) the mapping knows."""
+        wanted = sorted(set(repositories))
+        out: dict[str, tuple[str, ...]] = {}
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            placeholders = ",".join("?" * len(chunk))
+            for repository, cpes in self._conn.execute(f"{_CPE_SELECT}IN ({placeholders})", chunk):
+                out[str(repository)] = tuple(json.loads(cpes))
+        return out
+
+    def cve_data(self, cves: Iterable[str]) -> dict[str, CveData]:
+        """Ratings, KEV entry and EPSS score of each CVE the database knows anything of (batched)."""
+        wanted = sorted({c for c in cves if c not in self._cve_cache})
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            placeholders = ",".join("?" * len(chunk))
+            ratings: dict[str, list[tuple[str, str, str, str, float]]] = {}
+            for cve, data in self._conn.execute(
+                f"{_RATING_SELECT}IN ({placeholders}) ORDER BY cve, feed DESC", chunk
+            ):
+                # feed DESC: "nvd" before "cve5", so NVD's record speaks first for each kind.
+                ratings.setdefault(cve, []).extend(tuple(row) for row in json.loads(data))
+            kev = {
+                cve: KevEntry(date_added=added, due_date=due, ransomware=ransomware, name=name or "")
+                for cve, added, due, ransomware, name in self._conn.execute(
+                    f"{_KEV_SELECT}IN ({placeholders})", chunk
+                )
+            }
+            epss_date = self.meta("epss_score_date")
+            epss = {
+                cve: EpssScore(score=float(score), percentile=percentile, date=epss_date)
+                for cve, score, percentile in self._conn.execute(f"{_EPSS_SELECT}IN ({placeholders})", chunk)
+            }
+            for cve in chunk:
+                self._cve_cache[cve] = CveData(
+                    ratings=tuple(ratings.get(cve, ())), kev=kev.get(cve), epss=epss.get(cve)
+                )
+        return {c: self._cve_cache[c] for c in cves if c in self._cve_cache}
+
+    def count_rows(self, table: str) -> int:
+        """Rows in one of the CVE tables (`cve_rating`, `kev`, `epss`, `repository_cpe`)."""
+        return int(self._conn.execute(_COUNTS[table]).fetchone()[0])
+
     def record(self, advisory_id: str) -> dict[str, Any]:
         """The full OSV record of an advisory."""
         row = self._conn.execute("SELECT record FROM advisory WHERE id = ?", (advisory_id,)).fetchone()
@@ -301,6 +402,70 @@ class DbWriter:
         row = self._conn.execute("SELECT last_modified FROM source WHERE name = ?", (source,)).fetchone()
         return str(row[0]) if row and row[0] else None
 
+    def meta(self, key: str) -> str | None:
+        row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        if value is None:
+            self._conn.execute("DELETE FROM meta WHERE key = ?", (key,))
+        else:
+            self._conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def put_cve_ratings(
+        self, feed: str, cve: str, modified: str | None, rows: Sequence[Sequence[Any]]
+    ) -> bool:
+        """Store the CVSS rows of one CVE from `feed` ("nvd", "cve5"), replacing what that feed said
+        before, unless the held record is newer; a record without rows forgets the old ones.
+        """
+        held = self._conn.execute(
+            "SELECT modified FROM cve_rating WHERE cve = ? AND feed = ?", (cve, feed)
+        ).fetchone()
+        if held is not None and held[0] and modified and str(held[0]) > modified:
+            return False
+        self._conn.execute("DELETE FROM cve_rating WHERE cve = ? AND feed = ?", (cve, feed))
+        if rows:
+            data = json.dumps([list(r) for r in rows], separators=(",", ":"))
+            self._conn.execute("INSERT INTO cve_rating VALUES (?, ?, ?, ?)", (cve, feed, modified, data))
+        return True
+
+    def clear_cve_ratings(self, feed: str) -> None:
+        self._conn.execute("DELETE FROM cve_rating WHERE feed = ?", (feed,))
+
+    def cve_rating_count(self, feed: str) -> int:
+        return int(
+            self._conn.execute("SELECT COUNT(*) FROM cve_rating WHERE feed = ?", (feed,)).fetchone()[0]
+        )
+
+    def replace_kev(self, entries: Iterable[tuple[str, KevEntry]]) -> int:
+        """The KEV catalogue, replaced whole (it is small and published whole)."""
+        self._conn.execute("DELETE FROM kev")
+        rows = [(cve, e.date_added, e.due_date, e.ransomware, e.name) for cve, e in entries]
+        self._conn.executemany("INSERT OR REPLACE INTO kev VALUES (?, ?, ?, ?, ?)", rows)
+        return len(rows)
+
+    def replace_epss(self, rows: Iterable[tuple[str, float, float | None]]) -> int:
+        """EPSS scores, replaced whole (every day's file scores every CVE again)."""
+        self._conn.execute("DELETE FROM epss")
+        count = 0
+        batch: list[tuple[str, float, float | None]] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= 10_000:
+                self._conn.executemany("INSERT OR REPLACE INTO epss VALUES (?, ?, ?)", batch)
+                count += len(batch)
+                batch.clear()
+        self._conn.executemany("INSERT OR REPLACE INTO epss VALUES (?, ?, ?)", batch)
+        return count + len(batch)
+
+    def replace_repository_cpes(self, mapping: Mapping[str, Sequence[str]]) -> int:
+        self._conn.execute("DELETE FROM repository_cpe")
+        self._conn.executemany(
+            "INSERT INTO repository_cpe VALUES (?, ?)",
+            [(repo, json.dumps(list(cpes), separators=(",", ":"))) for repo, cpes in sorted(mapping.items())],
+        )
+        return len(mapping)
+
     def remove_source(self, source: str) -> None:
         """Forget every advisory last written by `source` (before a full refresh of it)."""
         self._conn.execute(
@@ -335,18 +500,20 @@ class DbWriter:
         rows = []
         for affected in advisory.affected:
             info = assess(advisory, affected)
-            rows.append(
-                (
-                    advisory.id,
-                    affected.ecosystem,
-                    normalize_name(affected.ecosystem, affected.name),
-                    _encode_ranges(affected.ranges, affected.versions, affected.problem),
-                    info.severity.value,
-                    info.score,
-                    info.vector,
-                    info.source,
+            data = _encode_ranges(affected.ranges, affected.versions, affected.problem)
+            for name in indexed_names(affected):
+                rows.append(
+                    (
+                        advisory.id,
+                        affected.ecosystem,
+                        normalize_name(affected.ecosystem, name),
+                        data,
+                        info.severity.value,
+                        info.score,
+                        info.vector,
+                        info.source,
+                    )
                 )
-            )
         self._conn.executemany("INSERT INTO affected VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
         return True
 
@@ -364,6 +531,10 @@ class DbWriter:
         """Make the new database the live one (an atomic rename over the old file)."""
         try:
             self._conn.execute("INSERT OR REPLACE INTO meta VALUES ('updated_at', ?)", (_now(),))
+            self._conn.execute("DELETE FROM ecosystem")
+            self._conn.execute(
+                "INSERT INTO ecosystem SELECT ecosystem, COUNT(*) FROM affected GROUP BY ecosystem"
+            )
             self._conn.execute("COMMIT")
             self._conn.execute("ANALYZE")
             self._conn.close()
@@ -379,6 +550,37 @@ class DbWriter:
         self.tmp.unlink(missing_ok=True)
 
 
+def _binaries(affected: Affected) -> dict[str, str]:
+    """`ecosystem_specific.binaries` of a SUSE entry: binary RPM name → its version."""
+    if not affected.ecosystem_specific:
+        return {}
+    try:
+        doc = json.loads(affected.ecosystem_specific)
+    except json.JSONDecodeError:
+        return {}
+    found = doc.get("binaries") if isinstance(doc, dict) else None
+    out: dict[str, str] = {}
+    for item in found if isinstance(found, list) else ():
+        if isinstance(item, dict):
+            out.update({str(k): str(v) for k, v in item.items() if isinstance(k, str) and isinstance(v, str)})
+    return out
+
+
+def indexed_names(affected: Affected) -> list[str]:
+    """The names an entry is found by: its own, and for SUSE's records the binary RPMs built from it
+    (`ecosystem_specific.binaries`). SUSE lists the binaries of the whole advisory on every entry, each
+    with its own version, so a binary belongs to the entries whose fixed version it carries.
+    """
+    names = [affected.name]
+    binaries = _binaries(affected)
+    if binaries:
+        fixed = {e.version for r in affected.ranges for e in r.events if e.kind == "fixed"}
+        for binary, version in sorted(binaries.items()):
+            if binary not in names and (not fixed or version in fixed):
+                names.append(binary)
+    return names
+
+
 def _looks_like_record(doc: Any) -> bool:
     return isinstance(doc, dict) and isinstance(doc.get("id"), str) and isinstance(doc.get("modified"), str)
 
@@ -392,23 +594,48 @@ class ImportSummary:
 
 
 def import_paths(target: Path, paths: Iterable[Path]) -> ImportSummary:
-    """`ci-security db import`: add every OSV record under `paths` to the database at `target`.
+    """`ci-security db import`: add every OSV record under `paths` to the database at `target`, and
+    the feed files `db update` downloads (`feeds.importer`: NVD, CVE 5, KEV, EPSS, Red Hat's
+    repository-to-CPE mapping, Amazon `updateinfo.xml`, Oracle OVAL).
 
-    A file named on the command line must be an OSV record (or a list of them, or a zip export);
-    inside a folder, files that are not OSV records (an advisory repository's triage notes, say)
+    A file named on the command line must be an OSV record (or a list of them, or a zip export) or a
+    feed file; inside a folder, files that are neither (an advisory repository's triage notes, say)
     are skipped and listed. All or nothing: on any error the database is left as it was.
     """
+    from ci_security.vulndb.feeds import importer
     from ci_security.vulndb.osv import iter_documents, parse_record
 
     writer = DbWriter(target)
     counts: dict[str, int] = {}
     skipped: list[str] = []
+
+    def count(what: str, number: int) -> None:
+        counts[what] = counts.get(what, 0) + number
+
     try:
         for path in paths:
             origin = str(path.resolve())
             source = f"import:{origin}"
             newest: str | None = None
-            for where, doc in iter_documents(path):
+            streamed_file = path.is_file() and importer.is_streamed(path)
+            streamed = [path] if streamed_file else []
+            if path.is_dir():
+                streamed = sorted(p for p in path.rglob("*") if p.is_file() and importer.is_streamed(p))
+            feeds_seen = bool(streamed)
+            for feed_file in streamed:
+                done = importer.import_streamed(writer, feed_file, source, strict=streamed_file)
+                if done is None:
+                    skipped.append(str(feed_file))
+                else:
+                    count(*done)
+            for where, doc in () if streamed_file else iter_documents(path):
+                if path.is_dir() and importer.is_streamed(Path(where)):
+                    continue  # read as a stream above
+                kind = importer.kind_of(doc)
+                if kind is not None:
+                    count(*importer.store_document(writer, doc, kind, where, source))
+                    feeds_seen = True
+                    continue
                 items = doc if isinstance(doc, list) else [doc]
                 if path.is_dir() and not all(_looks_like_record(item) for item in items):
                     skipped.append(where)
@@ -420,9 +647,11 @@ def import_paths(target: Path, paths: Iterable[Path]) -> ImportSummary:
                     advisory = parse_record(item, named)
                     if writer.add(advisory, item, source, where=named):
                         for eco in {a.ecosystem.split(":", 1)[0] for a in advisory.affected}:
-                            counts[eco] = counts.get(eco, 0) + 1
+                            count(eco, 1)
                     newest = max(newest or advisory.modified, advisory.modified)
-            writer.set_source(source, origin, writer.source_count(source), newest)
+            held = writer.source_count(source)
+            if held or not feeds_seen:  # a path of feed files only has no OSV source of its own
+                writer.set_source(source, origin, held, newest)
         writer.commit()
     except BaseException:
         writer.abort()

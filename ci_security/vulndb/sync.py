@@ -1,4 +1,7 @@
-"""`ci-security db update`: keep the database current from OSV's per-ecosystem exports.
+"""`ci-security db update`: keep the database current from OSV's per-ecosystem exports, and from
+the other sources (`feeds.sources`: NVD, CVE JSON 5, KEV, EPSS, Red Hat's repository-to-CPE
+mapping, Amazon Linux `updateinfo.xml`, Oracle Linux OVAL), named the same way (`--ecosystem NVD`,
+`--ecosystem "Amazon Linux:2023"`).
 
 The bucket (`https://osv-vulnerabilities.storage.googleapis.com`, or a mirror with the same layout)
 serves per ecosystem `<ECOSYSTEM>/all.zip` (every record), `<ECOSYSTEM>/modified_id.csv`
@@ -8,7 +11,7 @@ already held and fetch just the newer records, falling back to a full download w
 changed. A full download replaces that ecosystem's records, so records deleted upstream disappear.
 
 Everything is written to a copy of the database; the copy replaces the live file only when every
-requested ecosystem succeeded. A download cut off, an HTTP error, a zip that is not one: the
+requested ecosystem and source succeeded. A download cut off, an HTTP error, a zip that is not one: the
 previous database stays exactly as it was, and the error names the URL.
 """
 
@@ -17,8 +20,9 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -46,6 +50,11 @@ DEFAULT_ECOSYSTEMS = (
     "Chainguard",
     "Photon OS",
     "Azure Linux",
+    "Red Hat",
+    "SUSE",
+    "openSUSE",
+    "Amazon Linux",
+    "Oracle Linux",
     "PyPI",
     "npm",
     "Go",
@@ -55,6 +64,9 @@ DEFAULT_ECOSYSTEMS = (
     "NuGet",
     "Packagist",
     "Julia",
+    "NVD",
+    "KEV",
+    "EPSS",
 )
 # Beyond this many changed records, one all.zip is cheaper than one request per record.
 INCREMENTAL_LIMIT = 500
@@ -236,21 +248,50 @@ def update(
     mirror: str = DEFAULT_MIRROR,
     full: bool = False,
     sleep: Callable[[float], None] = time.sleep,
+    feeds: Mapping[str, str] | None = None,
+    nvd_api_key: str | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> UpdateSummary:
-    """Download the requested ecosystems into the database at `db_path` (all or nothing)."""
+    """Download the requested ecosystems and sources into the database at `db_path` (all or
+    nothing); `feeds` maps source names (`nvd`, `kev`, ...) to mirror URLs.
+    """
+    from ci_security.vulndb.feeds import sources
+
+    names = [n for name in ecosystems for n in sources.expand(name)]
+    for name in names:
+        sources.check_name(name)
     summary = UpdateSummary()
     fetch = _Fetcher(mirror, sleep)
     try:
         writer = DbWriter(db_path)
         try:
             with tempfile.TemporaryDirectory(prefix="ci-security-db-", dir=db_path.parent) as tmp:
-                for ecosystem in ecosystems:
-                    since = None if full else writer.latest_modified(ecosystem)
-                    changed = _incremental(writer, fetch, ecosystem, since) if since else None
-                    if changed is not None:
-                        summary.updated[ecosystem] = ("incremental", changed)
-                    else:
-                        summary.updated[ecosystem] = ("full", _full(writer, fetch, ecosystem, Path(tmp)))
+                ctx = sources.context(
+                    writer,
+                    Path(tmp),
+                    urls=feeds or {},
+                    full=full,
+                    sleep=sleep,
+                    clock=clock,
+                    now=now,
+                    nvd_api_key=nvd_api_key,
+                )
+                try:
+                    for ecosystem in names:
+                        if sources.is_feed_source(ecosystem):
+                            summary.updated[ecosystem] = sources.update_source(ctx, ecosystem)
+                            continue
+                        since = None if full else writer.latest_modified(ecosystem)
+                        changed = _incremental(writer, fetch, ecosystem, since) if since else None
+                        if changed is not None:
+                            summary.updated[ecosystem] = ("incremental", changed)
+                        else:
+                            summary.updated[ecosystem] = ("full", _full(writer, fetch, ecosystem, Path(tmp)))
+                        if ecosystem == "Red Hat":
+                            summary.updated[sources.REPOSITORY_CPE] = sources.update_repository_cpes(ctx)
+                finally:
+                    ctx.fetch.close()
             writer.commit()
         except VulnDbError:
             writer.abort()

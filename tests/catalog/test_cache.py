@@ -353,3 +353,19 @@ def test_nothing_is_written_through_a_symlinked_cache_directory(tmp_path):
     assert [p.name for p in result.packages] == ["libc6"]
     assert list(elsewhere.iterdir()) == []
     assert LayerCache(cache, CATALOGERS).prune(max_entries=0) == 0  # prune does not follow it either
+
+
+def test_os_facts_round_trip_with_their_content_sets():
+    from ci_security.catalog.base import CatalogOutput
+    from ci_security.catalog.cache import _decode_output, _encode_output
+    from ci_security.models import OSInfo
+
+    fact = OSInfo(
+        family="redhat",
+        version=None,
+        source="/root/buildinfo/content_manifests/a.json",
+        content_sets=("a", "b"),
+    )
+    # Through JSON, as the cache stores it: lists come back and must become tuples again.
+    doc = json.loads(json.dumps(_encode_output(CatalogOutput(os=fact))))
+    assert _decode_output(doc, 4096).os == fact

@@ -50,6 +50,7 @@ def test_testing_image_is_matched_as_its_future_release(tmp_path):
         "version": None,
         "name": "Debian GNU/Linux forky/sid",
         "codename": "forky",
+        "content_sets": [],
     }
     (vuln,) = report["vulnerabilities"]
     assert (vuln["id"], vuln["match"]["ecosystem"], vuln["fixed_version"]) == (

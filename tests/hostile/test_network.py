@@ -356,3 +356,95 @@ def test_the_zip_builders_write_the_real_format():
     with zipfile.ZipFile(io.BytesIO(honest)) as read_back:
         assert read_back.read("a.json") == content
         assert read_back.read("b.json", pwd=b"pw") == content
+
+
+# --- the other feeds (NVD, KEV, EPSS, Amazon, Oracle) ---------------------------------------------
+
+
+def _feed_update(case: CaseDirs, source: str, mirror: str, *limits: str) -> Outcome:
+    args = ["db", "update", "--ecosystem", source, "--feed-mirror", mirror]
+    for item in limits:
+        args += ["--limit", item]
+    return run_hostile(args, case, timeout=TIMEOUT)
+
+
+def test_endless_nvd_page(case):
+    # A page that goes on listing CVEs: read item by item until download-bytes, never whole.
+    page = endless(
+        prefix=b'{"resultsPerPage": 2000, "startIndex": 0, "totalResults": 2000, "vulnerabilities": [',
+        piece=b'{"cve": {"id": "CVE-2024-0001", "metrics": {}}},' * 1000,
+    )
+    with HostileServer({"/rest/json/cves/2.0": page}) as nvd:
+        outcome = _feed_update(case, "NVD", f"nvd={nvd.url}/rest/json/cves/2.0", "download-bytes=1MiB")
+    _refused(outcome, f"NVD {nvd.url}/rest/json/cves/2.0", "download-bytes limit (1 MiB)")
+    assert _db_files(case) == []
+
+
+def test_nvd_api_key_does_not_follow_a_redirect_and_is_never_shown(case):
+    with HostileServer() as elsewhere:
+        elsewhere.routes["/cves"] = ok(
+            b'{"resultsPerPage": 0, "startIndex": 0, "totalResults": 0, "vulnerabilities": []}'
+        )
+        with HostileServer({"/rest/json/cves/2.0": redirect(f"{elsewhere.url}/cves")}) as nvd:
+            args = [
+                "db",
+                "update",
+                "--ecosystem",
+                "NVD",
+                "--feed-mirror",
+                f"nvd={nvd.url}/rest/json/cves/2.0",
+            ]
+            outcome = run_hostile([*args, "--nvd-api-key", "nvd-secret-123"], case, timeout=TIMEOUT)
+    assert outcome.code == 0, outcome.stderr
+    assert [r.headers.get("apiKey") for r in nvd.requests] == ["nvd-secret-123"]
+    assert elsewhere.requests and all("apiKey" not in r.headers for r in elsewhere.requests)
+    assert "nvd-secret-123" not in outcome.stdout + outcome.stderr
+
+
+def test_nvd_page_that_claims_more_than_it_holds(case):
+    lying = b'{"resultsPerPage": 0, "startIndex": 0, "totalResults": 10, "vulnerabilities": []}'
+    with HostileServer({"/rest/json/cves/2.0": ok(lying)}) as nvd:
+        outcome = _feed_update(case, "NVD", f"nvd={nvd.url}/rest/json/cves/2.0")
+    _refused(outcome, "the pages make no progress")
+    assert len(nvd.requests) == 1  # refused at the first page, not asked again and again
+
+
+def test_oval_with_an_entity_bomb(case):
+    import bz2
+
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "'
+        + b"a" * 1000
+        + b'">'
+        + b"".join(b'<!ENTITY a%d "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">' % i for i in range(9))
+        + b"]><oval_definitions>&a8;</oval_definitions>"
+    )
+    with HostileServer({"/oval/com.oracle.elsa-ol9.xml.bz2": ok(bz2.compress(bomb))}) as oracle:
+        outcome = _feed_update(case, "Oracle Linux:9", f"oracle={oracle.url}/oval")
+    _refused(outcome, "com.oracle.elsa-ol9.xml.bz2: has a document type declaration")
+    assert _db_files(case) == []
+
+
+def test_epss_bomb(case):
+    import gzip
+
+    bomb = gzip.compress(b"cve,epss,percentile\n" + b"\n" * (80 << 20), 9)
+    with HostileServer({"/epss.csv.gz": ok(bomb)}) as epss:
+        outcome = _feed_update(case, "EPSS", f"epss={epss.url}/epss.csv.gz", "compression-ratio=10")
+    _refused(outcome, "/epss.csv.gz: exceeds the compression-ratio limit (10)")
+
+
+def test_updateinfo_outside_its_repository(case):
+    repomd = (
+        b'<repomd><data type="updateinfo"><checksum type="sha256">1</checksum>'
+        b'<location href="../../../../etc/updateinfo.xml.gz"/></data></repomd>'
+    )
+    routes = {
+        "/al2023/core/mirrors/latest/x86_64/mirror.list": ok(
+            b"https://cdn.amazonlinux.com/al2023/core/guids/1/x86_64/\n"
+        ),
+        "/al2023/core/guids/1/x86_64/repodata/repomd.xml": ok(repomd),
+    }
+    with HostileServer(routes) as amazon:
+        outcome = _feed_update(case, "Amazon Linux:2023", f"amazon={amazon.url}")
+    _refused(outcome, "repodata/repomd.xml: the updateinfo location", "is outside the repository")

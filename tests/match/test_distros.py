@@ -70,6 +70,21 @@ def _os(family, version=None, codename=None):
         (_os("photon", "5.0"), ("Photon OS:5.0",), (BINARY, SOURCE)),
         (_os("azurelinux", "3.0"), ("Azure Linux:3",), (SOURCE, BINARY)),
         (_os("cbl-mariner", "2.0"), ("Azure Linux:2",), (SOURCE, BINARY)),
+        # Enterprise distributions: binary names first (their advisories list binary RPMs).
+        (
+            _os("redhat", "9.3"),
+            ("Red Hat:enterprise_linux:9::baseos", "Red Hat:enterprise_linux:9::appstream"),
+            (BINARY, SOURCE),
+        ),
+        (_os("redhat", "7.9"), ("Red Hat:enterprise_linux:7::server",), (BINARY, SOURCE)),
+        (_os("amazon", "2023"), ("Amazon Linux:2023",), (BINARY, SOURCE)),
+        (_os("amazon", "2"), ("Amazon Linux:2",), (BINARY, SOURCE)),
+        (_os("amazon", "2018.03"), ("Amazon Linux:1",), (BINARY, SOURCE)),
+        (_os("oracle", "9.3"), ("Oracle Linux:9",), (BINARY, SOURCE)),
+        (_os("sles", "15.5"), ("SUSE:Linux Enterprise Server 15 SP5",), (BINARY, SOURCE)),
+        (_os("sles", "15"), ("SUSE:Linux Enterprise Server 15",), (BINARY, SOURCE)),
+        (_os("opensuse-leap", "15.5"), ("openSUSE:Leap 15.5",), (BINARY, SOURCE)),
+        (_os("opensuse-tumbleweed", "20240101"), ("openSUSE:Tumbleweed",), (BINARY, SOURCE)),
     ],
 )
 def test_release_rows(os_info, ecosystems, names):
@@ -85,8 +100,10 @@ def test_release_rows(os_info, ecosystems, names):
         (_os("debian"), "neither a version nor a codename"),
         (_os("alpine", "3.21_alpha20240807"), "not a released branch"),  # edge
         (_os("ubuntu", "jammy"), "not a YY.MM release"),
-        (_os("redhat", "9.3"), "CPE product streams"),
-        (_os("amazon", "2023"), "Amazon Linux has no OSV feed"),
+        (_os("centos", "7"), "CentOS has no OSV feed"),
+        (_os("amazon", "2.0"), "Amazon Linux 2.0 is not a release ALAS covers"),
+        (_os("opensuse-leap", "15"), "openSUSE Leap 15 is not a release"),
+        (_os("redhat", None), "has no major release"),
         (_os("rocky", None), "no major release number"),
         (None, "not detected"),
     ],

@@ -145,7 +145,7 @@ def test_ubuntu_notice_and_cve_record_are_one_finding_rated_per_cve(db):
         "medium",
         Severity.MEDIUM,
     )
-    assert {r.kind for r in vuln.severity_sources} == {"cvss", "vendor"}
+    assert {r.kind for r in vuln.severity_sources} == {"advisory", "vendor"}
     _clean(db, jammy, deb("libwayland-client0", "1.20.0-1ubuntu0.1", "wayland"))
 
 
@@ -165,7 +165,8 @@ def test_ubuntu_pro_entries_are_searched_for_lts_releases(db):
     assert (vuln.id, vuln.match.ecosystem) == ("CVE-2022-24823", "Ubuntu:Pro:20.04:LTS")
     assert vuln.fixed_version == "1:4.1.45-1ubuntu0.1~esm2"
     assert (vuln.vendor_severity.label, vuln.vendor_severity.severity) == ("low", Severity.LOW)
-    assert (vuln.severity, vuln.cvss_score) == (Severity.MEDIUM, 5.5)  # CVSS still comes first
+    # The distribution's rating decides (issue 16; CVSS came first before); its CVSS stays shown.
+    assert (vuln.severity, vuln.cvss_score) == (Severity.LOW, 5.5)
     _clean(db, focal, deb("libnetty-java", "1:4.1.45-1ubuntu0.1~esm2", "netty"))
 
 
@@ -264,12 +265,17 @@ def test_rocky_records_name_source_rpms(db):
     _clean(db, rocky9, rpm("java-11-openjdk-headless", "1:11.0.25.0.9-2.el9", "java-11-openjdk"))
 
 
-def test_rocky_vendor_rating_is_kept_next_to_the_cvss_that_wins(db):
+def test_rocky_vendor_rating_wins_and_the_cvss_is_kept(db):
     vulns, _ = _match(db, _os("rocky", "8.4"), rpm("java-11-openjdk", "1:11.0.12.0.7-0.el8_4"))
     from_3891 = [v for v in vulns if "RLSA-2021:3891" in v.aliases]
     assert len(from_3891) == 10
     vuln = from_3891[0]
-    assert (vuln.severity, vuln.cvss_score) == (Severity.MEDIUM, 6.8)
+    # Rocky's own rating decides (issue 16; the record's CVSS, MEDIUM, did before), the CVSS is kept.
+    assert (vuln.severity, vuln.cvss_score, vuln.severity_source) == (
+        Severity.HIGH,
+        6.8,
+        "RLSA-2021:3891 summary",
+    )
     assert (vuln.vendor_severity.label, vuln.vendor_severity.severity) == ("Important", Severity.HIGH)
 
 
@@ -337,11 +343,13 @@ def test_azure_linux_3(db):
     assert (vuln.vendor_severity.label, vuln.severity) == ("Critical", Severity.CRITICAL)
     _clean(db, azl3, rpm("zlib", "1.3.1-1.azl3"))
     unfixed = _one(db, azl3, rpm("curl", "8.5.0-1.azl3"))  # last_affected: no fix yet
+    # Azure Linux rates it Medium; its record's CVSS says HIGH (which decided before issue 16).
     assert (unfixed.status, unfixed.severity, unfixed.vendor_severity.label) == (
         "affected",
-        Severity.HIGH,
+        Severity.MEDIUM,
         "Medium",
     )
+    assert unfixed.rating("advisory").severity is Severity.HIGH
 
 
 def test_cbl_mariner_2(db):

@@ -6,7 +6,9 @@ from datetime import date
 import pytest
 
 from ci_security.models import (
+    EpssScore,
     ImageTarget,
+    KevEntry,
     Misconfiguration,
     Package,
     ScanResult,
@@ -153,6 +155,59 @@ def test_fixable_only_off_fails_on_unfixed_findings():
     assert violating(decision) == ["fp:CVE-2026-1111:urllib3"]
     assert decision.violations[0].message.endswith("no fixed version")
     assert decision.summary == "fail: 1 finding at or above HIGH"
+
+
+# --- exploitation signals: KEV and EPSS ----------------------------------------------------------
+
+KEV = KevEntry(date_added="2023-09-13", due_date="2023-10-04", ransomware="Unknown")
+
+
+def exploited(vuln_id, severity=Severity.LOW, kev=None, epss=None, fixed="1.0"):
+    from dataclasses import replace
+
+    return replace(vuln(vuln_id, severity, fixed=fixed), kev=kev, epss=epss)
+
+
+def test_kev_fails_below_the_severity_threshold():
+    listed = exploited("CVE-2023-4863", kev=KEV)
+    quiet = exploited("CVE-2026-0001")
+    assert evaluate(scan(listed, quiet), policy(), today=TODAY).passed  # kev is off by default
+    decision = evaluate(scan(listed, quiet), policy("fail_on: {kev: true}"), today=TODAY)
+    assert violating(decision) == ["fp:CVE-2023-4863:urllib3"]
+    assert decision.violations[0].message == (
+        "CVE-2023-4863 (LOW) in urllib3 1.24.1, fixed in 1.0; in CISA's KEV catalogue since 2023-09-13"
+    )
+    assert decision.summary == "fail: 1 finding at or above HIGH or in CISA's KEV with a fix"
+
+
+def test_kev_alone_with_severity_none_and_fixable_only_still_applying():
+    listed = exploited("CVE-2023-4863", kev=KEV, fixed=None)
+    high = exploited("CVE-2026-0003", Severity.CRITICAL)
+    text = "fail_on: {severity: none, kev: true}"
+    decision = evaluate(scan(listed, high), policy(text), today=TODAY)
+    assert violating(decision) == []  # no fix, and fixable_only applies to exploited findings too
+    assert decision.summary == "pass: no findings in CISA's KEV with a fix"
+    unfixed = policy("fail_on: {severity: none, kev: true, fixable_only: false}")
+    assert violating(evaluate(scan(listed, high), unfixed, today=TODAY)) == ["fp:CVE-2023-4863:urllib3"]
+
+
+@pytest.mark.parametrize(
+    ("setting", "failing"),
+    [
+        ("0.5", ["CVE-2026-0010"]),  # a number is a score
+        ("{score: 0.05}", ["CVE-2026-0010", "CVE-2026-0011"]),
+        ("{percentile: 0.95}", ["CVE-2026-0010"]),
+        ("{percentile: 0.5}", ["CVE-2026-0010", "CVE-2026-0011"]),
+    ],
+)
+def test_epss_threshold_by_score_or_percentile(setting, failing):
+    likely = exploited("CVE-2026-0010", epss=EpssScore(score=0.91963, percentile=0.99214))
+    possible = exploited("CVE-2026-0011", epss=EpssScore(score=0.0916, percentile=0.92))
+    unscored = exploited("CVE-2026-0012")
+    text = f"fail_on: {{severity: critical, epss: {setting}}}"
+    decision = evaluate(scan(likely, possible, unscored), policy(text), today=TODAY)
+    assert violating(decision) == [f"fp:{i}:urllib3" for i in failing]
+    assert "EPSS" in decision.violations[0].message
 
 
 def test_passing_summary():

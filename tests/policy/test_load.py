@@ -476,7 +476,23 @@ def test_schema_is_draft_2020_12_and_documents_every_key():
     shipped = schema()
     Draft202012Validator.check_schema(shipped)
     assert shipped["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert set(shipped["properties"]) == {"version", "fail_on", "ignore", "checks", "images", "vex", "limits"}
+    assert set(shipped["properties"]) == {
+        "version",
+        "fail_on",
+        "severity_source",
+        "ignore",
+        "checks",
+        "images",
+        "vex",
+        "limits",
+    }
+    assert set(shipped["properties"]["fail_on"]["properties"]) == {
+        "severity",
+        "fixable_only",
+        "new_only",
+        "kev",
+        "epss",
+    }
     ignore = shipped["$defs"]["ignore"]
     assert ignore["required"] == ["id", "reason", "expires"]
     assert set(ignore["properties"]) == {
@@ -488,6 +504,50 @@ def test_schema_is_draft_2020_12_and_documents_every_key():
         "images",
         "vex_justification",
     }
+
+
+def test_severity_source_and_exploitation_keys(here):
+    loaded = load_policy(write("severity_source: max\nfail_on:\n  kev: true\n  epss: {percentile: 0.9}\n"))
+    assert loaded.severity_source == "max"
+    assert (loaded.fail_on.kev, loaded.fail_on.epss_score, loaded.fail_on.epss_percentile) == (
+        True,
+        None,
+        0.9,
+    )
+    assert load_policy(write("fail_on: {epss: 0.5}\n")).fail_on.epss_score == 0.5
+    assert DEFAULT_POLICY.severity_source == "vendor" and DEFAULT_POLICY.fail_on.kev is False
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "severity_source: cvss\n",
+            "policy.yml:1:18: severity_source: unknown value 'cvss' (expected one of: vendor, nvd, max)",
+        ),
+        (
+            "fail_on: {epss: 50}\n",
+            "policy.yml:1:17: fail_on.epss: 50 is not between 0 and 1 (EPSS scores are fractions)",
+        ),
+        (
+            "fail_on:\n  epss: {percentile: 95}\n",
+            "policy.yml:2:22: fail_on.epss.percentile: 95 is not between 0 and 1 "
+            "(EPSS percentiles are fractions)",
+        ),
+        (
+            "fail_on: {epss: {score: 0.1, percentile: 0.9}}\n",
+            "policy.yml:1:17: fail_on.epss: give one of score or percentile",
+        ),
+        ("fail_on: {epss: {rank: 3}}\n", "policy.yml:1:"),
+        (
+            "fail_on: {kev: yes}\n",
+            "policy.yml:1:16: fail_on.kev: expected a boolean (true or false), got the string 'yes'",
+        ),
+    ],
+)
+def test_exploitation_keys_are_checked(here, text, message):
+    found = problems(text)
+    assert found and found[0].startswith(message), found
 
 
 # --- limits and hostile files --------------------------------------------------------------------

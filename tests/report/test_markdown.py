@@ -86,11 +86,11 @@ def test_a_failing_scan_leads_with_the_verdict_and_the_blocking_findings():
         '    "Low" : 1',
     ]
     blocking = text.split("### Blocking findings", 1)[1].split("<details>", 1)[0]
-    assert f"| CRITICAL | {C1} | openssl (deb) | 1.0 | 2.0 | Dockerfile:3 |" in blocking
-    assert f"| HIGH | {C2} | curl (deb) | 1.0 | 2.0 | Dockerfile:3 |" in blocking
+    assert f"| CRITICAL | {C1} | openssl (deb) | 1.0 | 2.0 | - | - | - | Dockerfile:3 |" in blocking
+    assert f"| HIGH | {C2} | curl (deb) | 1.0 | 2.0 | - | - | - | Dockerfile:3 |" in blocking
     assert "CVE-2024-3" not in blocking  # LOW is below the default threshold, but listed below
     assert "<details><summary>All 3 findings</summary>" in text
-    assert f"| LOW | {C3} | zlib (deb) | 1.0 | - | Dockerfile:3 | affected |" in text
+    assert f"| LOW | {C3} | zlib (deb) | 1.0 | - | - | - | - | Dockerfile:3 | affected |" in text
 
 
 def test_a_clean_scan_passes_without_chart_or_blocking_table():
@@ -121,7 +121,7 @@ def test_suppressions_and_expired_ignores_show_reason_source_and_date():
     line = "- `CVE-2024-2` expired on 2026-11-01: curl is removed in the next sprint (.ci-security.yml:5)"
     assert line in expired
     assert f"| HIGH | {C2} |" in text.split("### Blocking findings", 1)[1]
-    assert f"| CRITICAL | {C1} | openssl (deb) | 1.0 | 2.0 | Dockerfile:3 | suppressed |" in text
+    assert f"| CRITICAL | {C1} | openssl (deb) | 1.0 | 2.0 | - | - | - | Dockerfile:3 | suppressed |" in text
 
 
 def test_a_baseline_adds_the_new_existing_split_to_every_table():
@@ -129,10 +129,15 @@ def test_a_baseline_adds_the_new_existing_split_to_every_table():
     assert "| Critical | High | Medium | Low | Unknown | Suppressed | New |" in text
     assert "| 1 | 1 | 0 | 1 | 0 | 0 | 2 |" in text
     blocking = text.split("### Blocking findings", 1)[1].split("<details>", 1)[0]
-    assert "| Severity | Finding | Package / file | Installed | Fixed | Where | Baseline |" in blocking
-    assert f"| CRITICAL | {C1} | openssl (deb) | 1.0 | 2.0 | Dockerfile:3 | existing |" in blocking
-    assert f"| HIGH | {C2} | curl (deb) | 1.0 | 2.0 | Dockerfile:3 | new |" in blocking
-    assert f"| LOW | {C3} | zlib (deb) | 1.0 | - | Dockerfile:3 | affected | new |" in text
+    assert (
+        "| Severity | Finding | Package / file | Installed | Fixed | Vendor / NVD | KEV | EPSS | Where "
+        "| Baseline |" in blocking
+    )
+    assert (
+        f"| CRITICAL | {C1} | openssl (deb) | 1.0 | 2.0 | - | - | - | Dockerfile:3 | existing |" in blocking
+    )
+    assert f"| HIGH | {C2} | curl (deb) | 1.0 | 2.0 | - | - | - | Dockerfile:3 | new |" in blocking
+    assert f"| LOW | {C3} | zlib (deb) | 1.0 | - | - | - | - | Dockerfile:3 | affected | new |" in text
 
 
 def test_text_from_advisories_and_policies_cannot_break_the_markup():
@@ -222,7 +227,9 @@ def test_blocking_findings_most_severe_first_with_file_and_line():
     rows = [
         line for line in blocking.splitlines() if line.startswith("| CRITICAL") or line.startswith("| HIGH")
     ]
-    assert rows[0].startswith("| CRITICAL | K8S001 | container app is privileged | - | - | k8s/pod.yaml:11 |")
+    assert rows[0].startswith(
+        "| CRITICAL | K8S001 | container app is privileged | - | - | - | - | - | k8s/pod.yaml:11 |"
+    )
     assert rows[1].startswith("| HIGH |")
     everything = text.split("<summary>All 2 findings</summary>", 1)[1]
     assert "| k8s/pod.yaml:11 | open |" in everything

@@ -43,3 +43,41 @@ def deb_vuln(
         ),
         fingerprint=fp or f"{vid}-{name}",
     )
+
+
+def rated(vuln: Vulnerability, *, order_vendor_first: bool = True) -> Vulnerability:
+    """`vuln` rated as Debian rates zlib's CVE-2023-45853 (`unimportant`) beside NVD's 9.8 and CISA
+    ADP's 8.8, listed in KEV and scored by EPSS: the severity is the vendor's (LOW) by default, NVD's
+    (CRITICAL) with `order_vendor_first=False`."""
+    from dataclasses import replace
+
+    from ci_security.models import EpssScore, KevEntry, SeverityRating
+
+    vendor = SeverityRating(
+        kind="vendor", severity=Severity.LOW, source="DEBIAN-X database_specific", label="unimportant"
+    )
+    nvd = SeverityRating(
+        kind="nvd",
+        severity=Severity.CRITICAL,
+        source=f"NVD CVSS_V3 {vuln.id} (nvd@nist.gov)",
+        score=9.8,
+        vector="CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+    )
+    adp = SeverityRating(
+        kind="adp",
+        severity=Severity.HIGH,
+        source=f"ADP CVSS_V3 {vuln.id} (CISA-ADP)",
+        score=8.8,
+        vector="CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:U/C:H/I:H/A:H",
+    )
+    chosen = vendor if order_vendor_first else nvd
+    return replace(
+        vuln,
+        severity=chosen.severity,
+        severity_source=chosen.source,
+        cvss_score=9.8,
+        cvss_vector=nvd.vector,
+        severity_sources=(vendor, nvd, adp) if order_vendor_first else (nvd, adp, vendor),
+        kev=KevEntry(date_added="2023-09-13", due_date="2023-10-04", ransomware="Unknown"),
+        epss=EpssScore(score=0.91963, percentile=0.99214, date="2026-09-29"),
+    )

@@ -428,3 +428,45 @@ def restamp_oci_layout(
     if index:
         index(index_doc)
     (root / "index.json").write_text(json.dumps(index_doc))
+
+
+def rpm_header(
+    name: str, version: str, release: str, *, epoch: int | None = None, arch: str = "x86_64", source: str = ""
+) -> bytes:
+    """An rpm header blob (the immutable region rpm stores per package) with the tags the rpm
+    cataloger reads: NAME, VERSION, RELEASE, EPOCH, ARCH and SOURCERPM."""
+    import struct
+
+    def text(value: str) -> bytes:
+        return value.encode() + b"\0"
+
+    entries: list[tuple[int, int, bytes]] = [
+        (1000, 6, text(name)),
+        (1001, 6, text(version)),
+        (1002, 6, text(release)),
+    ]
+    if epoch is not None:
+        entries.append((1003, 4, struct.pack(">I", epoch)))
+    entries.append((1022, 6, text(arch)))
+    if source:
+        entries.append((1044, 6, text(source)))
+    index = data = b""
+    for tag, typ, raw in entries:
+        data += b"\0" * (-len(data) % (4 if typ == 4 else 1))
+        index += struct.pack(">IIII", tag, typ, len(data), 1)
+        data += raw
+    return struct.pack(">II", len(entries), len(data)) + index + data
+
+
+def rpmdb_sqlite(*packages: bytes) -> bytes:
+    """An `rpmdb.sqlite` (RHEL 9, Amazon Linux 2023, Oracle Linux 9) holding the given header blobs."""
+    import sqlite3
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "rpmdb.sqlite"
+        with sqlite3.connect(path) as conn:
+            conn.execute("CREATE TABLE Packages (hnum INTEGER PRIMARY KEY AUTOINCREMENT, blob BLOB NOT NULL)")
+            conn.executemany("INSERT INTO Packages (blob) VALUES (?)", [(p,) for p in packages])
+        conn.close()
+        return path.read_bytes()

@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from ci_security.models import Advisory, Affected, Severity
-from ci_security.vulndb.severity import assess, cvss_score, ratings
+from ci_security.models import Advisory, Affected, Severity, SeverityRating
+from ci_security.vulndb.severity import assess, choose, cve_ratings, cvss_score, ordered, ratings
 
 
 def _adv(severity=(), affected_severity=(), db=None, aff_db=None):
@@ -100,15 +100,81 @@ def test_rhel_family_summary_prefix_is_the_vendor_rating(summary, label, severit
     assert assess(advisory, affected).severity is severity
 
 
-def test_vendor_rating_is_kept_when_cvss_wins():
+def test_the_distributions_rating_wins_over_the_cvss_its_record_carries():
+    # Issue 16 turned the order around: before it, the record's CVSS (MEDIUM 6.8) won.
     v3 = ("CVSS_V3", "CVSS:3.1/AV:N/AC:L/PR:L/UI:R/S:C/C:H/I:N/A:N")
     advisory, affected = _record(summary="Important: java-11-openjdk security update", severity=(v3,))
     info = assess(advisory, affected)
-    assert (info.severity, info.score) == (Severity.MEDIUM, 6.8)
-    assert [(r.kind, r.severity) for r in ratings(advisory, affected)] == [
-        ("cvss", Severity.MEDIUM),
-        ("vendor", Severity.HIGH),
+    assert (info.severity, info.score, info.source) == (Severity.HIGH, None, "R-1 summary")
+    found = ratings(advisory, affected)
+    assert [(r.kind, r.severity, r.score) for r in found] == [
+        ("advisory", Severity.MEDIUM, 6.8),
+        ("vendor", Severity.HIGH, None),
     ]
+    # `nvd` with no NVD, CNA or ADP rating: the vendor's, before the advisory's own CVSS.
+    assert choose(found, "nvd").source == "R-1 summary"
+    assert choose(found, "max").severity is Severity.HIGH
+
+
+def test_orders_between_vendor_nvd_cna_adp_and_advisory():
+    def rating(kind, severity, score=None):
+        return SeverityRating(kind=kind, severity=severity, source=kind, score=score)
+
+    found = [
+        rating("advisory", Severity.MEDIUM, 5.0),
+        rating("vendor", Severity.LOW),
+        rating("adp", Severity.HIGH, 8.8),
+        rating("nvd", Severity.CRITICAL, 9.8),
+    ]
+    assert choose(found, "vendor").source == "vendor"
+    assert choose(found, "nvd").source == "nvd"
+    assert choose(found, "max").source == "nvd"
+    assert [r.kind for r in ordered(found, "vendor")] == ["vendor", "nvd", "adp", "advisory"]
+    assert [r.kind for r in ordered(found, "nvd")] == ["nvd", "adp", "vendor", "advisory"]
+    # A rating that says nothing is passed over: the next kind speaks.
+    unrated = [
+        rating("vendor", Severity.UNKNOWN),
+        rating("cna", Severity.HIGH, 7.5),
+        rating("advisory", Severity.LOW),
+    ]
+    assert choose(unrated, "vendor").source == "cna"
+    assert choose([rating("advisory", Severity.UNKNOWN)], "max").severity is Severity.UNKNOWN
+    # max: on a tie, the kind the default order would take first.
+    tie = [rating("advisory", Severity.HIGH, 7.0), rating("vendor", Severity.HIGH)]
+    assert choose(tie, "max").source == "vendor"
+
+
+def test_labels_in_language_feeds_are_the_advisorys_own():
+    advisory, affected = _adv(db={"severity": "MODERATE"})
+    (rating,) = ratings(advisory, affected)
+    assert (rating.kind, rating.severity) == ("advisory", Severity.MEDIUM)
+
+
+def test_red_hat_classification_reference_is_the_vendor_rating():
+    advisory = Advisory(
+        id="RHSA-1",
+        modified="2024",
+        references=("https://access.redhat.com/security/updates/classification/#important",),
+        severity=(("CVSS_V3", "CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:L/I:L/A:N"),),
+        affected=(Affected(ecosystem="Red Hat:enterprise_linux:9::appstream", name="podman"),),
+    )
+    info = assess(advisory, advisory.affected[0])
+    assert (info.severity, info.source) == (Severity.HIGH, "RHSA-1 classification")
+
+
+def test_cve_rows_become_nvd_cna_and_adp_ratings():
+    rows = [
+        ("adp", "CISA-ADP", "3.1", "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:U/C:H/I:H/A:H", 8.8),
+        ("nvd", "nvd@nist.gov", "2.0", "AV:N/AC:L/Au:N/C:C/I:C/A:C", 10.0),
+        ("nvd", "nvd@nist.gov", "3.1", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", 9.8),
+    ]
+    found = cve_ratings(rows, "CVE-2023-45853")
+    assert [(r.kind, r.score, r.severity) for r in found] == [
+        ("nvd", 9.8, Severity.CRITICAL),  # v3.1 before v2 within a source
+        ("nvd", 10.0, Severity.HIGH),  # v2 has no CRITICAL
+        ("adp", 8.8, Severity.HIGH),
+    ]
+    assert found[0].source == "NVD CVSS_V3 CVE-2023-45853 (nvd@nist.gov)"
 
 
 def test_ubuntu_priorities_in_all_their_places():
@@ -138,11 +204,9 @@ def test_ubuntu_priorities_in_all_their_places():
     first = assess(advisory, affected, "CVE-2024-1")
     assert (first.severity, first.source) == (Severity.HIGH, "R-1 Ubuntu priority (cves_map CVE-2024-1)")
     second = assess(advisory, affected, "CVE-2024-2")
-    assert (second.severity, second.score, second.source) == (
-        Severity.MEDIUM,
-        6.6,
-        "R-1 CVSS_V3 (cves_map CVE-2024-2)",
-    )
+    # Ubuntu's priority for the CVE is the vendor's rating; its CVSS (6.6) stays beside it.
+    assert (second.severity, second.source) == (Severity.MEDIUM, "R-1 Ubuntu priority (cves_map CVE-2024-2)")
+    assert next(r.score for r in ratings(advisory, affected, "CVE-2024-2")) == 6.6
     assert assess(advisory, affected).severity is Severity.UNKNOWN  # two CVEs: none is the record's
 
 

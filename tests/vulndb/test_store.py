@@ -17,7 +17,7 @@ def test_import_and_query(tmp_path, osv_go, osv_crates):
     folders = (DISTRO, osv_go, osv_crates)
     summary = import_paths(db_path, list(folders))
     assert summary.stored == {
-        "Debian": 8,
+        "Debian": 9,
         "Ubuntu": 1,
         "Alpine": 1,
         "AlmaLinux": 1,
@@ -26,7 +26,7 @@ def test_import_and_query(tmp_path, osv_go, osv_crates):
         "crates.io": 3,
     }
     with VulnDB(db_path) as db:
-        assert db.count() == (20, 1)
+        assert db.count() == (21, 1)
         assert db.has_ecosystem("Debian:12") and db.has_ecosystem("Azure Linux:3")
         assert not db.has_ecosystem("Debian:10") and not db.has_ecosystem("Debian")
         ids = [c.advisory_id for c in db.candidates("Debian:12", "openssl")]

@@ -6,7 +6,10 @@ release (`12.15` where os-release says `12`), `/etc/alpine-release` the full Alp
 `/etc/redhat-release` covers RHEL-family images without os-release. Debian testing and unstable
 images have no version at all, only a codename: os-release's `VERSION_CODENAME` (`forky`), and
 `/etc/debian_version` as `forky/sid`; the codename is kept so matching can find the release's
-number. Each file yields one `OSInfo`;
+number. Red Hat's images also record the repositories (content sets) their packages came from, in
+`/root/buildinfo/content_manifests/*.json` (one per layer Red Hat built); each becomes an `OSInfo` of
+family `redhat` carrying only `content_sets`, which matching maps to Red Hat's product streams.
+Each file yields one `OSInfo`;
 `catalog.osinfo.merge_os` combines them. Family names are the ones vulnerability feeds and Trivy use
 (`rhel` → `redhat`, `amzn` → `amazon`, `ol` → `oracle`, `mariner` → `cbl-mariner`).
 """
@@ -17,7 +20,9 @@ import re
 from typing import ClassVar
 
 from ci_security.catalog.base import CatalogerKind, CatalogInput, CatalogOutput
+from ci_security.errors import CatalogError
 from ci_security.models import OSInfo
+from ci_security.structured import DocumentError, load_json
 
 _FILES = frozenset(
     {
@@ -50,6 +55,9 @@ _RELEASE_NAMES = (
     ("oracle", "oracle"),
     ("amazon", "amazon"),
 )
+CONTENT_MANIFESTS = "root/buildinfo/content_manifests/"
+_CONTENT_SET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,199}$")
+_MAX_CONTENT_SETS = 1000
 _RELEASE_LINE = re.compile(r"^(?P<name>.*?)\s+release\s+(?P<version>[0-9][0-9.]*)", re.IGNORECASE)
 _NUMERIC = re.compile(r"^[0-9]+(\.[0-9]+)*$")
 _CODENAME = re.compile(r"^[a-z][a-z0-9-]*$")
@@ -74,16 +82,20 @@ class OSReleaseCataloger:
     """Reads the release files that identify the distribution."""
 
     name: ClassVar[str] = "os/release"
-    version: ClassVar[int] = 2
+    version: ClassVar[int] = 3
     kind: ClassVar[CatalogerKind] = "os-release"
-    max_file_size: ClassVar[int] = 64 << 10
+    max_file_size: ClassVar[int] = 2 << 20  # content manifests list every package in newer images
     magic: ClassVar[tuple[bytes, ...]] = ()
 
     def file_required(self, path: str, mode: int) -> bool:
-        return path in _FILES
+        return path in _FILES or (
+            path.startswith(CONTENT_MANIFESTS) and path.endswith(".json") and path.count("/") == 3
+        )
 
     def catalog(self, inp: CatalogInput) -> CatalogOutput:
-        text = inp.stream.read(self.max_file_size).decode("utf-8", "replace")
+        if inp.path.startswith(CONTENT_MANIFESTS):
+            return CatalogOutput(os=_content_manifest(inp))
+        text = inp.stream.read(64 << 10).decode("utf-8", "replace")
         source = "/" + inp.path
         base = inp.path.rsplit("/", 1)[-1]
         info: OSInfo | None = None
@@ -124,3 +136,21 @@ class OSReleaseCataloger:
                 if family:
                     info = OSInfo(family=family, version=match.group("version"), name=line, source=source)
         return CatalogOutput(os=info)
+
+
+def _content_manifest(inp: CatalogInput) -> OSInfo | None:
+    """The content sets of one ICM content manifest (`{"content_sets": [...], ...}`); None for a JSON
+    file there that lists none (newer files may carry only package URLs).
+    """
+    data = inp.stream.read(OSReleaseCataloger.max_file_size + 1)
+    try:
+        doc = load_json(data, "/" + inp.path, size_limit="manifest_bytes")
+    except DocumentError as exc:
+        raise CatalogError(str(exc).split(": ", 1)[-1]) from None
+    found = doc.get("content_sets") if isinstance(doc, dict) else None
+    if not isinstance(found, list):
+        return None
+    sets = sorted({s for s in found[:_MAX_CONTENT_SETS] if isinstance(s, str) and _CONTENT_SET.match(s)})
+    if not sets:
+        return None
+    return OSInfo(family="redhat", version=None, source="/" + inp.path, content_sets=tuple(sets))

@@ -95,3 +95,68 @@ def test_debian_testing_images_keep_their_codename(tmp_path):
     )
     assert (stable.version, stable.codename) == ("12.7", "bookworm")
     assert _os("etc/os-release", "ID=debian\nVERSION_CODENAME=$(reboot)\n", tmp_path).codename is None
+
+
+# --- Red Hat content manifests -----------------------------------------------------------------
+
+
+def test_real_content_manifest_gives_the_content_sets(tmp_path):
+    from testkit.shared import shared_path
+
+    path = shared_path("data", "feeds", "redhat", "content_manifests", "ubi8-minimal-container-8.5-218.json")
+    name = "root/buildinfo/content_manifests/ubi8-minimal-container-8.5-218.json"
+    assert OSReleaseCataloger().file_required(name, 0o644)
+    info = _os(name, path.read_text(), tmp_path)
+    assert (info.family, info.version, info.source, info.content_sets) == (
+        "redhat",
+        None,
+        "/" + name,
+        ("rhel-8-for-x86_64-appstream-rpms", "rhel-8-for-x86_64-baseos-rpms"),
+    )
+    # The newer file beside it names packages only: no content sets, nothing to say.
+    newer = shared_path("data", "feeds", "redhat", "content_manifests", "sbom-purl.json")
+    assert _os("root/buildinfo/content_manifests/sbom-purl.json", newer.read_text(), tmp_path) is None
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "root/buildinfo/content_manifests/deeper/x.json",
+        "root/buildinfo/content_manifests/x.txt",
+        "root/x.json",
+    ],
+)
+def test_only_manifests_themselves_are_read(path):
+    assert not OSReleaseCataloger().file_required(path, 0o644)
+
+
+def test_content_manifest_that_is_not_json_is_a_catalog_error(tmp_path):
+    from ci_security.errors import CatalogError
+
+    with pytest.raises(CatalogError, match="invalid JSON"):
+        _os("root/buildinfo/content_manifests/x.json", '{"content_sets": [', tmp_path)
+    odd = '{"content_sets": ["rhel-9-for-x86_64-baseos-rpms", "../../etc", 7, "x\\u0000y"]}'
+    info = _os("root/buildinfo/content_manifests/x.json", odd, tmp_path)
+    assert info.content_sets == ("rhel-9-for-x86_64-baseos-rpms",)  # only repository ids are kept
+
+
+def test_content_sets_of_every_layer_are_merged_for_red_hat_only():
+    facts = [
+        OSInfo(family="redhat", version="9.2", source="/etc/os-release"),
+        OSInfo(
+            family="redhat",
+            version=None,
+            source="/root/buildinfo/content_manifests/a.json",
+            content_sets=("b", "a"),
+        ),
+        OSInfo(
+            family="redhat",
+            version=None,
+            source="/root/buildinfo/content_manifests/c.json",
+            content_sets=("c",),
+        ),
+    ]
+    merged = merge_os(facts)
+    assert (merged.family, merged.version, merged.content_sets) == ("redhat", "9.2", ("a", "b", "c"))
+    rocky = merge_os([OSInfo(family="rocky", version="9.3", source="/etc/os-release"), facts[1]])
+    assert rocky.content_sets == ()
