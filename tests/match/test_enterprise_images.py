@@ -53,7 +53,7 @@ def rpm_image(tmp_path: Path, release: str, *headers: bytes, extra: list | None 
 
 
 def scan(db: Path, image: str, severity_source: str = "vendor"):
-    return run(ScanOptions(image=image, db_path=db, use_cache=False, severity_source=severity_source))
+    return run(ScanOptions(image=image, db_path=db, use_cache=False), severity_source=severity_source)
 
 
 def manifest(*content_sets: str) -> list:
