@@ -27,11 +27,12 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from ci_security.models import Misconfiguration, Severity
 from ci_security.rules.base import Hit, RuleMeta
 from ci_security.rules.compose.load import compose_from
-from ci_security.rules.dockerfile.parse import parse_dockerfile
+from ci_security.rules.dockerfile.parse import DockerfileLimitError, expansion_budget, parse_dockerfile
 from ci_security.rules.kubernetes.load import K8sObject, objects_in
 from ci_security.rules.registry import COMPOSE_RULES, DOCKERFILE_RULES, KUBERNETES_RULES
 from ci_security.rules.yamldoc import MAX_BYTES, YamlSyntaxError, YamlTooComplexError, load_documents
@@ -164,13 +165,27 @@ class _FileResult:
                         )
                     )
         occurrences: Counter[tuple[str, str, str]] = Counter()
+        # Many findings can point at one long line (a million-character RUN, thousands of heredocs
+        # opened on it): its text is collapsed once and hashed once per rule and resource, and each
+        # finding only adds its occurrence number to a copy of that hash (the same fingerprint as
+        # `fingerprint` computes).
+        normal: dict[int, str] = {}
+        hashes: dict[tuple[str, str, int], Any] = {}
         done = []
         for finding in sorted(self.findings, key=lambda f: (f.line or 0, f.rule_id, f.resource, f.message)):
-            text = self.lines[finding.line - 1] if finding.line and finding.line <= len(self.lines) else ""
-            key = (finding.rule_id, finding.resource, " ".join(text.split()))
+            number = finding.line if finding.line and finding.line <= len(self.lines) else 0
+            text = normal.get(number)
+            if text is None:
+                text = normal[number] = " ".join(self.lines[number - 1].split()) if number else ""
+            key = (finding.rule_id, finding.resource, text)
             occurrences[key] += 1
-            stable = fingerprint(finding.rule_id, self.path, finding.resource, text, occurrences[key])
-            done.append(replace(finding, fingerprint=stable))
+            base = hashes.get((finding.rule_id, finding.resource, number))
+            if base is None:
+                prefix = "|".join((finding.rule_id, self.path, finding.resource, text)) + "|"
+                base = hashes[(finding.rule_id, finding.resource, number)] = hashlib.sha256(prefix.encode())
+            digest = base.copy()
+            digest.update(str(occurrences[key]).encode())
+            done.append(replace(finding, fingerprint=digest.hexdigest()[:32]))
         return done
 
 
@@ -188,14 +203,34 @@ def _annotation_problems(result: _FileResult, obj: K8sObject) -> None:
 
 
 def check_dockerfile(text: str, path: str, enable: frozenset[str] = frozenset()) -> list[Misconfiguration]:
+    """Findings in a Dockerfile. Past a limit of the parser (`DockerfileLimitError`) the file is not
+    analysed: one MAN001 at the line concerned. Past a limit while a rule runs, the findings of the
+    rules that finished are kept and one MAN001 names the rules that could not finish.
+    """
     result = _FileResult(path, text)
-    dockerfile = parse_dockerfile(text, path)
-    for issue in dockerfile.errors:
-        result.problem(issue.line, f"Dockerfile: {issue.message}")
-    for rule in DOCKERFILE_RULES:
-        if _enabled(rule.meta, enable):
-            for hit in rule.check(dockerfile):
-                result.add(rule.meta, hit)
+    with expansion_budget():
+        try:
+            dockerfile = parse_dockerfile(text, path)
+        except DockerfileLimitError as exc:
+            result.problem(exc.line or 1, f"not analysed: {exc}")
+            return result.finish()
+        for issue in dockerfile.errors:
+            result.problem(issue.line, f"Dockerfile: {issue.message}")
+        unfinished: list[str] = []
+        first: DockerfileLimitError | None = None
+        for rule in DOCKERFILE_RULES:
+            if _enabled(rule.meta, enable):
+                hits: list[Hit] = []
+                try:
+                    hits.extend(rule.check(dockerfile))
+                except DockerfileLimitError as exc:
+                    unfinished.append(rule.meta.id)
+                    first = first or exc
+                    continue
+                for hit in hits:
+                    result.add(rule.meta, hit)
+        if first is not None:
+            result.problem(first.line or 1, f"not analysed by {', '.join(unfinished)}: {first}")
     return result.finish()
 
 

@@ -56,7 +56,9 @@ _SHAPES = (
     ("a Docker Hub token", re.compile(r"\bdckr_pat_[A-Za-z0-9_-]{20,}")),
     ("a Hugging Face token", re.compile(r"\bhf_[A-Za-z0-9]{34,}\b")),
     ("a private key", re.compile(r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----")),
-    ("a URL with a password", re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@$]+:[^/\s@$]+@", re.I)),
+    # The scheme is checked by `_url_with_password`: searched from every letter of a long run of
+    # scheme characters, `[a-z][a-z0-9+.-]*://` is quadratic.
+    ("a URL with a password", re.compile(r"://[^/\s:@$]+:[^/\s@$]+@")),
 )
 
 
@@ -81,9 +83,29 @@ def secret_name(name: str) -> bool:
 def secret_shape(text: str) -> str | None:
     """What kind of well-known credential `text` contains, if any."""
     for what, pattern in _SHAPES:
-        if pattern.search(text):
+        if what == "a URL with a password":
+            if _url_with_password(pattern, text):
+                return what
+        elif pattern.search(text):
             return what
     return None
+
+
+_SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-")
+
+
+def _url_with_password(pattern: re.Pattern[str], text: str) -> bool:
+    """`[a-z][a-z0-9+.-]*://user:password@`, case-insensitive: the part from `://` on by `pattern`,
+    then a letter among the scheme characters right before it. The runs of scheme characters before
+    two `://` never overlap (`:` and `/` end them), so this is linear.
+    """
+    for found in pattern.finditer(text):
+        position = found.start()
+        while position > 0 and text[position - 1] in _SCHEME_CHARS:
+            position -= 1
+            if text[position].isascii() and text[position].isalpha():
+                return True
+    return False
 
 
 def _literal(value: str) -> bool:

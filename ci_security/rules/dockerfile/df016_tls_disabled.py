@@ -44,7 +44,7 @@ _CURL_WITH_VALUE = frozenset("AbcCdDeEFHKmoPQrTtuUwxXyYz") | {
 _TEXT = (
     (
         "apt Verify-Peer/Verify-Host false",
-        re.compile(r"::Verify-(?:Peer|Host)\s*[=\s]\s*[\"']?(?:false|0|no)\b", re.I),
+        re.compile(r"::Verify-(?:Peer|Host)(?:\s*=\s*|\s+)[\"']?(?:false|0|no)\b", re.I),
     ),
     (
         "yum/dnf sslverify off",

@@ -19,7 +19,7 @@ from ci_security.rules.dockerfile.common import (
     Command,
     Run,
     apt_options,
-    lineage,
+    carried,
     rpm_manager,
     rpm_options,
     stage_label,
@@ -28,7 +28,8 @@ from ci_security.rules.dockerfile.common import (
 from ci_security.rules.dockerfile.parse import Dockerfile
 
 _SHORT_QUIET = re.compile(r"-q=\d+")  # apt-get's own `-q=2` form, which GNU option parsing does not know
-_SETTING = re.compile(r"APT::Get::Assume-Yes\s*[=\s]\s*[\"']?(?:true|1|yes)\b", re.I)
+# `\s*=\s*|\s+` reads what `\s*[=\s]\s*` did without three ways to split one run of blanks (quadratic).
+_SETTING = re.compile(r"APT::Get::Assume-Yes(?:\s*=\s*|\s+)[\"']?(?:true|1|yes)\b", re.I)
 _APT_ACTIONS = frozenset(
     {"install", "upgrade", "dist-upgrade", "full-upgrade", "remove", "purge", "autoremove", "reinstall"}
     | {"build-dep", "autopurge"}
@@ -94,12 +95,14 @@ class Df018AssumeYes:
     )
 
     def check(self, dockerfile: Dockerfile) -> Iterator[Hit]:
+        inherited = carried(
+            dockerfile,
+            "DF018 configured",
+            False,
+            lambda stage, done: done or any(_configured(run) for run in stage_runs(dockerfile, stage)),
+        )
         for stage in dockerfile.stages:
-            configured = any(
-                _configured(run)
-                for parent in lineage(dockerfile, stage)[1:]
-                for run in stage_runs(dockerfile, parent)
-            )
+            configured = inherited[stage.index]
             for run in stage_runs(dockerfile, stage):
                 configured = configured or _configured(run)
                 if configured:
