@@ -1,9 +1,11 @@
 import io
+import random
+import re
 
 import pytest
 
 from ci_security.catalog.base import CatalogInput
-from ci_security.catalog.os.release import OSReleaseCataloger, parse_os_release
+from ci_security.catalog.os.release import OSReleaseCataloger, parse_os_release, parse_release_line
 from ci_security.catalog.osinfo import infer_os, merge_os
 from ci_security.models import OSInfo, Package
 
@@ -71,3 +73,16 @@ def test_distroless_inference_from_base_files():
     ]
     assert infer_os(pkgs) == OSInfo(family="debian", version="12", source="dpkg (no release file)")
     assert infer_os([Package(name="musl", version="1", type="apk")]) is None
+
+
+def test_release_lines_read_as_the_regex_they_replace_did():
+    old = re.compile(r"^(?P<name>.*?)\s+release\s+(?P<version>[0-9][0-9.]*)", re.IGNORECASE)
+    rng = random.Random(9)
+    for _ in range(20_000):
+        line = "".join(
+            rng.choice(["release", "Release", " ", "\t", "x", "1", ".", "İ", "a"]) for _ in range(9)
+        )
+        m = old.match(line)
+        assert parse_release_line(line) == ((m["name"], m["version"]) if m else None), line
+    # the old regex took seconds on this 64 KiB line; a literal search does not backtrack
+    assert parse_release_line(" " * 65_000 + "release") is None
