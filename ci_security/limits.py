@@ -154,7 +154,7 @@ SPECS: dict[str, LimitSpec] = {
             "expansion_bytes",
             "bytes",
             "what variables add to one expansion in a Dockerfile; also all ARG/ENV values of one file "
-            "together, and 16× this for all expansions of one file",
+            "together, and 16 times this for all expansions of one file",
             "MAN001 for that Dockerfile",
         ),
         LimitSpec("package_entries", "count", "entries of one package database", _PARTIAL),

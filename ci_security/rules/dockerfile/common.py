@@ -26,8 +26,9 @@ for them without re-parsing. Facts a stage passes on to the stages built FROM it
 setting made in a RUN) are computed once per file with `carried`, in stage order, rather than by
 walking every stage's ancestors again (quadratic in a long chain of stages).
 
-The text is hostile: command substitutions, backticks and process substitutions nested deeper than
-`_MAX_NESTING` are kept as plain text instead of being parsed (each level is a few Python frames,
+The text is hostile: command substitutions, backticks, process substitutions and `case` statements
+nested deeper than `_MAX_NESTING` (together with `sh -c` levels) are kept as plain text instead of
+being parsed (each level is a few Python frames,
 and a RUN of a million `$(` must not exhaust the stack), and nothing here runs a regular expression
 that can backtrack on it.
 """
@@ -62,7 +63,7 @@ _PYTHON = re.compile(r"python(?:\d+(?:\.\d+)*)?")
 _PIP = re.compile(r"pip(?:\d+(?:\.\d+)*)?")
 _VARIABLE = re.compile(r"\$(?:\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*)")
 _MAX_DEPTH = 8  # nesting of `sh -c` strings parsed as code; deeper ones are left as plain words
-_MAX_NESTING = 64  # nesting of `$(…)`, backticks and `<(…)` parsed; deeper ones stay text
+_MAX_NESTING = 64  # nesting of `$(…)`, backticks, `<(…)` and `case` parsed; deeper ones stay text
 T = TypeVar("T")
 
 
@@ -314,6 +315,7 @@ def _command(
     herestrings: list[Word],
     depth: int,
     subshell: bool = False,
+    nesting: int = 0,
 ) -> Command | None:
     while words and words[0].raw in _KEYWORD_PREFIXES:
         words = words[1:]
@@ -337,7 +339,8 @@ def _command(
     if name and depth < _MAX_DEPTH:
         code = _inner_text(name, tuple(texts[index + 1 :]))
         if code is not None:
-            inner = _Reader(code, depth + 1).script(None)
+            # The inner script's substitutions count on from this one's: the stack is one.
+            inner = _Reader(code, depth + 1, nesting + 1).script(None)
     return Command(
         words=tuple(words),
         assignments=tuple(assignments),
@@ -364,12 +367,12 @@ _WORD_END = frozenset(" \t\n;&|()<>")
 
 
 class _Reader:
-    def __init__(self, text: str, depth: int = 0) -> None:
+    def __init__(self, text: str, depth: int = 0, nesting: int = 0) -> None:
         self.s = text
         self.i = 0
         self.depth = depth
         self.backticks = 0
-        self.nesting = 0
+        self.nesting = nesting
 
     def _nested(self, closer: str) -> Script:
         """The script of a substitution; past `_MAX_NESTING` it is skipped to its closer unparsed."""
@@ -421,7 +424,7 @@ class _Reader:
         def end_command() -> None:
             nonlocal words, heredocs, herestrings
             if words or heredocs:
-                command = _command(words, heredocs, herestrings, self.depth, parens > 0)
+                command = _command(words, heredocs, herestrings, self.depth, parens > 0, self.nesting)
                 if command is not None:
                     pipe.append(command)
             words, heredocs, herestrings = [], [], []
@@ -502,13 +505,22 @@ class _Reader:
                 ):
                     continue  # a file-descriptor number: `2>&1`
                 words.append(word)
-                if len(words) == 3 and words[0].raw == "case" and words[2].raw == "in":
+                if (
+                    len(words) == 3
+                    and words[0].raw == "case"
+                    and words[2].raw == "in"
+                    and self.nesting < _MAX_NESTING  # deeper, `case` is read as plain words
+                ):
                     header, words = words, []
                     end_pipeline()
                     pipelines.extend(p for sub in header[1].subs for p in sub.pipelines)
-                    for body in self._case_items():
-                        end_pipeline()
-                        pipelines.extend(body.pipelines)
+                    self.nesting += 1
+                    try:
+                        for body in self._case_items():
+                            end_pipeline()
+                            pipelines.extend(body.pipelines)
+                    finally:
+                        self.nesting -= 1
         end_pipeline()
         return Script(tuple(pipelines))
 

@@ -367,6 +367,17 @@ def test_deeply_nested_substitutions_are_kept_as_text_past_the_nesting_bound():
     assert "c" in [cmd.name for cmd in backticks.top_commands()]
 
 
+def test_substitutions_inside_eval_and_sh_c_share_one_nesting_bound():
+    # Found by fuzzing: each `eval` level parsed 64 more levels of `$(`, past the interpreter's stack.
+    code = "x"
+    for _ in range(9):
+        code = "eval " + "$(" * 60 + code + ")" * 60
+    assert "x" not in [c.name for c in parse_shell(code).all_commands()]  # below the bound: text
+    cases = parse_shell("case x in a) " * 5000 + "y ;; esac" * 5000)  # nested cases, found by fuzzing
+    assert "y" in [c.name for c in cases.all_commands()]
+    assert [c.name for c in parse_shell("case x in a) y ;; esac").all_commands()] == ["y"]
+
+
 # --- images ---------------------------------------------------------------------------------------
 
 
