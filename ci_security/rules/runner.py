@@ -205,7 +205,8 @@ def _annotation_problems(result: _FileResult, obj: K8sObject) -> None:
 def check_dockerfile(text: str, path: str, enable: frozenset[str] = frozenset()) -> list[Misconfiguration]:
     """Findings in a Dockerfile. Past a limit of the parser (`DockerfileLimitError`) the file is not
     analysed: one MAN001 at the line concerned. Past a limit while a rule runs, the findings of the
-    rules that finished are kept and one MAN001 names the rules that could not finish.
+    rules that finished are kept and one MAN001 names the rules that could not finish; a rule that
+    fails otherwise (a bug) gets a MAN001 of its own instead of ending the scan.
     """
     result = _FileResult(path, text)
     with expansion_budget():
@@ -226,6 +227,14 @@ def check_dockerfile(text: str, path: str, enable: frozenset[str] = frozenset())
                 except DockerfileLimitError as exc:
                     unfinished.append(rule.meta.id)
                     first = first or exc
+                    continue
+                except Exception as exc:
+                    # A rule's bug on a strange file is that rule's missing result, said where the
+                    # findings are, not a traceback that ends the scan of every other file.
+                    detail = f"{type(exc).__name__}: {str(exc)[:200]}"
+                    result.problem(
+                        1, f"not analysed by {rule.meta.id}: internal error in the rule ({detail})"
+                    )
                     continue
                 for hit in hits:
                     result.add(rule.meta, hit)

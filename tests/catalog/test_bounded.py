@@ -340,3 +340,15 @@ def test_composer_and_deps_json_entries_are_bounded(tmp_path):
             run(ComposerInstalledCataloger(), "vendor/composer/installed.json", composer, tmp_path)
         with pytest.raises(CatalogError, match="libraries: exceeds the package-entries"):
             run(DepsJsonCataloger(), "a.deps.json", deps, tmp_path)
+
+
+def test_epochs_of_any_length_or_script(tmp_path):
+    status = "Package: a\nStatus: install ok installed\nVersion: " + "9" * 5000 + ":1\n\n"
+    status += "Package: b\nStatus: install ok installed\nVersion: ²:1\n\n"
+    packages = run(DpkgCataloger(), "var/lib/dpkg/status", status.encode(), tmp_path).packages
+    assert [(p.name, p.epoch) for p in packages] == [("a", None), ("b", None)]
+    row = "\t".join(["x", "1-1", "0", "0", "v", "9" * 5000, "1", "x86_64", "0", "x-1-1.src.rpm"])
+    with pytest.raises(CatalogError, match="malformed epoch"):
+        run(
+            RpmManifestCataloger(), "var/lib/rpmmanifest/container-manifest-2", row.encode() + b"\n", tmp_path
+        )

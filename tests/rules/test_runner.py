@@ -288,3 +288,21 @@ def test_fingerprints_of_many_findings_on_one_line_are_the_documented_ones():
     opened = "FROM a\nRUN " + "<<A " * 50_000 + "x" * 500_000 + "\n"
     findings = check_text(opened, "Dockerfile")
     assert len(findings) == 50_000 and len({f.fingerprint for f in findings}) == 50_000
+
+
+class Broken:
+    meta: ClassVar[RuleMeta] = _meta("DF903", "dockerfile")
+
+    def check(self, dockerfile: Dockerfile) -> Iterator[Hit]:
+        yield Hit(1, "first")
+        raise ValueError("a bug")
+
+
+def test_a_rule_that_raises_is_a_man001_not_a_traceback(monkeypatch):
+    monkeypatch.setattr(runner, "DOCKERFILE_RULES", (Broken(), EveryUser()))
+    findings = check_text("FROM a\nUSER root\n", "Dockerfile")
+    (problem,) = _by_rule(findings, "MAN001")
+    assert problem.message == "not analysed by DF903: internal error in the rule (ValueError: a bug)"
+    assert not _by_rule(findings, "DF903") and [f.message for f in _by_rule(findings, "DF900")] == [
+        "USER root"
+    ]

@@ -33,7 +33,8 @@ _INFO = "var/lib/dpkg/info/"
 
 def _epoch(version: str) -> int | None:
     head, sep, _ = version.partition(":")
-    return int(head) if sep and head.isdigit() else None
+    # ASCII digits only (`²` is a digit to isdigit() but not to int()), and not 5,000 of them.
+    return int(head) if sep and head.isascii() and head.isdigit() and len(head) <= 9 else None
 
 
 class DpkgCataloger:

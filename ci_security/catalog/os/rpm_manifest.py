@@ -53,7 +53,7 @@ class RpmManifestCataloger:
                 raise CatalogError(f"line {lineno}: malformed name or version-release {version_release!r}")
             epoch: int | None = None
             if epoch_field != "(none)":
-                if not (epoch_field.isascii() and epoch_field.isdigit()):
+                if not (epoch_field.isascii() and epoch_field.isdigit() and len(epoch_field) <= 9):
                     raise CatalogError(f"line {lineno}: malformed epoch {epoch_field!r}")
                 epoch = int(epoch_field)
             source_name, source_version = parse_source_rpm(source_rpm)

@@ -25,7 +25,7 @@ from ci_security.rules.dockerfile.common import (
     stage_label,
     stage_runs,
 )
-from ci_security.rules.dockerfile.parse import Dockerfile
+from ci_security.rules.dockerfile.parse import Dockerfile, number
 
 _SHORT_QUIET = re.compile(r"-q=\d+")  # apt-get's own `-q=2` form, which GNU option parsing does not know
 # `\s*=\s*|\s+` reads what `\s*[=\s]\s*` did without three ways to split one run of blanks (quadratic).
@@ -55,9 +55,9 @@ def _asks(command: Command) -> bool:
         if apt.positionals[:1] == () or apt.positionals[0] not in _APT_ACTIONS:
             return False
         quiet = sum(1 for name, _ in apt.flags if name == "q") + sum(
-            int(v) for v in apt.values("quiet") if v.isdigit()
+            number(v) or 0 for v in apt.values("quiet")
         )
-        quiet += sum(int(a[3:]) for a in command.args if _SHORT_QUIET.fullmatch(a))
+        quiet += sum(number(a[3:]) or 0 for a in command.args if _SHORT_QUIET.fullmatch(a))
         assumed = any(_SETTING.search(v.replace("=", " ")) for v in apt.values("o", "option"))
         return not (apt.has("y", "yes", "assume-yes") or quiet >= 2 or assumed)
     manager = rpm_manager(command)

@@ -203,8 +203,8 @@ class Dockerfile:
         stages with an index below `before` when it is given, since a stage can only use earlier ones.
         """
         count = len(self.stages) if before is None else min(before, len(self.stages))
-        if ref.isdigit():
-            index = int(ref)
+        index = number(ref)
+        if index is not None:
             return self.stages[index] if index < count else None
         named = self.cache.get("stage names")
         if named is None:
@@ -222,6 +222,17 @@ class Dockerfile:
         if stage.base.isdigit():
             return None  # FROM takes stage names only; a number is an image name
         return self.stage(stage.base, before=stage.index)
+
+
+def number(text: str, cap: int = 1 << 31) -> int | None:
+    """`text` as a number when it is ASCII digits only, else None; at most `cap`. A run of digits
+    longer than any real port, stage index or count is `cap`: `int()` refuses more than 4,300 digits
+    with an exception, and `str.isdigit()` accepts characters (`²`) that `int()` does not.
+    """
+    if not text or not text.isascii() or not text.isdigit():
+        return None
+    digits = text.lstrip("0") or "0"
+    return cap if len(digits) > len(str(cap)) else min(int(digits), cap)
 
 
 def find_dockerfile(root: Path) -> Path | None:

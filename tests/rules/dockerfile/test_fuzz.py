@@ -91,6 +91,7 @@ def test_mutated_dockerfiles_never_raise():
         for data in mutants(seed, rng, 12, tokens=DOCKERFILE_TOKENS, max_size=64 << 10):
             text = data.decode("utf-8", errors="replace")
             findings = check_text(text, "Dockerfile")
+            assert not [f for f in findings if "internal error" in f.message], findings
             for finding in findings:
                 assert finding.line is None or 1 <= finding.line <= max(1, text.count("\n") + 1), finding
                 finding.message.encode("utf-8")
@@ -148,3 +149,20 @@ def test_hostile_shapes_are_analysed_or_refused(name):
         assert refused and expected_refusals[name] in refused[0].message
     else:
         assert not refused
+
+
+@pytest.mark.parametrize(
+    "instruction",
+    [
+        "EXPOSE " + "2" * 22_308,  # found by fuzzing: int() refuses more than 4,300 digits
+        "EXPOSE 0" + "0" * 5000 + "22-" + "9" * 5000,
+        "EXPOSE ²²",  # a digit to str.isdigit(), not to int()
+        "COPY --from=" + "1" * 5000 + " /a /b",
+        "COPY --from=²  /a /b",
+        "RUN apt-get install -q=" + "2" * 5000 + " x",
+        "RUN apt-get install --quiet=²² x",
+    ],
+)
+def test_numbers_of_any_length_or_script(instruction):
+    findings = check_text(f"FROM debian:12 AS base\n{instruction}\n", "Dockerfile")
+    assert not [f for f in findings if f.rule_id == "MAN001"]
