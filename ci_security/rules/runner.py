@@ -42,9 +42,11 @@ NOT_ANALYSED = RuleMeta(
     kind="any",
     title="File could not be analysed",
     severity=Severity.MEDIUM,
-    rationale="A manifest that does not parse, is too large, or is a YAML alias bomb was not checked at "
-    "all; other tools skip such files silently, so a broken file looks clean.",
-    remediation="Fix the syntax error at the reported line, or split the file.",
+    rationale="A manifest that does not parse, is too large, is a YAML alias bomb or goes past another "
+    "limit on untrusted input (a line, a variable expansion) was not checked, or not by every rule; "
+    "other tools skip such files silently, so a broken file looks clean.",
+    remediation="Fix the syntax error at the reported line, or split the file; for a file you trust, "
+    "raise the limit the message names with `--limit`.",
 )
 NO_REASON = RuleMeta(
     id="MAN002",

@@ -88,7 +88,7 @@ from pathlib import Path
 from typing import BinaryIO, ClassVar, cast
 
 from ci_security.catalog.base import CatalogerKind, CatalogInput, CatalogOutput, seekable
-from ci_security.catalog.bounded import Continuations
+from ci_security.catalog.bounded import Continuations, check_size
 from ci_security.errors import CatalogError
 from ci_security.models import Package
 
@@ -360,8 +360,10 @@ class _Walk:
         self.budget = _Budget(TOTAL_BUDGET)
 
     def archive(self, stream: BinaryIO, name: str, path: str, depth: int) -> list[Package]:
-        if _central_directory_size(stream) > MAX_CENTRAL_DIRECTORY:
+        size = _central_directory_size(stream)
+        if size > MAX_CENTRAL_DIRECTORY:
             raise CatalogError(f"zip central directory is larger than {MAX_CENTRAL_DIRECTORY >> 20} MiB")
+        check_size(size, "zip central directory")
         stream.seek(0)
         try:
             zf = zipfile.ZipFile(stream)
