@@ -2,7 +2,7 @@
 returns a result or raises `CatalogError` (the runner's partial-scan warning), never another
 exception, and what it reports is text every report can write (valid UTF-8).
 
-Seeds are the real databases in tests/fixtures/pkgdb (and a few built in their real formats by
+Seeds are the real databases of the `pkgdb` fixture (and a few built in their real formats by
 `testkit.pkgdbs`); iterations are bounded and the random generators seeded, so a failure replays.
 The `timeout` marks only stop a hang from stalling the suite: nothing here asserts on time.
 """
@@ -37,8 +37,6 @@ from ci_security.catalog.ruby.gemspec import GemspecCataloger
 from ci_security.catalog.rust.auditable import RustAuditableCataloger
 from ci_security.errors import CatalogError
 from ci_security.models import Package
-
-PKGDB = Path(__file__).parents[1] / "fixtures" / "pkgdb"
 
 
 def _reportable(output: CatalogOutput) -> None:
@@ -80,72 +78,74 @@ def _fuzz(
     return results
 
 
-def _files(*names: str) -> list[bytes]:
-    return [(PKGDB / name).read_bytes() for name in names]
+def _files(pkgdb: Path, *names: str) -> list[bytes]:
+    return [(pkgdb / name).read_bytes() for name in names]
 
 
-TEXT_CASES: list[tuple[Cataloger, str, Callable[[], list[bytes]]]] = [
+TEXT_CASES: list[tuple[Cataloger, str, Callable[[Path], list[bytes]]]] = [
     (
         DpkgCataloger(),
         "var/lib/dpkg/status",
-        lambda: _files("dpkg/third-party-status", "dpkg/ubuntu-18.04-status"),
+        lambda db: _files(db, "dpkg/third-party-status", "dpkg/ubuntu-18.04-status"),
     ),
     (
         DpkgCataloger(),
         "var/lib/dpkg/status.d/libsqlite3-0",
-        lambda: _files("dpkg/distroless-status.d/libsqlite3-0"),
+        lambda db: _files(db, "dpkg/distroless-status.d/libsqlite3-0"),
     ),
     (
         DpkgCataloger(),
         "var/lib/dpkg/info/libsqlite3-0:amd64.md5sums",
-        lambda: _files("dpkg/distroless-status.d/libsqlite3-0.md5sums"),
+        lambda db: _files(db, "dpkg/distroless-status.d/libsqlite3-0.md5sums"),
     ),
     (
         ApkCataloger(),
         "lib/apk/db/installed",
-        lambda: _files("apk/alpine-3.16-installed", "apk/alpine-3.4-edited-installed"),
+        lambda db: _files(db, "apk/alpine-3.16-installed", "apk/alpine-3.4-edited-installed"),
     ),
     (
         RpmManifestCataloger(),
         "var/lib/rpmmanifest/container-manifest-2",
-        lambda: _files("rpm/mariner2-distroless-container-manifest-2"),
+        lambda db: _files(db, "rpm/mariner2-distroless-container-manifest-2"),
     ),
     (
         PythonMetadataCataloger(),
         "usr/lib/python3/site-packages/x-1.0.dist-info/METADATA",
-        lambda: [*_files("python/Flask-2.0.0.dist-info/METADATA", "python/distlib-0.3.1.egg-info/PKG-INFO")],
+        lambda db: _files(
+            db, "python/Flask-2.0.0.dist-info/METADATA", "python/distlib-0.3.1.egg-info/PKG-INFO"
+        ),
     ),
     (
         PackageJsonCataloger(),
         "app/node_modules/x/package.json",
-        lambda: _files(
-            "npm/express/package.json", "npm/lodash/package.json", "npm/@babel/parser/package.json"
+        lambda db: _files(
+            db, "npm/express/package.json", "npm/lodash/package.json", "npm/@babel/parser/package.json"
         ),
     ),
     (
         ComposerInstalledCataloger(),
         "app/vendor/composer/installed.json",
-        lambda: _files("php/installed.json"),
+        lambda db: _files(db, "php/installed.json"),
     ),
     (
         DepsJsonCataloger(),
         "app/datacollector.deps.json",
-        lambda: _files("dotnet/datacollector.deps.json"),
+        lambda db: _files(db, "dotnet/datacollector.deps.json"),
     ),
     (
         GemspecCataloger(),
         "usr/local/bundle/specifications/test-unit-3.3.7.gemspec",
-        lambda: _files("ruby/test-unit-3.3.7.gemspec"),
+        lambda db: _files(db, "ruby/test-unit-3.3.7.gemspec"),
     ),
     (
         OSReleaseCataloger(),
         "etc/os-release",
-        lambda: [b'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\n'],
+        lambda _: [b'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\n'],
     ),
     (
         OSReleaseCataloger(),
         "etc/redhat-release",
-        lambda: [b"CentOS Linux release 7.9.2009 (Core)\n"],
+        lambda _: [b"CentOS Linux release 7.9.2009 (Core)\n"],
     ),
 ]
 
@@ -156,15 +156,13 @@ TEXT_CASES: list[tuple[Cataloger, str, Callable[[], list[bytes]]]] = [
     TEXT_CASES,
     ids=[f"{c.name}:{p.rsplit('/', 1)[-1]}" for c, p, _ in TEXT_CASES],
 )
-def test_text_and_json_databases(cataloger, path, seeds, tmp_path):
-    assert _fuzz(cataloger, path, seeds(), 300, 1, tmp_path) > 0
+def test_text_and_json_databases(cataloger, path, seeds, pkgdb, tmp_path):
+    assert _fuzz(cataloger, path, seeds(pkgdb), 300, 1, tmp_path) > 0
 
 
 @pytest.mark.timeout(600)
-def test_rpm_header_blobs():
-    blobs = []
-    with open(PKGDB / "rpm" / "centos8-dive-Packages", "rb"):
-        blobs = list(bdb.iter_blobs(PKGDB / "rpm" / "centos8-dive-Packages"))
+def test_rpm_header_blobs(pkgdb):
+    blobs = list(bdb.iter_blobs(pkgdb / "rpm" / "centos8-dive-Packages"))
     blobs.append(
         pkgdbs.rpm_package("x", basenames=["a", "b"], dirnames=["/usr/", "/etc/"], dirindexes=[0, 1])
     )
@@ -188,26 +186,26 @@ def test_rpm_header_blobs():
     [
         (
             "var/lib/rpm/Packages",
-            lambda: _files("rpm/centos8-dive-Packages", "rpm/ubi8-libuuid-Packages"),
+            lambda db: _files(db, "rpm/centos8-dive-Packages", "rpm/ubi8-libuuid-Packages"),
             150,
         ),
-        ("var/lib/rpm/Packages.db", lambda: _files("rpm/sle15-bci-Packages.db"), 40),
+        ("var/lib/rpm/Packages.db", lambda db: _files(db, "rpm/sle15-bci-Packages.db"), 40),
         (
             "var/lib/rpm/rpmdb.sqlite",
-            lambda: [pkgdbs.rpm_sqlite([pkgdbs.rpm_package(f"p{i}", basenames=["f"]) for i in range(20)])],
+            lambda _: [pkgdbs.rpm_sqlite([pkgdbs.rpm_package(f"p{i}", basenames=["f"]) for i in range(20)])],
             150,
         ),
     ],
     ids=["bdb", "ndb", "sqlite"],
 )
-def test_rpm_databases(path, seeds, count, tmp_path):
-    _fuzz(RpmCataloger(), path, seeds(), count, 3, tmp_path)
+def test_rpm_databases(path, seeds, count, pkgdb, tmp_path):
+    _fuzz(RpmCataloger(), path, seeds(pkgdb), count, 3, tmp_path)
     # In place, the pages stay pages and the headers inside them get damaged instead.
-    assert _fuzz(RpmCataloger(), path, seeds(), count, 4, tmp_path, same_size=True) > 0
+    assert _fuzz(RpmCataloger(), path, seeds(pkgdb), count, 4, tmp_path, same_size=True) > 0
 
 
 @pytest.mark.timeout(600)
-def test_jar_manifests_properties_and_archives(tmp_path):
+def test_jar_manifests_properties_and_archives(pkgdb, tmp_path):
     manifest = b"Manifest-Version: 1.0\r\nImplementation-Title: x\r\nImplementation-Version: 1.2.3\r\n"
     manifest += b"Bundle-SymbolicName: org.example.thing\r\n long-continued\r\n\r\nName: a/\r\nX: y\r\n"
     properties = b"#Generated by Maven\ngroupId=org.example\nartifactId=thing\nversion=1.2.\\\n 3\n"
@@ -221,13 +219,13 @@ def test_jar_manifests_properties_and_archives(tmp_path):
     built = pkgdbs.jar(
         {"META-INF/MANIFEST.MF": manifest, "META-INF/maven/org.example/thing/pom.properties": properties}
     )
-    seeds = [built, *_files("java/jackson-annotations-2.15.0-rc2.jar")]
+    seeds = [built, *_files(pkgdb, "java/jackson-annotations-2.15.0-rc2.jar")]
     _fuzz(JavaArchiveCataloger(), "app/lib/thing-1.2.3.jar", seeds, 200, 5, tmp_path)
     _fuzz(JavaArchiveCataloger(), "app/lib/thing-1.2.3.jar", seeds, 200, 6, tmp_path, same_size=True)
 
 
 @pytest.mark.timeout(600)
-def test_rust_dependency_section(tmp_path):
-    seeds = _files("rust/executable_rust")
+def test_rust_dependency_section(pkgdb, tmp_path):
+    seeds = _files(pkgdb, "rust/executable_rust")
     _fuzz(RustAuditableCataloger(), "usr/local/bin/app", seeds, 60, 6, tmp_path)
     _fuzz(RustAuditableCataloger(), "usr/local/bin/app", seeds, 60, 7, tmp_path, same_size=True)
