@@ -11,7 +11,9 @@ kill or a traceback:
 - `Joined` collects a field's continuation lines in a list and joins them once (appending to a
   string in a loop copies it every time: quadratic in the number of lines), at most
   `continuation_lines` of them and `line_bytes` in all;
-- `Entries` counts the records of one database against `package_entries`;
+- `Continuations` counts a record's continuation lines against `continuation_lines`, and
+  `Entries` the records of one database against `package_entries`;
+- `check_size` refuses a file (or a blob inside one) read whole into memory past `metadata_bytes`;
 - `Owned` bounds the installed-files list a database yields (count and total bytes), and skips a
   path longer than `path_bytes`, which no layer can hold; it is the list that blew up to gigabytes
   when 40,000 file names shared one long directory name;
