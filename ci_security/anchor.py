@@ -36,6 +36,15 @@ Variables in COPY/ADD/WORKDIR arguments come from ENV in the stage chain; an ARG
 overridden on the command line) or a variable of the base image matches any run of non-blank
 characters, so the literal parts still have to agree.
 
+Both sides are hostile (the Dockerfile comes with the pull request, the history with the image), so
+no regular expression is built from them: after whitespace collapsing, a pattern is a list of words,
+each a list of literal pieces between unknown variables. Since an unknown never spans a blank, the
+history text must have exactly as many words, and each word must hold its pieces in order
+(`str.startswith`/`find`/`endswith`): linear work, where the regex this replaced (a run of
+non-blanks between the pieces) backtracked polynomially on crafted COPY and ARG text. The
+Dockerfile's variable values are bounded like in the rules (`expansion_bytes`), and a limit error
+leaves findings unanchored.
+
 A finding whose package has no layer (an imported report) points at the final stage's FROM line; a
 finding that already has a location keeps it; without a Dockerfile, or with one that has no stage,
 locations stay unset and reporters fall back to the image reference.
@@ -45,14 +54,18 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections import ChainMap
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
+from ci_security import limits
 from ci_security.models import ImageTarget, LayerRef, Location, Vulnerability
 from ci_security.rules.dockerfile.parse import (
     Dockerfile,
+    DockerfileLimitError,
     Instruction,
     Stage,
+    at_line,
     parse_heredoc_word,
     raw_words,
     split_words,
@@ -61,9 +74,10 @@ from ci_security.rules.dockerfile.parse import (
 )
 
 _LAYER_KEYWORDS = frozenset({"RUN", "COPY", "ADD", "WORKDIR"})
+# Anchored at the start, one choice point each, no nested repetition: linear on any text.
 _RECORDED = re.compile(r"(RUN|COPY|ADD|WORKDIR)\s+(.*)", re.S)
-_ARGS_PREFIX = re.compile(r"\|(\d+)\s+(.*)", re.S)
-_CLASSIC_COPY = re.compile(r"(?:--\S+ )*\S+ in (.+)")
+_ARGS_PREFIX = re.compile(r"\|(\d{1,9})\s+(.*)", re.S)
+_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 _BUILDKIT_SUFFIX = "# buildkit"
 _DEFAULT_SHELLS = (("/bin/sh", "-c"), ("cmd", "/S", "/C"))
 _UNKNOWN = "\x00"  # stands for a variable whose value the Dockerfile does not fix
@@ -73,8 +87,52 @@ def _norm(text: str) -> str:
     return " ".join(text.split())
 
 
-def _pattern(text: str) -> str:
-    return r"\S*".join(re.escape(part) for part in _norm(text).split(_UNKNOWN))
+@dataclass(frozen=True, slots=True)
+class _Pattern:
+    """A whitespace-collapsed text whose unknown variables match any run of non-blank characters:
+    one tuple of literal pieces per word (one piece when the word has no unknown). `rooted` also
+    accepts any absolute directory before the first word (a relative WORKDIR under an unknown one).
+    """
+
+    words: tuple[tuple[str, ...], ...]
+    rooted: bool = False
+
+    @classmethod
+    def of(cls, text: str, *, rooted: bool = False) -> _Pattern:
+        return cls(tuple(tuple(word.split(_UNKNOWN)) for word in _norm(text).split(" ")), rooted)
+
+    def matches(self, words: Sequence[str]) -> bool:
+        """Whether `words` (a whitespace-collapsed text split on its blanks) is this text."""
+        if len(words) != len(self.words):
+            return False
+        for position, (pieces, word) in enumerate(zip(self.words, words, strict=True)):
+            if position == 0 and self.rooted:
+                # `(?:/\S*)?/` before the word: it starts with `/` and the rest follows some `/`.
+                if not word.startswith("/") or not _word_matches(("", "/" + pieces[0], *pieces[1:]), word):
+                    return False
+            elif not _word_matches(pieces, word):
+                return False
+        return True
+
+
+def _word_matches(pieces: tuple[str, ...], word: str) -> bool:
+    """Whether `word` is `pieces` with any text (no blanks: `word` has none) between them.
+
+    The classic glob match: the first piece is a prefix, the last a suffix, and the middle ones are
+    placed leftmost in between, which fits whenever any placement does.
+    """
+    if len(pieces) == 1:
+        return word == pieces[0]
+    first, last = pieces[0], pieces[-1]
+    if len(first) + len(last) > len(word) or not word.startswith(first) or not word.endswith(last):
+        return False
+    position, end = len(first), len(word) - len(last)
+    for piece in pieces[1:-1]:
+        found = word.find(piece, position, end)
+        if found < 0:
+            return False
+        position = found + len(piece)
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +140,7 @@ class _Recorded:
     keyword: str  # RUN, COPY, ADD, WORKDIR, or "" for other steps
     text: str  # whitespace-collapsed
     classic: bool
+    words: tuple[str, ...] = field(default=(), compare=False)
 
 
 def _recorded(created_by: str) -> _Recorded:
@@ -90,12 +149,30 @@ def _recorded(created_by: str) -> _Recorded:
         text = text[: -len(_BUILDKIT_SUFFIX)].rstrip()
     m = _RECORDED.fullmatch(text)
     if m:
-        return _Recorded(m[1], _norm(m[2]), classic=False)
+        return _recorded_as(m[1], m[2], classic=False)
     head, nop, rest = text.partition("#(nop)")
     if nop and head.strip():
         m = _RECORDED.fullmatch(rest.strip())
-        return _Recorded(m[1], _norm(m[2]), classic=True) if m else _Recorded("", _norm(rest), classic=True)
-    return _Recorded("RUN", _norm(text), classic=True)
+        return _recorded_as(m[1], m[2], classic=True) if m else _Recorded("", _norm(rest), classic=True)
+    return _recorded_as("RUN", text, classic=True)
+
+
+def _recorded_as(keyword: str, text: str, *, classic: bool) -> _Recorded:
+    normal = _norm(text)
+    return _Recorded(keyword, normal, classic, tuple(normal.split(" ")))
+
+
+def _classic_dest(words: Sequence[str]) -> str | None:
+    """The destination of a classic builder's `[--flag ...] <source> in <dest>`, read as the regex
+    this replaces did: as many leading `--flag` words as leave a source, ` in ` and a destination.
+    """
+    flags = 0
+    while flags < len(words) and words[flags].startswith("--") and len(words[flags]) > 2:
+        flags += 1
+    for count in range(min(flags, len(words) - 3), -1, -1):
+        if words[count] and words[count + 1] == "in":
+            return " ".join(words[count + 2 :])
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,33 +182,39 @@ class _Step:
     keyword: str
     line: int
     stage: Stage
-    patterns: tuple[re.Pattern[str], ...]
-    dest: re.Pattern[str] | None = None
+    patterns: tuple[_Pattern, ...]
+    dest: _Pattern | None = None
 
     def matches(self, rec: _Recorded) -> bool:
         if rec.keyword != self.keyword:
             return False
-        text = rec.text
+        words: Sequence[str] = rec.words
         if self.keyword == "RUN":
-            prefix = _ARGS_PREFIX.fullmatch(text)
+            prefix = _ARGS_PREFIX.fullmatch(rec.text)
             if prefix and int(prefix[1]) > 0:
-                return any(self._with_args(p, prefix[2], int(prefix[1])) for p in self.patterns)
+                rest = tuple(_norm(prefix[2]).split(" "))
+                return any(self._with_args(p, rest, int(prefix[1])) for p in self.patterns)
         elif self.keyword in ("COPY", "ADD"):
             if rec.classic:
-                m = _CLASSIC_COPY.fullmatch(text)
-                dest = _trim_slash(m[1]) if m else None
-                return dest is not None and self.dest is not None and self.dest.fullmatch(dest) is not None
-            words = text.split(" ")
-            while words and words[0].startswith("--"):
-                words.pop(0)
-            text = " ".join(words)
-        return any(p.fullmatch(text) for p in self.patterns)
+                dest = _classic_dest(words)
+                if dest is None or self.dest is None:
+                    return False
+                return self.dest.matches(_trim_slash(dest).split(" "))
+            flags = 0
+            while flags < len(words) and words[flags].startswith("--"):
+                flags += 1
+            words = words[flags:] or ("",)
+        return any(p.matches(words) for p in self.patterns)
 
     @staticmethod
-    def _with_args(pattern: re.Pattern[str], text: str, count: int) -> bool:
-        # `NAME=value` pairs; a value may hold blanks, so only require at least `count` assignments.
-        m = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*=.*?) " + pattern.pattern, text, re.S)
-        return m is not None and m[1].count("=") >= count
+    def _with_args(pattern: _Pattern, words: tuple[str, ...], count: int) -> bool:
+        # `NAME=value` pairs, then the command; a value may hold blanks, so the pairs are all the
+        # words before the command's, and only at least `count` assignments are required.
+        split = len(words) - len(pattern.words)
+        if split < 1 or not pattern.matches(words[split:]):
+            return False
+        head = " ".join(words[:split])
+        return _ASSIGNMENT.match(head) is not None and head.count("=") >= count
 
 
 def _trim_slash(path: str) -> str:
@@ -147,9 +230,11 @@ class _StageWalker:
         self.args: dict[str, str | None] = {}
         self.shell: tuple[str, ...] | None = None
         self.workdir: str | None = None  # None: inherited from the base image, unknown
+        self.room = limits.active().expansion_bytes  # for all ENV values together
 
     def scope(self) -> Mapping[str, str | None]:
-        return {**self.args, **self.env}
+        # ENV wins over ARG; a view, not a merged copy (one per expansion would be quadratic).
+        return ChainMap(self.env, self.args)
 
     def expand(self, text: str) -> str:
         return substitute(text, self.scope(), escape=self.escape, on_unset=lambda _ref: _UNKNOWN)
@@ -163,25 +248,29 @@ class _StageWalker:
                     self.args[name] = None
             elif inst.keyword == "ENV":
                 for name, value in variable_assignments(inst, self.escape):
-                    self.env[name] = self.expand(value or "")
+                    expanded = at_line(inst, lambda v=value: self.expand(v or ""))  # type: ignore[misc]
+                    self.room -= len(expanded)
+                    if self.room < 0:
+                        raise DockerfileLimitError(inst.start_line, "expansion_bytes", "ENV values together")
+                    self.env[name] = expanded
             elif inst.keyword == "SHELL" and inst.json_args:
                 self.shell = inst.json_args
             elif inst.keyword in _LAYER_KEYWORDS:
-                out.append(self._step(inst, stage))
+                out.append(at_line(inst, lambda i=inst: self._step(i, stage)))  # type: ignore[misc]
         return out
 
     def _step(self, inst: Instruction, stage: Stage) -> _Step:
         if inst.keyword == "RUN":
             texts = dict.fromkeys(self._run_texts(inst))
-            return _Step("RUN", inst.start_line, stage, tuple(re.compile(_pattern(t)) for t in texts))
+            return _Step("RUN", inst.start_line, stage, tuple(_Pattern.of(t) for t in texts))
         if inst.keyword == "WORKDIR":
-            return _Step("WORKDIR", inst.start_line, stage, (re.compile(self._workdir(inst)),))
+            return _Step("WORKDIR", inst.start_line, stage, (self._workdir(inst),))
         sources, dest = self._copy_words(inst)
         heredocs = [f"<<{h.name}" for h in inst.heredocs]
         files = [s for s in sources if not s.startswith("<<")]
         orders = {" ".join([*files, *heredocs, dest]), " ".join([*sources, dest])}
-        patterns = tuple(re.compile(_pattern(text)) for text in sorted(orders))
-        return _Step(inst.keyword, inst.start_line, stage, patterns, re.compile(_pattern(_trim_slash(dest))))
+        patterns = tuple(_Pattern.of(text) for text in sorted(orders))
+        return _Step(inst.keyword, inst.start_line, stage, patterns, _Pattern.of(_trim_slash(dest)))
 
     def _run_texts(self, inst: Instruction) -> list[str]:
         if inst.json_args is not None:
@@ -204,29 +293,29 @@ class _StageWalker:
         texts = [" ".join([*shell, cmd]) for shell in shells for cmd in [*commands, *shebang_scripts]]
         return [*texts, *shebang_scripts]
 
-    def _workdir(self, inst: Instruction) -> str:
+    def _workdir(self, inst: Instruction) -> _Pattern:
         path = self.expand(inst.args)
         if path.startswith("/"):
             resolved = posixpath.normpath(path)
         elif self.workdir is not None:
             resolved = posixpath.normpath(posixpath.join(self.workdir, path))
         else:
-            return r"(?:/\S*)?/" + _pattern(posixpath.normpath(path))
+            return _Pattern.of(posixpath.normpath(path), rooted=True)
         resolved = "/" + resolved.lstrip("/")
         self.workdir = resolved if _UNKNOWN not in resolved else None
-        return _pattern(resolved)
+        return _Pattern.of(resolved)
 
     def _copy_words(self, inst: Instruction) -> tuple[list[str], str]:
         words: list[str] = []
         if inst.json_args is not None:
             words = [self.expand(arg) for arg in inst.json_args]
         else:
+            scope = self.scope()
             for word in raw_words(inst.args, self.escape):
                 opened = parse_heredoc_word(word)
                 if opened is not None:
                     words.append(f"<<{opened[0]}")
                     continue
-                scope = self.scope()
                 words.extend(split_words(word, scope, escape=self.escape, on_unset=lambda _ref: _UNKNOWN))
         if not words:
             return [], ""
@@ -276,12 +365,11 @@ def map_layers(target: ImageTarget, dockerfile: Dockerfile) -> dict[int, int]:
     return lines
 
 
-def _layer_index(ref: LayerRef, target: ImageTarget) -> int | None:
-    by_index = next((layer for layer in target.layers if layer.index == ref.index), None)
-    if by_index is not None and (not ref.diff_id or by_index.diff_id == ref.diff_id):
-        return by_index.index
-    by_diff = next((layer for layer in target.layers if ref.diff_id and layer.diff_id == ref.diff_id), None)
-    return by_diff.index if by_diff is not None else None
+def _layer_index(ref: LayerRef, by_index: Mapping[int, str], by_diff: Mapping[str, int]) -> int | None:
+    diff_id = by_index.get(ref.index)
+    if diff_id is not None and (not ref.diff_id or diff_id == ref.diff_id):
+        return ref.index
+    return by_diff.get(ref.diff_id) if ref.diff_id else None
 
 
 def anchor_vulnerabilities(
@@ -292,6 +380,10 @@ def anchor_vulnerabilities(
     if dockerfile is None or final is None:
         return tuple(vulns)
     lines = map_layers(target, dockerfile)
+    by_index = {layer.index: layer.diff_id for layer in target.layers}
+    by_diff: dict[str, int] = {}
+    for layer in target.layers:
+        by_diff.setdefault(layer.diff_id, layer.index)
     out: list[Vulnerability] = []
     for vuln in vulns:
         if vuln.location is not None:
@@ -299,7 +391,7 @@ def anchor_vulnerabilities(
             continue
         line = final.from_line
         if vuln.package.layer is not None:
-            index = _layer_index(vuln.package.layer, target)
+            index = _layer_index(vuln.package.layer, by_index, by_diff)
             if index is not None:
                 line = lines.get(index, final.from_line)
         out.append(replace(vuln, location=Location(path=dockerfile.path, line=line)))

@@ -108,6 +108,7 @@ class LimitSpec:
 
 _ERROR = "error (exit 2)"
 _PARTIAL = "partial-scan warning for that file"
+_PARTIAL_OR_MAN001 = "partial-scan warning for that file (MAN001 for a Dockerfile)"
 
 SPECS: dict[str, LimitSpec] = {
     spec.name: spec
@@ -167,9 +168,25 @@ SPECS: dict[str, LimitSpec] = {
             "size of one Dockerfile, Kubernetes or compose file (and of a `.gitignore`, an error)",
             "MAN001 finding (HIGH) for that file",
         ),
-        LimitSpec("line_bytes", "bytes", "length of one logical line of a line-oriented record", _PARTIAL),
-        LimitSpec("continuation_lines", "count", "continuation lines of one record or instruction", _PARTIAL),
-        LimitSpec("expansion_bytes", "bytes", "output of one variable expansion in a Dockerfile", _PARTIAL),
+        LimitSpec(
+            "line_bytes",
+            "bytes",
+            "length of one line, and of one field or instruction with its continuation lines",
+            _PARTIAL_OR_MAN001,
+        ),
+        LimitSpec(
+            "continuation_lines",
+            "count",
+            "continuation lines of one record or instruction",
+            _PARTIAL_OR_MAN001,
+        ),
+        LimitSpec(
+            "expansion_bytes",
+            "bytes",
+            "what variables add to one expansion in a Dockerfile; also all ARG/ENV values of one file "
+            "together, and 16 times this for all expansions of one file",
+            "MAN001 for that Dockerfile",
+        ),
         LimitSpec("package_entries", "count", "entries of one package database", _PARTIAL),
         LimitSpec("records_per_file", "count", "records in one OSV export or advisory file", _ERROR),
         LimitSpec("record_bytes", "bytes", "one advisory record, inflated", _ERROR),

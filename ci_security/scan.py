@@ -169,7 +169,7 @@ def run(
             packages = imported.packages
         dockerfile = None
         if target is not None and vulnerabilities:
-            vulnerabilities, dockerfile = _anchor(vulnerabilities, target, options)
+            vulnerabilities, dockerfile = _anchor(vulnerabilities, target, options, warnings)
         summary = (
             _check_manifests(manifests, options, tuple(rules_enable), tuple(rules_disable))
             if manifests
@@ -213,27 +213,47 @@ def repo_root(options: ScanOptions) -> Path:
 
 
 def _anchor(
-    vulnerabilities: tuple[Vulnerability, ...], target: ImageTarget, options: ScanOptions
+    vulnerabilities: tuple[Vulnerability, ...],
+    target: ImageTarget,
+    options: ScanOptions,
+    warnings: list[ScanWarning],
 ) -> tuple[tuple[Vulnerability, ...], str | None]:
-    """Point image findings at the Dockerfile line that introduced them (see `ci_security.anchor`)."""
+    """Point image findings at the Dockerfile line that introduced them (see `ci_security.anchor`).
+
+    The Dockerfile comes with the pull request: one over a limit (its size, a line, an expansion)
+    leaves the findings unanchored, with a warning naming the file and the limit.
+    """
+    from ci_security import limits
     from ci_security.anchor import anchor_vulnerabilities
-    from ci_security.rules.dockerfile.parse import find_dockerfile, parse_dockerfile
+    from ci_security.rules.dockerfile.parse import expansion_budget, find_dockerfile, parse_dockerfile
 
     root = repo_root(options)
     path = options.dockerfile or find_dockerfile(root)
     if path is None:
         return vulnerabilities, None
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError as exc:
-        raise UsageError(f"--dockerfile {path}: cannot read ({exc.strerror or exc})") from None
     resolved = path.resolve()
     try:
         shown = resolved.relative_to(root.resolve()).as_posix()
     except ValueError:
         shown = path.as_posix()  # outside the repository: keep it as the user wrote it
-    dockerfile = parse_dockerfile(text, shown)
-    return anchor_vulnerabilities(vulnerabilities, target, dockerfile), shown
+    bound = limits.active().manifest_bytes
+    try:
+        with open(path, "rb") as stream:
+            data = stream.read(bound + 1)
+    except OSError as exc:
+        raise UsageError(f"--dockerfile {path}: cannot read ({exc.strerror or exc})") from None
+    try:
+        if len(data) > bound:
+            raise limits.LimitExceededError(shown, "manifest_bytes")
+        with expansion_budget():
+            dockerfile = parse_dockerfile(data.decode("utf-8", errors="replace"), shown)
+            anchored = anchor_vulnerabilities(vulnerabilities, target, dockerfile)
+    except limits.LimitExceededError as exc:
+        message = f"findings not anchored to Dockerfile lines: {exc}"
+        # Every finding is still reported, only without a line: advice, not a partial scan.
+        warnings.append(ScanWarning(source="anchor", path=shown, message=message, partial=False))
+        return vulnerabilities, None
+    return anchored, shown
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,8 @@
+import random
+import re
 from dataclasses import replace
 
+from ci_security import anchor, limits
 from ci_security.anchor import anchor_vulnerabilities, map_layers
 from ci_security.models import ImageTarget, LayerInfo, LayerRef, Location, Package, Severity, Vulnerability
 from ci_security.rules.dockerfile.parse import parse_dockerfile
@@ -484,3 +487,66 @@ def test_relative_workdir_with_unknown_base_workdir():
     dockerfile = df_text("FROM node:20", "WORKDIR app", "COPY . .")
     history = (DEBIAN_12, "WORKDIR /usr/src/app", "COPY . . # buildkit")
     assert layer_lines(dockerfile, *history) == [1, 2, 3]
+
+
+# --- hostile history and Dockerfiles: the matcher does linear work ----------------------------------
+
+
+def _old_pattern(text: str) -> str:
+    """How patterns were built before (a regex with `\\S*` for each unknown): the reference."""
+    return r"\S*".join(re.escape(part) for part in anchor._norm(text).split(anchor._UNKNOWN))
+
+
+def _texts(rng: random.Random, alphabet: list[str], most: int) -> str:
+    return "".join(rng.choice(alphabet) for _ in range(rng.randint(0, most)))
+
+
+def test_word_patterns_agree_with_the_regex_they_replace():
+    rng = random.Random(3)
+    for _ in range(20_000):
+        text = _texts(rng, ["a", "b", " ", "/", "\x00", "\x00\x00", "  "], 7)
+        subject = anchor._norm(_texts(rng, ["a", "b", " ", "/", "ab"], 7))
+        words = subject.split(" ")
+        old = re.fullmatch(_old_pattern(text), subject) is not None
+        assert anchor._Pattern.of(text).matches(words) is old, (text, subject)
+        rooted = re.fullmatch(r"(?:/\S*)?/" + _old_pattern(text), subject) is not None
+        assert anchor._Pattern.of(text, rooted=True).matches(words) is rooted, (text, subject)
+
+
+def test_classic_copy_and_build_args_read_as_before():
+    old_copy = re.compile(r"(?:--\S+ )*\S+ in (.+)")
+    rng = random.Random(4)
+    for _ in range(20_000):
+        subject = anchor._norm(_texts(rng, ["--a", "--", "in", "x", " ", "/d"], 9))
+        m = old_copy.fullmatch(subject)
+        assert anchor._classic_dest(subject.split(" ")) == (m[1] if m else None), subject
+    for _ in range(5_000):
+        text = _texts(rng, ["a", " ", "\x00"], 4)
+        subject = anchor._norm(_texts(rng, ["A=", "b", " ", "a", "="], 8))
+        old = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*=.*?) " + _old_pattern(text), subject, re.S)
+        expected = old is not None and old[1].count("=") >= 1
+        got = anchor._Step._with_args(anchor._Pattern.of(text), tuple(subject.split(" ")), 1)
+        assert got is expected, (text, subject)
+
+
+def test_crafted_history_and_unknowns_cost_linear_time():
+    dockerfile = parse_dockerfile(df_text("FROM a", "ARG A", "COPY " + "$A/" * 5000 + " y"), "Dockerfile")
+    # `\S*/` repeated 5000 times against 100,000 `a/`: the regex this replaces never finished.
+    # A base layer whose build-arg count has 5000 digits (int() refuses that many) ends the walk.
+    target = image("RUN |" + "9" * 5000 + " A=b /bin/sh -c x", "COPY " + "a/" * 100_000 + " y")
+    assert map_layers(target, dockerfile) == {0: 1, 1: 3}
+
+
+def test_an_over_limit_dockerfile_leaves_findings_unanchored_with_a_warning(tmp_path):
+    from ci_security import scan
+
+    (tmp_path / "Dockerfile").write_text("FROM debian:12\nRUN " + "x" * 2000 + "\n")
+    options = scan.ScanOptions(image=None, repo_root=tmp_path)
+    warnings: list = []
+    small = limits.with_overrides(limits.DEFAULTS, {"line-bytes": "1KiB"})
+    vulns = (vuln("openssl", 0),)
+    with limits.use(small):
+        anchored, shown = scan._anchor(vulns, image(DEBIAN_12), options, warnings)
+    assert anchored == vulns and shown is None
+    (warning,) = warnings
+    assert warning.path == "Dockerfile" and "line-bytes" in warning.message and not warning.partial

@@ -425,7 +425,7 @@ def _parse_pe(stream: BinaryIO, file_size: int) -> Binary | None:
             "<8sIIIIIIHHI", table, i * 40
         )
         name = _name16(raw_name)
-        if name.startswith("/") and name[1:].isdigit() and strtab_off:
+        if name.startswith("/") and name[1:].isascii() and name[1:].isdigit() and strtab_off:
             name = _pe_long_name(stream, file_size, strtab_off + int(name[1:])) or name
         in_file = min(vsize, raw_size) if vsize else raw_size
         if raw_off == 0:

@@ -40,7 +40,10 @@ _INSTRUCTION = re.compile(
 _SAMPLE = re.compile(r"example|sample|dummy|fake|placeholder|redacted", re.I)
 _FILLER_RUN = re.compile(r"([xX*#.0])\1{5,}")
 # scheme://[user]:password@ — the user may be empty (`redis://:pw@cache:6379`).
-_URL_PASSWORD = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@]*:([^\s/@]+)@")
+# From `://` on; the scheme before it is checked by walking back (`_scheme_before`): searched from
+# every letter of a long run of scheme characters, `[a-z][a-z0-9+.-]*://` would be quadratic.
+_URL_PASSWORD = re.compile(r"://[^\s/:@]*:([^\s/@]+)@")
+_SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-")
 
 
 def is_placeholder(value: str, name: str = "") -> bool:
@@ -62,11 +65,24 @@ def looks_fake(token: str) -> bool:
     return bool(_SAMPLE.search(token) or _FILLER_RUN.search(token)) or is_placeholder(token)
 
 
+def _scheme_before(text: str, position: int) -> bool:
+    """Whether a URL scheme (`[A-Za-z][A-Za-z0-9+.-]*`) ends at `position`. The runs of scheme
+    characters before two `://` never overlap (`:` and `/` end them), so all the walks are linear.
+    """
+    found = False
+    while position > 0 and text[position - 1] in _SCHEME_CHARS:
+        position -= 1
+        found = found or (text[position].isascii() and text[position].isalpha())
+    return found
+
+
 def url_with_password(text: str) -> bool:
     """Whether `text` holds a URL with a literal password (`postgres://app:s3cret@db/app`): not a
     reference (`${DB_PASSWORD}`, `$(PW)`), not an unresolved compose variable, not a placeholder.
     """
     for match in _URL_PASSWORD.finditer(text):
+        if not _scheme_before(text, match.start()):
+            continue
         password = match.group(1)
         if "$" in password or "\x00" in password or is_placeholder(password):
             continue

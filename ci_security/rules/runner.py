@@ -38,12 +38,13 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from ci_security import limits
 from ci_security.models import Misconfiguration, Severity
 from ci_security.rules.base import Hit, RuleMeta
 from ci_security.rules.compose.load import compose_from
-from ci_security.rules.dockerfile.parse import parse_dockerfile
+from ci_security.rules.dockerfile.parse import DockerfileLimitError, expansion_budget, parse_dockerfile
 from ci_security.rules.fold import fold, implications
 from ci_security.rules.kubernetes.kinds import classify, suggestion
 from ci_security.rules.kubernetes.load import K8sObject, objects_in
@@ -60,12 +61,14 @@ NOT_ANALYSED = RuleMeta(
     kind="any",
     title="File could not be analysed",
     severity=Severity.HIGH,
-    rationale="A manifest that does not parse, is too large, or is a YAML alias bomb was not checked at "
-    "all; other tools skip such files silently, so a broken file looks clean. It fails the default "
-    "policy because nothing in it was checked: a privileged container in a file we could not read "
-    "is still a privileged container. To accept it, add a policy ignore entry with the reason.",
+    rationale="A manifest that does not parse, is too large, is a YAML alias bomb or goes past another "
+    "limit on untrusted input (a line, a variable expansion) was not checked, or not by every rule; "
+    "other tools skip such files silently, so a broken file looks clean. It fails the default policy "
+    "because what was not checked may hold anything: a privileged container in a file we could not "
+    "read is still a privileged container. To accept it, add a policy ignore entry with the reason.",
     remediation="Fix the syntax error at the reported line, or split the file; render templates first "
-    "(`helm template … > rendered.yaml`); raise `--limit manifest-bytes` for a trusted, larger bundle.",
+    "(`helm template … > rendered.yaml`); for a file you trust, raise the limit the message names with "
+    "`--limit` (e.g. `--limit manifest-bytes=…` for a larger bundle).",
 )
 NO_REASON = RuleMeta(
     id="MAN002",
@@ -227,13 +230,27 @@ class _FileResult:
                         )
                     )
         occurrences: Counter[tuple[str, str, str]] = Counter()
+        # Many findings can point at one long line (a million-character RUN, thousands of heredocs
+        # opened on it): its text is collapsed once and hashed once per rule and resource, and each
+        # finding only adds its occurrence number to a copy of that hash (the same fingerprint as
+        # `fingerprint` computes).
+        normal: dict[int, str] = {}
+        hashes: dict[tuple[str, str, int], Any] = {}
         done = []
         for finding in sorted(self.findings, key=lambda f: (f.line or 0, f.rule_id, f.resource, f.message)):
-            text = self.lines[finding.line - 1] if finding.line and finding.line <= len(self.lines) else ""
-            key = (finding.rule_id, finding.resource, " ".join(text.split()))
+            number = finding.line if finding.line and finding.line <= len(self.lines) else 0
+            text = normal.get(number)
+            if text is None:
+                text = normal[number] = " ".join(self.lines[number - 1].split()) if number else ""
+            key = (finding.rule_id, finding.resource, text)
             occurrences[key] += 1
-            stable = fingerprint(finding.rule_id, self.path, finding.resource, text, occurrences[key])
-            done.append(replace(finding, fingerprint=stable))
+            base = hashes.get((finding.rule_id, finding.resource, number))
+            if base is None:
+                prefix = "|".join((finding.rule_id, self.path, finding.resource, text)) + "|"
+                base = hashes[(finding.rule_id, finding.resource, number)] = hashlib.sha256(prefix.encode())
+            digest = base.copy()
+            digest.update(str(occurrences[key]).encode())
+            done.append(replace(finding, fingerprint=digest.hexdigest()[:32]))
         return done
 
 
@@ -251,14 +268,43 @@ def _annotation_problems(result: _FileResult, obj: K8sObject) -> None:
 
 
 def check_dockerfile(text: str, path: str, options: _Options) -> FileCheck:
+    """Findings in a Dockerfile. Past a limit of the parser (`DockerfileLimitError`) the file is not
+    analysed: one MAN001 at the line concerned. Past a limit while a rule runs, the findings of the
+    rules that finished are kept and one MAN001 names the rules that could not finish; a rule that
+    fails otherwise (a bug) gets a MAN001 of its own instead of ending the scan.
+    """
     result = _FileResult(path, text, options)
-    dockerfile = parse_dockerfile(text, path)
-    for issue in dockerfile.errors:
-        result.problem(issue.line, f"Dockerfile: {issue.message}")
-    for rule in DOCKERFILE_RULES:
-        if _enabled(rule.meta, options.enable):
-            for hit in rule.check(dockerfile):
-                result.add(rule.meta, hit)
+    with expansion_budget():
+        try:
+            dockerfile = parse_dockerfile(text, path)
+        except DockerfileLimitError as exc:
+            result.problem(exc.line or 1, f"not analysed: {exc}")
+            return FileCheck(result.finish(), "not_analysed")
+        for issue in dockerfile.errors:
+            result.problem(issue.line, f"Dockerfile: {issue.message}")
+        unfinished: list[str] = []
+        first: DockerfileLimitError | None = None
+        for rule in DOCKERFILE_RULES:
+            if _enabled(rule.meta, options.enable):
+                hits: list[Hit] = []
+                try:
+                    hits.extend(rule.check(dockerfile))
+                except DockerfileLimitError as exc:
+                    unfinished.append(rule.meta.id)
+                    first = first or exc
+                    continue
+                except Exception as exc:
+                    # A rule's bug on a strange file is that rule's missing result, said where the
+                    # findings are, not a traceback that ends the scan of every other file.
+                    detail = f"{type(exc).__name__}: {str(exc)[:200]}"
+                    result.problem(
+                        1, f"not analysed by {rule.meta.id}: internal error in the rule ({detail})"
+                    )
+                    continue
+                for hit in hits:
+                    result.add(rule.meta, hit)
+        if first is not None:
+            result.problem(first.line or 1, f"not analysed by {', '.join(unfinished)}: {first}")
     return FileCheck(result.finish(), "dockerfile", objects=len(dockerfile.stages))
 
 

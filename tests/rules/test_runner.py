@@ -13,7 +13,7 @@ from ci_security.models import Severity
 from ci_security.rules import runner
 from ci_security.rules.base import Hit, RuleMeta
 from ci_security.rules.compose.load import ComposeFile
-from ci_security.rules.dockerfile.parse import Dockerfile
+from ci_security.rules.dockerfile.parse import Dockerfile, scope_at, substitute
 from ci_security.rules.kubernetes.load import K8sObject
 from ci_security.rules.runner import check_file, check_text, manifest_kind
 
@@ -282,3 +282,70 @@ def test_an_unknown_kind_without_metadata_is_some_tools_configuration():
     assert [f.rule_id for f in check_text(text, "tool.yaml")] == []
     meant = "apiVersion: app/v1\nkind: Deployment\nmetadata: {name: web}\n"
     assert [(f.rule_id, f.line) for f in check_text(meant, "web.yaml")] == [("MAN003", 2)]
+
+
+class ExpandsWorkdir:
+    """Expands every WORKDIR as the real rules do (DF020, DF029)."""
+
+    meta: ClassVar[RuleMeta] = _meta("DF902", "dockerfile")
+
+    def check(self, dockerfile: Dockerfile) -> Iterator[Hit]:
+        for inst in dockerfile.instructions:
+            if inst.keyword == "WORKDIR":
+                path = substitute(inst.args, scope_at(dockerfile, inst))
+                yield Hit(inst.start_line, f"WORKDIR {path[:20]}", "stage 0")
+
+
+def test_a_dockerfile_over_a_parser_limit_is_one_man001_at_its_line():
+    text = "FROM a\nRUN " + "x" * 2000 + "\nUSER root\n"
+    with limits.use(limits.with_overrides(limits.DEFAULTS, {"line-bytes": "1KiB"})):
+        (finding,) = check_text(text, "Dockerfile")
+    assert (finding.rule_id, finding.line) == ("MAN001", 2)
+    assert finding.message.startswith("not analysed: line 2: exceeds the line-bytes limit (1 KiB)")
+
+
+def test_a_rule_stopped_by_a_limit_is_named_and_the_others_findings_stay(monkeypatch):
+    monkeypatch.setattr(runner, "DOCKERFILE_RULES", (EveryUser(), ExpandsWorkdir()))
+    bomb = "".join(f"ARG {b}=" + f"${a}" * 16 + "\n" for a, b in zip("ABCDEFG", "BCDEFGH", strict=True))
+    text = "FROM a\nARG A=" + "x" * 100 + "\n" + bomb + "WORKDIR $H\nUSER root\n"
+    findings = check_text(text, "Dockerfile")
+    assert [f.message for f in _by_rule(findings, "DF900")] == ["USER root"]
+    (problem,) = _by_rule(findings, "MAN001")
+    assert problem.line == 6  # ARG E: 100 x 16**4 bytes, where the expansion went past the limit
+    assert problem.message.startswith("not analysed by DF902: line 6: exceeds the expansion-bytes limit")
+    assert not _by_rule(findings, "DF902")
+
+
+def test_fingerprints_of_many_findings_on_one_line_are_the_documented_ones():
+    text = "FROM a\nUSER x\nUSER x\n"
+    findings = check_text(text, "Dockerfile")
+    lines = text.splitlines()
+    seen: dict[tuple[str, str, str], int] = {}
+    for finding in findings:
+        key = (finding.rule_id, finding.resource, lines[finding.line - 1])
+        seen[key] = seen.get(key, 0) + 1
+        assert finding.fingerprint == runner.fingerprint(
+            finding.rule_id, "Dockerfile", finding.resource, lines[finding.line - 1], seen[key]
+        )
+    # Thousands of findings on one long line: hashed once, not once per finding.
+    opened = "FROM a\nRUN " + "<<A " * 50_000 + "x" * 500_000 + "\n"
+    findings = check_text(opened, "Dockerfile")
+    assert len(findings) == 50_000 and len({f.fingerprint for f in findings}) == 50_000
+
+
+class Broken:
+    meta: ClassVar[RuleMeta] = _meta("DF903", "dockerfile")
+
+    def check(self, dockerfile: Dockerfile) -> Iterator[Hit]:
+        yield Hit(1, "first")
+        raise ValueError("a bug")
+
+
+def test_a_rule_that_raises_is_a_man001_not_a_traceback(monkeypatch):
+    monkeypatch.setattr(runner, "DOCKERFILE_RULES", (Broken(), EveryUser()))
+    findings = check_text("FROM a\nUSER root\n", "Dockerfile")
+    (problem,) = _by_rule(findings, "MAN001")
+    assert problem.message == "not analysed by DF903: internal error in the rule (ValueError: a bug)"
+    assert not _by_rule(findings, "DF903") and [f.message for f in _by_rule(findings, "DF900")] == [
+        "USER root"
+    ]

@@ -17,15 +17,16 @@ package author chose; NuGet compares ids case-insensitively, so matching is left
 
 A file without `libraries` describes an application with no dependencies: it yields no packages
 rather than an error. A file that is not JSON, or whose `libraries` is not an object, raises
-`CatalogError`.
+`CatalogError`. The file is decoded by `catalog.bounded.load_json`, holds at most `package_entries`
+libraries, and the strings reported are made valid text (a lone surrogate escape becomes U+FFFD).
 """
 
 from __future__ import annotations
 
-import json
 from typing import ClassVar
 
 from ci_security.catalog.base import CatalogerKind, CatalogInput, CatalogOutput
+from ci_security.catalog.bounded import Entries, load_json, text
 from ci_security.errors import CatalogError
 from ci_security.models import Package
 
@@ -45,11 +46,7 @@ class DepsJsonCataloger:
         return path.endswith(".deps.json")
 
     def catalog(self, inp: CatalogInput) -> CatalogOutput:
-        try:
-            document = json.load(inp.stream)
-        except (ValueError, RecursionError) as exc:
-            # ValueError covers both malformed JSON and undecodable bytes; RecursionError, absurd nesting.
-            raise CatalogError(f"not valid JSON: {exc}".replace("\n", " ")[:120]) from None
+        document = load_json(inp.stream.read(self.max_file_size + 1), "deps.json")
         if not isinstance(document, dict):
             raise CatalogError("top level is not a JSON object (not a .deps.json file?)")
         libraries = document.get("libraries")
@@ -57,6 +54,7 @@ class DepsJsonCataloger:
             return CatalogOutput()
         if not isinstance(libraries, dict):
             raise CatalogError("`libraries` is not a JSON object")
+        Entries("libraries").add(len(libraries))
         packages = []
         for key, library in libraries.items():
             if not isinstance(library, dict) or library.get("type") not in _REPORTED_TYPES:
@@ -64,5 +62,7 @@ class DepsJsonCataloger:
             name, _, version = key.partition("/")
             if not name or not version:
                 continue
-            packages.append(Package(name=name, version=version, type="nuget", path="/" + inp.path))
+            packages.append(
+                Package(name=text(name), version=text(version), type="nuget", path="/" + inp.path)
+            )
         return CatalogOutput(packages=tuple(packages))

@@ -44,6 +44,7 @@ from ci_security.catalog.binfmt import (
     executable_candidate,
     parse_binary,
 )
+from ci_security.catalog.bounded import Entries
 from ci_security.errors import CatalogError
 from ci_security.models import Package
 
@@ -82,10 +83,12 @@ def parse_modinfo(text: str) -> tuple[Module | None, tuple[Module, ...]]:
     """The main module and dependencies of a module-information text (sentinels already removed).
 
     Lines this does not know (`path`, `build` settings, future records) are skipped, as are
-    malformed ones: the rest of the list is still worth reporting.
+    malformed ones: the rest of the list is still worth reporting. More than `package_entries`
+    dependencies is a `CatalogError`.
     """
     main: Module | None = None
     deps: list[Module] = []
+    entries = Entries("Go module list")
     # What a `=>` line replaces: "main", a position in `deps`, or None after any other line.
     last: str | int | None = None
     for line in text.splitlines():
@@ -98,6 +101,7 @@ def parse_modinfo(text: str) -> tuple[Module | None, tuple[Module, ...]]:
             if module is None:
                 last = None
                 continue
+            entries.add()
             deps.append(module)
             last = len(deps) - 1
         elif word == "=>":

@@ -88,6 +88,7 @@ from pathlib import Path
 from typing import BinaryIO, ClassVar, cast
 
 from ci_security.catalog.base import CatalogerKind, CatalogInput, CatalogOutput, seekable
+from ci_security.catalog.bounded import Continuations, check_size
 from ci_security.errors import CatalogError
 from ci_security.models import Package
 
@@ -214,11 +215,22 @@ def parse_properties(data: bytes) -> dict[str, str]:
         line = raw.lstrip(" \t\f")
         if not line or line[0] in "#!":
             continue
-        while (len(line) - len(line.rstrip("\\"))) % 2 == 1:
-            line = line[:-1] + next(lines, "").lstrip(" \t\f")
-        key, value = _split_property(line)
+        # Continued lines are collected and joined once: appending to the string in the loop would
+        # copy it for every line, quadratic in a file of many one-character continuation lines.
+        parts = [line]
+        continuations = Continuations()
+        while _continues(parts[-1]):
+            continuations.add("pom.properties")
+            parts[-1] = parts[-1][:-1]
+            parts.append(next(lines, "").lstrip(" \t\f"))
+        key, value = _split_property("".join(parts))
         props[key] = value
     return props
+
+
+def _continues(line: str) -> bool:
+    """Whether `line` ends in an odd number of backslashes (an escaped backslash does not continue)."""
+    return (len(line) - len(line.rstrip("\\"))) % 2 == 1
 
 
 def parse_manifest(data: bytes) -> dict[str, str]:
@@ -227,22 +239,25 @@ def parse_manifest(data: bytes) -> dict[str, str]:
     `javax/websocket/` with its own `Implementation-Version: 1.1.FR`). Lines are at most 72 bytes,
     and a line starting with one space continues the previous value.
     """
-    attrs: dict[str, str] = {}
+    attrs: dict[str, list[str]] = {}
     name: str | None = None
+    continuations = Continuations()
     for line in _LINE_BREAK.split(data.decode("utf-8", errors="replace")):
         if not line:
             break
         if line.startswith(" "):
+            continuations.add("META-INF/MANIFEST.MF main section")
             if name is not None:
-                attrs[name] += line[1:]
+                attrs[name].append(line[1:])
             continue
         key, sep, value = line.partition(":")
         if not sep:
             name = None
             continue
         name = key.strip().lower()
-        attrs[name] = value.removeprefix(" ")
-    return attrs
+        attrs[name] = [value.removeprefix(" ")]
+    # Joined once: appending each continuation to the value would be quadratic in their number.
+    return {key: "".join(parts) for key, parts in attrs.items()}
 
 
 def _usable(value: str | None) -> str | None:
@@ -272,9 +287,15 @@ def group_from_symbolic_name(symbolic_name: str, artifact: str) -> str | None:
     # package-style words, so `com.fasterxml.jackson.core.jackson-databind` is group + artifact.
     if bsn.rsplit(".", 1)[1] == artifact and _WORD.fullmatch(artifact):
         return bsn
-    for dot in reversed([i for i, c in enumerate(bsn) if c == "."]):
-        group, rest = bsn[:dot], bsn[dot + 1 :]
-        last = group.rsplit(".", 1)[-1]
+    # Every reading puts the name's tail after the dot into the artifactId, so only the dots within
+    # len(artifact) + 1 characters of the end can split it: the work is bounded by the artifactId,
+    # not by the (attacker-chosen) length of the name.
+    dot = bsn.rfind(".")
+    floor = max(0, len(bsn) - len(artifact) - 2)
+    while dot > floor:
+        rest = bsn[dot + 1 :]
+        previous = bsn.rfind(".", 0, dot)
+        last = bsn[previous + 1 : dot]
         fits = (
             rest == artifact
             or artifact == last + rest
@@ -286,7 +307,8 @@ def group_from_symbolic_name(symbolic_name: str, artifact: str) -> str | None:
             )
         )
         if fits:
-            return group if "." in group else None
+            return bsn[:dot] if previous >= 0 else None
+        dot = previous
     return None
 
 
@@ -338,8 +360,10 @@ class _Walk:
         self.budget = _Budget(TOTAL_BUDGET)
 
     def archive(self, stream: BinaryIO, name: str, path: str, depth: int) -> list[Package]:
-        if _central_directory_size(stream) > MAX_CENTRAL_DIRECTORY:
+        size = _central_directory_size(stream)
+        if size > MAX_CENTRAL_DIRECTORY:
             raise CatalogError(f"zip central directory is larger than {MAX_CENTRAL_DIRECTORY >> 20} MiB")
+        check_size(size, "zip central directory")
         stream.seek(0)
         try:
             zf = zipfile.ZipFile(stream)

@@ -7,14 +7,18 @@ own `package.json` also counts, so the app itself appears in the inventory. Lock
 disk. Packages often ship other `package.json` files (test fixtures, sub-path exports) that are not
 manifests; one without a name and version is ignored, and a malformed one is only reported when it
 sits where npm puts an installed package's manifest.
+
+The manifest is decoded by `catalog.bounded.load_json` (size and nesting bounded), and the strings
+reported are made valid text: a lone surrogate escape (a JSON escape of a code point from U+D800 to U+DFFF
+that is not half of a pair) becomes U+FFFD instead of a string no UTF-8 report can hold.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any, ClassVar
 
 from ci_security.catalog.base import CatalogerKind, CatalogInput, CatalogOutput
+from ci_security.catalog.bounded import load_json, text
 from ci_security.errors import CatalogError
 from ci_security.models import Package
 
@@ -30,16 +34,16 @@ def _is_installed_manifest(path: str) -> bool:
 def _licenses(doc: dict[str, Any]) -> tuple[str, ...]:
     value = doc.get("license")
     if isinstance(value, str) and value:
-        return (value,)
+        return (text(value),)
     if isinstance(value, dict) and isinstance(value.get("type"), str):
-        return (value["type"],)
+        return (text(value["type"]),)
     found: list[str] = []
     legacy = doc.get("licenses")
     for item in legacy if isinstance(legacy, list) else ():
         if isinstance(item, dict):
             item = item.get("type")
         if isinstance(item, str) and item:
-            found.append(item)
+            found.append(text(item))
     return tuple(found)
 
 
@@ -57,8 +61,8 @@ class PackageJsonCataloger:
 
     def catalog(self, inp: CatalogInput) -> CatalogOutput:
         try:
-            doc = json.loads(inp.stream.read())
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            doc = load_json(inp.stream.read(self.max_file_size + 1), "package.json")
+        except CatalogError as exc:
             if _is_installed_manifest(inp.path):
                 raise CatalogError(f"malformed package.json ({exc})") from None
             return CatalogOutput()
@@ -69,6 +73,12 @@ class PackageJsonCataloger:
             return CatalogOutput()
         return CatalogOutput(
             packages=(
-                Package(name=name, version=version, type="npm", path="/" + inp.path, licenses=_licenses(doc)),
+                Package(
+                    name=text(name),
+                    version=text(version),
+                    type="npm",
+                    path="/" + inp.path,
+                    licenses=_licenses(doc),
+                ),
             )
         )

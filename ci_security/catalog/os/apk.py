@@ -4,28 +4,33 @@ Records are blocks of `X:value` lines separated by blank lines: `P` name, `V` ve
 `o` origin (the source package the advisories name), `L` licence, and the installed files as `F`
 (directory) followed by `R` (file) lines. A record without a version is not an installed package
 and is skipped, as apk itself does.
+
+The database is read within the limits of `catalog.bounded`: lines of at most `line_bytes`, at most
+`package_entries` records, and an installed-files list bounded in count and bytes; a path is joined
+from its `F` directory and `R` name only when it is short enough to be a file of a layer, so one
+long directory followed by many names costs nothing.
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from typing import BinaryIO, ClassVar
 
 from ci_security.catalog.base import CatalogerKind, CatalogInput, CatalogOutput
+from ci_security.catalog.bounded import Entries, Owned, lines
 from ci_security.errors import CatalogError
 from ci_security.models import Package
 
 _KEYS = frozenset("PVAoL")
 
 
-def _records(stream: BinaryIO) -> Iterator[tuple[dict[str, str], list[str]]]:
-    """(fields, installed file paths) per record."""
-    text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline=None)
+def _records(stream: BinaryIO, owned: Owned) -> Iterator[tuple[dict[str, str], list[str]]]:
+    """(fields, installed file paths) per record; `owned` bounds the file lists of all records."""
+    entries = Entries("records")
     record: dict[str, str] = {}
     files: list[str] = []
     directory = ""
-    for line in text:
+    for _, line in lines(stream):
         if line in ("\n", "\r\n") or not line.strip():
             if record:
                 yield record, files
@@ -34,10 +39,12 @@ def _records(stream: BinaryIO) -> Iterator[tuple[dict[str, str], list[str]]]:
         if len(line) >= 2 and line[1] == ":":
             key, value = line[0], line[2:].strip()
             if key in _KEYS:
+                if not record:
+                    entries.add()
                 record[key] = value
             elif key == "F":
                 directory = value
-            elif key == "R":
+            elif key == "R" and owned.fits(len(directory) + 1 + len(value) if directory else len(value)):
                 files.append(f"{directory}/{value}" if directory else value)
         elif record == {} and line.strip() and ":" not in line[:3]:
             raise CatalogError(f"unexpected line {line.strip()[:40]!r} (not an apk database?)")
@@ -60,7 +67,7 @@ class ApkCataloger:
     def catalog(self, inp: CatalogInput) -> CatalogOutput:
         packages = []
         owned: list[tuple[str, str]] = []
-        for record, files in _records(inp.stream):
+        for record, files in _records(inp.stream, Owned()):
             name, version = record.get("P"), record.get("V")
             if not name or not version:
                 continue

@@ -9,15 +9,18 @@ source `5.1.1alpha+20120614-2`).
 It also reads each package's `info/<name>.md5sums` (and distroless `status.d/<name>.md5sums`): the
 files dpkg installed, so a Python or npm package shipped inside a Debian package (`python3-requests`)
 is known to be the distribution's, and matched through it rather than through PyPI.
+
+Both are read within the limits of `catalog.bounded` (see `_stanza` for the status file; an md5sums
+list is bounded like every installed-files list).
 """
 
 from __future__ import annotations
 
-import io
 import re
 from typing import ClassVar
 
 from ci_security.catalog.base import CatalogerKind, CatalogInput, CatalogOutput
+from ci_security.catalog.bounded import Owned, lines
 from ci_security.catalog.os._stanza import iter_stanzas
 from ci_security.errors import CatalogError
 from ci_security.models import Package
@@ -30,7 +33,8 @@ _INFO = "var/lib/dpkg/info/"
 
 def _epoch(version: str) -> int | None:
     head, sep, _ = version.partition(":")
-    return int(head) if sep and head.isdigit() else None
+    # ASCII digits only (`²` is a digit to isdigit() but not to int()), and not 5,000 of them.
+    return int(head) if sep and head.isascii() and head.isdigit() and len(head) <= 9 else None
 
 
 class DpkgCataloger:
@@ -52,12 +56,12 @@ class DpkgCataloger:
     def _owned_files(self, inp: CatalogInput) -> CatalogOutput:
         # libc6:amd64.md5sums belongs to libc6; each line is "<md5>  <path relative to />".
         owner = inp.path.rsplit("/", 1)[-1].removesuffix(".md5sums").split(":", 1)[0]
-        owned = []
-        for raw in io.TextIOWrapper(inp.stream, encoding="utf-8", errors="surrogateescape"):
+        owned = Owned()
+        for _, raw in lines(inp.stream, errors="surrogateescape"):
             _, sep, path = raw.rstrip("\n").partition("  ")
             if sep and path:
-                owned.append((path.lstrip("/"), owner))
-        return CatalogOutput(owned=tuple(owned))
+                owned.add(path.lstrip("/"), owner)
+        return CatalogOutput(owned=tuple(owned.pairs))
 
     def catalog(self, inp: CatalogInput) -> CatalogOutput:
         if inp.path.endswith(".md5sums"):

@@ -58,9 +58,27 @@ _RELEASE_NAMES = (
 CONTENT_MANIFESTS = "root/buildinfo/content_manifests/"
 _CONTENT_SET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,199}$")
 _MAX_CONTENT_SETS = 1000
-_RELEASE_LINE = re.compile(r"^(?P<name>.*?)\s+release\s+(?P<version>[0-9][0-9.]*)", re.IGNORECASE)
+_RELEASE_WORD = re.compile("release", re.IGNORECASE)
+_VERSION_AFTER = re.compile(r"\s+([0-9][0-9.]*)")
 _NUMERIC = re.compile(r"^[0-9]+(\.[0-9]+)*$")
 _CODENAME = re.compile(r"^[a-z][a-z0-9-]*$")
+
+
+def parse_release_line(line: str) -> tuple[str, str] | None:
+    """(name, version) of `NAME release VERSION ...` (`CentOS Linux release 7.9.2009 (Core)`).
+
+    The first word `release` (any case) with blanks before it and blanks then a digit after it
+    splits the line. Found by a literal search, not by one regex with a lazy name and a run of
+    blanks before the word: on a 64 KiB line of blanks that backtracks for seconds.
+    """
+    for found in _RELEASE_WORD.finditer(line):
+        start, end = found.span()
+        if start == 0 or not line[start - 1].isspace():
+            continue
+        version = _VERSION_AFTER.match(line, end)
+        if version is not None:
+            return line[:start].rstrip(), version[1]
+    return None
 
 
 def parse_os_release(text: str) -> dict[str, str]:
@@ -129,12 +147,12 @@ class OSReleaseCataloger:
             info = OSInfo(family="alpine", version=value or None, source=source)
         else:
             line = text.strip().splitlines()[0] if text.strip() else ""
-            match = _RELEASE_LINE.match(line)
-            if match:
-                lowered = match.group("name").lower()
+            parsed = parse_release_line(line)
+            if parsed:
+                lowered = parsed[0].lower()
                 family = next((fam for key, fam in _RELEASE_NAMES if key in lowered), None)
                 if family:
-                    info = OSInfo(family=family, version=match.group("version"), name=line, source=source)
+                    info = OSInfo(family=family, version=parsed[1], name=line, source=source)
         return CatalogOutput(os=info)
 
 

@@ -11,6 +11,10 @@ Each header becomes one package, in the order the database stores them, except `
 keeps imported signing keys as pseudo-packages that no advisory names. The version is rpm's
 `[epoch:]version-release` (the epoch only when the header has a non-zero one),
 and the source package comes from SOURCERPM, `name-version-release.src.rpm`.
+
+The database is read within the limits of `catalog.bounded`: at most `package_entries` headers, each
+blob at most `metadata_bytes` (checked before it is read, in each of the three containers), and one
+bound on the installed-files list of the whole database (see `rpmdb.header`).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from ci_security.catalog.base import CatalogerKind, CatalogInput, CatalogOutput
+from ci_security.catalog.bounded import Entries, Owned
 from ci_security.catalog.os.rpmdb import bdb, ndb, sqlite
 from ci_security.catalog.os.rpmdb.header import RpmHeader, parse_header
 from ci_security.errors import CatalogError
@@ -115,10 +120,13 @@ class RpmCataloger:
                 shutil.copyfileobj(inp.stream, out, _SPOOL_CHUNK)
             packages = []
             owned: list[tuple[str, str]] = []
+            files = Owned()
+            entries = Entries("package records")
             with contextlib.closing(_blobs(spool)) as blobs:
                 for number, blob in enumerate(blobs, 1):
+                    entries.add()
                     try:
-                        header = parse_header(blob)
+                        header = parse_header(blob, files)
                     except CatalogError as exc:
                         raise CatalogError(f"package record {number}: {exc}") from exc
                     if header.name == "gpg-pubkey":

@@ -8,14 +8,15 @@ one package per line, ten tab-separated columns:
 
 The epoch column, not the numeric one, says whether the package has an epoch, so the version reads
 `[epoch:]version-release` exactly as the rpm database of a full Mariner image would give it.
+Lines are at most `line_bytes` long and the manifest lists at most `package_entries` packages.
 """
 
 from __future__ import annotations
 
-import io
 from typing import ClassVar
 
 from ci_security.catalog.base import CatalogerKind, CatalogInput, CatalogOutput
+from ci_security.catalog.bounded import Entries, lines
 from ci_security.catalog.os.rpm import evr, parse_source_rpm
 from ci_security.errors import CatalogError
 from ci_security.models import Package
@@ -36,12 +37,13 @@ class RpmManifestCataloger:
         return path == "var/lib/rpmmanifest/container-manifest-2"
 
     def catalog(self, inp: CatalogInput) -> CatalogOutput:
-        text = io.TextIOWrapper(inp.stream, encoding="utf-8", errors="replace", newline=None)
         packages = []
-        for lineno, line in enumerate(text, 1):
+        entries = Entries("packages")
+        for lineno, line in lines(inp.stream):
             line = line.rstrip("\n")
             if not line.strip():
                 continue
+            entries.add()
             fields = line.split("\t")
             if len(fields) != _COLUMNS:
                 raise CatalogError(f"line {lineno}: {len(fields)} tab-separated fields, expected {_COLUMNS}")
@@ -51,7 +53,7 @@ class RpmManifestCataloger:
                 raise CatalogError(f"line {lineno}: malformed name or version-release {version_release!r}")
             epoch: int | None = None
             if epoch_field != "(none)":
-                if not (epoch_field.isascii() and epoch_field.isdigit()):
+                if not (epoch_field.isascii() and epoch_field.isdigit() and len(epoch_field) <= 9):
                     raise CatalogError(f"line {lineno}: malformed epoch {epoch_field!r}")
                 epoch = int(epoch_field)
             source_name, source_version = parse_source_rpm(source_rpm)

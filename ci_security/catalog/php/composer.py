@@ -12,15 +12,17 @@ version is reported as written, leading `v` included, because that is what Compo
 advisories for Packagist name. Development packages are reported too: they are installed and loadable.
 
 An entry without a string name and version cannot be matched against advisories and is skipped. A
-file that is not JSON, or not one of the two layouts, raises `CatalogError`.
+file that is not JSON, or not one of the two layouts, raises `CatalogError`. The file is decoded by
+`catalog.bounded.load_json`, lists at most `package_entries` packages, and the strings reported
+are made valid text (a lone surrogate escape becomes U+FFFD).
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any, ClassVar
 
 from ci_security.catalog.base import CatalogerKind, CatalogInput, CatalogOutput
+from ci_security.catalog.bounded import Entries, load_json, text
 from ci_security.errors import CatalogError
 from ci_security.models import Package
 
@@ -38,9 +40,9 @@ def _entries(document: Any) -> list[Any]:
 
 def _licenses(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
-        return (value,) if value.strip() else ()
+        return (text(value),) if value.strip() else ()
     if isinstance(value, list):
-        return tuple(lic for lic in value if isinstance(lic, str) and lic.strip())
+        return tuple(text(lic) for lic in value if isinstance(lic, str) and lic.strip())
     return ()
 
 
@@ -60,13 +62,11 @@ class ComposerInstalledCataloger:
         return len(path) == len(_SUFFIX) or path[-len(_SUFFIX) - 1] == "/"
 
     def catalog(self, inp: CatalogInput) -> CatalogOutput:
-        try:
-            document = json.load(inp.stream)
-        except (ValueError, RecursionError) as exc:
-            # ValueError covers both malformed JSON and undecodable bytes; RecursionError, absurd nesting.
-            raise CatalogError(f"not valid JSON: {exc}".replace("\n", " ")[:120]) from None
+        document = load_json(inp.stream.read(self.max_file_size + 1), "installed.json")
         packages = []
-        for entry in _entries(document):
+        listed = _entries(document)
+        Entries("packages").add(len(listed))
+        for entry in listed:
             if not isinstance(entry, dict):
                 continue
             name, version = entry.get("name"), entry.get("version")
@@ -74,8 +74,8 @@ class ComposerInstalledCataloger:
                 continue
             packages.append(
                 Package(
-                    name=name,
-                    version=version,
+                    name=text(name),
+                    version=text(version),
                     type="composer",
                     path="/" + inp.path,
                     licenses=_licenses(entry.get("license")),

@@ -7,14 +7,18 @@ the PEP 503 normalised form. The licence comes from `License-Expression` (metada
 `License` field, else the trove classifiers (`License :: OSI Approved :: MIT License` → `MIT License`).
 Requirements files, Pipfile.lock, poetry.lock and uv.lock are not read: inside an image they say what
 someone meant to install, not what is installed (the choice Trivy and osv-scanner make).
+
+The headers are read within the limits of `catalog.bounded` (lines and values of at most `line_bytes`,
+at most `continuation_lines` continuation lines); a continued value is collected and joined once, so
+the work is linear in the file's size.
 """
 
 from __future__ import annotations
 
-import io
 from typing import ClassVar
 
 from ci_security.catalog.base import CatalogerKind, CatalogInput, CatalogOutput
+from ci_security.catalog.bounded import Continuations, Joined, lines
 from ci_security.errors import CatalogError
 from ci_security.models import Package
 
@@ -23,24 +27,25 @@ _MAX_HEADER_LINES = 20_000
 
 
 def _read_headers(inp: CatalogInput) -> dict[str, list[str]]:
-    text = io.TextIOWrapper(inp.stream, encoding="utf-8", errors="replace", newline=None)
-    headers: dict[str, list[str]] = {}
+    headers: dict[str, list[Joined]] = {}
+    continuations = Continuations()
     key: str | None = None
-    for count, line in enumerate(text):
-        if count > _MAX_HEADER_LINES:
+    for number, line in lines(inp.stream):
+        if number > _MAX_HEADER_LINES + 1:
             break
         if not line.strip():
             break
         if line[0] in " \t":
+            continuations.add("headers")
             if key is not None:
-                headers[key][-1] += "\n" + line.strip()
+                headers[key][-1].add(line.strip())
             continue
         name, sep, value = line.partition(":")
         if not sep:
-            raise CatalogError(f"line {count + 1}: not a metadata header ({line.strip()[:40]!r})")
+            raise CatalogError(f"line {number}: not a metadata header ({line.strip()[:40]!r})")
         key = name.strip().lower()
-        headers.setdefault(key, []).append(value.strip())
-    return headers
+        headers.setdefault(key, []).append(Joined(value.strip(), f"line {number}"))
+    return {name: [joined.value() for joined in values] for name, values in headers.items()}
 
 
 def _licenses(headers: dict[str, list[str]]) -> tuple[str, ...]:

@@ -30,6 +30,7 @@ import re
 from typing import ClassVar
 
 from ci_security.catalog.base import CatalogerKind, CatalogInput, CatalogOutput
+from ci_security.catalog.bounded import check_size
 from ci_security.errors import CatalogError
 from ci_security.models import Package
 
@@ -87,7 +88,8 @@ class GemspecCataloger:
         return parent == "specifications" or parent.endswith("/specifications")
 
     def catalog(self, inp: CatalogInput) -> CatalogOutput:
-        source = inp.stream.read().decode("utf-8", errors="replace")
+        check_size(inp.size)  # read whole: bounded like every metadata file read into memory
+        source = inp.stream.read(self.max_file_size + 1).decode("utf-8", errors="replace")
         if not source.strip():
             return CatalogOutput()
         name = _text(_NAME.search(source))

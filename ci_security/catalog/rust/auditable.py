@@ -15,12 +15,13 @@ the binary. The root crate is reported too; it is usually `local`, but it is wha
 An executable without the section yields nothing: most Rust binaries are not built this way, and
 most executables are not Rust. A present section that does not decompress, decompresses to more
 than 8 MiB (the section is normally under 4 KiB, so that is a zip bomb), or is not the JSON above
-raises CatalogError.
+raises CatalogError. The JSON is decoded by `catalog.bounded.load_json`, lists at most
+`package_entries` packages, and the strings reported are made valid text (a lone surrogate escape
+becomes U+FFFD).
 """
 
 from __future__ import annotations
 
-import json
 import zlib
 from typing import Any, ClassVar
 
@@ -33,6 +34,7 @@ from ci_security.catalog.binfmt import (
     executable_candidate,
     parse_binary,
 )
+from ci_security.catalog.bounded import Entries, load_json, text
 from ci_security.errors import CatalogError
 from ci_security.models import Package
 
@@ -73,13 +75,11 @@ def decompress(data: bytes, limit: int = MAX_JSON) -> bytes:
 
 def parse_packages(document: bytes, path: str) -> tuple[Package, ...]:
     """The runtime packages of a cargo-auditable JSON document."""
-    try:
-        tree: Any = json.loads(document)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise CatalogError(f"{SECTION} is not JSON: {exc}") from None
+    tree: Any = load_json(document, SECTION)
     entries = tree.get("packages") if isinstance(tree, dict) else None
     if not isinstance(entries, list):
         raise CatalogError(f'{SECTION} JSON has no "packages" list')
+    Entries("packages").add(len(entries))
     packages = []
     for index, entry in enumerate(entries):
         if not isinstance(entry, dict):
@@ -89,7 +89,7 @@ def parse_packages(document: bytes, path: str) -> tuple[Package, ...]:
             raise CatalogError(f"{SECTION} package #{index} lacks a name or version")
         if kind == "build":
             continue
-        packages.append(Package(name=name, version=version, type="cargo", path=path))
+        packages.append(Package(name=text(name), version=text(version), type="cargo", path=path))
     return tuple(packages)
 
 

@@ -20,7 +20,17 @@ PowerShell or cmd), the `sh -c` script of an exec-form RUN (or the exec-form com
 here-document that is a script: one no command consumes (`RUN <<EOF`) or one fed to a shell (`RUN
 bash -e <<EOF`), unless its `#!` line names another interpreter. `ONBUILD RUN` is read the same way.
 
-Parsing is cached on the text, so the rules can each ask for the same RUN without re-parsing it.
+A RUN's scripts are parsed once per file (kept in `Dockerfile.cache`, not in a process-wide cache,
+so scanning many large Dockerfiles does not keep every parsed script alive), and the rules each ask
+for them without re-parsing. Facts a stage passes on to the stages built FROM it (its shell, a
+setting made in a RUN) are computed once per file with `carried`, in stage order, rather than by
+walking every stage's ancestors again (quadratic in a long chain of stages).
+
+The text is hostile: command substitutions, backticks, process substitutions and `case` statements
+nested deeper than `_MAX_NESTING` (together with `sh -c` levels) are kept as plain text instead of
+being parsed (each level is a few Python frames,
+and a RUN of a million `$(` must not exhaust the stack), and nothing here runs a regular expression
+that can backtrack on it.
 """
 
 from __future__ import annotations
@@ -29,7 +39,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from typing import TypeVar
 
 from ci_security.rules.base import Hit
 from ci_security.rules.dockerfile.parse import (
@@ -53,6 +63,8 @@ _PYTHON = re.compile(r"python(?:\d+(?:\.\d+)*)?")
 _PIP = re.compile(r"pip(?:\d+(?:\.\d+)*)?")
 _VARIABLE = re.compile(r"\$(?:\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*)")
 _MAX_DEPTH = 8  # nesting of `sh -c` strings parsed as code; deeper ones are left as plain words
+_MAX_NESTING = 64  # nesting of `$(…)`, backticks, `<(…)` and `case` parsed; deeper ones stay text
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,6 +315,7 @@ def _command(
     herestrings: list[Word],
     depth: int,
     subshell: bool = False,
+    nesting: int = 0,
 ) -> Command | None:
     while words and words[0].raw in _KEYWORD_PREFIXES:
         words = words[1:]
@@ -326,7 +339,8 @@ def _command(
     if name and depth < _MAX_DEPTH:
         code = _inner_text(name, tuple(texts[index + 1 :]))
         if code is not None:
-            inner = _Reader(code, depth + 1).script(None)
+            # The inner script's substitutions count on from this one's: the stack is one.
+            inner = _Reader(code, depth + 1, nesting + 1).script(None)
     return Command(
         words=tuple(words),
         assignments=tuple(assignments),
@@ -353,11 +367,47 @@ _WORD_END = frozenset(" \t\n;&|()<>")
 
 
 class _Reader:
-    def __init__(self, text: str, depth: int = 0) -> None:
+    def __init__(self, text: str, depth: int = 0, nesting: int = 0) -> None:
         self.s = text
         self.i = 0
         self.depth = depth
         self.backticks = 0
+        self.nesting = nesting
+
+    def _nested(self, closer: str) -> Script:
+        """The script of a substitution; past `_MAX_NESTING` it is skipped to its closer unparsed."""
+        if self.nesting >= _MAX_NESTING:
+            self._skip(closer)
+            return Script(())
+        self.nesting += 1
+        try:
+            return self.script(closer)
+        finally:
+            self.nesting -= 1
+
+    def _skip(self, closer: str) -> None:
+        """Move past the text up to the `closer` that ends the current substitution, counting
+        parentheses (for `)`) and honouring quotes and backslashes, without parsing it.
+        """
+        s = self.s
+        depth = 0
+        quote: str | None = None
+        while self.i < len(s):
+            c = s[self.i]
+            self.i += 1
+            if c == "\\":
+                self.i += 1
+            elif quote is not None:
+                if c == quote:
+                    quote = None
+            elif c in "'\"":
+                quote = c
+            elif closer == ")" and c == "(":
+                depth += 1
+            elif c == closer:
+                if depth == 0:
+                    return
+                depth -= 1
 
     def script(self, closer: str | None, *, case_item: bool = False) -> Script:
         """Read commands up to `closer` (`)` or a backtick, consumed) or the end of the text; in a
@@ -374,7 +424,7 @@ class _Reader:
         def end_command() -> None:
             nonlocal words, heredocs, herestrings
             if words or heredocs:
-                command = _command(words, heredocs, herestrings, self.depth, parens > 0)
+                command = _command(words, heredocs, herestrings, self.depth, parens > 0, self.nesting)
                 if command is not None:
                     pipe.append(command)
             words, heredocs, herestrings = [], [], []
@@ -455,13 +505,22 @@ class _Reader:
                 ):
                     continue  # a file-descriptor number: `2>&1`
                 words.append(word)
-                if len(words) == 3 and words[0].raw == "case" and words[2].raw == "in":
+                if (
+                    len(words) == 3
+                    and words[0].raw == "case"
+                    and words[2].raw == "in"
+                    and self.nesting < _MAX_NESTING  # deeper, `case` is read as plain words
+                ):
                     header, words = words, []
                     end_pipeline()
                     pipelines.extend(p for sub in header[1].subs for p in sub.pipelines)
-                    for body in self._case_items():
-                        end_pipeline()
-                        pipelines.extend(body.pipelines)
+                    self.nesting += 1
+                    try:
+                        for body in self._case_items():
+                            end_pipeline()
+                            pipelines.extend(body.pipelines)
+                    finally:
+                        self.nesting -= 1
         end_pipeline()
         return Script(tuple(pipelines))
 
@@ -525,7 +584,7 @@ class _Reader:
         start = self.i
         if s.startswith(("<(", ">("), self.i):
             self.i += 2
-            sub = self.script(")")
+            sub = self._nested(")")
             return Word(s[start : self.i], s[start : self.i], (sub,))
         text: list[str] = []
         subs: list[Script] = []
@@ -579,7 +638,7 @@ class _Reader:
         start = self.i
         self.i += 1
         self.backticks += 1
-        subs.append(self.script("`"))
+        subs.append(self._nested("`"))
         self.backticks -= 1
         text.append(self.s[start : self.i])
 
@@ -599,7 +658,7 @@ class _Reader:
                 self.i += 1
         elif s.startswith("$(", self.i):
             self.i += 2
-            subs.append(self.script(")"))
+            subs.append(self._nested(")"))
         elif s.startswith("${", self.i):
             depth = 0
             while self.i < len(s):
@@ -630,7 +689,6 @@ class _Reader:
         text.append(s[start : self.i])
 
 
-@lru_cache(maxsize=4096)
 def parse_shell(text: str) -> Script:
     """The commands of POSIX shell `text` (see the module docstring)."""
     return _Reader(text).script(None)
@@ -690,8 +748,16 @@ def _stdin_script(command: Command) -> bool:
     return command.name in SHELLS and command.inner is None
 
 
-@lru_cache(maxsize=4096)
-def _scripts(inst: Instruction, posix: bool) -> tuple[Script, ...]:
+def _scripts(dockerfile: Dockerfile, inst: Instruction, posix: bool) -> tuple[Script, ...]:
+    cache: dict[tuple[int, bool], tuple[Script, ...]] = dockerfile.cache.setdefault("scripts", {})
+    key = (id(inst), posix)
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = _parse_scripts(inst, posix)
+    return found
+
+
+def _parse_scripts(inst: Instruction, posix: bool) -> tuple[Script, ...]:
     args, json_args = inst.args, inst.json_args
     if inst.keyword == "ONBUILD":
         args = _onbuild_run(args)[1]
@@ -699,7 +765,7 @@ def _scripts(inst: Instruction, posix: bool) -> tuple[Script, ...]:
         if args.startswith("["):
             try:
                 value = json.loads(args)
-            except ValueError:
+            except (ValueError, RecursionError):
                 value = None
             if isinstance(value, list) and all(isinstance(v, str) for v in value):
                 json_args = tuple(value)
@@ -736,14 +802,36 @@ def _posix_shell(inst: Instruction) -> bool | None:
     return name not in _NON_POSIX_SHELLS
 
 
+def carried(dockerfile: Dockerfile, key: str, initial: T, step: Callable[[Stage, T], T]) -> list[T]:
+    """Per stage (by index), the value a fact has when the stage starts: `initial` for a stage
+    built FROM an image, else what its parent stage ended with; `step(stage, value at its start)`
+    gives what a stage ends with. Computed once per file and `key` (stages come after their
+    parents, so one pass in order does it).
+    """
+    found: list[T] | None = dockerfile.cache.get(key)
+    if found is None:
+        starts: list[T] = []
+        ends: list[T] = []
+        for stage in dockerfile.stages:
+            parent = dockerfile.parent_of(stage)
+            start = ends[parent.index] if parent is not None else initial
+            starts.append(start)
+            ends.append(step(stage, start))
+        found = dockerfile.cache[key] = starts
+    return found
+
+
+def _posix_through(stage: Stage, posix: bool) -> bool:
+    for inst in stage.instructions:
+        posix = p if (p := _posix_shell(inst)) is not None else posix
+    return posix
+
+
 def stage_runs(dockerfile: Dockerfile, stage: Stage) -> Iterator[Run]:
     """The RUN and `ONBUILD RUN` instructions of `stage`, in order, with their scripts. A SHELL
     instruction holds for the rest of its stage and for the stages built FROM it.
     """
-    posix = True
-    for ancestor in reversed(lineage(dockerfile, stage)[1:]):
-        for inst in ancestor.instructions:
-            posix = p if (p := _posix_shell(inst)) is not None else posix
+    posix = carried(dockerfile, "posix shell", True, _posix_through)[stage.index]
     for inst in stage.instructions:
         selected = _posix_shell(inst)
         if selected is not None:
@@ -755,7 +843,7 @@ def stage_runs(dockerfile: Dockerfile, stage: Stage) -> Iterator[Run]:
             continue
         flags = _onbuild_run(inst.args)[0] if onbuild else inst.flag_list
         mounts = tuple(_mount(value) for name, value in flags if name == "mount")
-        yield Run(inst, _scripts(inst, posix), mounts, onbuild)
+        yield Run(inst, _scripts(dockerfile, inst, posix), mounts, onbuild)
 
 
 def _onbuild_run(args: str) -> tuple[tuple[tuple[str, str], ...], str]:

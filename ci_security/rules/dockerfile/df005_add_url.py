@@ -16,7 +16,9 @@ from ci_security.rules.base import Hit, RuleMeta
 from ci_security.rules.dockerfile.common import is_remote, redact, resource_of, source_words
 from ci_security.rules.dockerfile.parse import Dockerfile
 
-_COMMIT = re.compile(r"#[0-9a-f]{40}(?::.*)?$", re.I)
+# A source is one word (split on blanks, newlines included), so `(?::.*)?$` reduces to this, which
+# does not rescan the rest of the word from every `#` of a long one.
+_COMMIT = re.compile(r"#[0-9a-f]{40}(?::|$)", re.I)
 
 
 class Df005AddUrl:

@@ -13,7 +13,7 @@ from typing import ClassVar
 from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
 from ci_security.rules.dockerfile.common import resource_of
-from ci_security.rules.dockerfile.parse import Dockerfile, scope_at, split_words
+from ci_security.rules.dockerfile.parse import Dockerfile, number, scope_at, split_words
 
 
 def _includes_ssh(spec: str) -> bool:
@@ -21,9 +21,10 @@ def _includes_ssh(spec: str) -> bool:
     if protocol.lower() not in ("", "tcp"):
         return False
     low, _, high = port.partition("-")
-    if not low.isdigit() or not (high or low).isdigit():
+    first, last = number(low), number(high or low)
+    if first is None or last is None:
         return False
-    return int(low) <= 22 <= int(high or low)
+    return first <= 22 <= last
 
 
 class Df009ExposeSsh:

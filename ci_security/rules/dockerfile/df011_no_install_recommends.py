@@ -13,10 +13,11 @@ from typing import ClassVar
 
 from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
-from ci_security.rules.dockerfile.common import Command, Run, apt_options, lineage, stage_label, stage_runs
+from ci_security.rules.dockerfile.common import Command, Run, apt_options, carried, stage_label, stage_runs
 from ci_security.rules.dockerfile.parse import Dockerfile
 
-_SETTING = re.compile(r"APT::Install-Recommends\s*[=\s]\s*[\"']?(?:false|0|no)\b", re.I)
+# `\s*=\s*|\s+` reads what `\s*[=\s]\s*` did without three ways to split one run of blanks (quadratic).
+_SETTING = re.compile(r"APT::Install-Recommends(?:\s*=\s*|\s+)[\"']?(?:false|0|no)\b", re.I)
 
 
 def _configured(run: Run) -> bool:
@@ -43,12 +44,14 @@ class Df011NoInstallRecommends:
     )
 
     def check(self, dockerfile: Dockerfile) -> Iterator[Hit]:
+        inherited = carried(
+            dockerfile,
+            "DF011 configured",
+            False,
+            lambda stage, done: done or any(_configured(run) for run in stage_runs(dockerfile, stage)),
+        )
         for stage in dockerfile.stages:
-            configured = any(
-                _configured(run)
-                for parent in lineage(dockerfile, stage)[1:]
-                for run in stage_runs(dockerfile, parent)
-            )
+            configured = inherited[stage.index]
             for run in stage_runs(dockerfile, stage):
                 configured = configured or _configured(run)
                 if configured:

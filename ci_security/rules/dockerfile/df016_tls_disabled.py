@@ -13,6 +13,7 @@ Flagged as variables, in ENV, ARG defaults and RUN assignments/`export`: `PYTHON
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from typing import ClassVar
@@ -44,7 +45,7 @@ _CURL_WITH_VALUE = frozenset("AbcCdDeEFHKmoPQrTtuUwxXyYz") | {
 _TEXT = (
     (
         "apt Verify-Peer/Verify-Host false",
-        re.compile(r"::Verify-(?:Peer|Host)\s*[=\s]\s*[\"']?(?:false|0|no)\b", re.I),
+        re.compile(r"::Verify-(?:Peer|Host)(?:\s*=\s*|\s+)[\"']?(?:false|0|no)\b", re.I),
     ),
     (
         "yum/dnf sslverify off",
@@ -98,7 +99,8 @@ def _command_problems(command: Command) -> Iterator[str]:
             yield "pip --trusted-host"
     elif name in ("npm", "yarn", "pnpm"):
         lowered = [a.lower() for a in args]
-        pairs = zip(lowered, [*lowered[1:], ""], strict=True)
+        # Each word with the one after it (the last with ""); `npm` alone has no pairs.
+        pairs = itertools.pairwise([*lowered, ""])
         if any(a in ("--no-strict-ssl", "--strict-ssl=false", "strict-ssl=false") for a in lowered) or any(
             a.lstrip("-") in ("strict-ssl", "enablestrictssl") and b in _FALSE for a, b in pairs
         ):

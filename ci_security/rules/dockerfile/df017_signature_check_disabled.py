@@ -40,15 +40,17 @@ _TEXT = (
         "apt AllowUnauthenticated/AllowInsecureRepositories",
         re.compile(
             r"Allow(?:Unauthenticated|InsecureRepositories|DowngradeToInsecureRepositories)"
-            r"\s*[=\s]\s*[\"']?(?:true|1|yes)\b",
+            r"(?:\s*=\s*|\s+)[\"']?(?:true|1|yes)\b",
             re.I,
         ),
     ),
     (
         "apt source marked trusted=yes",
-        # A local repository (`deb [trusted=yes] file:/tmp/debs ./`) is not fetched from anywhere.
+        # A local repository (`deb [trusted=yes] file:/tmp/debs ./`) is not fetched from anywhere. No
+        # `[` inside the brackets: from each `[` the search stops at the next one, so a line of
+        # thousands of `[` is linear (apt's option lists never hold one).
         re.compile(
-            r"\[[^\]]*\b(?:trusted|allow-insecure)=yes\b[^\]]*\](?![ \t]*[\"']?(?:file|copy|cdrom):)", re.I
+            r"\[[^\][]*\b(?:trusted|allow-insecure)=yes\b[^\][]*\](?![ \t]*[\"']?(?:file|copy|cdrom):)", re.I
         ),
     ),
     ("gpgcheck=0", re.compile(r"gpgcheck\s*=\s*[\"']?(?:0|false|no)\b", re.I)),

@@ -19,16 +19,17 @@ from ci_security.rules.dockerfile.common import (
     Command,
     Run,
     apt_options,
-    lineage,
+    carried,
     rpm_manager,
     rpm_options,
     stage_label,
     stage_runs,
 )
-from ci_security.rules.dockerfile.parse import Dockerfile
+from ci_security.rules.dockerfile.parse import Dockerfile, number
 
 _SHORT_QUIET = re.compile(r"-q=\d+")  # apt-get's own `-q=2` form, which GNU option parsing does not know
-_SETTING = re.compile(r"APT::Get::Assume-Yes\s*[=\s]\s*[\"']?(?:true|1|yes)\b", re.I)
+# `\s*=\s*|\s+` reads what `\s*[=\s]\s*` did without three ways to split one run of blanks (quadratic).
+_SETTING = re.compile(r"APT::Get::Assume-Yes(?:\s*=\s*|\s+)[\"']?(?:true|1|yes)\b", re.I)
 _APT_ACTIONS = frozenset(
     {"install", "upgrade", "dist-upgrade", "full-upgrade", "remove", "purge", "autoremove", "reinstall"}
     | {"build-dep", "autopurge"}
@@ -54,9 +55,9 @@ def _asks(command: Command) -> bool:
         if apt.positionals[:1] == () or apt.positionals[0] not in _APT_ACTIONS:
             return False
         quiet = sum(1 for name, _ in apt.flags if name == "q") + sum(
-            int(v) for v in apt.values("quiet") if v.isdigit()
+            number(v) or 0 for v in apt.values("quiet")
         )
-        quiet += sum(int(a[3:]) for a in command.args if _SHORT_QUIET.fullmatch(a))
+        quiet += sum(number(a[3:]) or 0 for a in command.args if _SHORT_QUIET.fullmatch(a))
         assumed = any(_SETTING.search(v.replace("=", " ")) for v in apt.values("o", "option"))
         return not (apt.has("y", "yes", "assume-yes") or quiet >= 2 or assumed)
     manager = rpm_manager(command)
@@ -94,12 +95,14 @@ class Df018AssumeYes:
     )
 
     def check(self, dockerfile: Dockerfile) -> Iterator[Hit]:
+        inherited = carried(
+            dockerfile,
+            "DF018 configured",
+            False,
+            lambda stage, done: done or any(_configured(run) for run in stage_runs(dockerfile, stage)),
+        )
         for stage in dockerfile.stages:
-            configured = any(
-                _configured(run)
-                for parent in lineage(dockerfile, stage)[1:]
-                for run in stage_runs(dockerfile, parent)
-            )
+            configured = inherited[stage.index]
             for run in stage_runs(dockerfile, stage):
                 configured = configured or _configured(run)
                 if configured:

@@ -14,7 +14,7 @@ from typing import ClassVar
 
 from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
-from ci_security.rules.dockerfile.common import lineage, stage_label, unquote
+from ci_security.rules.dockerfile.common import carried, stage_label, unquote
 from ci_security.rules.dockerfile.parse import Dockerfile, scope_at
 
 _WINDOWS = re.compile(r"[A-Za-z]:[\\/]|\\")
@@ -38,12 +38,14 @@ class Df020RelativeWorkdir:
     )
 
     def check(self, dockerfile: Dockerfile) -> Iterator[Hit]:
+        inherited = carried(
+            dockerfile,
+            "DF020 anchored",
+            False,
+            lambda stage, done: done or any(inst.keyword == "WORKDIR" for inst in stage.instructions),
+        )
         for stage in dockerfile.stages:
-            anchored = any(
-                inst.keyword == "WORKDIR"
-                for parent in lineage(dockerfile, stage)[1:]
-                for inst in parent.instructions
-            )
+            anchored = inherited[stage.index]
             for inst in stage.instructions:
                 if inst.keyword != "WORKDIR":
                     continue

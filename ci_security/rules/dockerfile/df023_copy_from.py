@@ -16,15 +16,16 @@ from typing import ClassVar
 from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
 from ci_security.rules.dockerfile.common import stage_label, unquote
-from ci_security.rules.dockerfile.parse import Dockerfile, Stage, scope_at
+from ci_security.rules.dockerfile.parse import Dockerfile, Stage, number, scope_at
 
 _BARE = re.compile(r"[a-z0-9][a-z0-9_.-]*")
 
 
 def _problem(dockerfile: Dockerfile, stage: Stage, ref: str) -> str | None:
-    if ref.isdigit():
-        if int(ref) >= stage.index:
-            what = "its own stage" if int(ref) == stage.index else "a later stage"
+    index = number(ref)
+    if index is not None:
+        if index >= stage.index:
+            what = "its own stage" if index == stage.index else "a later stage"
             return f"COPY --from={ref} refers to {what}"
         return None
     name = ref.lower()

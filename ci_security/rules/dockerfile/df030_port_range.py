@@ -12,12 +12,13 @@ from typing import ClassVar
 from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
 from ci_security.rules.dockerfile.common import resource_of
-from ci_security.rules.dockerfile.parse import Dockerfile, scope_at, split_words
+from ci_security.rules.dockerfile.parse import Dockerfile, number, scope_at, split_words
 
 
 def _out_of_range(spec: str) -> bool:
     ports = spec.partition("/")[0].split("-")
-    return all(p.isdigit() for p in ports) and any(int(p) > 65535 for p in ports)
+    numbers = [number(p) for p in ports]
+    return all(n is not None for n in numbers) and any(n is not None and n > 65535 for n in numbers)
 
 
 class Df030PortRange:

@@ -20,7 +20,7 @@ from ci_security.rules.dockerfile.common import (
     Run,
     Script,
     basename,
-    lineage,
+    carried,
     parse_options,
     stage_label,
     stage_runs,
@@ -62,6 +62,12 @@ def _shell_scripts(run: Run) -> tuple[Script, ...]:
     return run.scripts
 
 
+def _pipefail_through(stage: Stage, pipefail: bool) -> bool:
+    for inst in stage.instructions:
+        pipefail = p if (p := _shell_pipefail(inst)) is not None else pipefail
+    return pipefail
+
+
 class Df032Pipefail:
     meta: ClassVar[RuleMeta] = RuleMeta(
         id="DF032",
@@ -86,16 +92,17 @@ class Df032Pipefail:
 
     @staticmethod
     def _stage(dockerfile: Dockerfile, stage: Stage) -> Iterator[Hit]:
-        pipefail = False
-        for ancestor in reversed(lineage(dockerfile, stage)[1:]):
-            for inst in ancestor.instructions:
-                pipefail = p if (p := _shell_pipefail(inst)) is not None else pipefail
-        shells = {
-            inst.start_line: p for inst in stage.instructions if (p := _shell_pipefail(inst)) is not None
-        }
+        pipefail = carried(dockerfile, "DF032 pipefail", False, _pipefail_through)[stage.index]
+        # The SHELL in force at a RUN is the last one above it: walk both in line order.
+        shells = [
+            (inst.start_line, p) for inst in stage.instructions if (p := _shell_pipefail(inst)) is not None
+        ]
+        next_shell = 0
         for run in stage_runs(dockerfile, stage):
             line = run.instruction.start_line
-            pipefail = next((shells[s] for s in sorted(shells, reverse=True) if s < line), pipefail)
+            while next_shell < len(shells) and shells[next_shell][0] < line:
+                pipefail = shells[next_shell][1]
+                next_shell += 1
             if pipefail:
                 continue
             for script in _shell_scripts(run):

@@ -1,9 +1,11 @@
 import io
+import random
+import re
 
 import pytest
 
 from ci_security.catalog.base import CatalogInput
-from ci_security.catalog.os.release import OSReleaseCataloger, parse_os_release
+from ci_security.catalog.os.release import OSReleaseCataloger, parse_os_release, parse_release_line
 from ci_security.catalog.osinfo import infer_os, merge_os
 from ci_security.models import OSInfo, Package
 
@@ -160,3 +162,16 @@ def test_content_sets_of_every_layer_are_merged_for_red_hat_only():
     assert (merged.family, merged.version, merged.content_sets) == ("redhat", "9.2", ("a", "b", "c"))
     rocky = merge_os([OSInfo(family="rocky", version="9.3", source="/etc/os-release"), facts[1]])
     assert rocky.content_sets == ()
+
+
+def test_release_lines_read_as_the_regex_they_replace_did():
+    old = re.compile(r"^(?P<name>.*?)\s+release\s+(?P<version>[0-9][0-9.]*)", re.IGNORECASE)
+    rng = random.Random(9)
+    for _ in range(20_000):
+        line = "".join(
+            rng.choice(["release", "Release", " ", "\t", "x", "1", ".", "İ", "a"]) for _ in range(9)
+        )
+        m = old.match(line)
+        assert parse_release_line(line) == ((m["name"], m["version"]) if m else None), line
+    # the old regex took seconds on this 64 KiB line; a literal search does not backtrack
+    assert parse_release_line(" " * 65_000 + "release") is None

@@ -351,8 +351,34 @@ def test_mounts():
     assert run.caches("/var/cache/apt/archives") and not run.caches("/var/lib/apt/lists")
 
 
-def test_same_text_is_parsed_once():
-    assert parse_shell("a && b") is parse_shell("a && b")
+def test_a_run_is_parsed_once_per_file_and_not_kept_beyond_it():
+    text = "FROM a\nRUN apt-get update && apt-get install -y curl\n"
+    dockerfile = parse_dockerfile(text, "Dockerfile")
+    (stage,) = dockerfile.stages
+    (first,) = stage_runs(dockerfile, stage)
+    (again,) = stage_runs(dockerfile, stage)
+    assert first.scripts is again.scripts
+    (other,) = stage_runs(parse_dockerfile(text, "Dockerfile"), stage)
+    assert other.scripts is not first.scripts  # no process-wide cache holding every file's scripts
+
+
+def test_deeply_nested_substitutions_are_kept_as_text_past_the_nesting_bound():
+    script = parse_shell("echo " + "$(" * 100_000 + "x" + ")" * 100_000 + " && curl y")
+    assert [c.name for c in script.top_commands()] == ["echo", "curl"]
+    assert len(list(script.all_commands())) >= 64
+    backticks = parse_shell("a `" + "b \\`" * 10_000 + "`; c")
+    assert "c" in [cmd.name for cmd in backticks.top_commands()]
+
+
+def test_substitutions_inside_eval_and_sh_c_share_one_nesting_bound():
+    # Found by fuzzing: each `eval` level parsed 64 more levels of `$(`, past the interpreter's stack.
+    code = "x"
+    for _ in range(9):
+        code = "eval " + "$(" * 60 + code + ")" * 60
+    assert "x" not in [c.name for c in parse_shell(code).all_commands()]  # below the bound: text
+    cases = parse_shell("case x in a) " * 5000 + "y ;; esac" * 5000)  # nested cases, found by fuzzing
+    assert "y" in [c.name for c in cases.all_commands()]
+    assert [c.name for c in parse_shell("case x in a) y ;; esac").all_commands()] == ["y"]
 
 
 # --- images ---------------------------------------------------------------------------------------

@@ -1,10 +1,16 @@
+import random
+import re
 from pathlib import Path
 
 import pytest
 
+from ci_security import limits
+from ci_security.rules.dockerfile import parse
 from ci_security.rules.dockerfile.parse import (
+    DockerfileLimitError,
     Heredoc,
     ParseIssue,
+    expansion_budget,
     find_dockerfile,
     parse_dockerfile,
     scope_at,
@@ -633,3 +639,180 @@ def test_find_dockerfile_ignores_directories(tmp_path: Path):
     (tmp_path / "Dockerfile").mkdir()
     (tmp_path / "Containerfile").write_text("FROM a\n")
     assert find_dockerfile(tmp_path) == tmp_path / "Containerfile"
+
+
+# --- hostile input: bounded work and limits -------------------------------------------------------
+
+
+def _old_glob_regex(pattern: str) -> re.Pattern[str]:
+    """The glob translation the parser used before segments (the reference for what they mean)."""
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\" and i + 1 < len(pattern):
+            out.append(re.escape(pattern[i + 1]))
+            i += 2
+            continue
+        out.append(".*" if c == "*" else "." if c == "?" else re.escape(c))
+        i += 1
+    return re.compile("".join(out), re.S)
+
+
+def _old_remove(value: str, op: str, pattern: str) -> str:
+    glob = _old_glob_regex(pattern)
+    ends = range(len(value) + 1)
+    if op in ("#", "##"):
+        for k in ends if op == "#" else reversed(ends):
+            if glob.fullmatch(value[:k]):
+                return value[k:]
+        return value
+    for k in reversed(ends) if op == "%" else ends:
+        if glob.fullmatch(value[k:]):
+            return value[:k]
+    return value
+
+
+def _old_replace(value: str, pattern: str, repl: str, every: bool) -> str:
+    if not pattern:
+        return value
+    glob = _old_glob_regex(pattern)
+    out: list[str] = []
+    i = 0
+    while i <= len(value):
+        end = next((e for e in range(len(value), i, -1) if glob.fullmatch(value[i:e])), None)
+        if end is None:
+            if i < len(value):
+                out.append(value[i])
+            i += 1
+            continue
+        out.append(repl)
+        i = end
+        if not every:
+            out.append(value[i:])
+            break
+    return "".join(out)
+
+
+def test_glob_operators_agree_with_the_regex_they_replace():
+    rng = random.Random(11)
+    for _ in range(6000):
+        value = "".join(rng.choice("ab\n*") for _ in range(rng.randint(0, 9)))
+        pattern = "".join(
+            rng.choice(["a", "b", "*", "?", "\\*", "\\", "\n"]) for _ in range(rng.randint(0, 5))
+        )
+        for op in ("#", "##", "%", "%%"):
+            assert parse._remove(value, op, pattern) == _old_remove(value, op, pattern), (value, op, pattern)
+        for every in (False, True):
+            got = parse._replace(value, pattern, "R", every)
+            assert got == _old_replace(value, pattern, "R", every), (value, pattern, every)
+
+
+def test_substitution_of_a_long_value_is_linear():
+    value = "a" * 500_000
+    variables = {"X": value, "Y": "ab" * 250_000}
+    assert substitute("${X//a/b}", variables) == "b" * 500_000
+    assert substitute("${X/a*a/b}", variables) == "b"
+    assert substitute("${Y##*a*b*a}", variables) == "b"
+    assert substitute("${Y%%b*a*b}", variables) == "a"
+    assert substitute("${Y#a*b}", variables) == "ab" * 249_999
+    with pytest.raises(DockerfileLimitError, match="expansion-bytes"):
+        substitute("${X//a/bbb}", variables)  # 1.5 MB out of 500 KB
+    with pytest.raises(DockerfileLimitError, match="a pattern of 200,001 characters"):
+        substitute("${X//" + "?" * 200_000 + "b/c}", variables)
+
+
+_OLD_DIRECTIVE = re.compile(r"#\s*([A-Za-z][A-Za-z0-9]*)\s*=\s*(.+?)\s*")
+
+
+def test_directives_read_by_hand_agree_with_the_regex_they_replace():
+    rng = random.Random(5)
+    for _ in range(20_000):
+        line = "".join(rng.choice(["#", " ", "\t", "=", "a", "Z", "9", "_", "x y", "é"]) for _ in range(8))
+        m = _OLD_DIRECTIVE.fullmatch(line.strip())
+        assert parse._directive(line) == ((m[1], m[2]) if m else None), line
+    padded = parse_dockerfile("# syntax=" + " " * 1_000_000 + "x\nFROM a\n", "Dockerfile")
+    assert padded.directives == {"syntax": "x"}
+
+
+def test_lines_and_continuations_are_bounded():
+    small = limits.with_overrides(limits.DEFAULTS, {"line-bytes": "1KiB", "continuation-lines": "10"})
+    with limits.use(small):
+        with pytest.raises(DockerfileLimitError, match=r"line 2: exceeds the line-bytes limit \(1 KiB\);"):
+            parse_dockerfile("FROM a\nRUN " + "x" * 1100 + "\n", "Dockerfile")
+        with pytest.raises(
+            DockerfileLimitError, match=r"line 2: exceeds the line-bytes limit .*continuation"
+        ):
+            parse_dockerfile("FROM a\nRUN a \\\n" + ("y" * 200 + " \\\n") * 6 + "z\n", "Dockerfile")
+        with pytest.raises(DockerfileLimitError, match="line 2: exceeds the continuation-lines limit"):
+            parse_dockerfile("FROM a\nRUN a \\\n" + "b \\\n" * 11 + "c\n", "Dockerfile")
+        with pytest.raises(DockerfileLimitError, match="continuation-lines"):
+            parse_dockerfile("FROM a\nRUN a \\\n" + "\n" * 20 + "c\n", "Dockerfile")  # blank lines count
+        assert parse_dockerfile("FROM a\nRUN a \\\n" + "b \\\n" * 9 + "c\n", "Dockerfile").errors == ()
+    joined = parse_dockerfile("FROM a\nRUN a \\\n" + "b \\\n" * 99_000 + "c\n", "Dockerfile")
+    assert joined.instructions[1].end_line == 99_003
+
+
+def test_an_arg_expansion_bomb_stops_at_the_limit():
+    bomb = (
+        "ARG A="
+        + "x" * 500
+        + "\n"
+        + "".join(f"ARG {b}=" + f"${a}" * 16 + "\n" for a, b in zip("ABCDEFG", "BCDEFGH", strict=True))
+    )
+    # ARG D is 500 x 16**3 bytes: the first past the limit.
+    with pytest.raises(DockerfileLimitError, match="line 4: exceeds the expansion-bytes limit"):
+        parse_dockerfile(bomb + "FROM a\n", "Dockerfile")  # global ARGs are expanded for FROM
+    df = parse_dockerfile("FROM a\n" + bomb + "WORKDIR $H\n", "Dockerfile")
+    with pytest.raises(DockerfileLimitError, match="line 5: exceeds the expansion-bytes limit"):
+        scope_at(df, df.instructions[-1])
+
+
+def test_arg_and_env_values_are_bounded_together():
+    copies = "ARG A=" + "x" * 600_000 + "\nARG B=y$A\n"
+    with pytest.raises(DockerfileLimitError, match=r"line 2: .*ARG values together"):
+        parse_dockerfile(copies + "FROM a\n", "Dockerfile")
+    df = parse_dockerfile("FROM a\n" + copies.replace("ARG", "ENV") + "WORKDIR /\n", "Dockerfile")
+    with pytest.raises(DockerfileLimitError, match=r"line 3: .*ARG and ENV values together"):
+        scope_at(df, df.instructions[-1])
+
+
+def test_all_expansions_of_an_analysis_share_a_budget():
+    variables = {"A": "x" * 600_000}
+    with expansion_budget():
+        for _ in range(27):
+            substitute("$A", variables)
+        with pytest.raises(DockerfileLimitError, match="16 times the limit"):
+            for _ in range(10):
+                substitute("$A", variables)
+    for _ in range(40):  # outside an analysis only each expansion is bounded
+        substitute("$A", variables)
+
+
+def test_nested_braces_stop_before_the_stack_does():
+    nested = "${X:-" * 5000 + "}" * 5000
+    with pytest.raises(DockerfileLimitError, match="nesting-depth"):
+        substitute(nested, {})
+    assert substitute("${X:-" * 50 + "y" + "}" * 50, {}) == "y"
+
+
+def test_deep_json_arrays_are_shell_form_not_a_crash():
+    df = parse_dockerfile("FROM a\nRUN " + "[" * 100_000 + "\n", "Dockerfile")
+    assert df.instructions[1].form == "shell"
+
+
+def test_scopes_of_many_instructions_are_one_table():
+    rows = (f"ARG A{i}=${{A{i - 1}:+v}}{i}\nWORKDIR $A{i}\n" for i in range(1, 20_001))
+    text = "FROM a AS s0\n" + "".join(rows)
+    df = parse_dockerfile(text, "Dockerfile")
+    workdirs = [i for i in df.instructions if i.keyword == "WORKDIR"]
+    assert [substitute(w.args, scope_at(df, w)) for w in workdirs[:3]] == ["1", "v2", "v3"]
+    last = scope_at(df, workdirs[-1])
+    assert last["A20000"] == "v20000" and len(last) == 20_000
+    # a long chain of stages, each inheriting the ENV of the one before
+    chain = "FROM a AS s0\nENV V0=v\n" + "".join(
+        f"FROM s{i - 1} AS s{i}\nENV V{i}=$V{i - 1}\n" for i in range(1, 5000)
+    )
+    df = parse_dockerfile(chain + "WORKDIR $V0$V4999\n", "Dockerfile")
+    assert substitute(df.instructions[-1].args, scope_at(df, df.instructions[-1])) == "vv"
+    assert df.stage("s10", before=11) is df.stages[10] and df.stage("s10", before=10) is None

@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, Final
 
+from ci_security.catalog.bounded import check_size
 from ci_security.errors import CatalogError
 
 HASH_MAGIC: Final = 0x061561
@@ -122,6 +123,7 @@ class _Reader:
         """Read the `total` bytes stored in the overflow chain that starts at page `first`."""
         if total > (self.pagesize - _PAGE_HEADER) * self.npages:
             raise CatalogError(f"BerkeleyDB overflow item of {total} bytes is larger than the file")
+        check_size(total, f"BerkeleyDB overflow item at page {first}")
         parts = []
         have = 0
         seen: set[int] = set()

@@ -17,7 +17,11 @@ tag when rpm loads a header, so the last entry for a tag wins here too.
 
 The blob is untrusted input: every count, offset and string end is checked against the data store,
 with rpm's own limits (at most 0xffff entries and 256 MiB of data), and a malformed blob raises
-`CatalogError` with a short reason instead of reading past the end or guessing.
+`CatalogError` with a short reason instead of reading past the end or guessing. The installed-files
+list is the one place a small blob can ask for a lot of memory: 40,000 base names that all share one
+long directory name would make 40,000 long strings. The file arrays hold at most `package_entries`
+items, and a path is only built when `catalog.bounded.Owned` accepts its length (no layer holds a
+path over `path_bytes`, and all paths of a database together stay within `metadata_bytes`).
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ import struct
 from dataclasses import dataclass
 from typing import Final
 
+from ci_security import limits
+from ci_security.catalog.bounded import CatalogLimitError, Owned
 from ci_security.errors import CatalogError
 
 TAG_SIGMD5: Final = 261
@@ -144,6 +150,11 @@ class _Entries:
         value: int = struct.unpack_from(fmt, self._blob, self._start + offset)[0]
         return value
 
+    def _bounded_count(self, tag: int, count: int) -> None:
+        if count > limits.active().package_entries:
+            where = f"rpm header tag {_TAG_NAMES[tag]}"
+            raise CatalogLimitError(where, "package_entries", f"{count:,} items")
+
     def strings(self, tag: int) -> list[str]:
         """A STRING_ARRAY value (empty when the tag is absent)."""
         entry = self._entries.get(tag)
@@ -155,6 +166,7 @@ class _Entries:
         end_of_data = self._start + self._dl
         if count > self._dl:
             raise CatalogError(f"rpm header tag {_TAG_NAMES[tag]} claims more strings than bytes")
+        self._bounded_count(tag, count)
         out = []
         pos = self._start + offset
         for _ in range(count):
@@ -175,6 +187,7 @@ class _Entries:
             raise CatalogError(f"rpm header tag {_TAG_NAMES[tag]} has type {typ}, not INT32")
         if offset + 4 * count > self._dl:
             raise CatalogError(f"rpm header tag {_TAG_NAMES[tag]} runs past the end of the data")
+        self._bounded_count(tag, count)
         return list(struct.unpack_from(f">{count}I", self._blob, self._start + offset))
 
     def binary(self, tag: int) -> bytes | None:
@@ -216,8 +229,12 @@ def _index(blob: bytes) -> _Entries:
     return _Entries(blob, data_start, dl, entries)
 
 
-def parse_header(blob: bytes) -> RpmHeader:
-    """Decode one header blob; raises `CatalogError` if it is malformed or lacks NAME/VERSION/RELEASE."""
+def parse_header(blob: bytes, owned: Owned | None = None) -> RpmHeader:
+    """Decode one header blob; raises `CatalogError` if it is malformed or lacks NAME/VERSION/RELEASE.
+
+    `owned` bounds the installed-files list across the headers of one database (a fresh bound per
+    header when not given); a path too long to be a layer's file is left out.
+    """
     entries = _index(blob)
     name = entries.string(TAG_NAME)
     version = entries.string(TAG_VERSION)
@@ -247,5 +264,15 @@ def parse_header(blob: bytes) -> RpmHeader:
         size=size,
         modularity_label=entries.string(TAG_MODULARITYLABEL) or None,
         sigmd5=sigmd5.hex() if sigmd5 is not None else None,
-        files=tuple(dirnames[i] + base for i, base in zip(dirindexes, basenames, strict=True)),
+        files=_files(dirnames, dirindexes, basenames, owned if owned is not None else Owned()),
+    )
+
+
+def _files(dirnames: list[str], dirindexes: list[int], basenames: list[str], owned: Owned) -> tuple[str, ...]:
+    # The length is checked before the path is built: that is what keeps a long shared directory
+    # name from being copied once per file.
+    return tuple(
+        dirnames[i] + base
+        for i, base in zip(dirindexes, basenames, strict=True)
+        if owned.fits(len(dirnames[i]) + len(base))
     )

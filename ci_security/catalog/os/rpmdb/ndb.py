@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, Final
 
+from ci_security.catalog.bounded import check_size
 from ci_security.errors import CatalogError
 
 MAGIC: Final = b"RpmP"
@@ -80,6 +81,7 @@ def _slots(f: BinaryIO, size: int) -> list[tuple[int, int, int]]:
 def _blob(f: BinaryIO, blkoff: int, pkgidx: int, blkcnt: int) -> bytes:
     if blkcnt * _BLK < _HEAD_SIZE + _TAIL_SIZE:
         raise CatalogError(f"NDB blob for package {pkgidx} is too small")
+    check_size(blkcnt * _BLK, f"NDB blob for package {pkgidx}")
     buf = _read_at(f, blkoff * _BLK, blkcnt * _BLK, f"blob for package {pkgidx}")
     magic, head_idx, _tstamp, bloblen = struct.unpack_from("<4sIII", buf, 0)
     if magic != _HEAD_MAGIC or head_idx != pkgidx:

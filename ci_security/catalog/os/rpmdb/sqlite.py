@@ -23,6 +23,8 @@ import struct
 from collections.abc import Iterator
 from pathlib import Path
 
+from ci_security import limits
+from ci_security.catalog.bounded import check_size
 from ci_security.errors import CatalogError
 
 # A corrupt schema can make SQLite's own error message undecodable, which surfaces as a ValueError.
@@ -57,7 +59,12 @@ def iter_blobs(path: Path) -> Iterator[bytes]:
         raise CatalogError(f"cannot open rpm SQLite database: {exc}") from exc
     try:
         try:
-            cursor = conn.execute("SELECT hnum, blob FROM Packages ORDER BY hnum")
+            # SQLite knows a blob's length without reading it: one over the limit is never fetched.
+            cursor = conn.execute(
+                "SELECT hnum, CASE WHEN length(blob) <= ? THEN blob END, length(blob) "
+                "FROM Packages ORDER BY hnum",
+                (limits.active().metadata_bytes,),
+            )
         except _ERRORS as exc:
             raise CatalogError(f"not an rpm SQLite database: {exc}") from exc
         while True:
@@ -67,7 +74,9 @@ def iter_blobs(path: Path) -> Iterator[bytes]:
                 raise CatalogError(f"corrupt rpm SQLite database: {exc}") from exc
             if row is None:
                 return
-            hnum, blob = row
+            hnum, blob, length = row
+            if blob is None and isinstance(length, int):
+                check_size(length, f"rpm SQLite row {hnum}")
             if not isinstance(blob, bytes):
                 raise CatalogError(f"rpm SQLite row {hnum}: blob is {type(blob).__name__}, not bytes")
             yield blob
