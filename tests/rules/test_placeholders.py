@@ -83,10 +83,35 @@ def test_shaped_samples(token, fake):
         ("postgres://app:changeme@db/app", False),
         ("mysql://root:xxx@db/app", False),
         ("postgres://app@db/app", False),
+        ("x=1;postgres://app:s3cret@db/app", True),
+        ("9://app:s3cret@db/app", False),  # a scheme starts with a letter
+        ("://app:s3cret@db/app", False),
     ],
 )
 def test_urls_with_a_literal_password(text, found):
     assert url_with_password(text) is found
+
+
+def test_url_search_does_linear_work_on_runs_of_scheme_characters():
+    # From every letter of a long run, `[a-z][a-z0-9+.-]*://` would rescan the run. The search now
+    # starts at `://` and walks back over the scheme once per `://`: counted, not timed.
+    import ci_security.rules.placeholders as placeholders
+
+    text = "a." * 100_000 + "://u:p@h " + "b-" * 100_000
+    visited = 0
+    original = placeholders._scheme_before
+
+    def counting(value: str, position: int) -> bool:
+        nonlocal visited
+        visited += 1
+        return original(value, position)
+
+    placeholders._scheme_before = counting
+    try:
+        assert url_with_password(text) is True
+    finally:
+        placeholders._scheme_before = original
+    assert visited == 1
 
 
 # The shape of microservices-demo's shopping assistant, of a Helm-values-style compose file and of a
