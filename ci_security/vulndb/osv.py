@@ -62,7 +62,8 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _severity(value: Any) -> tuple[tuple[str, str], ...]:
+def severity_pairs(value: Any) -> tuple[tuple[str, str], ...]:
+    """An OSV `severity` list as (type, score) pairs; anything malformed is left out."""
     if not isinstance(value, list):
         return ()
     return tuple(
@@ -154,7 +155,7 @@ def parse_record(doc: Any, where: str) -> Advisory:
                 name=name,
                 ranges=ranges,
                 versions=versions,
-                severity=_severity(item.get("severity")),
+                severity=severity_pairs(item.get("severity")),
                 database_specific=_json_text(item.get("database_specific")),
                 ecosystem_specific=_json_text(item.get("ecosystem_specific")),
                 problem=_entry_problem(ranges, versions, problem),
@@ -181,7 +182,7 @@ def parse_record(doc: Any, where: str) -> Advisory:
         related=_strings(doc.get("related")),
         summary=_text(doc.get("summary")),
         details=_text(doc.get("details")),
-        severity=_severity(doc.get("severity")),
+        severity=severity_pairs(doc.get("severity")),
         affected=tuple(affected),
         references=references,
         database_specific=_json_text(doc.get("database_specific")),

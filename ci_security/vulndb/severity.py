@@ -46,6 +46,7 @@ from typing import Any, Literal
 
 from ci_security.models import Advisory, Affected, Severity, SeverityRating
 from ci_security.models.vulnerability import RatingKind
+from ci_security.vulndb.osv import severity_pairs
 
 _CVSS_ORDER = ("CVSS_V3", "CVSS_V4", "CVSS_V2")
 _SUMMARY_PREFIX = re.compile(r"^\s*(Low|Moderate|Important|Critical)\s*:", re.IGNORECASE)
@@ -171,16 +172,6 @@ def _ubuntu(vectors: tuple[tuple[str, str], ...], source: str) -> list[SeverityR
     ][:1]
 
 
-def _pairs(value: Any) -> tuple[tuple[str, str], ...]:
-    if not isinstance(value, list):
-        return ()
-    return tuple(
-        (str(item["type"]), str(item["score"]))
-        for item in value
-        if isinstance(item, dict) and "type" in item and "score" in item
-    )
-
-
 def cves_map(affected: Affected | None) -> dict[str, tuple[tuple[str, str], ...]]:
     """The per-CVE severities of an entry (`database_specific.cves_map.cves`: Ubuntu notices, and the
     OVAL import of Oracle's advisories).
@@ -192,7 +183,7 @@ def cves_map(affected: Affected | None) -> dict[str, tuple[tuple[str, str], ...]
     out: dict[str, tuple[tuple[str, str], ...]] = {}
     for item in cves if isinstance(cves, list) else ():
         if isinstance(item, dict) and isinstance(item.get("id"), str):
-            out[item["id"]] = _pairs(item.get("severity"))
+            out[item["id"]] = severity_pairs(item.get("severity"))
     return out
 
 
