@@ -39,6 +39,9 @@ RuntimeEventKind = Literal[
 # limit, or the run was stopped because too many events were recorded.
 RunEnd = Literal["exited", "duration", "trace_limit"]
 IsolationStatus = Literal["ok", "unavailable"]
+# What the policy expects of the image's first process: to exit (a batch job), to keep running (a
+# service), or nothing.
+RuntimeExpect = Literal["exit", "running", "any"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -58,6 +61,7 @@ class RuntimeEvent:
     family: str | None = None  # "inet", "inet6", "unix"
     name: str | None = None  # the name a DNS query asked for, when the query was seen
     mode: int | None = None  # chmod mode bits
+    interpreter: str | None = None  # for a script executed: its `#!` interpreter (the kernel runs it)
     detail: str = ""  # flags, namespaces, exit status: what the call was, in strace's words
     result: str = "ok"
 
@@ -83,6 +87,7 @@ class SandboxRun:
     """
 
     command: tuple[str, ...]
+    pid: int | None  # the entrypoint's pid inside the sandbox
     user: str
     workdir: str
     env_names: tuple[str, ...]

@@ -14,7 +14,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ci_security import limits
@@ -111,22 +111,20 @@ def _trace_lines(path: Path, limit: int) -> Iterator[str]:
             yield raw.decode("utf-8", "surrogateescape")
 
 
-def _interpreters(rootfs: Rootfs, timeline: Timeline) -> set[str]:
-    """The real paths of the `#!` interpreters of the scripts the image executed (the kernel opens
-    them itself, so the trace has no open for them).
+def _shebangs(rootfs: Rootfs, timeline: Timeline) -> dict[str, str]:
+    """The `#!` line (interpreter and its argument) of each script the image executed, by the path
+    it was executed as: the kernel opens the interpreter itself, so the trace has no call for it.
     """
-    found: set[str] = set()
+    found: dict[str, str] = {}
     for event in timeline.events:
-        if event.kind != "exec" or event.result != "ok" or not event.path:
+        if event.kind != "exec" or event.result != "ok" or not event.path or event.path in found:
             continue
         real = rootfs.real_path(event.path)
         head = rootfs.read_head(real, _SHEBANG_BYTES) if real else None
         if head and head.startswith(b"#!"):
-            words = head[2:].split(b"\n", 1)[0].split()
-            if words:
-                interpreter = rootfs.real_path(words[0].decode("utf-8", "surrogateescape"))
-                if interpreter:
-                    found.add(interpreter)
+            line = head[2:].split(b"\n", 1)[0].decode("utf-8", "replace").strip()
+            if line:
+                found[event.path] = " ".join(line.split()[:2])
     return found
 
 
@@ -170,13 +168,17 @@ def observe(
         timeline = builder.finish(execution.alive, execution.elapsed)
         if timeline.start is None:
             raise _start_error(timeline, execution.stderr)
-        files_read = {real for path in timeline.files_read if (real := rootfs.real_path(path))}
-        files_read |= _interpreters(rootfs, timeline)
+        shebangs = _shebangs(rootfs, timeline)
+        interpreters = {line.split()[0] for line in shebangs.values()}
+        files_read = {
+            real for path in (*timeline.files_read, *interpreters) if (real := rootfs.real_path(path))
+        }
         marked = mark_in_use(packages, owners, files_read, rootfs)
         warnings = _warnings(execution.end, timeline, execution.leftovers, rootfs)
         signal = timeline.main_signal
         run = SandboxRun(
             command=command.argv,
+            pid=timeline.main_pid,
             user=f"{command.uid}:{command.gid}" + (f" ({command.user})" if command.user else " (root)"),
             workdir=command.workdir,
             env_names=tuple(name for name, _ in command.env),
@@ -189,7 +191,17 @@ def observe(
             signal=signal,
             processes=timeline.processes,
             alive_at_end=len(timeline.alive),
-            events=tuple(sorted(timeline.events, key=lambda e: e.sort_key())),
+            events=tuple(
+                sorted(
+                    (
+                        replace(event, interpreter=shebangs[event.path])
+                        if event.kind == "exec" and event.result == "ok" and event.path in shebangs
+                        else event
+                        for event in timeline.events
+                    ),
+                    key=lambda e: e.sort_key(),
+                )
+            ),
             events_total=timeline.events_total,
             isolation=(*execution.steps, _limits_step(identity)),
             limits=limit_summary(identity),

@@ -199,6 +199,7 @@ class TimelineBuilder:
         self.timeline.events_total += 1
         if len(self.timeline.events) >= self._max:
             return
+        argv = fields.pop("argv", proc.argv)
         self.timeline.events.append(
             RuntimeEvent(
                 time=self._rel(call_time),
@@ -207,7 +208,7 @@ class TimelineBuilder:
                 kind=kind,
                 syscall=syscall,
                 program=proc.program,
-                argv=proc.argv,
+                argv=argv,  # type: ignore[arg-type]
                 **fields,  # type: ignore[arg-type]
             )
         )
@@ -386,9 +387,7 @@ class TimelineBuilder:
         if name in proc.tried:
             return
         proc.tried.add(name)
-        self._emit(
-            proc, call.time, "exec", call.name, path=path, detail=" ".join(argv)[:500], result=_result(call)
-        )
+        self._emit(proc, call.time, "exec", call.name, path=path, argv=argv, result=_result(call))
 
     def _exit(self, proc: _Proc, record: Exit) -> None:
         if proc.exited:
