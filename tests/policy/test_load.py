@@ -476,7 +476,16 @@ def test_schema_is_draft_2020_12_and_documents_every_key():
     shipped = schema()
     Draft202012Validator.check_schema(shipped)
     assert shipped["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert set(shipped["properties"]) == {"version", "fail_on", "ignore", "checks", "images", "vex", "limits"}
+    assert set(shipped["properties"]) == {
+        "version",
+        "fail_on",
+        "ignore",
+        "checks",
+        "images",
+        "runtime",
+        "vex",
+        "limits",
+    }
     ignore = shipped["$defs"]["ignore"]
     assert ignore["required"] == ["id", "reason", "expires"]
     assert set(ignore["properties"]) == {
