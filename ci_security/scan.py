@@ -3,6 +3,13 @@ the manifests, merge findings imported from other engines, and return a `ScanRes
 the policy read and in force first and its `Decision` made last (`check`, what the CLI runs).
 Never prints or exits.
 
+With `ScanOptions.sandbox` (the dynamic scan) the sandbox is checked first of all (`sandbox.dynamic
+.prepare`, so a machine that cannot isolate the image fails in a second, before anything is
+fetched); the opened image is then catalogued, run in the sandbox (which marks the packages in use
+before they are matched, so every vulnerability carries its package's `in_use`), and the run is
+judged by the runtime rules under the policy's `runtime:` section, findings pointing at the
+Dockerfile's ENTRYPOINT or CMD line.
+
 `check(options)` behaves exactly as `ci-security scan` does with the same options: the policy file
 and its overrides, limits, baseline and VEX come from `policy.inputs`. `run` alone applies no
 policy (no rule the policy's `checks.enable` turns on, no `limits:`).
@@ -42,10 +49,15 @@ from ci_security.models import (
     Vulnerability,
 )
 from ci_security.policy.inputs import FailOnOverride, PolicyInputs
+from ci_security.policy.model import RuntimePolicy
 from ci_security.progress import ProgressSink
+from ci_security.sandbox.dynamic import SandboxOptions
 
 if TYPE_CHECKING:
     from ci_security.catalog.runner import Inventory
+    from ci_security.models import RuntimeFinding
+    from ci_security.rules.dockerfile.parse import Dockerfile
+    from ci_security.sandbox.dynamic import Observed, Prepared
     from ci_security.vulndb.store import VulnDB
 
 
@@ -78,6 +90,8 @@ class ScanOptions:
     fail_on: FailOnOverride | None = None
     # `--limit` values (name, value as written): in force over the policy's `limits:`.
     limits: tuple[tuple[str, str], ...] = ()
+    # The dynamic scan (`ci-security sandbox`, `ci --dynamic`): run the image's entrypoint too.
+    sandbox: SandboxOptions | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +124,9 @@ def check_under(options: ScanOptions, inputs: PolicyInputs) -> Checked:
     from ci_security.policy.inputs import decide
 
     checks = inputs.policy.checks
-    result = run(options, rules_enable=checks.enable, rules_disable=checks.disable)
+    result = run(
+        options, rules_enable=checks.enable, rules_disable=checks.disable, runtime=inputs.policy.runtime
+    )
     return Checked(result, decide(result, inputs))
 
 
@@ -121,13 +137,25 @@ def check(options: ScanOptions) -> Checked:
 
 
 def run(
-    options: ScanOptions, *, rules_enable: Sequence[str] = (), rules_disable: Sequence[str] = ()
+    options: ScanOptions,
+    *,
+    rules_enable: Sequence[str] = (),
+    rules_disable: Sequence[str] = (),
+    runtime: RuntimePolicy | None = None,
 ) -> ScanResult:
     """Scan the image named in `options`, check manifests and/or import other engines' findings;
     `rules_enable` turns on manifest rules that are off by default (the policy's `checks.enable`);
     `rules_disable` names the rules the policy disables (they still run, reported suppressed, and fold
-    nothing).
+    nothing); `runtime` is the policy's `runtime:` section, for the dynamic scan.
     """
+    runtime = runtime or RuntimePolicy()
+    prepared = None
+    if options.sandbox is not None:
+        if not options.image:
+            raise UsageError("the dynamic scan runs an image: give one with --image")
+        from ci_security.sandbox.dynamic import prepare
+
+        prepared = prepare()
     manifests = options.manifests
     if not options.image and not options.imports and not manifests:
         # `ci-security scan` with nothing named checks the repository's manifests, as `trivy config .`.
@@ -138,7 +166,9 @@ def run(
 
         db = VulnDB(options.db_path or default_db_path())
     try:
-        target, inventory = _scan_image(options) if options.image else (None, None)
+        target, inventory, observed = (
+            _scan_image(options, prepared, runtime) if options.image else (None, None, None)
+        )
         packages = inventory.packages if inventory else ()
         warnings = list(inventory.warnings) if inventory else []
         vulnerabilities: tuple[Vulnerability, ...] = ()
@@ -156,8 +186,16 @@ def run(
         if target is None:
             packages = imported.packages
         dockerfile = None
-        if target is not None and vulnerabilities:
-            vulnerabilities, dockerfile = _anchor(vulnerabilities, target, options)
+        parsed = _dockerfile(options) if target is not None and (vulnerabilities or observed) else None
+        if parsed is not None:
+            dockerfile = parsed.path
+        if target is not None and vulnerabilities and parsed is not None:
+            from ci_security.anchor import anchor_vulnerabilities
+
+            vulnerabilities = anchor_vulnerabilities(vulnerabilities, target, parsed)
+        runtime_findings: tuple[RuntimeFinding, ...] = ()
+        if observed is not None:
+            runtime_findings = _judge(observed, runtime, parsed, warnings)
         summary = (
             _check_manifests(manifests, options, tuple(rules_enable), tuple(rules_disable))
             if manifests
@@ -181,6 +219,8 @@ def run(
             dockerfile=dockerfile,
             misconfigurations=misconfigurations,
             manifests=summary.summary if summary is not None else None,
+            sandbox=observed.run if observed is not None else None,
+            runtime=runtime_findings,
         )
     finally:
         if db is not None:
@@ -200,17 +240,17 @@ def repo_root(options: ScanOptions) -> Path:
     return Path.cwd()
 
 
-def _anchor(
-    vulnerabilities: tuple[Vulnerability, ...], target: ImageTarget, options: ScanOptions
-) -> tuple[tuple[Vulnerability, ...], str | None]:
-    """Point image findings at the Dockerfile line that introduced them (see `ci_security.anchor`)."""
-    from ci_security.anchor import anchor_vulnerabilities
+def _dockerfile(options: ScanOptions) -> Dockerfile | None:
+    """The Dockerfile image findings are anchored to (`--dockerfile`, else the repository root's),
+    parsed, with its path as reports show it (repository-relative when it is inside); None when
+    there is none.
+    """
     from ci_security.rules.dockerfile.parse import find_dockerfile, parse_dockerfile
 
     root = repo_root(options)
     path = options.dockerfile or find_dockerfile(root)
     if path is None:
-        return vulnerabilities, None
+        return None
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
@@ -220,8 +260,29 @@ def _anchor(
         shown = resolved.relative_to(root.resolve()).as_posix()
     except ValueError:
         shown = path.as_posix()  # outside the repository: keep it as the user wrote it
-    dockerfile = parse_dockerfile(text, shown)
-    return anchor_vulnerabilities(vulnerabilities, target, dockerfile), shown
+    return parse_dockerfile(text, shown)
+
+
+def _judge(
+    observed: Observed, runtime: RuntimePolicy, dockerfile: Dockerfile | None, warnings: list[ScanWarning]
+) -> tuple[RuntimeFinding, ...]:
+    """The runtime rules' findings on the dynamic run, pointing at the Dockerfile's ENTRYPOINT/CMD."""
+    from ci_security.anchor import entrypoint_location
+    from ci_security.destinations import parse_destination
+    from ci_security.rules.runtime.base import RuntimeContext
+    from ci_security.rules.runtime.runner import check_run
+
+    context = RuntimeContext(
+        run=observed.run,
+        expect=runtime.expect,
+        exit_codes=runtime.exit_codes,
+        allowed=tuple(parse_destination(item) for item in runtime.allowed_destinations),
+    )
+    location = entrypoint_location(dockerfile) if dockerfile is not None else None
+    findings, failures = check_run(context, location=location, enable=runtime.enable)
+    warnings.extend(observed.warnings)
+    warnings.extend(failures)
+    return findings
 
 
 @dataclass(frozen=True, slots=True)
@@ -454,7 +515,9 @@ def _merge(own: tuple[Vulnerability, ...], imported: tuple[Vulnerability, ...]) 
     return tuple(merged)
 
 
-def _scan_image(options: ScanOptions) -> tuple[ImageTarget, Inventory]:
+def _scan_image(
+    options: ScanOptions, prepared: Prepared | None, runtime: RuntimePolicy
+) -> tuple[ImageTarget, Inventory, Observed | None]:
     assert options.image is not None
     ref = parse_image_ref(options.image)
     platform = parse_platform(options.platform) if options.platform else None
@@ -477,6 +540,7 @@ def _scan_image(options: ScanOptions) -> tuple[ImageTarget, Inventory]:
 
             cache = LayerCache(options.cache_dir or default_cache_dir(), CATALOGERS)
         image = source_for(ref).open(ref, source_options)
+        observed = None
         try:
             inventory = catalog_image(
                 image,
@@ -486,6 +550,18 @@ def _scan_image(options: ScanOptions) -> tuple[ImageTarget, Inventory]:
                 workers=options.workers,
                 cache=cache,
             )
+            if prepared is not None and options.sandbox is not None:
+                from ci_security.sandbox.dynamic import observe
+
+                observed = observe(
+                    image,
+                    prepared,
+                    options.sandbox,
+                    duration=options.sandbox.duration or runtime.duration,
+                    packages=inventory.packages,
+                    owners=inventory.owners,
+                )
+                inventory = replace(inventory, packages=observed.packages)
         finally:
             image.close()
     target = ImageTarget(
@@ -501,4 +577,4 @@ def _scan_image(options: ScanOptions) -> tuple[ImageTarget, Inventory]:
         created=image.config.get("created") if isinstance(image.config.get("created"), str) else None,
         user=_config_user(image.config),
     )
-    return target, inventory
+    return target, inventory, observed
