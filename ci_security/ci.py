@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Literal
 
 from ci_security import sanitize
 from ci_security.errors import EXIT_FAIL, EXIT_INTERNAL, EXIT_PASS, ReportError
-from ci_security.models import Decision, Misconfiguration, ScanResult, Severity, Vulnerability
+from ci_security.models import Decision, Misconfiguration, RuntimeFinding, ScanResult, Severity, Vulnerability
 from ci_security.platforms.base import (
     Annotation,
     InlineComment,
@@ -265,7 +265,10 @@ def comment_key(result: ScanResult, explicit: str | None) -> str:
     return _KEY.sub("-", key).strip("-") or "scan"
 
 
-def _location(finding: Vulnerability | Misconfiguration) -> tuple[str, int | None] | None:
+Finding = Vulnerability | Misconfiguration | RuntimeFinding
+
+
+def _location(finding: Finding) -> tuple[str, int | None] | None:
     if isinstance(finding, Misconfiguration):
         return (finding.path, finding.line) if finding.path else None
     if finding.location is None:
@@ -273,15 +276,17 @@ def _location(finding: Vulnerability | Misconfiguration) -> tuple[str, int | Non
     return finding.location.path, finding.location.line
 
 
-def open_findings(result: ScanResult, decision: Decision) -> list[Vulnerability | Misconfiguration]:
+def open_findings(result: ScanResult, decision: Decision) -> list[Finding]:
     """The findings the policy did not accept."""
-    findings: list[Vulnerability | Misconfiguration] = [*result.vulnerabilities, *result.misconfigurations]
+    findings: list[Finding] = [*result.vulnerabilities, *result.misconfigurations, *result.runtime]
     return [f for f in findings if decision.suppression_of(f.fingerprint) is None]
 
 
-def _label(finding: Vulnerability | Misconfiguration) -> tuple[str, str]:
+def _label(finding: Finding) -> tuple[str, str]:
     if isinstance(finding, Misconfiguration):
         return f"{finding.rule_id}: {finding.title}", finding.message
+    if isinstance(finding, RuntimeFinding):
+        return f"{finding.rule_id}: {finding.title} (dynamic scan)", finding.message
     pkg = finding.package
     fix = f"; fixed in {finding.fixed_version}" if finding.fixed_version else "; no fix yet"
     return (
@@ -351,6 +356,7 @@ def outputs(
         "suppressed": str(len(decision.suppressed)),
         "vulnerabilities": str(len(result.vulnerabilities)),
         "misconfigurations": str(len(result.misconfigurations)),
+        **({"runtime": str(len(result.runtime))} if result.sandbox is not None else {}),
         "summary": decision.summary,
         **{k: str(v) for k, v in counts(result, decision).items()},
         **{f"{fmt}-file": str(path) for fmt, path in reports.items()},

@@ -27,6 +27,27 @@ SENSITIVE = re.compile(
 )
 
 
+_VERBS = {
+    "open": "opened for writing",
+    "openat": "opened for writing",
+    "openat2": "opened for writing",
+    "creat": "created",
+    "mkdir": "made the folder",
+    "mkdirat": "made the folder",
+    "rmdir": "removed the folder",
+    "unlink": "deleted",
+    "unlinkat": "deleted",
+    "truncate": "truncated",
+    "rename": "moved a file to",
+    "renameat": "moved a file to",
+    "renameat2": "moved a file to",
+    "link": "linked a file to",
+    "linkat": "linked a file to",
+    "symlink": "made a symbolic link",
+    "symlinkat": "made a symbolic link",
+}
+
+
 class Rt007SystemWrite:
     meta: ClassVar[RuleMeta] = RuleMeta(
         id="RT007",
@@ -52,4 +73,5 @@ class Rt007SystemWrite:
             first = events[0]
             outcome = "" if first.result == "ok" else f" (failed: {first.result})"
             severity = Severity.HIGH if SENSITIVE.match(subject) else Severity.MEDIUM
-            yield hit(subject, f"{who(first)} {first.syscall} {subject}{outcome}", events, severity=severity)
+            verb = _VERBS.get(first.syscall, first.syscall)
+            yield hit(subject, f"{who(first)} {verb} {subject}{outcome}", events, severity=severity)
