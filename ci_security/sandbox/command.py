@@ -151,7 +151,7 @@ def resolve(image_config: Mapping[str, Any], rootfs: Rootfs, overrides: Override
         else (field(config, "WorkingDir", str, "image config") or "/")
     )
     workdir = _check_text(workdir, "WorkingDir")
-    workdir = posixpath.normpath("/" + workdir) if workdir else "/"
+    workdir = posixpath.normpath("/" + workdir.lstrip("/"))
 
     env: dict[str, str] = dict(_parse_env(list(string_list(config, "Env", "image config"))))
     for name, value in overrides.env:

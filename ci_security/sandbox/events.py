@@ -497,7 +497,7 @@ class TimelineBuilder:
         if mode_at >= len(call.args):
             return
         try:
-            mode = int(call.args[mode_at], 8)
+            mode = int(call.args[mode_at], 8) & 0o7777  # busybox passes the file type bits too
         except ValueError:
             return
         if mode & 0o6000:

@@ -35,9 +35,10 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from ci_security import limits
 from ci_security.errors import IsolationError
@@ -66,7 +67,7 @@ TMPFS_MOUNTS = ("/tmp", "/run", "/var/tmp")  # noqa: S108 - mount points inside 
 # Mount points a sandbox may have besides "/": its own /proc, /dev and the tmpfs.
 _ALLOWED_MOUNTS = re.compile(r"^/(proc|dev(/.*)?|tmp|run|var/tmp)$")
 _DEDICATED_UID = 2_000_000_000
-_PROCESS_OVERHEAD = 4  # setpriv/strace, bubblewrap's monitor, its pid 1, and one spare
+_PROCESS_OVERHEAD = 3  # the tracer (setpriv execs it), bubblewrap's monitor and its pid 1
 PROBE_COMMAND = "/ci-security-isolation-probe"
 _MIN_BWRAP = (0, 8)
 _MIN_STRACE = (5, 9)
@@ -148,6 +149,16 @@ def find_tools() -> Tools:
             "install the bubblewrap package"
         )
     return Tools(setpriv, strace, strace_version, prlimit, bwrap, bwrap_version)
+
+
+@contextlib.contextmanager
+def no_input() -> Iterator[BinaryIO]:
+    """What the sandbox's tools and the image read as standard input: /dev/null, opened read-only
+    (`subprocess.DEVNULL` opens it for writing too, which an unprivileged user cannot where /dev/null
+    is not the usual device).
+    """
+    with open(os.devnull, "rb") as handle:
+        yield handle
 
 
 def _tool_env() -> dict[str, str]:
@@ -516,18 +527,19 @@ def probe_command(tools: Tools, identity: Identity, trace: Path) -> list[str]:
 def run_as(identity: Identity, argv: list[str], timeout: float) -> str:
     """Run `argv` as the sandbox's identity with the tools' environment; its standard error."""
     try:
-        done = subprocess.run(
-            argv,
-            capture_output=True,
-            text=True,
-            errors="replace",
-            timeout=timeout,
-            env=_tool_env(),
-            stdin=subprocess.DEVNULL,
-            user=identity.uid,
-            group=identity.gid,
-            extra_groups=[] if identity.uid is not None else None,
-        )
+        with no_input() as stdin:
+            done = subprocess.run(
+                argv,
+                capture_output=True,
+                text=True,
+                errors="replace",
+                timeout=timeout,
+                env=_tool_env(),
+                stdin=stdin,
+                user=identity.uid,
+                group=identity.gid,
+                extra_groups=[] if identity.uid is not None else None,
+            )
     except subprocess.TimeoutExpired:
         return f"bwrap: {argv[0]} took more than {timeout:.0f} seconds"
     except OSError as exc:

@@ -41,6 +41,7 @@ from ci_security.sandbox.isolation import (
     Tools,
     bwrap_args,
     diagnose,
+    no_input,
     prlimit_args,
     strace_args,
     tool_env,
@@ -253,10 +254,10 @@ def execute(
     monitor: int | None = None
     swept = False
     try:
-        with open(out_path, "wb") as out, open(err_path, "wb") as err:
+        with open(out_path, "wb") as out, open(err_path, "wb") as err, no_input() as stdin:
             proc = subprocess.Popen(
                 argv,
-                stdin=subprocess.DEVNULL,
+                stdin=stdin,
                 stdout=out,
                 stderr=err,
                 pass_fds=(info_w, block_r),
