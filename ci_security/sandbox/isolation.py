@@ -462,7 +462,7 @@ _HINTS = (
 )
 
 
-def _advice(step: str, message: str) -> str:
+def _advice(step: str, message: str, namespace: str | None = None) -> str:
     sysctl = Path("/proc/sys/kernel/apparmor_restrict_unprivileged_userns")
     if step.startswith("creating") or "namespace" in step:
         notes = []
@@ -476,7 +476,8 @@ def _advice(step: str, message: str) -> str:
             if int(Path("/proc/sys/kernel/unprivileged_userns_clone").read_text().strip()) == 0:
                 notes.append("kernel.unprivileged_userns_clone=0 forbids user namespaces to ordinary users")
         if "ENOSPC" in message:
-            notes.append("a user.max_*_namespaces sysctl is 0 here")
+            limit = f"user.max_{namespace}_namespaces" if namespace else "a user.max_*_namespaces sysctl"
+            notes.append(f"{limit} is 0 here, or namespaces are nested too deep")
         return "; ".join(notes)
     if step == "mounting a new /proc":
         return (
@@ -490,7 +491,10 @@ def diagnose(stderr: str, tools: Tools, identity: Identity) -> IsolationError:
     """An `IsolationError` naming the step bubblewrap (or strace) reported failing in `stderr`; when
     it was creating the namespaces, each is tried alone to say which one.
     """
+    # The tools name themselves by argv[0], which may be their full path.
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    for path, name in ((tools.strace, "strace"), (tools.bwrap, "bwrap"), (tools.prlimit, "prlimit")):
+        lines = [f"{name}:{line[len(path) + 1 :]}" if line.startswith(f"{path}:") else line for line in lines]
     message = next(
         (line for line in lines if line.startswith(("bwrap:", "strace:", "prlimit:", "setpriv:"))), ""
     )
@@ -501,11 +505,12 @@ def diagnose(stderr: str, tools: Tools, identity: Identity) -> IsolationError:
     if message.startswith(("prlimit:", "setpriv:")):
         return IsolationError(f"sandbox: resource limits: {message[:300]}")
     step = next((name for pattern, name in _HINTS if pattern.search(message)), "setting up the sandbox")
+    failing = None
     if step == "creating the namespaces":
         failing = which_namespace(identity)
         if failing is not None:
             step = f"creating the {_NS_NAMES[failing]}"
-    advice = _advice(step, message)
+    advice = _advice(step, message, failing)
     return IsolationError(f"sandbox: {step}: {message[:300]}" + (f" ({advice})" if advice else ""))
 
 
