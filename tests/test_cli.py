@@ -301,7 +301,7 @@ def test_the_cli_offers_exactly_the_registered_formats_and_importers(tmp_path):
     repo.mkdir()
     out.mkdir()
     # A clean Dockerfile: a --manifests path with no manifest at all is an error of its own.
-    (repo / "Dockerfile").write_text("FROM scratch\nCOPY app /app\nUSER 1000\nENTRYPOINT [\"/app\"]\n")
+    (repo / "Dockerfile").write_text('FROM scratch\nCOPY app /app\nUSER 1000\nENTRYPOINT ["/app"]\n')
     every = [arg for name in REPORTERS for arg in ("-o", f"{name}={out / name}")]
     assert _cli("scan", "--manifests", str(repo), *every).exit_code == 0
     written = {path.name for path in out.iterdir()}

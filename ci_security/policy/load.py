@@ -419,7 +419,8 @@ def _check_runtime(root: Any, name: str, known_rules: frozenset[str] | None) -> 
     def at(
         path: Sequence[Any], message: str, level: Literal["error", "warning", "note"] = "error"
     ) -> Problem:
-        line, col = _position(root, ["runtime", *path])
+        # A severity override is located at its key (the rule id), everything else at its value.
+        line, col = _position(root, ["runtime", *path], at_key=path[0] == "severity")
         return Problem(name, line, col, message, level)
 
     duration = section.get("duration")

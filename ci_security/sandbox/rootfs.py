@@ -20,7 +20,9 @@ What is written, and what is not:
   its own);
 - nothing through a symlink: every path is created component by component with `O_NOFOLLOW`
   relative to the directory above it, so a layer that plants `a -> /etc` and then writes `a/passwd`
-  writes nothing outside (the member is skipped and counted).
+  writes nothing outside: the file is skipped and counted. (When the link is in a lower layer and
+  the file in an upper one, the upper layer is unpacked first, its file goes into a real folder `a`,
+  and the link is the entry left out and counted.)
 
 Bytes written are charged to the image's `spool_bytes` budget (the same bound as every other file
 the scan writes to its temp dir). The mount points the sandbox needs (`proc`, `dev`, `tmp`, `run`,

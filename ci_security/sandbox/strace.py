@@ -24,6 +24,8 @@ _EXIT = re.compile(r"^\+\+\+ (?:exited with (\d+)|killed by (SIG[A-Z0-9+]+)(?: \
 _UNFINISHED = " <unfinished ...>"
 _RESUMED = re.compile(r"^<\.\.\. ([a-z0-9_]+) resumed>(.*)$")
 _CALL = re.compile(r"^([a-z0-9_]+)\((.*)$", re.DOTALL)
+# Where the arguments end and the result begins: `) = ` (strace pads short calls to a column).
+_EQUALS = re.compile(r"\) +=(?= )")
 # `) = 3</etc/passwd>`, `) = -1 ENOENT (No such file or directory)`, `) = ?`, `) = 4 /* 20991 in
 # strace's PID NS */`: the result follows the last `) = ` of the line.
 _RESULT = re.compile(
@@ -170,31 +172,30 @@ def string_array(token: str) -> tuple[str, ...] | None:
     return tuple(out)
 
 
-def _result(rest: str) -> tuple[int | None, str | None, str | None, int | None] | None:
-    """Parse `) = VALUE ...` at the end of a call; None when the line has no result."""
-    cut = rest.rfind(") = ")
-    if cut < 0:
-        return None
-    match = _RESULT.match(rest[cut + 4 :])
-    if match is None:
-        return None
-    raw = match.group("value")
-    value = None if raw == "?" else (int(raw, 16) if raw.startswith("0x") else int(raw))
-    deco = match.group("deco")
-    path = decoration("0" + deco) if deco else None
-    nspid = match.group("nspid")
-    return value, match.group("errno"), path, int(nspid) if nspid else None
+def _split_result(body: str) -> tuple[str, tuple[int | None, str | None, str | None, int | None]] | None:
+    """The argument text and the parsed result of a complete call's text (after `name(`); None when
+    it has no result. The last `) = ` whose remainder reads as a result is the split: an argument
+    string may contain `) = ` itself.
+    """
+    for match in reversed(list(_EQUALS.finditer(body))):
+        parsed = _RESULT.match(body[match.end() + 1 :])
+        if parsed is None:
+            continue
+        raw = parsed.group("value")
+        value = None if raw == "?" else (int(raw, 16) if raw.startswith("0x") else int(raw))
+        deco = parsed.group("deco")
+        path = decoration("0" + deco) if deco else None
+        nspid = parsed.group("nspid")
+        return body[: match.start()], (value, parsed.group("errno"), path, int(nspid) if nspid else None)
+    return None
 
 
 def _complete(pid: int, time: float, name: str, body: str) -> Call | None:
-    cut = body.rfind(") = ")
-    if cut < 0:
+    split = _split_result(body)
+    if split is None:
         return None
-    parsed = _result(body)
-    if parsed is None:
-        return None
-    value, errno, path, nspid = parsed
-    return Call(pid, time, name, tuple(split_args(body[:cut])), value, errno, path, nspid)
+    args, (value, errno, path, nspid) = split
+    return Call(pid, time, name, tuple(split_args(args)), value, errno, path, nspid)
 
 
 def calls(lines: Iterable[str]) -> Iterator[Call | Exit]:
@@ -234,5 +235,3 @@ def calls(lines: Iterable[str]) -> Iterator[Call | Exit]:
         call = _complete(pid, time, name, body)
         if call is not None:
             yield call
-        elif body.endswith(") = ?") or body.endswith(")"):
-            continue
