@@ -10,9 +10,10 @@ policy's summary, and the exit code (0 pass, 1 policy failed, 3 partial scan wit
 
 The CI step adds what a pipeline needs, the same on every CI system except where the system's
 `StepSurface` (`platforms/registry.py`) differs: the reports the system reads in the report
-directory, secret masks, a fence around the reports printed to the log, annotations, the job
-summary, the step's outputs, one sticky comment and inline comments through the review platform
-(`publish`), notices for what did not happen, and `--no-fail-build`. See docs/github.md and
+directory (and, with the dynamic scan, its event log `ci-security-events.jsonl`), secret masks, a
+fence around the reports printed to the log, annotations, the job summary, the step's outputs, one
+sticky comment and inline comments through the review platform (`publish`), notices for what did
+not happen, and `--no-fail-build`. See docs/github.md and
 docs/gitlab.md for each system.
 
 A platform failure never changes the exit code: the policy decides it (and `--no-fail-build` turns a
@@ -59,6 +60,7 @@ if TYPE_CHECKING:
     from ci_security.scan import Checked, ScanOptions
 
 MAX_LOG_ROWS = 50  # rows of each table in the job log; the reports have every row
+EVENTS_FILE = "ci-security-events.jsonl"
 _KEY = re.compile(r"[^A-Za-z0-9_.\-/:]+")
 
 Display = Callable[[], AbstractContextManager[ProgressSink | None]]
@@ -153,6 +155,9 @@ def run_step(
     reports = report_paths(context.platform, step.report_dir)
     if step.sarif_file is not None and "sarif" in reports:
         reports["sarif"] = step.sarif_file
+    if options.sandbox is not None:
+        # The dynamic scan's event log is an artifact of the step, beside the reports.
+        reports["events"] = step.report_dir / EVENTS_FILE
     specs = [OutputSpec(fmt, path) for fmt, path in reports.items()] + list(run.outputs)
     if not any(spec.format == "table" for spec in specs):
         specs.append(OutputSpec("table", None))

@@ -224,3 +224,54 @@ def test_events_log_and_json_report_from_the_command_line(script_image, tmp_path
     assert [r["rule_id"] for r in report["runtime"]] == ["RT001"]
     assert report["runtime"][0]["evidence"][0]["address"] == "192.0.2.1"
     assert report["policy"]["violations"][0]["kind"] == "runtime"
+
+
+def test_the_ci_step_with_dynamic_true(script_image, tmp_path, monkeypatch):
+    """`dynamic: true` in a GitHub job: CI_SECURITY_DYNAMIC runs the sandbox; the event log is written
+    beside the reports, the job summary has the dynamic-scan section, the runtime finding is annotated
+    at the Dockerfile's ENTRYPOINT line, and the step's outputs name the event log."""
+    from click.testing import CliRunner
+
+    from ci_security.cli import main
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "Dockerfile").write_text(
+        'FROM scratch\nCOPY rootfs /\nENTRYPOINT ["/bin/sh", "/app/run.sh"]\nUSER 1000\n'
+    )
+    image = script_image("telnet 192.0.2.1 4444\nexit 0\n")
+    env = {
+        "GITLAB_CI": None,
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_EVENT_NAME": "push",
+        "GITHUB_REPOSITORY": "octo-org/app",
+        "GITHUB_SHA": "f" * 40,
+        "GITHUB_OUTPUT": str(tmp_path / "output"),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+        "CI_SECURITY_DYNAMIC": "true",
+        "CI_SECURITY_SANDBOX_DURATION": "20s",
+    }
+    args = [
+        "ci",
+        "--image",
+        f"docker-archive:{image}",
+        "--no-vulns",
+        "--no-db-update",
+        "--repo-root",
+        str(repo),
+        "--manifests",
+        str(repo / "Dockerfile"),
+        "--report-dir",
+        str(tmp_path / "out"),
+    ]
+    result = CliRunner().invoke(main, args, env=env)
+    assert result.exit_code == 1, result.output
+    events = (tmp_path / "out" / "ci-security-events.jsonl").read_text().splitlines()
+    assert any(json.loads(line)["kind"] == "connect" for line in events)
+    assert "### Dynamic scan" in (tmp_path / "summary.md").read_text()
+    outputs = (tmp_path / "output").read_text()
+    assert "events-file" in outputs and "runtime" in outputs
+    annotation = next(
+        line for line in result.stdout.splitlines() if line.startswith("::error") and "RT001" in line
+    )
+    assert "file=Dockerfile" in annotation and "line=3" in annotation
