@@ -166,13 +166,24 @@ class _DirFd:
 
 
 class _Writer:
-    """Creates entries under the root directory, each relative to its parent's fd."""
+    """Creates entries under the root directory, each relative to its parent's fd. The fds of the
+    last few parent folders are kept open (layers list a folder's entries together): a folder, once
+    made, is never removed or replaced, so a kept fd always names the right one.
+    """
+
+    _KEEP = 32
 
     def __init__(self, root: _DirFd, stats: UnpackStats, owner: tuple[int, int] | None, image: Image) -> None:
         self.root = root
         self.stats = stats
         self.owner = owner
         self.image = image
+        self._parents: dict[str, int] = {}
+
+    def close(self) -> None:
+        for fd in self._parents.values():
+            os.close(fd)
+        self._parents.clear()
 
     def _chown(self, base: str, parent: int) -> None:
         if self.owner is not None:
@@ -180,12 +191,18 @@ class _Writer:
 
     @contextlib.contextmanager
     def _parent(self, path: str) -> Iterator[tuple[int, str]]:
+        folder, _, base = path.rpartition("/")
+        kept = self._parents.get(folder)
+        if kept is not None:
+            yield kept, base
+            return
         parent, base = self.root.walk(path, create=True, owner=self.owner)
-        try:
-            yield parent, base
-        finally:
-            if parent != self.root.fd:
-                os.close(parent)
+        if parent != self.root.fd:
+            if len(self._parents) >= self._KEEP:
+                oldest = next(iter(self._parents))
+                os.close(self._parents.pop(oldest))
+            self._parents[folder] = parent
+        yield parent, base
 
     def directory(self, path: str) -> None:
         with self._parent(path) as (parent, base):
@@ -261,8 +278,7 @@ def unpack(image: Image, dest: Path, *, owner: tuple[int, int] | None = None) ->
     view = MergedView(indexes)
     stats = UnpackStats()
     hardlinks: list[tuple[str, str]] = []
-    with _DirFd(dest) as root:
-        writer = _Writer(root, stats, owner, image)
+    with _DirFd(dest) as root, contextlib.closing(_Writer(root, stats, owner, image)) as writer:
         for position in range(count - 1, -1, -1):
             layer = image.layers[position]
             label = f"{image.reference}: layer {layer.digest}"

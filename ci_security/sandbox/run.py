@@ -50,6 +50,7 @@ from ci_security.sandbox.isolation import (
 
 OUTPUT_KEPT = 16 << 10
 _POLL = 0.05
+_SWEEP_POLL = 0.005
 _READY_TIMEOUT = 120.0
 _TRACER_GRACE = 15.0
 
@@ -210,7 +211,7 @@ def _sweep(first: int, namespace: str | None, monitor: int | None, uid: int | No
         for pid in left:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
-        time.sleep(_POLL)
+        time.sleep(_SWEEP_POLL)
     return stragglers
 
 
@@ -291,14 +292,16 @@ def execute(
         trace_limit = limits.active().sandbox_trace_bytes
         end = "exited"
         while proc.poll() is None:
-            if time.monotonic() - start >= duration:
+            left = duration - (time.monotonic() - start)
+            if left <= 0:
                 end = "duration"
                 break
             with contextlib.suppress(OSError):
                 if trace.stat().st_size > trace_limit:
                     end = "trace_limit"
                     break
-            time.sleep(_POLL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=min(_POLL, left))
         alive: list[tuple[int, str, tuple[str, ...]]] = []
         if proc.poll() is None and namespace is not None:
             alive = [(inner, program, args) for _, inner, program, args in members(child, namespace)]
