@@ -155,7 +155,7 @@ def ci_step(**params: Any) -> None:
     def body() -> int:
         from ci_security import ci
 
-        scan_options = options.to_scan_options(params, dynamic=params["dynamic"] and bool(params["image"]))
+        scan_options = options.to_scan_options(params, dynamic=params["dynamic"])
         run = options.to_run_options(params, terminal_width=_terminal_width())
         return _drain(ci.run_step(scan_options, run, options.to_step_options(params)))
 

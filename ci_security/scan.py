@@ -152,7 +152,7 @@ def run(
     prepared = None
     if options.sandbox is not None:
         if not options.image:
-            raise UsageError("the dynamic scan runs an image: give one with --image")
+            raise UsageError("the dynamic scan (sandbox, --dynamic) runs an image: give one with --image")
         from ci_security.sandbox.dynamic import prepare
 
         prepared = prepare()
