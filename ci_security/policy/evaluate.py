@@ -53,6 +53,7 @@ from ci_security.models import (
     Violation,
     Vulnerability,
 )
+from ci_security.models.decision import ViolationKind
 from ci_security.models.purl import purl_prefix_matches
 from ci_security.policy.model import IgnoreRule, Policy
 from ci_security.policy.vex import VexDocument, image_names, statement_for
@@ -259,6 +260,14 @@ def evaluate(
     def is_new(fingerprint: str) -> bool:
         return baseline is None or not fingerprint or fingerprint not in baseline
 
+    def gate(severity: Severity, fp: str, message: str, kind: ViolationKind) -> None:
+        """A manifest or runtime finding that is still open fails when it reaches the threshold."""
+        if threshold is None or severity.rank < threshold.rank or (new_only and not is_new(fp)):
+            return
+        findings.append(
+            Violation(rule="fail_on", message=message, severity=severity, fingerprint=fp, kind=kind)
+        )
+
     dynamic = result.sandbox is not None
     if (fail_on.in_use or fail_on.in_use_severity is not None) and not dynamic:
         notes.append("fail_on.in_use and in_use_severity ignored: the image was not run (no dynamic scan)")
@@ -344,19 +353,7 @@ def evaluate(
             raised = policy.checks.override(covered)
             if raised is not None and raised.rank > severity.rank:
                 severity = raised
-        if threshold is None or severity.rank < threshold.rank:
-            continue
-        if new_only and not is_new(fp):
-            continue
-        findings.append(
-            Violation(
-                rule="fail_on",
-                message=_misconfig_message(m, severity, new_only),
-                severity=severity,
-                fingerprint=fp,
-                kind="misconfiguration",
-            )
-        )
+        gate(severity, fp, _misconfig_message(m, severity, new_only), "misconfiguration")
 
     for found in sorted(result.runtime, key=RuntimeFinding.sort_key):
         fp = found.fingerprint
@@ -382,19 +379,7 @@ def evaluate(
             suppressed.append(_ignored(rule, fp))
             continue
         severity = policy.runtime.override(found.rule_id) or found.severity
-        if threshold is None or severity.rank < threshold.rank:
-            continue
-        if new_only and not is_new(fp):
-            continue
-        findings.append(
-            Violation(
-                rule="fail_on",
-                message=_runtime_message(found, severity, new_only),
-                severity=severity,
-                fingerprint=fp,
-                kind="runtime",
-            )
-        )
+        gate(severity, fp, _runtime_message(found, severity, new_only), "runtime")
 
     image_violations: list[Violation] = []
     if result.target is not None:

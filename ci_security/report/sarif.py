@@ -267,28 +267,54 @@ def _own(item: Misconfiguration, text: str) -> str:
     return text if item.found_by == "ci-security" else markdown(text, multiline=True)
 
 
-def _misconfiguration_rule(rule_id: str, findings: Sequence[Misconfiguration]) -> Any:
+def _rule(
+    rule_id: str,
+    title: str,
+    description: str,
+    help_markdown: str,
+    remediation: str,
+    references: Sequence[str],
+    worst: Severity,
+    kind: str,
+) -> Any:
+    """A rule of ours (manifest or runtime), or an imported tool's: `title` and `help_markdown` are
+    Markdown the caller made safe.
+    """
     import sarif_om
 
-    first = findings[0]
-    worst = max(findings, key=lambda m: m.severity.rank).severity
-    references = _references(first.references)
+    links = _references(references)
     return sarif_om.ReportingDescriptor(
         id=rule_id,
-        name=re.sub(r"[^A-Za-z0-9]+", "", first.title.title()) or rule_id,
-        short_description=sarif_om.MultiformatMessageString(text=_clip(first.title)),
-        full_description=sarif_om.MultiformatMessageString(text=_clip(first.message, multiline=True)),
+        name=re.sub(r"[^A-Za-z0-9]+", "", title.title()) or rule_id,
+        short_description=sarif_om.MultiformatMessageString(text=_clip(title)),
+        full_description=sarif_om.MultiformatMessageString(text=_clip(description, multiline=True)),
         help=sarif_om.MultiformatMessageString(
-            text=_clip(first.remediation or first.title, 4000, multiline=True),
-            markdown=f"**{markdown(rule_id)}** ({worst.value}): {_own(first, first.title)}\n\n"
-            f"{_own(first, first.remediation)}\n" + (f"\n{references}\n" if references else ""),
+            text=_clip(remediation or title, 4000, multiline=True),
+            markdown=f"**{markdown(rule_id)}** ({worst.value}): {help_markdown}\n"
+            + (f"\n{links}\n" if links else ""),
         ),
         default_configuration=sarif_om.ReportingConfiguration(level=_LEVEL.get(worst, "note")),
         properties={
             "security-severity": f"{_MIDPOINT[worst]:.1f}",
-            "precision": "very-high",
-            "tags": ["security", "misconfiguration", worst.value.lower()],
+            "precision": "very-high" if kind == "misconfiguration" else "high",
+            "tags": ["security", kind, worst.value.lower()],
         },
+    )
+
+
+def _misconfiguration_rule(rule_id: str, findings: Sequence[Misconfiguration]) -> Any:
+    first = findings[0]
+    worst = max(findings, key=lambda m: m.severity.rank).severity
+    body = f"{_own(first, first.title)}\n\n{_own(first, first.remediation)}"
+    return _rule(
+        rule_id,
+        first.title,
+        first.message,
+        body,
+        first.remediation,
+        first.references,
+        worst,
+        "misconfiguration",
     )
 
 
@@ -311,27 +337,11 @@ def _misconfiguration_result(item: Misconfiguration, rule_index: int, decision: 
 
 
 def _runtime_rule(rule_id: str, findings: Sequence[RuntimeFinding]) -> Any:
-    import sarif_om
-
     first = findings[0]
     worst = max(findings, key=lambda f: f.severity.rank).severity
-    references = _references(first.references)
-    return sarif_om.ReportingDescriptor(
-        id=rule_id,
-        name=re.sub(r"[^A-Za-z0-9]+", "", first.title.title()) or rule_id,
-        short_description=sarif_om.MultiformatMessageString(text=_clip(first.title)),
-        full_description=sarif_om.MultiformatMessageString(text=_clip(first.title)),
-        help=sarif_om.MultiformatMessageString(
-            text=_clip(first.remediation or first.title, 4000, multiline=True),
-            markdown=f"**{markdown(rule_id)}** ({worst.value}): {first.title}\n\n{first.remediation}\n"
-            + (f"\n{references}\n" if references else ""),
-        ),
-        default_configuration=sarif_om.ReportingConfiguration(level=_LEVEL.get(worst, "note")),
-        properties={
-            "security-severity": f"{_MIDPOINT[worst]:.1f}",
-            "precision": "high",
-            "tags": ["security", "runtime", worst.value.lower()],
-        },
+    body = f"{first.title}\n\n{first.remediation}"
+    return _rule(
+        rule_id, first.title, first.title, body, first.remediation, first.references, worst, "runtime"
     )
 
 

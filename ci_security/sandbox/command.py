@@ -139,11 +139,7 @@ def resolve(image_config: Mapping[str, Any], rootfs: Rootfs, overrides: Override
         overrides.user if overrides.user is not None else (field(config, "User", str, "image config") or "")
     )
     user_spec = _check_text(user_spec.strip(), "User")
-    uid, gid, home = _lookup_user(rootfs, user_spec) if user_spec else (0, 0, "/root")
-    if not user_spec:
-        passwd = _account_lines(rootfs, "etc/passwd")
-        root = next((e for e in passwd if len(e) >= 6 and e[2] == "0"), None)
-        home = root[5] if root is not None and root[5].startswith("/") else "/"
+    uid, gid, home = _lookup_user(rootfs, user_spec or "0")
 
     workdir = (
         overrides.workdir

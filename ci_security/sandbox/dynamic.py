@@ -203,8 +203,8 @@ def observe(
                 )
             ),
             events_total=timeline.events_total,
-            isolation=(*execution.steps, _limits_step(identity)),
-            limits=limit_summary(identity),
+            isolation=(*execution.steps, _limits_step()),
+            limits=limit_summary(),
             files_read=tuple(sorted(files_read)),
             stdout=execution.stdout,
             stderr=execution.stderr,
@@ -213,7 +213,7 @@ def observe(
         return Observed(run=run, packages=marked, warnings=warnings)
 
 
-def _limits_step(identity: Identity) -> IsolationStep:
+def _limits_step() -> IsolationStep:
     active = limits.active()
     size = limits.format_value(active.sandbox_memory_bytes, "bytes")
     fsize = limits.format_value(active.sandbox_file_bytes, "bytes")

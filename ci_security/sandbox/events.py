@@ -475,7 +475,7 @@ class TimelineBuilder:
                 "file_write",
                 call.name,
                 path=path,
-                detail=_flag_text(flags),
+                detail=flags[:120],
                 result=_result(call),
             )
         elif call.ok and not any(flag in flags for flag in _NOT_A_READ):
@@ -534,7 +534,3 @@ def _flags(call: Call) -> str:
 
 def _namespace_flags(call: Call) -> str:
     return "|".join(part for part in _flags(call).split("|") if part.startswith("CLONE_NEW"))
-
-
-def _flag_text(flags: str) -> str:
-    return flags[:120]

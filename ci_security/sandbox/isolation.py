@@ -122,7 +122,7 @@ def _tool(name: str, package: str) -> str:
 
 def _ask_version(path: str, flag: str) -> str:
     try:
-        done = subprocess.run([path, flag], capture_output=True, text=True, timeout=30, env=_tool_env())
+        done = subprocess.run([path, flag], capture_output=True, text=True, timeout=30, env=tool_env())
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise IsolationError(f"sandbox: {path} {flag} failed: {exc}") from None
     return done.stdout + done.stderr
@@ -161,15 +161,11 @@ def no_input() -> Iterator[BinaryIO]:
         yield handle
 
 
-def _tool_env() -> dict[str, str]:
+def tool_env() -> dict[str, str]:
     """The environment the sandbox's own tools run with: a PATH and nothing else (the image's
     environment is set inside by bubblewrap; ours, with its tokens, never reaches the sandbox).
     """
     return {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"), "LC_ALL": "C"}
-
-
-def tool_env() -> dict[str, str]:
-    return _tool_env()
 
 
 # --- identity ------------------------------------------------------------------------------------
@@ -293,7 +289,7 @@ def prlimit_args(tools: Tools, identity: Identity) -> list[str]:
     ]
 
 
-def limit_summary(identity: Identity) -> tuple[tuple[str, str], ...]:
+def limit_summary() -> tuple[tuple[str, str], ...]:
     """The limits as reports show them."""
     active = limits.active()
     return (
@@ -539,7 +535,7 @@ def run_as(identity: Identity, argv: list[str], timeout: float) -> str:
                 text=True,
                 errors="replace",
                 timeout=timeout,
-                env=_tool_env(),
+                env=tool_env(),
                 stdin=stdin,
                 user=identity.uid,
                 group=identity.gid,

@@ -33,7 +33,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ci_security import limits
-from ci_security.errors import IsolationError
 from ci_security.models import IsolationStep
 from ci_security.sandbox.command import SandboxCommand
 from ci_security.sandbox.isolation import (
@@ -349,12 +348,4 @@ def _stop(proc: subprocess.Popen[bytes], grace: float = 0.0) -> None:
             proc.wait(timeout=30)
 
 
-def check_ready(tools: Tools, identity: Identity, stderr: str) -> None:
-    """Raise the diagnosis when a probe's stderr shows a step failed."""
-    from ci_security.sandbox.isolation import probe_succeeded
-
-    if not probe_succeeded(stderr):
-        raise diagnose(stderr, tools, identity)
-
-
-__all__ = ["Execution", "IsolationError", "execute", "members"]
+__all__ = ["Execution", "execute", "members"]
