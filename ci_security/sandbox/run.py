@@ -252,7 +252,7 @@ def execute(
     first: int | None = None
     namespace: str | None = None
     monitor: int | None = None
-    swept = False
+    released = swept = False
     try:
         with open(out_path, "wb") as out, open(err_path, "wb") as err, no_input() as stdin:
             proc = subprocess.Popen(
@@ -287,6 +287,7 @@ def execute(
         if on_isolated is not None:
             on_isolated(child)
         os.write(block_w, b"1")
+        released = True
         start = time.monotonic()
         trace_limit = limits.active().sandbox_trace_bytes
         end = "exited"
@@ -322,6 +323,10 @@ def execute(
             leftovers=leftovers,
         )
     finally:
+        if not released and proc is not None:
+            # bubblewrap takes its end of the block pipe closing as the go-ahead: before the pipe is
+            # closed, every process of the chain is killed and gone, so the image's code never runs.
+            _kill_chain(proc, first, namespace, monitor, identity.uid)
         for fd in (info_r, info_w, block_r, block_w):
             if fd >= 0:
                 with contextlib.suppress(OSError):
@@ -330,6 +335,50 @@ def execute(
             _stop(proc)
         if first is not None and not swept:
             _sweep(first, namespace, monitor, identity.uid, grace=0.0)
+
+
+def _descendants(root: int) -> set[int]:
+    """`root` and every process below it, from the parent links in /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            parent = _parent(int(entry.name))
+            if parent is not None:
+                children.setdefault(parent, []).append(int(entry.name))
+    found = {root}
+    pending = [root]
+    while pending:
+        for child in children.get(pending.pop(), ()):
+            if child not in found:
+                found.add(child)
+                pending.append(child)
+    return found
+
+
+def _kill_chain(
+    proc: subprocess.Popen[bytes],
+    first: int | None,
+    namespace: str | None,
+    monitor: int | None,
+    uid: int | None,
+) -> None:
+    """Kill the whole chain (the tracer, bubblewrap, the held sandbox) and wait until none of it is
+    alive, for at most 30 s.
+    """
+    deadline = time.monotonic() + 30.0
+    while time.monotonic() < deadline:
+        alive = {pid for pid in _descendants(proc.pid) if _alive(pid)}
+        if first is not None:
+            alive |= set(_remaining(first, namespace, monitor, uid))
+        if not alive:
+            break
+        for pid in alive:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=_SWEEP_POLL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=1.0)
 
 
 def _stop(proc: subprocess.Popen[bytes], grace: float = 0.0) -> None:
