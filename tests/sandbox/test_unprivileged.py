@@ -1,6 +1,6 @@
 """The dynamic scan run by an ordinary user: ci-security itself as uid 54321 (setpriv), as on a CI
 runner that is not root. The sandbox then runs as that user, its uid map maps only that uid, the
-process limit counts that user's processes, and the planted connection is still found.
+process limit counts that user's processes, and the planted write to /etc/passwd is still found.
 
 The tests run as root here, with Python installed under root's home; the interpreter is made
 reachable for the ordinary user by a bind mount in a private mount namespace (util-linux's unshare),
@@ -42,7 +42,8 @@ def test_an_ordinary_user_runs_the_sandbox(script_image, shared_dir):
     setpriv = shutil.which("setpriv")
     assert unshare and setpriv
     image = shared_dir / "image.tar"
-    shutil.copy(script_image("telnet 192.0.2.1 4444\necho finished\n"), image)
+    # No network behaviour: a command-line run has no test hook to check the namespace first.
+    shutil.copy(script_image("echo 'intruder:x:0:0::/:/bin/sh' >> /etc/passwd\necho finished\n"), image)
     image.chmod(0o644)
     home = shared_dir / "home"
     home.mkdir()
@@ -69,11 +70,11 @@ def test_an_ordinary_user_runs_the_sandbox(script_image, shared_dir):
         text=True,
         timeout=300,
     )
-    assert done.returncode == 1, done.stderr  # RT001 fails the default policy
+    assert done.returncode == 1, done.stderr  # RT007 on /etc/passwd fails the default policy
     report = json.loads((home / "report.json").read_text())
     sandbox = report["sandbox"]
     assert sandbox["stdout"] == "finished\n"
     steps = {step["step"]: step["detail"] for step in sandbox["isolation"]}
     assert steps["user"] == f"one uid, uid {USER} outside"
-    assert [r["rule_id"] for r in report["runtime"]] == ["RT001"]
-    assert report["runtime"][0]["subject"] == "192.0.2.1:4444"
+    assert [r["rule_id"] for r in report["runtime"]] == ["RT007"]
+    assert report["runtime"][0]["subject"] == "/etc/passwd"
