@@ -245,20 +245,23 @@ def choose_identity(processes: int) -> Identity:
 # --- command lines -------------------------------------------------------------------------------
 
 
+# What the tracer stops on: programs run and processes made, working directories, the network,
+# every call that opens or changes a file by name, setuid bits, and the privileged calls.
+TRACED_CALLS = (
+    *("execve", "execveat", "fork", "vfork", "clone", "clone3", "chdir", "fchdir"),
+    *("connect", "bind", "sendto", "sendmsg", "sendmmsg"),
+    *("open", "openat", "openat2", "creat", "mkdir", "mkdirat", "rmdir", "unlink", "unlinkat"),
+    *("rename", "renameat", "renameat2", "link", "linkat", "symlink", "symlinkat", "truncate"),
+    *("chmod", "fchmod", "fchmodat"),
+    *("ptrace", "mount", "umount2", "pivot_root", "init_module", "finit_module", "delete_module"),
+    *("unshare", "setns", "kexec_load", "kexec_file_load"),
+)
+
+
 def strace_args(tools: Tools, trace: Path, string_bytes: int = 4096) -> list[str]:
     pidns = "--decode-pids=pidns" if tools.strace_version >= (6, 0) else "--pidns-translation"
     # `?` lets strace skip a call the architecture does not have (aarch64 has no open, fork, chmod…).
-    traced = ",".join(
-        "?" + name
-        for name in (
-            "execve,execveat,fork,vfork,clone,clone3,chdir,fchdir,"
-            "connect,bind,sendto,sendmsg,sendmmsg,"
-            "open,openat,openat2,creat,mkdir,mkdirat,rmdir,unlink,unlinkat,rename,renameat,renameat2,"
-            "link,linkat,symlink,symlinkat,truncate,chmod,fchmod,fchmodat,"
-            "ptrace,mount,umount2,pivot_root,init_module,finit_module,delete_module,unshare,setns,"
-            "kexec_load,kexec_file_load"
-        ).split(",")
-    )
+    traced = ",".join("?" + name for name in TRACED_CALLS)
     return [
         tools.strace,
         "-f",
