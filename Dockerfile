@@ -22,6 +22,12 @@ RUN python -m pip --python /opt/ci-security/venv/bin/python install --no-cache-d
       --no-deps --no-build-isolation --no-index .
 
 FROM python:3.11-slim-bookworm@sha256:a36c24f9cbdf4fd0f52d67f0823eeac19c2028c637cecc392d97f980d4fec56b
+# The dynamic scan's sandbox (dynamic: true): bubblewrap and strace, pinned to Debian 12's
+# versions; util-linux (prlimit, setpriv, unshare) is part of the base. See docs/dynamic.md for
+# what the job's container must allow (user namespaces, a /proc mount).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends bubblewrap=0.8.0-2+deb12u1 strace=6.1-0.1 \
+ && rm -rf /var/lib/apt/lists/*
 COPY --from=build /opt/ci-security/venv /opt/ci-security/venv
 ENV PATH=/opt/ci-security/venv/bin:$PATH
 COPY entrypoint.py /opt/ci-security/entrypoint.py

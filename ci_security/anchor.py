@@ -396,3 +396,19 @@ def anchor_vulnerabilities(
                 line = lines.get(index, final.from_line)
         out.append(replace(vuln, location=Location(path=dockerfile.path, line=line)))
     return tuple(out)
+
+
+def entrypoint_location(dockerfile: Dockerfile) -> Location | None:
+    """Where the image's command is set, for runtime findings: the last ENTRYPOINT of the final
+    stage or of the stages it is built FROM in this file (nearest first), else the last CMD, else the
+    final stage's FROM line (the command comes from the base image). None without a stage.
+    """
+    chain = _chain(dockerfile)
+    if not chain:
+        return None
+    for keyword in ("ENTRYPOINT", "CMD"):
+        for stage in chain:
+            found = [inst for inst in stage.instructions if inst.keyword == keyword]
+            if found:
+                return Location(path=dockerfile.path, line=found[-1].start_line)
+    return Location(path=dockerfile.path, line=chain[0].from_line)

@@ -10,9 +10,10 @@ policy's summary, and the exit code (0 pass, 1 policy failed, 3 partial scan wit
 
 The CI step adds what a pipeline needs, the same on every CI system except where the system's
 `StepSurface` (`platforms/registry.py`) differs: the reports the system reads in the report
-directory, secret masks, a fence around the reports printed to the log, annotations, the job
-summary, the step's outputs, one sticky comment and inline comments through the review platform
-(`publish`), notices for what did not happen, and `--no-fail-build`. See docs/github.md and
+directory (and, with the dynamic scan, its event log `ci-security-events.jsonl`), secret masks, a
+fence around the reports printed to the log, annotations, the job summary, the step's outputs, one
+sticky comment and inline comments through the review platform (`publish`), notices for what did
+not happen, and `--no-fail-build`. See docs/github.md and
 docs/gitlab.md for each system.
 
 A platform failure never changes the exit code: the policy decides it (and `--no-fail-build` turns a
@@ -40,7 +41,7 @@ from typing import TYPE_CHECKING, Literal
 
 from ci_security import sanitize
 from ci_security.errors import EXIT_FAIL, EXIT_INTERNAL, EXIT_PASS, ReportError
-from ci_security.models import Decision, Misconfiguration, ScanResult, Severity, Vulnerability
+from ci_security.models import Decision, Misconfiguration, RuntimeFinding, ScanResult, Severity, Vulnerability
 from ci_security.platforms.base import (
     Annotation,
     InlineComment,
@@ -59,6 +60,7 @@ if TYPE_CHECKING:
     from ci_security.scan import Checked, ScanOptions
 
 MAX_LOG_ROWS = 50  # rows of each table in the job log; the reports have every row
+EVENTS_FILE = "ci-security-events.jsonl"
 _KEY = re.compile(r"[^A-Za-z0-9_.\-/:]+")
 
 Display = Callable[[], AbstractContextManager[ProgressSink | None]]
@@ -160,6 +162,9 @@ def run_step(
     reports = report_paths(context.platform, step.report_dir)
     if step.sarif_file is not None and "sarif" in reports:
         reports["sarif"] = step.sarif_file
+    if options.sandbox is not None:
+        # The dynamic scan's event log is an artifact of the step, beside the reports.
+        reports["events"] = step.report_dir / EVENTS_FILE
     specs = [OutputSpec(fmt, path) for fmt, path in reports.items()] + list(run.outputs)
     if not any(spec.format == "table" for spec in specs):
         specs.append(OutputSpec("table", None))
@@ -280,7 +285,10 @@ def comment_key(result: ScanResult, explicit: str | None) -> str:
     return _KEY.sub("-", key).strip("-") or "scan"
 
 
-def _location(finding: Vulnerability | Misconfiguration) -> tuple[str, int | None] | None:
+Finding = Vulnerability | Misconfiguration | RuntimeFinding
+
+
+def _location(finding: Finding) -> tuple[str, int | None] | None:
     if isinstance(finding, Misconfiguration):
         return (finding.path, finding.line) if finding.path else None
     if finding.location is None:
@@ -288,15 +296,17 @@ def _location(finding: Vulnerability | Misconfiguration) -> tuple[str, int | Non
     return finding.location.path, finding.location.line
 
 
-def open_findings(result: ScanResult, decision: Decision) -> list[Vulnerability | Misconfiguration]:
+def open_findings(result: ScanResult, decision: Decision) -> list[Finding]:
     """The findings the policy did not accept."""
-    findings: list[Vulnerability | Misconfiguration] = [*result.vulnerabilities, *result.misconfigurations]
+    findings: list[Finding] = [*result.vulnerabilities, *result.misconfigurations, *result.runtime]
     return [f for f in findings if decision.suppression_of(f.fingerprint) is None]
 
 
-def _label(finding: Vulnerability | Misconfiguration) -> tuple[str, str]:
+def _label(finding: Finding) -> tuple[str, str]:
     if isinstance(finding, Misconfiguration):
         return f"{finding.rule_id}: {finding.title}", finding.message
+    if isinstance(finding, RuntimeFinding):
+        return f"{finding.rule_id}: {finding.title} (dynamic scan)", finding.message
     pkg = finding.package
     fix = f"; fixed in {finding.fixed_version}" if finding.fixed_version else "; no fix yet"
     return (
@@ -366,6 +376,7 @@ def outputs(
         "suppressed": str(len(decision.suppressed)),
         "vulnerabilities": str(len(result.vulnerabilities)),
         "misconfigurations": str(len(result.misconfigurations)),
+        **({"runtime": str(len(result.runtime))} if result.sandbox is not None else {}),
         "summary": decision.summary,
         **{k: str(v) for k, v in counts(result, decision).items()},
         **{f"{fmt}-file": str(path) for fmt, path in reports.items()},

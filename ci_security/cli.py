@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from ci_security import __version__, options, sanitize
-from ci_security.errors import EXIT_ERROR, EXIT_INTERNAL, EXIT_PASS, CiSecurityError
+from ci_security.errors import EXIT_ERROR, EXIT_INTERNAL, EXIT_PASS, CiSecurityError, UsageError
 
 if TYPE_CHECKING:
     from ci_security.ci import Line
@@ -117,9 +117,33 @@ def scan(**params: Any) -> None:
     _guard(body, params["limit_items"])
 
 
+@main.command("sandbox")
+@options.scan_options
+@options.sandbox_options
+def sandbox(**params: Any) -> None:
+    """Scan an image and run its entrypoint in a sandbox: judge what it does, mark the packages it loads.
+
+    The dynamic scan (docs/dynamic.md): the scan of `scan --image`, then the image's ENTRYPOINT and CMD
+    run for --duration in new namespaces with no network, traced; runtime findings (RT001…) and the
+    packages in use join the same reports and policy decision. Exit 0 when the policy passes, 1 when
+    it fails, 2 on an error, including any isolation step that cannot be set up (nothing is run then).
+    """
+
+    def body() -> int:
+        from ci_security import ci
+
+        if not params["image"]:
+            raise UsageError("sandbox needs an image: --image REF (or CI_SECURITY_IMAGE)")
+        run = options.to_run_options(params, terminal_width=_terminal_width())
+        return _drain(ci.run_scan(options.to_scan_options(params, dynamic=True), run))
+
+    _guard(body, params["limit_items"])
+
+
 @main.command("ci")
 @options.scan_options
 @options.ci_options
+@options.sandbox_options
 def ci_step(**params: Any) -> None:
     """The CI step: scan, write the reports, annotate, comment on the pull/merge request, gate.
 
@@ -131,7 +155,7 @@ def ci_step(**params: Any) -> None:
     def body() -> int:
         from ci_security import ci
 
-        scan_options = options.to_scan_options(params)
+        scan_options = options.to_scan_options(params, dynamic=params["dynamic"])
         run = options.to_run_options(params, terminal_width=_terminal_width())
         return _drain(ci.run_step(scan_options, run, options.to_step_options(params)))
 
@@ -271,8 +295,9 @@ def policy_check(path: Path, limit_items: tuple[str, ...]) -> None:
         from datetime import UTC, datetime
 
         from ci_security.policy.load import check_policy
+        from ci_security.rules.runtime.registry import RULE_IDS
 
-        problems = check_policy(path, datetime.now(UTC).date())
+        problems = check_policy(path, datetime.now(UTC).date(), RULE_IDS)
         for problem in problems:
             _say(str(problem))
         errors = sum(1 for p in problems if p.is_error)

@@ -44,3 +44,15 @@ class CatalogError(CiSecurityError):
 
 class ReportError(CiSecurityError):
     """A report cannot be written where the user asked."""
+
+
+class SandboxError(CiSecurityError):
+    """The dynamic scan cannot run the image: the entrypoint is missing or cannot be started, or the
+    image config names a user the image does not have.
+    """
+
+
+class IsolationError(SandboxError):
+    """One isolation step of the sandbox cannot be set up (or was found missing when checked); the
+    message names the step and why. The image's code has not run.
+    """

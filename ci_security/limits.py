@@ -90,6 +90,15 @@ class Limits:
     transfer_seconds: int = 3600
     retry_after_seconds: int = 60
     redirects: int = 5
+    # --- the dynamic scan's sandbox (`ci-security sandbox`): what the image's processes may use
+    sandbox_cpu_seconds: int = 60
+    sandbox_memory_bytes: int = 2 * GiB
+    sandbox_processes: int = 128
+    sandbox_file_bytes: int = 256 * MiB
+    sandbox_open_files: int = 1024
+    sandbox_tmp_bytes: int = 256 * MiB
+    sandbox_trace_bytes: int = 256 * MiB
+    sandbox_events: int = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +222,54 @@ SPECS: dict[str, LimitSpec] = {
             _ERROR,
         ),
         LimitSpec("redirects", "count", "HTTP redirects followed for one request", _ERROR),
+        LimitSpec(
+            "sandbox_cpu_seconds",
+            "seconds",
+            "CPU time of each process in the sandbox (RLIMIT_CPU)",
+            "the process is killed (SIGXCPU, then SIGKILL)",
+        ),
+        LimitSpec(
+            "sandbox_memory_bytes",
+            "bytes",
+            "address space of each process in the sandbox (RLIMIT_AS)",
+            "allocations fail in that process",
+        ),
+        LimitSpec(
+            "sandbox_processes",
+            "count",
+            "processes and threads the image may run at once in the sandbox (RLIMIT_NPROC)",
+            "fork fails with EAGAIN (finding RT010)",
+        ),
+        LimitSpec(
+            "sandbox_file_bytes",
+            "bytes",
+            "size of one file a sandboxed process writes, its output included (RLIMIT_FSIZE)",
+            "the write fails (SIGXFSZ)",
+        ),
+        LimitSpec(
+            "sandbox_open_files",
+            "count",
+            "open files of each process in the sandbox (RLIMIT_NOFILE)",
+            "open fails with EMFILE",
+        ),
+        LimitSpec(
+            "sandbox_tmp_bytes",
+            "bytes",
+            "size of each writable tmpfs in the sandbox (/tmp, /run, /var/tmp)",
+            "writes fail with ENOSPC",
+        ),
+        LimitSpec(
+            "sandbox_trace_bytes",
+            "bytes",
+            "the tracer's output for one run",
+            "the run is stopped early; a partial-scan warning",
+        ),
+        LimitSpec(
+            "sandbox_events",
+            "count",
+            "events kept from one run (a file read counts once per file)",
+            "later events are counted but not kept or judged; a partial-scan warning",
+        ),
     )
 }
 

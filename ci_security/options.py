@@ -1,7 +1,7 @@
-"""The options of `ci-security scan` and `ci-security ci`, stated once: the table of click options
-(each with its `CI_SECURITY_*` variable), the `--from-NAME` options made from the importer registry
-and `--output`'s formats from the report registry, and the functions that turn what click parsed
-into the scan's, the run's and the CI step's options.
+"""The options of `ci-security scan`, `ci-security sandbox` and `ci-security ci`, stated once: the
+table of click options (each with its `CI_SECURITY_*` variable), the `--from-NAME` options made from
+the importer registry and `--output`'s formats from the report registry, and the functions that turn
+what click parsed into the scan's, the run's and the CI step's options.
 
 Imported by `cli.py` when it starts, so it imports only click and the registries at the top; the
 scan and the CI layer are imported when a command runs (`--help` and `--version` stay fast).
@@ -9,6 +9,8 @@ scan and the CI layer are imported when a command runs (`--help` and `--version`
 
 from __future__ import annotations
 
+import json
+import shlex
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +27,7 @@ from ci_security.report.registry import REPORTERS
 if TYPE_CHECKING:
     from ci_security.ci import RunOptions, StepOptions
     from ci_security.ingest.base import Importer
+    from ci_security.sandbox.dynamic import SandboxOptions
     from ci_security.scan import ScanOptions
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
@@ -346,6 +349,61 @@ def feed_options(function: Callable[..., Any]) -> Callable[..., Any]:
     )
 
 
+SANDBOX_OPTIONS: list[Decorator] = [
+    click.option(
+        "--duration",
+        metavar="DURATION",
+        **env("SANDBOX_DURATION"),
+        help="How long the image's entrypoint may run before it is stopped: seconds or 30s, 2m (default: "
+        "the policy's runtime.duration, else 30s).",
+    ),
+    click.option(
+        "--entrypoint",
+        metavar="COMMAND",
+        **env("SANDBOX_ENTRYPOINT"),
+        help="Run this instead of the image's ENTRYPOINT, and drop its CMD (as docker run --entrypoint): "
+        'a JSON array (["/bin/app", "--serve"]) or words split as a shell would.',
+    ),
+    click.option(
+        "--cmd",
+        metavar="COMMAND",
+        **env("SANDBOX_CMD"),
+        help="Arguments instead of the image's CMD (a JSON array, or words split as a shell would).",
+    ),
+    click.option(
+        "--env",
+        "sandbox_env",
+        multiple=True,
+        metavar="NAME=VALUE",
+        **env("SANDBOX_ENV"),
+        help="Set a variable for the image's entrypoint (repeatable); the sandbox never sees this "
+        "environment's variables.",
+    ),
+    click.option(
+        "--workdir",
+        metavar="PATH",
+        **env("SANDBOX_WORKDIR"),
+        help="Working directory instead of the image's.",
+    ),
+    click.option(
+        "--user",
+        "sandbox_user",
+        metavar="USER[:GROUP]",
+        **env("SANDBOX_USER"),
+        help="User instead of the image's (a name from its /etc/passwd, or a number).",
+    ),
+]
+
+DYNAMIC_OPTION = click.option(
+    "--dynamic/--no-dynamic",
+    default=False,
+    show_default=True,
+    **env("DYNAMIC"),
+    help="Also run the image's entrypoint in the sandbox and judge what it does (the dynamic scan, "
+    "docs/dynamic.md); needs bubblewrap, strace and user namespaces.",
+)
+
+
 def _apply(options: list[Decorator], function: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(options):
         function = option(function)
@@ -359,14 +417,71 @@ def scan_options(function: Callable[..., Any]) -> Callable[..., Any]:
 
 def ci_options(function: Callable[..., Any]) -> Callable[..., Any]:
     """The options only the CI step has (the database update's feed options among them)."""
-    return feed_options(_apply(CI_OPTIONS, function))
+    return feed_options(_apply([*CI_OPTIONS, DYNAMIC_OPTION], function))
 
 
-def to_scan_options(params: dict[str, Any]) -> ScanOptions:
-    """What click parsed, as the scan's options (imported here, not at the top: `--help` stays fast)."""
+def sandbox_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """What to run in the sandbox and for how long (`sandbox`, and `ci` with `--dynamic`)."""
+    return _apply(SANDBOX_OPTIONS, function)
+
+
+def _command(value: str | None, option: str) -> tuple[str, ...] | None:
+    """A command given as a JSON array of strings or as shell words; None when not given."""
+    if value is None:
+        return None
+    text = value.strip()
+    if text.startswith("["):
+        try:
+            words = json.loads(text)
+        except ValueError:
+            raise UsageError(f"{option} {value!r}: not a JSON array") from None
+        if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+            raise UsageError(f"{option} {value!r}: expected a JSON array of strings")
+        return tuple(words)
+    try:
+        return tuple(shlex.split(text))
+    except ValueError as exc:
+        raise UsageError(f"{option} {value!r}: {exc}") from None
+
+
+def to_sandbox_options(params: dict[str, Any]) -> SandboxOptions:
+    """What click parsed, as the dynamic scan's options."""
+    from ci_security.policy.model import parse_duration
+    from ci_security.sandbox.command import Overrides
+    from ci_security.sandbox.dynamic import SandboxOptions
+
+    duration = None
+    if params.get("duration"):
+        try:
+            duration = parse_duration(params["duration"])
+        except ValueError as exc:
+            raise UsageError(f"--duration {params['duration']!r}: {exc}") from None
+    variables = []
+    for item in params.get("sandbox_env") or ():
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise UsageError(f"--env {item!r}: expected NAME=VALUE")
+        variables.append((name, value))
+    return SandboxOptions(
+        duration=duration,
+        overrides=Overrides(
+            entrypoint=_command(params.get("entrypoint"), "--entrypoint"),
+            cmd=_command(params.get("cmd"), "--cmd"),
+            env=tuple(variables),
+            workdir=params.get("workdir"),
+            user=params.get("sandbox_user"),
+        ),
+    )
+
+
+def to_scan_options(params: dict[str, Any], *, dynamic: bool = False) -> ScanOptions:
+    """What click parsed, as the scan's options (imported here, not at the top: `--help` stays fast);
+    with `dynamic`, the image is run in the sandbox too.
+    """
     from ci_security.scan import ScanOptions
 
     return ScanOptions(
+        sandbox=to_sandbox_options(params) if dynamic else None,
         image=params["image"],
         vulns=not params["no_vulns"],
         platform=params["platform"],

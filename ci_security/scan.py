@@ -3,6 +3,13 @@ the manifests, merge findings imported from other engines, and return a `ScanRes
 the policy read and in force first and its `Decision` made last (`check`, what the CLI runs).
 Never prints or exits.
 
+With `ScanOptions.sandbox` (the dynamic scan) the sandbox is checked first of all (`sandbox.dynamic
+.prepare`, so a machine that cannot isolate the image fails in a second, before anything is
+fetched); the opened image is then catalogued, run in the sandbox (which marks the packages in use
+before they are matched, so every vulnerability carries its package's `in_use`), and the run is
+judged by the runtime rules under the policy's `runtime:` section, findings pointing at the
+Dockerfile's ENTRYPOINT or CMD line.
+
 `check(options)` behaves exactly as `ci-security scan` does with the same options: the policy file
 and its overrides, limits, baseline and VEX come from `policy.inputs`. `run` alone applies no
 policy (no rule the policy's `checks.enable` turns on, no `limits:`).
@@ -42,10 +49,15 @@ from ci_security.models import (
     Vulnerability,
 )
 from ci_security.policy.inputs import FailOnOverride, PolicyInputs
+from ci_security.policy.model import RuntimePolicy
 from ci_security.progress import ProgressSink
+from ci_security.sandbox.dynamic import SandboxOptions
 
 if TYPE_CHECKING:
     from ci_security.catalog.runner import Inventory
+    from ci_security.models import RuntimeFinding
+    from ci_security.rules.dockerfile.parse import Dockerfile
+    from ci_security.sandbox.dynamic import Observed, Prepared
     from ci_security.vulndb.store import VulnDB
 
 
@@ -78,6 +90,8 @@ class ScanOptions:
     fail_on: FailOnOverride | None = None
     # `--limit` values (name, value as written): in force over the policy's `limits:`.
     limits: tuple[tuple[str, str], ...] = ()
+    # The dynamic scan (`ci-security sandbox`, `ci --dynamic`): run the image's entrypoint too.
+    sandbox: SandboxOptions | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +129,7 @@ def check_under(options: ScanOptions, inputs: PolicyInputs) -> Checked:
         rules_enable=checks.enable,
         rules_disable=checks.disable,
         severity_source=inputs.policy.severity_source,
+        runtime=inputs.policy.runtime,
     )
     return Checked(result, decide(result, inputs))
 
@@ -131,13 +146,23 @@ def run(
     rules_enable: Sequence[str] = (),
     rules_disable: Sequence[str] = (),
     severity_source: str = "vendor",
+    runtime: RuntimePolicy | None = None,
 ) -> ScanResult:
     """Scan the image named in `options`, check manifests and/or import other engines' findings;
     `rules_enable` turns on manifest rules that are off by default (the policy's `checks.enable`);
     `rules_disable` names the rules the policy disables (they still run, reported suppressed, and fold
     nothing); `severity_source` says which rating decides a vulnerability's severity (the policy's
-    `severity_source`: vendor, nvd or max).
+    `severity_source`: vendor, nvd or max); `runtime` is the policy's `runtime:` section, for the
+    dynamic scan.
     """
+    runtime = runtime or RuntimePolicy()
+    prepared = None
+    if options.sandbox is not None:
+        if not options.image:
+            raise UsageError("the dynamic scan (sandbox, --dynamic) runs an image: give one with --image")
+        from ci_security.sandbox.dynamic import prepare
+
+        prepared = prepare()
     manifests = options.manifests
     if not options.image and not options.imports and not manifests:
         # `ci-security scan` with nothing named checks the repository's manifests, as `trivy config .`.
@@ -148,7 +173,9 @@ def run(
 
         db = VulnDB(options.db_path or default_db_path())
     try:
-        target, inventory = _scan_image(options) if options.image else (None, None)
+        target, inventory, observed = (
+            _scan_image(options, prepared, runtime) if options.image else (None, None, None)
+        )
         packages = inventory.packages if inventory else ()
         warnings = list(inventory.warnings) if inventory else []
         vulnerabilities: tuple[Vulnerability, ...] = ()
@@ -168,8 +195,16 @@ def run(
         if target is None:
             packages = imported.packages
         dockerfile = None
-        if target is not None and vulnerabilities:
-            vulnerabilities, dockerfile = _anchor(vulnerabilities, target, options, warnings)
+        parsed = (
+            _dockerfile(options, warnings) if target is not None and (vulnerabilities or observed) else None
+        )
+        if parsed is not None:
+            dockerfile = parsed.path
+        if target is not None and vulnerabilities and parsed is not None:
+            vulnerabilities = _anchor(vulnerabilities, target, parsed, warnings)
+        runtime_findings: tuple[RuntimeFinding, ...] = ()
+        if observed is not None:
+            runtime_findings = _judge(observed, runtime, parsed, warnings)
         summary = (
             _check_manifests(manifests, options, tuple(rules_enable), tuple(rules_disable))
             if manifests
@@ -193,6 +228,8 @@ def run(
             dockerfile=dockerfile,
             misconfigurations=misconfigurations,
             manifests=summary.summary if summary is not None else None,
+            sandbox=observed.run if observed is not None else None,
+            runtime=runtime_findings,
         )
     finally:
         if db is not None:
@@ -212,25 +249,22 @@ def repo_root(options: ScanOptions) -> Path:
     return Path.cwd()
 
 
-def _anchor(
-    vulnerabilities: tuple[Vulnerability, ...],
-    target: ImageTarget,
-    options: ScanOptions,
-    warnings: list[ScanWarning],
-) -> tuple[tuple[Vulnerability, ...], str | None]:
-    """Point image findings at the Dockerfile line that introduced them (see `ci_security.anchor`).
+def _dockerfile(options: ScanOptions, warnings: list[ScanWarning]) -> Dockerfile | None:
+    """The Dockerfile image findings are anchored to (`--dockerfile`, else the repository root's),
+    parsed, with its path as reports show it (repository-relative when it is inside); None when
+    there is none.
 
     The Dockerfile comes with the pull request: one over a limit (its size, a line, an expansion)
-    leaves the findings unanchored, with a warning naming the file and the limit.
+    is not used, and a warning names the file and the limit (findings are then reported without
+    Dockerfile lines).
     """
     from ci_security import limits
-    from ci_security.anchor import anchor_vulnerabilities
     from ci_security.rules.dockerfile.parse import expansion_budget, find_dockerfile, parse_dockerfile
 
     root = repo_root(options)
     path = options.dockerfile or find_dockerfile(root)
     if path is None:
-        return vulnerabilities, None
+        return None
     resolved = path.resolve()
     try:
         shown = resolved.relative_to(root.resolve()).as_posix()
@@ -246,14 +280,59 @@ def _anchor(
         if len(data) > bound:
             raise limits.LimitExceededError(shown, "manifest_bytes")
         with expansion_budget():
-            dockerfile = parse_dockerfile(data.decode("utf-8", errors="replace"), shown)
-            anchored = anchor_vulnerabilities(vulnerabilities, target, dockerfile)
+            return parse_dockerfile(data.decode("utf-8", errors="replace"), shown)
     except limits.LimitExceededError as exc:
-        message = f"findings not anchored to Dockerfile lines: {exc}"
-        # Every finding is still reported, only without a line: advice, not a partial scan.
-        warnings.append(ScanWarning(source="anchor", path=shown, message=message, partial=False))
-        return vulnerabilities, None
-    return anchored, shown
+        _unanchored(shown, exc, warnings)
+        return None
+
+
+def _anchor(
+    vulnerabilities: tuple[Vulnerability, ...],
+    target: ImageTarget,
+    dockerfile: Dockerfile,
+    warnings: list[ScanWarning],
+) -> tuple[Vulnerability, ...]:
+    """Point image findings at the Dockerfile line that introduced them (see `ci_security.anchor`);
+    past a limit while matching, the findings stay unanchored and a warning says why.
+    """
+    from ci_security import limits
+    from ci_security.anchor import anchor_vulnerabilities
+    from ci_security.rules.dockerfile.parse import expansion_budget
+
+    try:
+        with expansion_budget():
+            return anchor_vulnerabilities(vulnerabilities, target, dockerfile)
+    except limits.LimitExceededError as exc:
+        _unanchored(dockerfile.path, exc, warnings)
+        return vulnerabilities
+
+
+def _unanchored(shown: str, exc: Exception, warnings: list[ScanWarning]) -> None:
+    message = f"findings not anchored to Dockerfile lines: {exc}"
+    # Every finding is still reported, only without a line: advice, not a partial scan.
+    warnings.append(ScanWarning(source="anchor", path=shown, message=message, partial=False))
+
+
+def _judge(
+    observed: Observed, runtime: RuntimePolicy, dockerfile: Dockerfile | None, warnings: list[ScanWarning]
+) -> tuple[RuntimeFinding, ...]:
+    """The runtime rules' findings on the dynamic run, pointing at the Dockerfile's ENTRYPOINT/CMD."""
+    from ci_security.anchor import entrypoint_location
+    from ci_security.destinations import parse_destination
+    from ci_security.rules.runtime.base import RuntimeContext
+    from ci_security.rules.runtime.runner import check_run
+
+    context = RuntimeContext(
+        run=observed.run,
+        expect=runtime.expect,
+        exit_codes=runtime.exit_codes,
+        allowed=tuple(parse_destination(item) for item in runtime.allowed_destinations),
+    )
+    location = entrypoint_location(dockerfile) if dockerfile is not None else None
+    findings, failures = check_run(context, location=location, enable=runtime.enable)
+    warnings.extend(observed.warnings)
+    warnings.extend(failures)
+    return findings
 
 
 @dataclass(frozen=True, slots=True)
@@ -486,7 +565,9 @@ def _merge(own: tuple[Vulnerability, ...], imported: tuple[Vulnerability, ...]) 
     return tuple(merged)
 
 
-def _scan_image(options: ScanOptions) -> tuple[ImageTarget, Inventory]:
+def _scan_image(
+    options: ScanOptions, prepared: Prepared | None, runtime: RuntimePolicy
+) -> tuple[ImageTarget, Inventory, Observed | None]:
     assert options.image is not None
     ref = parse_image_ref(options.image)
     platform = parse_platform(options.platform) if options.platform else None
@@ -509,6 +590,7 @@ def _scan_image(options: ScanOptions) -> tuple[ImageTarget, Inventory]:
 
             cache = LayerCache(options.cache_dir or default_cache_dir(), CATALOGERS)
         image = source_for(ref).open(ref, source_options)
+        observed = None
         try:
             inventory = catalog_image(
                 image,
@@ -518,6 +600,18 @@ def _scan_image(options: ScanOptions) -> tuple[ImageTarget, Inventory]:
                 workers=options.workers,
                 cache=cache,
             )
+            if prepared is not None and options.sandbox is not None:
+                from ci_security.sandbox.dynamic import observe
+
+                observed = observe(
+                    image,
+                    prepared,
+                    options.sandbox,
+                    duration=options.sandbox.duration or runtime.duration,
+                    packages=inventory.packages,
+                    owners=inventory.owners,
+                )
+                inventory = replace(inventory, packages=observed.packages)
         finally:
             image.close()
     target = ImageTarget(
@@ -533,4 +627,4 @@ def _scan_image(options: ScanOptions) -> tuple[ImageTarget, Inventory]:
         created=image.config.get("created") if isinstance(image.config.get("created"), str) else None,
         user=_config_user(image.config),
     )
-    return target, inventory
+    return target, inventory, observed

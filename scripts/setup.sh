@@ -4,7 +4,12 @@
 #     (image conversion and pushes), debootstrap (a real Debian root filesystem), apache2-utils
 #     (htpasswd for the registry's basic auth), distro-info-data (Debian's and Ubuntu's release lists,
 #     which the distribution release table in ci_security/match/distros.py is tested against), rpm
-#     (librpm's own version comparison, the oracle of the rpm ordering test);
+#     (librpm's own version comparison, the oracle of the rpm ordering test), and what the dynamic
+#     scan's sandbox is made of: bubblewrap and strace (util-linux, which brings prlimit, setpriv and
+#     unshare, is always there);
+#   - the Debian packages the sandbox tests build real root filesystems from (busybox-static, a
+#     minimal Python and two libraries: tests/testkit/debs.py), downloaded with `apt-get download`
+#     into .cache/debs (or $CI_SECURITY_TEST_CACHE/debs);
 #   - the locked runtime dependencies (requirements/action.lock.txt), then this package with its test
 #     extras (pip install -e '.[test]');
 #   - the peer tools the parity tests, the importer fixtures and the benchmark compare against, each
@@ -15,7 +20,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(docker-registry skopeo umoci debootstrap apache2-utils distro-info-data rpm)
+apt_packages=(docker-registry skopeo umoci debootstrap apache2-utils distro-info-data rpm bubblewrap strace)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f '${db:Status-Status}' "$pkg" 2>/dev/null | grep -qx installed || missing+=("$pkg")
@@ -26,6 +31,23 @@ if ((${#missing[@]})); then
   "${sudo_cmd[@]}" apt-get update -qq
   # The package scripts must not start a system-wide registry: tests start their own on loopback.
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Root filesystems for the sandbox tests: the packages as the Debian mirror serves them (no version is
+# pinned; the tests do not depend on one). Keep the list in step with SANDBOX_DEBS in tests/testkit/debs.py.
+deb_cache="${CI_SECURITY_TEST_CACHE:-.cache}/debs"
+sandbox_debs=(busybox-static base-files libc6 libgcc-s1 gcc-12-base zlib1g libexpat1 libssl3
+  libpython3.11-minimal python3.11-minimal python3-six python3-idna)
+mkdir -p "$deb_cache"
+wanted=()
+for pkg in "${sandbox_debs[@]}"; do
+  compgen -G "$deb_cache/${pkg}_*.deb" >/dev/null || wanted+=("$pkg")
+done
+if ((${#wanted[@]})); then
+  (cd "$deb_cache" && apt-get download -qq "${wanted[@]}" 2>/dev/null) || {
+    [[ $(id -u) -eq 0 ]] && apt-get update -qq
+    (cd "$deb_cache" && apt-get download -qq "${wanted[@]}")
+  }
 fi
 
 # The runtime dependencies at exactly the versions the CI step ships (requirements/action.lock.txt,

@@ -28,7 +28,7 @@ import io
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -71,11 +71,14 @@ class LayerScan:
 
 @dataclass(frozen=True, slots=True)
 class Inventory:
-    """The merged catalogue of an image."""
+    """The merged catalogue of an image. `owners` maps each file the OS package manager installed
+    (root-relative path, as its database lists it) to the package that owns it.
+    """
 
     packages: tuple[Package, ...]
     os: OSInfo | None
     warnings: tuple[ScanWarning, ...]
+    owners: Mapping[str, str] = field(default_factory=dict)
 
 
 def _human(size: int) -> str:
@@ -342,7 +345,7 @@ def merge_scans(
         unique.setdefault(final.sort_key(), final)
     ordered = tuple(unique[k] for k in sorted(unique))
     warnings = tuple(sorted(merger.warnings, key=lambda w: (w.path or "", w.source, w.message)))
-    return Inventory(packages=ordered, os=os_info, warnings=warnings)
+    return Inventory(packages=ordered, os=os_info, warnings=warnings, owners=owners)
 
 
 def default_workers() -> int:

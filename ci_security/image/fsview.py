@@ -210,6 +210,18 @@ class MergedView:
             return layer, entry.link
         return None
 
+    def covered_above(self, path: str, layer: int) -> bool:
+        """True when a layer above `layer` holds an entry at `path` or hides it from the layers below,
+        so what `layer` has at `path` is not what the merged filesystem shows. Needs only the indexes
+        of the layers above `layer` (the sandbox unpacks from the top layer down).
+        """
+        ancestors = _ancestors(path)
+        for index in range(len(self.layers) - 1, layer, -1):
+            upper = self.layers[index]
+            if upper.entry(path) is not None or upper.hides_below(path, ancestors):
+                return True
+        return False
+
     def deleted_between(self, path: str, low: int, high: int) -> bool:
         """True if some layer strictly between `low` and `high` removes or replaces `path`."""
         ancestors = _ancestors(path)

@@ -7,6 +7,7 @@ from ci_security.models.misconfiguration import ManifestSummary, Misconfiguratio
 from ci_security.models.package import LayerRef, Package
 from ci_security.models.purl import build_purl
 from ci_security.models.result import DbInfo, ScanResult, ScanWarning
+from ci_security.models.runtime import IsolationStep, RuntimeEvent, RuntimeFinding, SandboxRun
 from ci_security.models.vulnerability import (
     RATING_KINDS,
     EpssScore,
@@ -28,6 +29,7 @@ __all__ = [
     "EpssScore",
     "ExpiredIgnore",
     "ImageTarget",
+    "IsolationStep",
     "KevEntry",
     "LayerInfo",
     "LayerRef",
@@ -39,6 +41,9 @@ __all__ = [
     "Package",
     "Platform",
     "RangeEvent",
+    "RuntimeEvent",
+    "RuntimeFinding",
+    "SandboxRun",
     "ScanResult",
     "ScanWarning",
     "Severity",

@@ -14,8 +14,8 @@ from typing import Literal
 
 from ci_security.models.vulnerability import Severity
 
-# What a violation is about: a vulnerability or misconfiguration finding, or the image itself.
-ViolationKind = Literal["vulnerability", "misconfiguration", "image"]
+# What a violation is about: a vulnerability, misconfiguration or runtime finding, or the image itself.
+ViolationKind = Literal["vulnerability", "misconfiguration", "runtime", "image"]
 # Who accepted a finding: a policy ignore entry (or `checks.disable`), a VEX statement, or an inline
 # suppression comment in the manifest.
 SuppressionKind = Literal["ignore", "vex", "inline"]

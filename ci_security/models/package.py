@@ -42,6 +42,9 @@ class Package:
     # The OS package that installed this language package's evidence file (python3-requests for a
     # dist-packages egg-info): such packages are matched through the OS package, not their ecosystem.
     installed_by: str | None = None
+    # Whether the dynamic scan saw a file of this package opened, mapped or executed: True, False,
+    # or None when there was no dynamic run or its files are not known (`sandbox.inuse`).
+    in_use: bool | None = None
 
     def sort_key(self) -> tuple[str, str, str, str, str]:
         """Deterministic order for reports: type, name, version, arch, then evidence path."""

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from ci_security.models.image import ImageTarget
 from ci_security.models.misconfiguration import ManifestSummary, Misconfiguration
 from ci_security.models.package import Package
+from ci_security.models.runtime import RuntimeFinding, SandboxRun
 from ci_security.models.vulnerability import Vulnerability
 
 
@@ -57,6 +58,10 @@ class ScanResult:
     manifests: ManifestSummary | None = None
     # The Dockerfile image findings are anchored to (repository-relative), when one was found.
     dockerfile: str | None = None
+    # The dynamic scan (`ci-security sandbox`, `--dynamic`): how the run went, and the runtime
+    # rules' findings; None and () when the image was not run.
+    sandbox: SandboxRun | None = None
+    runtime: tuple[RuntimeFinding, ...] = ()
 
     @property
     def partial(self) -> bool:

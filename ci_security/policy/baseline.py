@@ -44,7 +44,11 @@ def parse_baseline(report: Any, path: Path) -> frozenset[str]:
             f"{path}: JSON report schema_version {version!r} is not supported "
             f"(expected {', '.join(sorted(SUPPORTED_SCHEMA_VERSIONS))})"
         )
-    found = _fingerprints(report, "vulnerabilities", path) + _fingerprints(report, "misconfigurations", path)
+    found = (
+        _fingerprints(report, "vulnerabilities", path)
+        + _fingerprints(report, "misconfigurations", path)
+        + _fingerprints(report, "runtime", path)
+    )
     return frozenset(found)
 
 

@@ -14,7 +14,11 @@ with the `checks.severity` override when there is one. A rule is named by our id
 finding, also by the other tool's id (`DL3008`, `KSV-0017`). A finding that covers others
 (`Misconfiguration.folded`, see `rules.fold`) is named by its own ids only, so an ignore entry or
 `checks.disable` for a covered rule never suppresses the more severe finding that covers it, while
-a `checks.severity` override of a covered rule raises it. Expired ignore entries
+a `checks.severity` override of a covered rule raises it. Runtime findings (the dynamic scan) go the
+same way as misconfigurations, with `runtime.disable` and `runtime.severity` in place of `checks`.
+With a dynamic scan, `fail_on.in_use` lets only vulnerabilities of packages the run loaded fail, and
+`fail_on.in_use_severity` gives those a lower threshold; without one both are ignored and said so.
+Expired ignore entries
 suppress nothing and are listed in `Decision.expired`. Image rules (`images.*`) add violations of
 kind "image" with an empty fingerprint.
 
@@ -45,12 +49,14 @@ from ci_security.models import (
     ExpiredIgnore,
     ImageTarget,
     Misconfiguration,
+    RuntimeFinding,
     ScanResult,
     Severity,
     Suppression,
     Violation,
     Vulnerability,
 )
+from ci_security.models.decision import ViolationKind
 from ci_security.models.purl import purl_prefix_matches
 from ci_security.policy.model import FailOn, IgnoreRule, Policy
 from ci_security.policy.vex import VexDocument, image_names, statement_for
@@ -228,6 +234,25 @@ def _misconfig_message(m: Misconfiguration, severity: Severity, new_only: bool) 
     return f"{m.rule_id} ({severity.value}) at {where}: {m.title or m.message}{override}{new}"
 
 
+def _in_use_threshold(threshold: Severity | None, in_use: Severity | None) -> Severity | None:
+    """The threshold for a vulnerability of a package in use: the lower of the two."""
+    if in_use is None:
+        return threshold
+    if threshold is None:
+        return in_use
+    return in_use if in_use.rank < threshold.rank else threshold
+
+
+def _runtime_message(found: RuntimeFinding, severity: Severity, new_only: bool) -> str:
+    override = (
+        f" (severity {severity.value} set by runtime.severity; reported as {found.severity.value})"
+        if severity != found.severity
+        else ""
+    )
+    new = "; new since the baseline" if new_only else ""
+    return f"{found.rule_id} ({severity.value}): {found.message}{override}{new}"
+
+
 def evaluate(
     result: ScanResult,
     policy: Policy,
@@ -257,6 +282,18 @@ def evaluate(
     def is_new(fingerprint: str) -> bool:
         return baseline is None or not fingerprint or fingerprint not in baseline
 
+    def gate(severity: Severity, fp: str, message: str, kind: ViolationKind) -> None:
+        """A manifest or runtime finding that is still open fails when it reaches the threshold."""
+        if threshold is None or severity.rank < threshold.rank or (new_only and not is_new(fp)):
+            return
+        findings.append(
+            Violation(rule="fail_on", message=message, severity=severity, fingerprint=fp, kind=kind)
+        )
+
+    dynamic = result.sandbox is not None
+    if (fail_on.in_use or fail_on.in_use_severity is not None) and not dynamic:
+        notes.append("fail_on.in_use and in_use_severity ignored: the image was not run (no dynamic scan)")
+
     for vuln in sorted(result.vulnerabilities, key=Vulnerability.sort_key):
         fp = vuln.fingerprint
         decided = statement_for(vex, vuln, result.target) if vex else None
@@ -285,7 +322,11 @@ def evaluate(
         if rule is not None:
             suppressed.append(_ignored(rule, fp))
             continue
-        severe = threshold is not None and vuln.severity.rank >= threshold.rank
+        in_use = pkg.in_use if dynamic else None
+        if fail_on.in_use and in_use is False:
+            continue  # a package the run never loaded does not fail the build under fail_on.in_use
+        limit = _in_use_threshold(threshold, fail_on.in_use_severity) if in_use else threshold
+        severe = limit is not None and vuln.severity.rank >= limit.rank
         signals = exploitation_signals(vuln, fail_on)
         if not severe and not signals:
             continue
@@ -339,19 +380,33 @@ def evaluate(
             raised = policy.checks.override(covered)
             if raised is not None and raised.rank > severity.rank:
                 severity = raised
-        if threshold is None or severity.rank < threshold.rank:
-            continue
-        if new_only and not is_new(fp):
-            continue
-        findings.append(
-            Violation(
-                rule="fail_on",
-                message=_misconfig_message(m, severity, new_only),
-                severity=severity,
-                fingerprint=fp,
-                kind="misconfiguration",
+        gate(severity, fp, _misconfig_message(m, severity, new_only), "misconfiguration")
+
+    for found in sorted(result.runtime, key=RuntimeFinding.sort_key):
+        fp = found.fingerprint
+        if policy.runtime.is_disabled(found.rule_id):
+            suppressed.append(
+                Suppression(
+                    fingerprint=fp,
+                    kind="ignore",
+                    reason=f"disabled by runtime.disable in {label}",
+                    source=policy.runtime.disabled_at(found.rule_id) or label,
+                )
             )
+            continue
+        rule = next(
+            (
+                r
+                for r in active
+                if _ignore_matches(r, (found.rule_id,), name="", purl="", path=found.path, images=images)
+            ),
+            None,
         )
+        if rule is not None:
+            suppressed.append(_ignored(rule, fp))
+            continue
+        severity = policy.runtime.override(found.rule_id) or found.severity
+        gate(severity, fp, _runtime_message(found, severity, new_only), "runtime")
 
     image_violations: list[Violation] = []
     if result.target is not None:
@@ -361,9 +416,11 @@ def evaluate(
 
     new: frozenset[str] | None = None
     if baseline is not None:
-        every = [v.fingerprint for v in result.vulnerabilities] + [
-            m.fingerprint for m in result.misconfigurations
-        ]
+        every = (
+            [v.fingerprint for v in result.vulnerabilities]
+            + [m.fingerprint for m in result.misconfigurations]
+            + [r.fingerprint for r in result.runtime]
+        )
         new = frozenset(fp for fp in every if fp and fp not in baseline)
     elif fail_on.new_only:
         notes.append("fail_on.new_only ignored: no baseline was given")
@@ -404,7 +461,7 @@ def _summary(
         parts = ([f"at or above {threshold.value}"] if threshold is not None else []) + signals
         gate = " or ".join(parts)
         # "with a fix" is a vulnerability criterion; a manifest finding can always be fixed.
-        only_manifests = bool(findings) and all(v.kind == "misconfiguration" for v in findings)
+        only_manifests = bool(findings) and all(v.kind in ("misconfiguration", "runtime") for v in findings)
         if fail_on.fixable_only and not only_manifests:
             gate += " with a fix"
         if new_only:

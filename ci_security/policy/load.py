@@ -40,9 +40,20 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ci_security import limits
+from ci_security.destinations import parse_destination
 from ci_security.errors import UsageError
 from ci_security.models import Severity
-from ci_security.policy.model import Checks, FailOn, IgnoreRule, ImageRules, Policy, PolicyError
+from ci_security.policy.model import (
+    RUNTIME_RULE_ID,
+    Checks,
+    FailOn,
+    IgnoreRule,
+    ImageRules,
+    Policy,
+    PolicyError,
+    RuntimePolicy,
+    parse_duration,
+)
 from ci_security.policy.schema_check import SchemaChecker, SchemaError
 from ci_security.structured import check_yaml, read_document, safe_parser
 
@@ -348,7 +359,9 @@ def _real_date(value: Any) -> date | None:
         return None
 
 
-def _semantic_problems(data: Any, name: str, today: date | None, base: Path | None) -> Iterator[Problem]:
+def _semantic_problems(
+    data: Any, name: str, today: date | None, base: Path | None, known_rules: frozenset[str] | None
+) -> Iterator[Problem]:
     if not isinstance(data, dict):
         return
     fail = data.get("fail_on")
@@ -356,6 +369,8 @@ def _semantic_problems(data: Any, name: str, today: date | None, base: Path | No
         yield from _check_epss(data, fail["epss"], name)
     if isinstance(data.get("limits"), dict):
         yield from _check_limits(data, name)
+    if isinstance(data.get("runtime"), dict):
+        yield from _check_runtime(data, name, known_rules)
     ignores = data.get("ignore")
     if isinstance(ignores, list):
         for i, entry in enumerate(ignores):
@@ -421,6 +436,69 @@ def _check_limits(root: Any, name: str) -> Iterator[Problem]:
             )
 
 
+def _check_runtime(root: Any, name: str, known_rules: frozenset[str] | None) -> Iterator[Problem]:
+    section = root["runtime"]
+
+    def at(
+        path: Sequence[Any], message: str, level: Literal["error", "warning", "note"] = "error"
+    ) -> Problem:
+        # A severity override is located at its key (the rule id), everything else at its value.
+        line, col = _position(root, ["runtime", *path], at_key=path[0] == "severity")
+        return Problem(name, line, col, message, level)
+
+    duration = section.get("duration")
+    if isinstance(duration, str | int) and not isinstance(duration, bool):
+        try:
+            parse_duration(duration)
+        except ValueError as exc:
+            yield at(["duration"], f"runtime.duration: {duration!r}: {exc}")
+    codes = section.get("exit_codes")
+    if isinstance(codes, list):
+        for i, code in enumerate(codes):
+            if isinstance(code, int) and not isinstance(code, bool) and not 0 <= code <= 255:
+                yield at(["exit_codes", i], f"runtime.exit_codes[{i}]: {code} is not an exit code (0 to 255)")
+        if section.get("expect", "any") != "exit":
+            yield at(
+                ["exit_codes"], "runtime.exit_codes has no effect unless runtime.expect is exit", "warning"
+            )
+    destinations = section.get("allowed_destinations")
+    if isinstance(destinations, list):
+        for i, item in enumerate(destinations):
+            if isinstance(item, str) and item.strip():
+                try:
+                    parse_destination(item)
+                except ValueError as exc:
+                    yield at(
+                        ["allowed_destinations", i], f"runtime.allowed_destinations[{i}]: {item!r}: {exc}"
+                    )
+    for key in ("enable", "disable"):
+        items = section.get(key)
+        if isinstance(items, list):
+            for i, item in enumerate(items):
+                if isinstance(item, str):
+                    yield from _check_rule_id(item, [key, i], f"runtime.{key}[{i}]", at, known_rules)
+    overrides = section.get("severity")
+    if isinstance(overrides, dict):
+        for key in overrides:
+            if isinstance(key, str):
+                yield from _check_rule_id(key, ["severity", key], f"runtime.severity.{key}", at, known_rules)
+
+
+def _check_rule_id(
+    value: str,
+    path: Sequence[Any],
+    where: str,
+    at: Any,
+    known_rules: frozenset[str] | None,
+) -> Iterator[Problem]:
+    if not RUNTIME_RULE_ID.match(value.strip()):
+        yield at(path, f"{where}: {value!r} is not a runtime rule id (RT001, RT002, …)")
+    elif known_rules is not None and value.strip().upper() not in known_rules:
+        close = difflib.get_close_matches(value.strip().upper(), sorted(known_rules), n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        yield at(path, f"{where}: no runtime rule {value!r}{hint}; see docs/rules.md", "warning")
+
+
 def _check_ignore(
     root: Any, i: int, entry: dict[str, Any], name: str, today: date | None
 ) -> Iterator[Problem]:
@@ -464,26 +542,35 @@ def _read(path: Path) -> str:
         raise PolicyError(f"{path}: the policy file is not UTF-8 text (byte {exc.start})") from None
 
 
-def check_text(text: str, name: str, *, today: date | None = None, base: Path | None = None) -> list[Problem]:
+def check_text(
+    text: str,
+    name: str,
+    *,
+    today: date | None = None,
+    base: Path | None = None,
+    known_rules: frozenset[str] | None = None,
+) -> list[Problem]:
     """Every problem in policy text `text` (named `name` in messages), sorted by position.
     `today` enables the expiry notes and warnings; `base` (the policy file's folder) the check that
-    `vex` files exist.
+    `vex` files exist; `known_rules` (the runtime rules' ids) a warning for an id no rule has.
     """
-    return _check(text, name, today, base)[1]
+    return _check(text, name, today, base, known_rules)[1]
 
 
-def _check(text: str, name: str, today: date | None, base: Path | None) -> tuple[Any, list[Problem]]:
+def _check(
+    text: str, name: str, today: date | None, base: Path | None, known_rules: frozenset[str] | None = None
+) -> tuple[Any, list[Problem]]:
     data, problems = _parse(text, name)
     if data is not None or not problems:
         problems.extend(_schema_problems({} if data is None else data, name))
-        problems.extend(_semantic_problems(data, name, today, base))
+        problems.extend(_semantic_problems(data, name, today, base, known_rules))
     unique = dict.fromkeys(problems)
     return data, sorted(unique, key=lambda p: (p.line, p.col, p.level != "error", p.message))
 
 
-def check_policy(path: Path, today: date) -> list[Problem]:
+def check_policy(path: Path, today: date, known_rules: frozenset[str] | None = None) -> list[Problem]:
     """What `ci-security policy check FILE` prints: every error, warning and note in the file."""
-    return check_text(_read(path), str(path), today=today, base=path.parent)
+    return check_text(_read(path), str(path), today=today, base=path.parent, known_rules=known_rules)
 
 
 def load_policy(path: Path) -> Policy:
@@ -509,11 +596,34 @@ def _severity(value: str) -> Severity | None:
     return None if value == "none" else _SEVERITIES[value]
 
 
+def _runtime(data: Any, name: str | None) -> RuntimePolicy:
+    section = data.get("runtime") or {}
+    disable = tuple(str(r).strip() for r in section.get("disable", ()))
+    sources = tuple(
+        (rule.upper(), f"{name or 'policy'}:{_position(data, ['runtime', 'disable', i])[0]}")
+        for i, rule in enumerate(disable)
+    )
+    duration = section.get("duration")
+    return RuntimePolicy(
+        duration=parse_duration(duration) if duration is not None else RuntimePolicy().duration,
+        expect=section.get("expect", "any"),
+        exit_codes=tuple(int(c) for c in section.get("exit_codes", (0,))),
+        allowed_destinations=tuple(str(d).strip() for d in section.get("allowed_destinations", ())),
+        enable=tuple(str(r).strip().upper() for r in section.get("enable", ())),
+        disable=tuple(r.upper() for r in disable),
+        severity=tuple(
+            (str(k).strip().upper(), _SEVERITIES[v]) for k, v in section.get("severity", {}).items()
+        ),
+        sources=sources,
+    )
+
+
 def build_policy(data: Any, name: str | None) -> Policy:
     """A `Policy` from data that passed `check_text` (positions are read when `data` is round-trip)."""
     fail = data.get("fail_on", {})
     epss = fail.get("epss")
     epss_score = epss.get("score") if isinstance(epss, dict) else epss
+    in_use_severity = fail.get("in_use_severity")
     fail_on = FailOn(
         severity=_severity(fail.get("severity", "high")),
         fixable_only=bool(fail.get("fixable_only", True)),
@@ -523,6 +633,8 @@ def build_policy(data: Any, name: str | None) -> Policy:
         epss_percentile=float(epss["percentile"])
         if isinstance(epss, dict) and "percentile" in epss
         else None,
+        in_use=bool(fail.get("in_use", False)),
+        in_use_severity=_SEVERITIES[in_use_severity] if in_use_severity else None,
     )
     ignores = []
     for i, entry in enumerate(data.get("ignore", [])):
@@ -558,6 +670,7 @@ def build_policy(data: Any, name: str | None) -> Policy:
     )
     return Policy(
         version=int(data.get("version", 1)),
+        runtime=_runtime(data, name),
         fail_on=fail_on,
         severity_source=str(data.get("severity_source", "vendor")),
         ignore=tuple(ignores),

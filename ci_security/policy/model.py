@@ -13,16 +13,36 @@ the exact line that accepted the finding. Severity names in the file are lower-c
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from ci_security.errors import CiSecurityError
 from ci_security.models import Severity
+from ci_security.models.runtime import RuntimeExpect
+
+DEFAULT_DURATION = 30.0
+MAX_DURATION = 3600.0
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h)?\s*$", re.I)
+RUNTIME_RULE_ID = re.compile(r"^RT\d{3}$", re.I)
 
 
 class PolicyError(CiSecurityError):
     """A policy file, VEX document or baseline report cannot be used; the message names the file."""
+
+
+def parse_duration(value: str | int) -> float:
+    """Seconds in `45`, `30s`, `2m`, `1h`; `ValueError` with the reason for anything else, or for a
+    duration outside 1 s to 1 h.
+    """
+    match = _DURATION.match(str(value))
+    if match is None:
+        raise ValueError("not a duration (seconds, or a number with s, m or h: 30s, 2m)")
+    seconds = float(match.group(1)) * {"s": 1, "m": 60, "h": 3600}[(match.group(2) or "s").lower()]
+    if not 1 <= seconds <= MAX_DURATION:
+        raise ValueError("must be from 1 second to 1 hour")
+    return seconds
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -33,6 +53,10 @@ class FailOn:
     kev: bool = False
     epss_score: float | None = None
     epss_percentile: float | None = None
+    # With a dynamic scan: only vulnerabilities of packages in use fail (`in_use`), and those fail from
+    # `in_use_severity` (a lower threshold) when it is set.
+    in_use: bool = False
+    in_use_severity: Severity | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -95,6 +119,31 @@ class ImageRules:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RuntimePolicy:
+    """The `runtime:` section: how long the dynamic scan watches the image, what it expects, where
+    the image may connect, and the runtime rules turned on, off or re-rated.
+    """
+
+    duration: float = DEFAULT_DURATION
+    expect: RuntimeExpect = "any"
+    exit_codes: tuple[int, ...] = (0,)
+    allowed_destinations: tuple[str, ...] = ()
+    enable: tuple[str, ...] = ()
+    disable: tuple[str, ...] = ()
+    severity: tuple[tuple[str, Severity], ...] = ()
+    sources: tuple[tuple[str, str], ...] = ()  # rule id (upper-cased) -> file:line of its disable item
+
+    def is_disabled(self, rule_id: str) -> bool:
+        return rule_id.upper() in {r.upper() for r in self.disable}
+
+    def disabled_at(self, rule_id: str) -> str | None:
+        return next((src for r, src in self.sources if r == rule_id.upper()), None)
+
+    def override(self, rule_id: str) -> Severity | None:
+        return next((sev for r, sev in self.severity if r.upper() == rule_id.upper()), None)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Policy:
     version: int = 1
     fail_on: FailOn = field(default_factory=FailOn)
@@ -102,6 +151,7 @@ class Policy:
     ignore: tuple[IgnoreRule, ...] = ()
     checks: Checks = field(default_factory=Checks)
     images: ImageRules = field(default_factory=ImageRules)
+    runtime: RuntimePolicy = field(default_factory=RuntimePolicy)
     vex: tuple[str, ...] = ()  # as written in the file: relative to the policy file's folder
     # (limit name with underscores, value as written) pairs from `limits:`; the CLI's --limit wins
     limits: tuple[tuple[str, str], ...] = ()

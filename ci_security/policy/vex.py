@@ -20,11 +20,14 @@ appearance) decides, as the spec says; the finding is suppressed when that state
 `not_affected` with a justification or an impact statement.
 
 Writing: `openvex_document` exports the policy's ignore entries that suppressed vulnerabilities in
-this scan. The product is the image (see `image_product`), each package a subcomponent, one statement
-per ignore entry and vulnerability. The OpenVEX schema allows a justification
-or an impact statement, not both, so an entry with a `vex_justification` writes it as `justification`
-and its reason goes to `status_notes`; otherwise the reason is the `impact_statement`. The output is a
-pure function of its inputs: the caller supplies the timestamp and `@id` is a hash of the content.
+this scan, and, after a dynamic scan, a `vulnerable_code_not_in_execute_path` statement for each
+open vulnerability whose package the run never loaded (`Package.in_use` False), its notes saying
+that this is the evidence of one bounded run and not proof. The product is the image (see
+`image_product`), each package a subcomponent, one statement per ignore entry and vulnerability.
+The OpenVEX schema allows a justification or an impact statement, not both, so an entry with a
+`vex_justification` writes it as `justification` and its reason goes to `status_notes`; otherwise
+the reason is the `impact_statement`. The output is a pure function of its inputs: the caller
+supplies the timestamp and `@id` is a hash of the content.
 """
 
 from __future__ import annotations
@@ -402,10 +405,54 @@ def _notes(expires: str | None, source: str) -> str:
     return f"Accepted{until} by the ci-security policy ({source})."
 
 
+def _not_loaded(decision: Decision, result: ScanResult) -> list[dict[str, Any]]:
+    """After a dynamic scan: one statement per open vulnerability whose packages were never loaded."""
+    run = result.sandbox
+    if run is None:
+        return []
+    os_info = result.target.os if result.target else None
+    groups: dict[tuple[str, tuple[str, ...]], set[str]] = {}
+    for vuln in result.vulnerabilities:
+        if vuln.package.in_use is not False or decision.suppression_of(vuln.fingerprint) is not None:
+            continue
+        aliases = tuple(sorted(set(vuln.aliases) - {vuln.id}))
+        groups.setdefault((vuln.id, aliases), set()).add(
+            vuln.package.purl or build_purl(vuln.package, os_info)
+        )
+    notes = (
+        f"The evidence of one bounded run, not proof: ci-security ran the image's entrypoint in a sandbox "
+        f"for {run.elapsed:g} s (of at most {run.duration_limit:g} s) and no file of this package was "
+        "opened, mapped or executed. Code loaded later, or only for some requests or configurations, "
+        "was not seen."
+    )
+    statements = []
+    for (vuln_id, aliases), purls in sorted(groups.items()):
+        vulnerability: dict[str, Any] = {"name": vuln_id}
+        if aliases:
+            vulnerability["aliases"] = list(aliases)
+        subcomponents = [{"@id": p, "identifiers": {"purl": p}} for p in sorted(purls)]
+        products = (
+            [{**image_product(result.target), "subcomponents": subcomponents}]
+            if result.target is not None
+            else subcomponents
+        )
+        statements.append(
+            {
+                "vulnerability": vulnerability,
+                "products": products,
+                "status": "not_affected",
+                "justification": "vulnerable_code_not_in_execute_path",
+                "status_notes": notes,
+            }
+        )
+    return statements
+
+
 def openvex_document(decision: Decision, result: ScanResult, *, now: str) -> dict[str, Any]:
-    """The policy's ignore entries that suppressed vulnerabilities in `result`, as an OpenVEX
-    document issued at `now` (an RFC 3339 timestamp). With no such entries `statements` is empty,
-    which the OpenVEX schema (minItems 1) rejects: there is nothing to state.
+    """The policy's ignore entries that suppressed vulnerabilities in `result` (and, after a dynamic
+    scan, the vulnerabilities of packages never loaded), as an OpenVEX document issued at `now` (an
+    RFC 3339 timestamp). With nothing to state `statements` is empty, which the OpenVEX schema
+    (minItems 1) rejects.
     """
     by_fingerprint = {v.fingerprint: v for v in result.vulnerabilities if v.fingerprint}
     os_info = result.target.os if result.target else None
@@ -441,6 +488,7 @@ def openvex_document(decision: Decision, result: ScanResult, *, now: str) -> dic
             statement["impact_statement"] = reason
             statement["status_notes"] = _notes(expires, source)
         statements.append(statement)
+    statements.extend(_not_loaded(decision, result))
     body = {"author": AUTHOR, "timestamp": now, "version": 1, "statements": statements}
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
     return {"@context": CONTEXT, "@id": f"urn:ci-security:openvex:{digest}", **body}

@@ -11,7 +11,8 @@ Decisions:
   finding that fails the build (a policy violation) is `blocker` whatever its severity, so the widget
   lists first what blocks the merge.
 - **Only findings with a repository location are reported.** Misconfigurations always have one (the
-  manifest line); a vulnerability has one when it was anchored to a Dockerfile line. Vulnerabilities
+  manifest line); a vulnerability has one when it was anchored to a Dockerfile line, a runtime
+  finding (the dynamic scan) when the Dockerfile's ENTRYPOINT or CMD line was found. Vulnerabilities
   without one are left out: a made-up path (Trivy writes "<image> (<os>)") annotates nothing and would
   change with the tag. They are all in the container-scanning report (`--output gitlab`).
 - **Suppressed findings are left out.** Code Quality has no way to mark an entry accepted, and an
@@ -26,7 +27,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any, ClassVar
 
-from ci_security.models import Decision, Misconfiguration, ScanResult, Severity, Vulnerability
+from ci_security.models import Decision, Misconfiguration, RuntimeFinding, ScanResult, Severity, Vulnerability
 from ci_security.report.base import RenderContext
 from ci_security.sanitize import json_dumps
 
@@ -92,6 +93,17 @@ def _misconfiguration(item: Misconfiguration, blocking: frozenset[str]) -> dict[
     return _entry(item.rule_id, text, severity, fingerprint("misconfiguration", key), path, item.line)
 
 
+def _runtime(item: RuntimeFinding, blocking: frozenset[str]) -> dict[str, Any] | None:
+    path = repo_path(item.location.path) if item.location else ""
+    if not path or item.location is None:
+        return None
+    text = f"{item.rule_id}: {item.message.strip() or item.title} (when the image ran)"
+    severity = BLOCKER if item.fingerprint in blocking else SEVERITY[item.severity]
+    return _entry(
+        item.rule_id, text, severity, fingerprint("runtime", item.fingerprint), path, item.location.line
+    )
+
+
 def _order(entry: dict[str, Any]) -> tuple[str, int, str, str]:
     location = entry["location"]
     return (location["path"], location["lines"]["begin"], entry["check_name"], entry["fingerprint"])
@@ -111,6 +123,11 @@ def report_list(result: ScanResult, decision: Decision) -> list[dict[str, Any]]:
         for item in result.misconfigurations
         if not (item.fingerprint and item.fingerprint in suppressed)
         and (entry := _misconfiguration(item, blocking)) is not None
+    ]
+    entries += [
+        entry
+        for item in result.runtime
+        if item.fingerprint not in suppressed and (entry := _runtime(item, blocking)) is not None
     ]
     entries.sort(key=_order)
     # GitLab keeps one entry per fingerprint; two findings sharing one would silently merge.

@@ -3,7 +3,10 @@
 Keys for stages that did not run are left out rather than filled with empty values, so a reader
 can tell "not checked" from "nothing found": an inventory-only scan has no `vulnerabilities` and no
 `db`; a scan that checked manifests has `manifests` (how many files of each kind, objects, custom
-resources not checked) and `misconfigurations`, empty or not.
+resources not checked) and `misconfigurations`, empty or not. A dynamic scan adds `sandbox` (how the
+run went: command, user, how it ended, isolation, limits, the first bytes of its output), `runtime`
+(the runtime rules' findings, each with its evidence events), `in_use` on every package and every
+vulnerability (true, false, or null when the package's files are not known), and `in_use_summary`.
 Lists are sorted and keys are emitted in a fixed order, so two scans of the same image produce
 byte-identical reports. `policy` carries the decision that also sets the exit code; every finding
 says whether the policy suppressed it (and why) and, with a baseline, whether it is new.
@@ -23,18 +26,21 @@ from ci_security.models import (
     ManifestSummary,
     Misconfiguration,
     Package,
+    RuntimeFinding,
     ScanResult,
     SeverityRating,
     Vulnerability,
 )
 from ci_security.report.base import RenderContext
+from ci_security.report.runtime import finding_evidence, in_use_line, run_dict
 from ci_security.sanitize import json_dumps
 
 SCHEMA_VERSION = "1"
 
 
-def package_dict(pkg: Package) -> dict[str, Any]:
-    return {
+def package_dict(pkg: Package, *, dynamic: bool = False) -> dict[str, Any]:
+    """A package as JSON data; with `dynamic` (the image was run), with its `in_use`."""
+    out = {
         "name": pkg.name,
         "version": pkg.version,
         "type": pkg.type,
@@ -54,6 +60,9 @@ def package_dict(pkg: Package) -> dict[str, Any]:
         "found_by": pkg.found_by,
         "installed_by": pkg.installed_by,
     }
+    if dynamic:
+        out["in_use"] = pkg.in_use
+    return out
 
 
 def _policy_fields(fingerprint: str, decision: Decision) -> dict[str, Any]:
@@ -147,12 +156,31 @@ def _rating(rating: SeverityRating) -> dict[str, Any]:
     }
 
 
-def vulnerability_dict(vuln: Vulnerability, decision: Decision) -> dict[str, Any]:
+def runtime_dict(item: RuntimeFinding, decision: Decision) -> dict[str, Any]:
+    return {
+        "rule_id": item.rule_id,
+        "title": item.title,
+        "severity": item.severity.value,
+        "subject": item.subject,
+        "message": item.message,
+        "count": item.count,
+        "evidence": finding_evidence(item),
+        "location": {"path": item.location.path, "line": item.location.line} if item.location else None,
+        "remediation": item.remediation,
+        "references": list(item.references),
+        "fingerprint": item.fingerprint,
+        **_policy_fields(item.fingerprint, decision),
+    }
+
+
+def vulnerability_dict(vuln: Vulnerability, decision: Decision, *, dynamic: bool = False) -> dict[str, Any]:
     match = vuln.match
+    in_use = {"in_use": vuln.package.in_use} if dynamic else {}
     return {
         "id": vuln.id,
         "aliases": list(vuln.aliases),
-        "package": package_dict(vuln.package),
+        "package": package_dict(vuln.package, dynamic=dynamic),
+        **in_use,
         "installed_version": vuln.package.version,
         "fixed_version": vuln.fixed_version,
         "status": vuln.status,
@@ -234,11 +262,12 @@ def target_dict(target: ImageTarget) -> dict[str, Any]:
 
 
 def report_dict(result: ScanResult, decision: Decision) -> dict[str, Any]:
+    dynamic = result.sandbox is not None
     out: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "ci-security", "version": __version__},
         "target": target_dict(result.target) if result.target else None,
-        "packages": [package_dict(p) for p in result.packages],
+        "packages": [package_dict(p, dynamic=dynamic) for p in result.packages],
     }
     if result.vulnerabilities_scanned:
         if result.db is not None:
@@ -247,11 +276,19 @@ def report_dict(result: ScanResult, decision: Decision) -> dict[str, Any]:
                 "schema_version": result.db.schema_version,
                 "sources": [{"name": n, "origin": o, "records": r} for n, o, r in result.db.sources],
             }
-        out["vulnerabilities"] = [vulnerability_dict(v, decision) for v in result.vulnerabilities]
+        out["vulnerabilities"] = [
+            vulnerability_dict(v, decision, dynamic=dynamic) for v in result.vulnerabilities
+        ]
     if result.manifests is not None:
         out["manifests"] = manifests_dict(result.manifests)
     if result.misconfigurations or result.manifests is not None:
         out["misconfigurations"] = [misconfiguration_dict(m, decision) for m in result.misconfigurations]
+    if result.sandbox is not None:
+        out["sandbox"] = run_dict(result.sandbox)
+        out["runtime"] = [runtime_dict(r, decision) for r in result.runtime]
+        summary = in_use_line(result)
+        if summary is not None:
+            out["in_use_summary"] = summary
     out["policy"] = policy_dict(decision)
     out["warnings"] = [
         {"source": w.source, "path": w.path, "message": w.message, "layer": w.layer} for w in result.warnings

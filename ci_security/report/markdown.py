@@ -13,6 +13,10 @@ Ids link to what explains them (`report/links.py`): a CVE to NVD, a GHSA to GitH
 database, other advisories to their own page, our rules to their section of docs/rules.md. A
 manifest finding shows its `file:line`.
 
+After a dynamic scan a "Dynamic scan" section says what was run, how it ended and under which
+isolation, the "packages in use" line ("12 of 40 vulnerable packages were loaded at start-up"), and
+the runtime findings; the vulnerability tables gain an "In use" column.
+
 Every value from the image, the advisories, the repository or the policy reaches the template as
 Markdown made by `sanitize.markdown` (or `markdown_code`, `markdown_link`): the row fields below
 are Markdown already, and the template applies the `md` and `code` filters to everything else.
@@ -24,9 +28,10 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ci_security.models import Decision, Misconfiguration, ScanResult, Severity, Vulnerability
+from ci_security.models import Decision, Misconfiguration, RuntimeFinding, ScanResult, Severity, Vulnerability
 from ci_security.report.base import RenderContext
 from ci_security.report.links import advisory_url, rule_url
+from ci_security.report.runtime import ending, in_use_label, in_use_line, isolation_text
 from ci_security.report.signals import cvss_text, epss_text, kev_text, vendor_text
 from ci_security.sanitize import markdown, markdown_code, markdown_link
 
@@ -49,6 +54,7 @@ class _Row:
     ratings: str = "-"
     kev: str = "-"
     epss: str = "-"
+    in_use: str = ""
 
 
 def _cell(value: object) -> str:
@@ -81,6 +87,7 @@ def _vuln_row(vuln: Vulnerability, decision: Decision) -> _Row:
         ratings=_cell(_ratings(vuln)),
         kev=_cell(kev_text(vuln)),
         epss=_cell(epss_text(vuln)),
+        in_use=in_use_label(vuln.package.in_use),
     )
 
 
@@ -100,6 +107,22 @@ def _misconfig_row(item: Misconfiguration, decision: Decision, docs_url: str) ->
         installed="-",
         fixed="-",
         where=_cell(f"{item.path}:{item.line}" if item.line else item.path),
+        status="suppressed" if decision.suppression_of(item.fingerprint) else "open",
+        new=_new(decision, item.fingerprint),
+    )
+
+
+def _runtime_row(item: RuntimeFinding, decision: Decision, docs_url: str) -> _Row:
+    link = rule_url(item.rule_id, found_by="ci-security", docs_url=docs_url, references=item.references)
+    where = item.location
+    return _Row(
+        rank=item.severity.rank,
+        severity=item.severity.value,
+        id=markdown_link(_cell(item.rule_id), link),
+        subject=_cell(item.message + (f" ({item.count} events)" if item.count > 1 else "")),
+        installed="-",
+        fixed="-",
+        where=_cell(f"{where.path}:{where.line}" if where and where.line else (where.path if where else "-")),
         status="suppressed" if decision.suppression_of(item.fingerprint) else "open",
         new=_new(decision, item.fingerprint),
     )
@@ -127,12 +150,16 @@ class MarkdownReporter:
         env.filters["md"] = lambda value: markdown(value)
         env.filters["code"] = lambda value: markdown_code(value)
         docs = context.docs_url
-        rows = [_vuln_row(v, decision) for v in result.vulnerabilities] + [
-            _misconfig_row(m, decision, docs) for m in result.misconfigurations
-        ]
-        by_fp = {v.fingerprint: v for v in result.vulnerabilities} | {
-            m.fingerprint: m for m in result.misconfigurations
-        }
+        rows = (
+            [_vuln_row(v, decision) for v in result.vulnerabilities]
+            + [_misconfig_row(m, decision, docs) for m in result.misconfigurations]
+            + [_runtime_row(r, decision, docs) for r in result.runtime]
+        )
+        by_fp: dict[str, Vulnerability | Misconfiguration | RuntimeFinding] = (
+            {v.fingerprint: v for v in result.vulnerabilities}
+            | {m.fingerprint: m for m in result.misconfigurations}
+            | {r.fingerprint: r for r in result.runtime}
+        )
         blocking = []
         for violation in decision.violations:
             finding = by_fp.get(violation.fingerprint)
@@ -140,6 +167,8 @@ class MarkdownReporter:
                 blocking.append(_vuln_row(finding, decision))
             elif isinstance(finding, Misconfiguration):
                 blocking.append(_misconfig_row(finding, decision, docs))
+            elif isinstance(finding, RuntimeFinding):
+                blocking.append(_runtime_row(finding, decision, docs))
             else:
                 blocking.append(
                     _Row(
@@ -155,11 +184,12 @@ class MarkdownReporter:
                     )
                 )
         blocking.sort(key=_order)
-        open_findings = [
-            f
-            for f in list(result.vulnerabilities) + list(result.misconfigurations)
-            if decision.suppression_of(f.fingerprint) is None
+        every: list[Vulnerability | Misconfiguration | RuntimeFinding] = [
+            *result.vulnerabilities,
+            *result.misconfigurations,
+            *result.runtime,
         ]
+        open_findings = [f for f in every if decision.suppression_of(f.fingerprint) is None]
         counts = Counter(f.severity.value for f in open_findings)
         suppressed_rows = []
         for item in decision.suppressed:
@@ -167,7 +197,11 @@ class MarkdownReporter:
             label = (
                 finding.id
                 if isinstance(finding, Vulnerability)
-                else (finding.rule_id if isinstance(finding, Misconfiguration) else item.fingerprint)
+                else (
+                    finding.rule_id
+                    if isinstance(finding, Misconfiguration | RuntimeFinding)
+                    else item.fingerprint
+                )
             )
             suppressed_rows.append(
                 {
@@ -178,8 +212,22 @@ class MarkdownReporter:
                 }
             )
         chart = [(s.value.title(), counts.get(s.value, 0)) for s in Severity if counts.get(s.value, 0)]
+        run = result.sandbox
+        dynamic = None
+        if run is not None:
+            dynamic = {
+                "command": " ".join(run.command),
+                "user": run.user,
+                "ending": ending(run),
+                "processes": run.processes,
+                "events": run.events_total,
+                "isolation": isolation_text(run),
+                "in_use": in_use_line(result),
+                "findings": sorted((_runtime_row(f, decision, docs) for f in result.runtime), key=_order),
+            }
         template = env.get_template("markdown.md.j2")
         text = template.render(
+            dynamic=dynamic,
             decision=decision,
             target=result.target,
             packages=len(result.packages),

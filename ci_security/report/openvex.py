@@ -1,6 +1,8 @@
 """`--output openvex=FILE`: the policy's ignore entries that suppressed vulnerabilities in this scan,
 as an OpenVEX document, so the exceptions travel with the image (attach it with `cosign attest
---type openvex`, or feed it to another scanner's `--vex`).
+--type openvex`, or feed it to another scanner's `--vex`). After a dynamic scan it also states
+`vulnerable_code_not_in_execute_path` for open vulnerabilities of packages the run never loaded, each
+statement's notes saying it is the evidence of one bounded run, not proof (`policy.vex`).
 
 The document is deterministic: its timestamp is the image's creation time (or the Unix epoch when
 the image has none), never the time of the scan, and its `@id` is a hash of its content, so the same

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ci_security.report.base import Reporter
 from ci_security.report.codequality import CodeQualityReporter
 from ci_security.report.cyclonedx import CycloneDxReporter
+from ci_security.report.events import EventsReporter
 from ci_security.report.gitlab import GitLabReporter
 from ci_security.report.json import JsonReporter
 from ci_security.report.markdown import MarkdownReporter
@@ -23,5 +24,6 @@ REPORTERS: dict[str, Reporter] = {
         MarkdownReporter(),
         CycloneDxReporter(),
         OpenVexReporter(),
+        EventsReporter(),
     )
 }

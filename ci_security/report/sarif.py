@@ -1,10 +1,13 @@
 """`--output sarif`: SARIF 2.1.0 for GitHub code scanning, built with sarif-om.
 
 What GitHub needs and the anchors get wrong (see docs/outputs.md):
-- **Runs and categories.** One run per scanned image and one for manifest checks, each with a
-  stable `automationDetails.id` (`ci-security/image/<repository>/<platform>/`, without the tag), so
-  alerts are tracked per image and close when a later analysis no longer reports them; GitHub rejects
-  two runs of one category in one upload.
+- **Runs and categories.** One run per scanned image, one for manifest checks and one for the
+  dynamic scan's runtime findings, each with a stable `automationDetails.id`
+  (`ci-security/image/<repository>/<platform>/`, `ci-security/runtime/<repository>/<platform>/`,
+  without the tag), so alerts are tracked per image and close when a later analysis no longer
+  reports them; GitHub rejects two runs of one category in one upload. Runtime results point at the
+  Dockerfile's ENTRYPOINT or CMD line and carry their evidence (process, program, arguments, path or
+  address, time) as properties; after a dynamic scan every vulnerability result has `inUse`.
 - **Rules.** One per vulnerability id (help: a table of every affected package, with the
   distribution's rating, NVD's CVSS, KEV and EPSS), with `security-severity` from the CVSS score that
   decided the severity, else the severity's midpoint (CRITICAL 9.5, HIGH 8.0, MEDIUM 5.5, LOW 2.0;
@@ -41,9 +44,10 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from ci_security import __version__
-from ci_security.models import Decision, Misconfiguration, ScanResult, Severity, Vulnerability
+from ci_security.models import Decision, Misconfiguration, RuntimeFinding, ScanResult, Severity, Vulnerability
 from ci_security.models.packagetype import is_os_type
 from ci_security.report.base import RenderContext
+from ci_security.report.runtime import ending, event_dict, in_use_line
 from ci_security.report.signals import MIDPOINT, cvss_text, epss_text, kev_text, severity_score, vendor_text
 from ci_security.sanitize import json_dumps, markdown, markdown_link, plain, safe_url, sarif_message
 
@@ -109,13 +113,14 @@ def image_repository(result: ScanResult) -> str:
 
 
 def category(result: ScanResult, kind: str) -> str:
+    """The run's `automationDetails.id`: `kind` is "manifests", "image" or "runtime"."""
     if kind == "manifests":
         return "ci-security/manifests/"
     platform = (
         str(result.target.platform).replace("/", "-") if result.target and result.target.platform else ""
     )
     repo = _slug(image_repository(result))
-    return f"ci-security/image/{repo}/{platform}/" if platform else f"ci-security/image/{repo}/"
+    return f"ci-security/{kind}/{repo}/{platform}/" if platform else f"ci-security/{kind}/{repo}/"
 
 
 def _state(decision: Decision, fingerprint: str) -> str | None:
@@ -271,6 +276,7 @@ def _vulnerability_result(
                 if vuln.epss is not None
                 else {}
             ),
+            **({"inUse": pkg.in_use} if result.sandbox is not None else {}),
         },
     )
 
@@ -282,28 +288,54 @@ def _own(item: Misconfiguration, text: str) -> str:
     return text if item.found_by == "ci-security" else markdown(text, multiline=True)
 
 
-def _misconfiguration_rule(rule_id: str, findings: Sequence[Misconfiguration]) -> Any:
+def _rule(
+    rule_id: str,
+    title: str,
+    description: str,
+    help_markdown: str,
+    remediation: str,
+    references: Sequence[str],
+    worst: Severity,
+    kind: str,
+) -> Any:
+    """A rule of ours (manifest or runtime), or an imported tool's: `title` and `help_markdown` are
+    Markdown the caller made safe.
+    """
     import sarif_om
 
-    first = findings[0]
-    worst = max(findings, key=lambda m: m.severity.rank).severity
-    references = _references(first.references)
+    links = _references(references)
     return sarif_om.ReportingDescriptor(
         id=rule_id,
-        name=re.sub(r"[^A-Za-z0-9]+", "", first.title.title()) or rule_id,
-        short_description=sarif_om.MultiformatMessageString(text=_clip(first.title)),
-        full_description=sarif_om.MultiformatMessageString(text=_clip(first.message, multiline=True)),
+        name=re.sub(r"[^A-Za-z0-9]+", "", title.title()) or rule_id,
+        short_description=sarif_om.MultiformatMessageString(text=_clip(title)),
+        full_description=sarif_om.MultiformatMessageString(text=_clip(description, multiline=True)),
         help=sarif_om.MultiformatMessageString(
-            text=_clip(first.remediation or first.title, 4000, multiline=True),
-            markdown=f"**{markdown(rule_id)}** ({worst.value}): {_own(first, first.title)}\n\n"
-            f"{_own(first, first.remediation)}\n" + (f"\n{references}\n" if references else ""),
+            text=_clip(remediation or title, 4000, multiline=True),
+            markdown=f"**{markdown(rule_id)}** ({worst.value}): {help_markdown}\n"
+            + (f"\n{links}\n" if links else ""),
         ),
         default_configuration=sarif_om.ReportingConfiguration(level=_LEVEL.get(worst, "note")),
         properties={
             "security-severity": f"{_MIDPOINT[worst]:.1f}",
-            "precision": "very-high",
-            "tags": ["security", "misconfiguration", worst.value.lower()],
+            "precision": "very-high" if kind == "misconfiguration" else "high",
+            "tags": ["security", kind, worst.value.lower()],
         },
+    )
+
+
+def _misconfiguration_rule(rule_id: str, findings: Sequence[Misconfiguration]) -> Any:
+    first = findings[0]
+    worst = max(findings, key=lambda m: m.severity.rank).severity
+    body = f"{_own(first, first.title)}\n\n{_own(first, first.remediation)}"
+    return _rule(
+        rule_id,
+        first.title,
+        first.message,
+        body,
+        first.remediation,
+        first.references,
+        worst,
+        "misconfiguration",
     )
 
 
@@ -322,6 +354,45 @@ def _misconfiguration_result(item: Misconfiguration, rule_index: int, decision: 
         # `folded`: the rules whose findings on this resource this one covers (rules.fold).
         properties={"resource": item.resource, "foundBy": item.found_by}
         | ({"folded": list(item.folded)} if item.folded else {}),
+    )
+
+
+def _runtime_rule(rule_id: str, findings: Sequence[RuntimeFinding]) -> Any:
+    first = findings[0]
+    worst = max(findings, key=lambda f: f.severity.rank).severity
+    body = f"{first.title}\n\n{first.remediation}"
+    return _rule(
+        rule_id, first.title, first.title, body, first.remediation, first.references, worst, "runtime"
+    )
+
+
+def _runtime_result(item: RuntimeFinding, rule_index: int, result: ScanResult, decision: Decision) -> Any:
+    import sarif_om
+
+    image = image_repository(result)
+    location = _location(item.location.path, item.location.line) if item.location else _location(image, None)
+    location.logical_locations = [
+        sarif_om.LogicalLocation(
+            name=item.subject, fully_qualified_name=f"{image}:{item.subject}", kind="resource"
+        )
+    ]
+    more = f" ({item.count} events)" if item.count > 1 else ""
+    return sarif_om.Result(
+        rule_id=item.rule_id,
+        rule_index=rule_index,
+        level=_LEVEL.get(item.severity, "note"),
+        message=sarif_om.Message(
+            text=sarif_message(_clip(f"{item.message}{more} when image {image} ran", 4000, multiline=True))
+        ),
+        locations=[location],
+        partial_fingerprints={"primaryLocationLineHash": f"{item.fingerprint}:1"},
+        suppressions=_suppressions(decision, item.fingerprint),
+        baseline_state=_state(decision, item.fingerprint),
+        properties={
+            "subject": item.subject,
+            "count": item.count,
+            "evidence": [event_dict(event) for event in item.evidence],
+        },
     )
 
 
@@ -428,7 +499,46 @@ class SarifReporter:
                     properties=props or None,
                 )
             )
+        if result.sandbox is not None:
+            runs.append(self._runtime_run(result, decision, limit, driver_args))
         return runs
+
+    def _runtime_run(
+        self, result: ScanResult, decision: Decision, limit: int, driver_args: dict[str, str]
+    ) -> Any:
+        import sarif_om
+
+        run = result.sandbox
+        assert run is not None
+        items, dropped = _cap(list(result.runtime), lambda f: f.sort_key(), limit)
+        grouped: dict[str, list[RuntimeFinding]] = {}
+        for item in sorted(items, key=lambda f: (f.rule_id, f.subject)):
+            grouped.setdefault(item.rule_id, []).append(item)
+        rules = [_runtime_rule(rid, findings) for rid, findings in grouped.items()]
+        index = {rid: i for i, rid in enumerate(grouped)}
+        results = [
+            _runtime_result(f, index[f.rule_id], result, decision) for rid in grouped for f in grouped[rid]
+        ]
+        properties: dict[str, Any] = {
+            "image": image_repository(result),
+            "command": list(run.command),
+            "ended": ending(run),
+            "processes": run.processes,
+            "events": run.events_total,
+        }
+        summary = in_use_line(result)
+        if summary:
+            properties["inUseSummary"] = summary
+        if result.dockerfile:
+            properties["dockerfile"] = result.dockerfile
+        if dropped:
+            properties["truncated"] = {"droppedResults": dropped}
+        return sarif_om.Run(
+            tool=sarif_om.Tool(driver=sarif_om.ToolComponent(rules=rules, **driver_args)),
+            automation_details=sarif_om.RunAutomationDetails(id=category(result, "runtime")),
+            results=results,
+            properties=properties,
+        )
 
     def render(self, result: ScanResult, decision: Decision, context: RenderContext) -> str:
         limit = MAX_RESULTS

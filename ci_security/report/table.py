@@ -8,7 +8,9 @@ version, type, the layer that introduced them).
 The Policy column says which findings fail the build (`FAIL`), which the policy accepted (`ignored`,
 `vex`) and, with a baseline, which are `new`. Then the policy's verdict, its image-rule violations,
 the suppressions with their reasons and the expired ignore entries; warnings come last. Colour only
-when writing to a terminal.
+when writing to a terminal. After a dynamic scan, the vulnerability table has an "In use" column,
+and a "Dynamic scan" block says what ran and how it ended, the packages-in-use line and the runtime
+findings.
 
 Every value from the image, the advisories or the repository goes through
 `sanitize.rich_markup` (escape sequences and control characters removed, newlines shown as `\n`,
@@ -24,6 +26,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from ci_security.models import Decision, ScanResult, Severity
 from ci_security.report.base import RenderContext
+from ci_security.report.runtime import ending, in_use_label, in_use_line
 from ci_security.report.signals import cvss_text, epss_text, kev_text, vendor_text
 from ci_security.sanitize import rich_markup as esc
 
@@ -95,15 +98,17 @@ class TableReporter:
                 console.print(f"[dim]Database: {esc(result.db.path)}, updated {esc(result.db.built)}[/dim]")
             if result.vulnerabilities:
                 table = Table(show_edge=False, pad_edge=False, expand=False)
-                # Short values never fold (an id cut in two cannot be searched for); the rest fold.
+                dynamic = result.sandbox is not None
                 columns = ("Severity", "ID", "Package", "Installed", "Fixed", "Vendor", "NVD", "KEV", "EPSS")
-                for column in (*columns, "Policy", "Title"):
+                shown = (*columns[:5], "In use", *columns[5:]) if dynamic else columns
+                # Short values never fold (an id cut in two cannot be searched for); the rest fold.
+                for column in (*shown, "Policy", "Title"):
                     table.add_column(column, overflow="fold", no_wrap=column in _ATOMIC)
                 vulns = list(result.vulnerabilities)
                 if cap is not None:
                     vulns = sorted(vulns, key=lambda v: v.sort_key())[:cap]
                 for vuln in vulns:
-                    table.add_row(
+                    cells = [
                         _severity(vuln.severity),
                         esc(vuln.id),
                         esc(vuln.package.name),
@@ -115,7 +120,10 @@ class TableReporter:
                         esc(epss_text(vuln) or "-"),
                         _mark(decision, vuln.fingerprint, failing),
                         esc(_short(vuln.title)),
-                    )
+                    ]
+                    if dynamic:
+                        cells.insert(5, in_use_label(vuln.package.in_use))
+                    table.add_row(*cells)
                 console.print(table)
                 _more(console, len(result.vulnerabilities), cap, "vulnerability", "vulnerabilities")
         if result.misconfigurations:
@@ -136,6 +144,34 @@ class TableReporter:
                 )
             console.print(table)
             _more(console, len(result.misconfigurations), cap, "misconfiguration", "misconfigurations")
+        run = result.sandbox
+        if run is not None:
+            command = esc(_short(" ".join(run.command), 80))
+            console.print(f"[bold]Dynamic scan[/bold] {command}: {esc(ending(run))}")
+            console.print(
+                f"[dim]{run.processes} processes, {run.events_total} events, as {esc(run.user)}; "
+                f"{esc(run.tracer)}[/dim]"
+            )
+            line = in_use_line(result)
+            if line:
+                console.print(f"[bold]In use[/bold]    {esc(line)}")
+            if result.runtime:
+                table = Table(show_edge=False, pad_edge=False, expand=False)
+                for column in ("Severity", "Rule", "Policy", "What happened"):
+                    table.add_column(column, overflow="fold")
+                findings = sorted(result.runtime, key=lambda f: f.sort_key())
+                for item in findings[:cap] if cap is not None else findings:
+                    more = f" ({item.count} events)" if item.count > 1 else ""
+                    table.add_row(
+                        _severity(item.severity),
+                        esc(item.rule_id),
+                        _mark(decision, item.fingerprint, failing),
+                        esc(_short(item.message, 100) + more),
+                    )
+                console.print(table)
+                _more(console, len(result.runtime), cap, "runtime finding", "runtime findings")
+            else:
+                console.print("[dim]No runtime rule fired.[/dim]")
         verdict = "[green bold]PASS[/green bold]" if decision.passed else "[red bold]FAIL[/red bold]"
         source = f" ({esc(decision.policy_source)})" if decision.policy_source else " (default policy)"
         console.print(f"[bold]Policy[/bold]    {verdict}{source}: {esc(decision.summary)}")

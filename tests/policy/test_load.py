@@ -483,6 +483,7 @@ def test_schema_is_draft_2020_12_and_documents_every_key():
         "ignore",
         "checks",
         "images",
+        "runtime",
         "vex",
         "limits",
     }
@@ -492,6 +493,8 @@ def test_schema_is_draft_2020_12_and_documents_every_key():
         "new_only",
         "kev",
         "epss",
+        "in_use",
+        "in_use_severity",
     }
     ignore = shipped["$defs"]["ignore"]
     assert ignore["required"] == ["id", "reason", "expires"]
