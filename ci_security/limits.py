@@ -99,6 +99,12 @@ class Limits:
     sandbox_tmp_bytes: int = 256 * MiB
     sandbox_trace_bytes: int = 256 * MiB
     sandbox_events: int = 50_000
+    # --- remediation (`ci-security fix`): registries list tags, repositories name images
+    registry_tags: int = 50_000
+    registry_pages: int = 100
+    fix_references: int = 2_000
+    fix_candidates: int = 3
+    fix_scans: int = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,6 +275,33 @@ SPECS: dict[str, LimitSpec] = {
             "count",
             "events kept from one run (a file read counts once per file)",
             "later events are counted but not kept or judged; a partial-scan warning",
+        ),
+        LimitSpec(
+            "registry_tags", "count", "tags read from one repository's tag list", "that reference skipped"
+        ),
+        LimitSpec(
+            "registry_pages",
+            "count",
+            "pages (`Link: rel=\"next\"`) of one repository's tag list",
+            "that reference skipped",
+        ),
+        LimitSpec(
+            "fix_references",
+            "count",
+            "image references and dependency entries one `fix` run looks at",
+            "the rest skipped, each with the reason",
+        ),
+        LimitSpec(
+            "fix_candidates",
+            "count",
+            "newer tags scanned for one image reference (besides the current one)",
+            "fewer candidates compared",
+        ),
+        LimitSpec(
+            "fix_scans",
+            "count",
+            "images one `fix` run scans for evidence (shared layers are cached)",
+            "the rest skipped, each with the reason",
         ),
     )
 }

@@ -281,3 +281,66 @@ class RegistryClient:
                 return size
 
             return ex.again_if_broken(transfer)
+
+
+# -- tag listing (used by `ci-security fix`) ------------------------------------------------------
+
+_LINK = re.compile(r'<([^>]*)>\s*;[^,]*?\brel="?next"?', re.IGNORECASE)
+_TAG_NAME = re.compile(r"[\w][\w.-]{0,127}\Z")  # the distribution spec's tag grammar
+TAG_PAGE = 1000  # `?n=`: what Renovate asks for, and what most registries accept
+
+
+def next_link(header: str, current: str) -> str | None:
+    """The `rel="next"` target of a `Link` header, resolved against `current`, or None."""
+    from urllib.parse import urljoin
+
+    found = _LINK.search(header or "")
+    return urljoin(current, found[1].strip()) if found and found[1].strip() else None
+
+
+def list_tags(client: RegistryClient, *, page_size: int = TAG_PAGE) -> list[str]:
+    """Every tag of the client's repository, in the registry's order (`GET /v2/<name>/tags/list?n=`,
+    then each `Link: <…>; rel="next"` page).
+
+    A registry is not trusted to end its list: at most `registry_pages` pages and `registry_tags`
+    tags are read (`LimitExceededError` past either), a next link to another origin or one already
+    followed ends the listing with an error, each page is read within `metadata_seconds` and
+    `metadata_bytes`, and entries that are not tags by the distribution grammar are dropped.
+    """
+    bounds = limits.active()
+    url: str | None = f"{client.base}/tags/list?n={page_size}"
+    seen: set[str] = set()
+    tags: dict[str, None] = {}
+    pages = 0
+    while url is not None:
+        if pages == bounds.registry_pages:
+            raise limits.LimitExceededError(
+                f"{client.label}: tag list", "registry_pages", f"more than {pages} pages"
+            )
+        if origin(url) != client.origin:
+            raise RegistryError(
+                f"{client.label}: the tag list's next page is on another server ({display_url(url)}); "
+                "not followed"
+            )
+        if url in seen:
+            raise RegistryError(f"{client.label}: the tag list's next page is one already read")
+        seen.add(url)
+        pages += 1
+        with client._exchange(url, "metadata_seconds") as ex:
+            resp = client._send(ex, url, {"Accept": "application/json"})
+            client._check(resp, f"the tag list of {client.ref.repository}")
+            link = resp.headers.get("Link", "")
+            body = client._read(ex, resp, bounds.metadata_bytes, "metadata_bytes", None)
+        doc = load_json(body, f"{client.label}: tag list", error=RegistryError)
+        listed = doc.get("tags") if isinstance(doc, dict) else None
+        if listed is not None and not isinstance(listed, list):
+            raise RegistryError(f"{client.label}: the tag list is not a list of tags")
+        for tag in listed or ():
+            if isinstance(tag, str) and _TAG_NAME.match(tag):
+                tags.setdefault(tag, None)
+        if len(tags) > bounds.registry_tags:
+            raise limits.LimitExceededError(
+                f"{client.label}: tag list", "registry_tags", f"more than {bounds.registry_tags:,} tags"
+            )
+        url = next_link(link, url)
+    return list(tags)
