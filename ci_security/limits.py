@@ -282,7 +282,7 @@ SPECS: dict[str, LimitSpec] = {
         LimitSpec(
             "registry_pages",
             "count",
-            "pages (`Link: rel=\"next\"`) of one repository's tag list",
+            "pages (`Link` next links) of one repository's tag list",
             "that reference skipped",
         ),
         LimitSpec(

@@ -47,6 +47,8 @@ from ci_security.policy.model import (
     RUNTIME_RULE_ID,
     Checks,
     FailOn,
+    FixImageRule,
+    FixRules,
     IgnoreRule,
     ImageRules,
     Policy,
@@ -376,6 +378,9 @@ def _semantic_problems(
         for i, entry in enumerate(ignores):
             if isinstance(entry, dict):
                 yield from _check_ignore(data, i, entry, name, today)
+    fix = data.get("fix")
+    if isinstance(fix, dict):
+        yield from _check_fix(data, fix, name)
     vex = data.get("vex")
     if base is not None and isinstance(vex, list):
         for i, item in enumerate(vex):
@@ -401,6 +406,34 @@ def _check_epss(root: Any, value: Any, name: str) -> Iterator[Problem]:
             label = "fail_on.epss" if where == path else f"fail_on.epss.{key}"
             yield Problem(
                 name, line, col, f"{label}: {number!r} is not between 0 and 1 (EPSS {key}s are fractions)"
+            )
+
+
+def _check_fix(root: Any, fix: dict[str, Any], name: str) -> Iterator[Problem]:
+    count = fix.get("max_open_prs")
+    if isinstance(count, int) and not isinstance(count, bool) and count < 0:
+        line, col = _position(root, ["fix", "max_open_prs"])
+        yield Problem(
+            name, line, col, f"fix.max_open_prs: {count} is negative (0 opens none, updates the rest)"
+        )
+    places: list[list[Any]] = []
+    patterns = fix.get("ignore_images")
+    if isinstance(patterns, list):
+        places.extend(["fix", "ignore_images", i] for i in range(len(patterns)))
+    images = fix.get("images")
+    for i, entry in enumerate(images if isinstance(images, list) else []):
+        match = entry.get("match") if isinstance(entry, dict) else None
+        if isinstance(match, list):
+            places.extend(["fix", "images", i, "match", j] for j in range(len(match)))
+    for path in places:
+        pattern: Any = root
+        for part in path:
+            pattern = pattern[part]
+        # a tag or digest in a pattern would never match: patterns are on names without them
+        if isinstance(pattern, str) and (":" in pattern.rsplit("/", 1)[-1] or "@" in pattern):
+            line, col = _position(root, path)
+            yield Problem(
+                name, line, col, f"{_where(path)}: {pattern!r} names a tag or digest; give the image name"
             )
 
 
@@ -668,6 +701,23 @@ def build_policy(data: Any, name: str | None) -> Policy:
         forbid_latest=bool(img.get("forbid_latest", False)),
         require_non_root=bool(img.get("require_non_root", False)),
     )
+    fix_data = data.get("fix", {})
+    fix = FixRules(
+        update_types=tuple(str(t) for t in fix_data.get("update_types", FixRules().update_types)),
+        images=tuple(
+            FixImageRule(
+                patterns=tuple(str(p) for p in entry["match"]),
+                update_types=tuple(str(t) for t in entry["update_types"]),
+                source=f"{name or 'policy'}:{_position(data, ['fix', 'images', i])[0]}",
+            )
+            for i, entry in enumerate(fix_data.get("images", ()))
+        ),
+        ignore_images=tuple(str(p) for p in fix_data.get("ignore_images", ())),
+        max_open_prs=int(fix_data.get("max_open_prs", FixRules().max_open_prs)),
+        pin_digests=bool(fix_data.get("pin_digests", False)),
+        dependencies=bool(fix_data.get("dependencies", True)),
+        labels=tuple(str(label) for label in fix_data.get("labels", FixRules().labels)),
+    )
     return Policy(
         version=int(data.get("version", 1)),
         runtime=_runtime(data, name),
@@ -682,6 +732,7 @@ def build_policy(data: Any, name: str | None) -> Policy:
         ),
         images=images,
         vex=tuple(str(p) for p in data.get("vex", ())),
+        fix=fix,
         limits=tuple(
             (str(k).strip().replace("-", "_"), str(v)) for k, v in (data.get("limits") or {}).items()
         ),

@@ -118,6 +118,48 @@ class ImageRules:
         )
 
 
+DEFAULT_UPDATE_TYPES = ("patch", "minor", "digest")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FixImageRule:
+    """`fix.images` entry: the update types proposed for the images `patterns` match."""
+
+    patterns: tuple[str, ...]
+    update_types: tuple[str, ...]
+    source: str = ""  # file:line of the entry
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FixRules:
+    """The policy's `fix:` section (docs/fix.md)."""
+
+    update_types: tuple[str, ...] = DEFAULT_UPDATE_TYPES
+    images: tuple[FixImageRule, ...] = ()
+    ignore_images: tuple[str, ...] = ()
+    max_open_prs: int = 5
+    pin_digests: bool = False
+    dependencies: bool = True
+    labels: tuple[str, ...] = ("security", "ci-security")
+
+    def allowed(self, names: tuple[str, ...]) -> frozenset[str]:
+        """The update types for an image known by `names` (as written, and in full)."""
+        for rule in self.images:
+            if any(_glob(name, pattern) for name in names for pattern in rule.patterns):
+                return frozenset(rule.update_types)
+        return frozenset(self.update_types)
+
+    def ignored(self, names: tuple[str, ...]) -> str | None:
+        """The `ignore_images` pattern that leaves this image alone, if any."""
+        return next((p for p in self.ignore_images for name in names if _glob(name, p)), None)
+
+
+def _glob(name: str, pattern: str) -> bool:
+    from fnmatch import fnmatchcase
+
+    return fnmatchcase(name, pattern)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RuntimePolicy:
     """The `runtime:` section: how long the dynamic scan watches the image, what it expects, where
@@ -153,6 +195,7 @@ class Policy:
     images: ImageRules = field(default_factory=ImageRules)
     runtime: RuntimePolicy = field(default_factory=RuntimePolicy)
     vex: tuple[str, ...] = ()  # as written in the file: relative to the policy file's folder
+    fix: FixRules = field(default_factory=FixRules)
     # (limit name with underscores, value as written) pairs from `limits:`; the CLI's --limit wins
     limits: tuple[tuple[str, str], ...] = ()
     source: str | None = None  # the policy file's path as given, None for the defaults

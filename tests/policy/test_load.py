@@ -8,7 +8,7 @@ import pytest
 from ci_security import limits
 from ci_security.errors import CiSecurityError
 from ci_security.models import Severity
-from ci_security.policy.load import Problem, check_policy, check_text, load_policy, schema
+from ci_security.policy.load import Problem, check_policy, check_text, load_policy, parse_policy, schema
 from ci_security.policy.model import DEFAULT_POLICY, FailOn, ImageRules, Policy, PolicyError
 
 TODAY = date(2026, 11, 26)
@@ -485,7 +485,17 @@ def test_schema_is_draft_2020_12_and_documents_every_key():
         "images",
         "runtime",
         "vex",
+        "fix",
         "limits",
+    }
+    assert set(shipped["properties"]["fix"]["properties"]) == {
+        "update_types",
+        "images",
+        "ignore_images",
+        "max_open_prs",
+        "pin_digests",
+        "dependencies",
+        "labels",
     }
     assert set(shipped["properties"]["fail_on"]["properties"]) == {
         "severity",
@@ -622,3 +632,48 @@ def test_a_non_utf8_policy_names_the_byte(here):
     Path("latin1.yml").write_bytes(b"version: 1 # caf\xe9\n")
     with pytest.raises(PolicyError, match=r"^latin1.yml: the policy file is not UTF-8 text \(byte 16\)"):
         load_policy(Path("latin1.yml"))
+
+
+def test_the_fix_section_is_read_and_its_problems_located():
+    text = """\
+version: 1
+fix:
+  update_types: [patch, digest]
+  max_open_prs: 2
+  pin_digests: true
+  ignore_images: [node, "ghcr.io/acme/*"]
+  images:
+    - match: [python]
+      update_types: [patch, minor, major]
+  labels: [deps]
+"""
+    policy = parse_policy(text, "p.yml")
+    fix = policy.fix
+    assert fix.update_types == ("patch", "digest") and fix.max_open_prs == 2 and fix.pin_digests
+    assert fix.allowed(("python", "docker.io/library/python")) == {"patch", "minor", "major"}
+    assert fix.allowed(("debian", "docker.io/library/debian")) == {"patch", "digest"}
+    assert fix.ignored(("ghcr.io/acme/app",)) == "ghcr.io/acme/*"
+    assert fix.ignored(("python",)) is None
+    assert fix.images[0].source == "p.yml:8" and fix.labels == ("deps",)
+    assert parse_policy("version: 1\n", "p.yml").fix.update_types == ("patch", "minor", "digest")
+    bad = """\
+fix:
+  update_types: [patch, huge]
+  max_open_prs: -1
+  ignore_images: ["python:3.11"]
+  images:
+    - match: ["node@sha256:abc"]
+      update_types: [major]
+    - update_types: []
+  colour: blue
+"""
+    assert [str(p) for p in check_text(bad, "p.yml")] == [
+        "p.yml:2:25: fix.update_types[1]: unknown value 'huge' (expected one of: patch, minor, major, "
+        "digest)",
+        "p.yml:3:17: fix.max_open_prs: -1 is negative (0 opens none, updates the rest)",
+        "p.yml:4:19: fix.ignore_images[0]: 'python:3.11' names a tag or digest; give the image name",
+        "p.yml:6:15: fix.images[0].match[0]: 'node@sha256:abc' names a tag or digest; give the image name",
+        "p.yml:8:7: fix.images[1]: missing required key 'match'",
+        "p.yml:9:3: fix: unknown key 'colour' (expected one of: dependencies, ignore_images, images, labels, "
+        "max_open_prs, pin_digests, update_types)",
+    ]
