@@ -9,7 +9,7 @@ When the parsers move (to `ci_security/manifests/`), this file is the one to cha
 from __future__ import annotations
 
 from ci_security.rules.compose.load import ComposeFile, compose_from
-from ci_security.rules.discover import VENDORED, discover
+from ci_security.rules.discover import VENDORED, discover, files_under
 from ci_security.rules.dockerfile.parse import Dockerfile, Stage, parse_dockerfile, scope_at, substitute
 from ci_security.rules.kubernetes.load import K8sObject, objects_in
 from ci_security.rules.runner import manifest_kind
@@ -31,6 +31,7 @@ __all__ = [
     "YamlTooComplexError",
     "compose_from",
     "discover",
+    "files_under",
     "load_documents",
     "manifest_kind",
     "objects_in",

@@ -129,7 +129,7 @@ def _parsed(target: ImageTarget) -> ImageRef | None:
         return None
 
 
-def _registry_allowed(patterns: Sequence[str], registry: str, repository: str) -> bool:
+def registry_allowed(patterns: Sequence[str], registry: str, repository: str) -> bool:
     full = f"{registry}/{repository}"
     for pattern in patterns:
         if fnmatchcase(registry, pattern) or fnmatchcase(full, pattern):
@@ -154,7 +154,7 @@ def _image_violations(target: ImageTarget, policy: Policy, notes: list[str]) -> 
         if not names:
             notes.append("images.allowed_registries not checked: the image has no registry name")
         for name in names:
-            if not _registry_allowed(rules.allowed_registries, name.registry, name.repository):
+            if not registry_allowed(rules.allowed_registries, name.registry, name.repository):
                 violation(
                     "allowed_registries",
                     f"{name} is not from an allowed registry ({', '.join(rules.allowed_registries)})",

@@ -113,6 +113,14 @@ def _walk(directory: Path, root: Path) -> Iterator[Path]:
         stack.extend(reversed(subdirs))
 
 
+def files_under(directory: Path, root: Path) -> list[Path]:
+    """Every regular file under `directory` the walk above keeps (ignored and vendored trees left
+    out, symlinks never followed), in a stable order: what other readers of a repository (the
+    dependency manifests `ci-security fix` edits) look at, by the same rules.
+    """
+    return sorted(path for path in _walk(directory, root) if not _vendored(path.relative_to(directory)))
+
+
 def _vendored(relative: Path) -> bool:
     return any(part in VENDORED for part in relative.parts[:-1])
 
