@@ -85,174 +85,219 @@ def import_option(importer: Importer) -> Decorator:
     )
 
 
-SCAN_OPTIONS: list[Decorator] = [
-    click.option(
-        "--image",
-        "-i",
-        metavar="REF",
-        **env("IMAGE"),
-        help="Image to scan: docker-archive:PATH, oci:DIR[:TAG], oci-archive:PATH, docker://REF, "
-        "docker-daemon:NAME:TAG, or a bare registry reference.",
-    ),
-    click.option(
-        "--manifests",
-        "-m",
-        multiple=True,
-        type=click.Path(path_type=Path),
-        metavar="PATH",
-        **env("MANIFESTS"),
-        help="Check the Dockerfiles, Kubernetes and compose files under PATH (repeatable). Without --image "
-        "or --from-*, the repository root is checked. A PATH other than the repository root under which "
-        "no manifest is found is an error (exit 2).",
-    ),
-    click.option(
-        "--output",
-        "-o",
-        "outputs",
-        multiple=True,
-        metavar="FORMAT[=FILE]",
-        **env("OUTPUT"),
-        help=f"Report to write; repeat for several. FORMAT is one of {', '.join(REPORTERS)}; "
-        "without =FILE it goes to standard output. Default: table.",
-    ),
-    click.option(
-        "--no-vulns",
-        is_flag=True,
-        **env("NO_VULNS"),
-        help="Inventory only: list packages, do not look for vulnerabilities.",
-    ),
-    click.option(
-        "--db",
-        "db_path",
-        type=click.Path(dir_okay=False, path_type=Path),
-        **env("DB"),
-        help="Vulnerability database (default $XDG_CACHE_HOME/ci-security/db/osv.sqlite; "
-        "see `ci-security db`).",
-    ),
-    click.option(
-        "--db-max-age",
-        default="5d",
-        show_default=True,
-        metavar="AGE",
-        **env("DB_MAX_AGE"),
-        help="Warn when the vulnerability database is older than this (e.g. 12h, 5d).",
-    ),
-    *(import_option(importer) for importer in IMPORTERS.values()),
-    click.option(
-        "--platform",
-        metavar="OS/ARCH[/VARIANT]",
-        **env("PLATFORM"),
-        help="Platform to pick from a multi-platform image (default linux/amd64).",
-    ),
-    click.option(
-        "--insecure-registry",
-        "insecure_registries",
-        multiple=True,
-        metavar="HOST[:PORT]",
-        **env("INSECURE_REGISTRY"),
-        help="Registry to reach over plain HTTP (loopback registries always are).",
-    ),
-    click.option(
-        "--registry-username",
-        metavar="USER",
-        **env("REGISTRY_USERNAME"),
-        help="Registry user name (else ~/.docker/config.json).",
-    ),
-    click.option(
-        "--registry-password",
-        metavar="SECRET",
-        **env("REGISTRY_PASSWORD"),
-        help="Registry password or token; prefer the environment variable to keep it out of `ps`.",
-    ),
-    click.option(
-        "--docker-config",
-        type=click.Path(dir_okay=False, path_type=Path),
-        **env("DOCKER_CONFIG"),
-        help="Docker client config with registry credentials (default $DOCKER_CONFIG/config.json "
-        "or ~/.docker/config.json).",
-    ),
-    click.option(
-        "--cache-dir",
-        type=click.Path(file_okay=False, path_type=Path),
-        **env("CACHE_DIR"),
-        help="Where per-layer results are cached (default $XDG_CACHE_HOME/ci-security or "
-        "~/.cache/ci-security).",
-    ),
-    click.option(
-        "--no-cache",
-        is_flag=True,
-        **env("NO_CACHE"),
-        help="Read every layer; neither use nor fill the cache.",
-    ),
-    click.option(
-        "--parallel",
-        type=click.IntRange(1, 64),
-        metavar="N",
-        **env("PARALLEL"),
-        help="Layers read at once (default: CPU count, at most 4).",
-    ),
-    click.option(
-        "--fail-on",
-        type=click.Choice(FAIL_ON_CHOICES, case_sensitive=False),
-        **env("FAIL_ON"),
-        help="Lowest severity that fails the build, overriding the policy's fail_on.severity.",
-    ),
-    click.option(
-        "--strict",
-        is_flag=True,
-        **env("STRICT"),
-        help="Exit 3 when the scan is partial (some file could not be read).",
-    ),
-    click.option(
-        "--policy",
-        "policy_path",
-        type=click.Path(dir_okay=False, path_type=Path),
-        **env("POLICY"),
-        help="Policy file (default: .ci-security.yml in the repository root if there is one, else "
-        "fail on fixable HIGH and CRITICAL findings). See docs/policy.md.",
-    ),
-    click.option(
-        "--baseline",
-        "baseline_path",
-        type=click.Path(dir_okay=False, path_type=Path),
-        metavar="REPORT.json",
-        **env("BASELINE"),
-        help="A previous JSON report (e.g. from the target branch): findings are marked new or existing, "
-        "and fail_on.new_only fails only on new ones.",
-    ),
-    click.option(
-        "--vex",
-        "vex_paths",
-        multiple=True,
-        type=click.Path(dir_okay=False, path_type=Path),
-        **env("VEX"),
-        help="OpenVEX document whose not_affected statements suppress findings (repeatable; added to the "
-        "policy's vex list).",
-    ),
-    click.option(
-        "--dockerfile",
-        type=click.Path(dir_okay=False, path_type=Path),
-        **env("DOCKERFILE"),
-        help="Dockerfile the image was built from; findings point at its lines (default: the Dockerfile "
-        "found in the repository root).",
-    ),
-    click.option(
-        "--repo-root",
-        type=click.Path(file_okay=False, path_type=Path),
-        **env("REPO_ROOT"),
-        help="Repository the report paths are relative to (default $GITHUB_WORKSPACE, $CI_PROJECT_DIR, "
-        "or the working directory).",
-    ),
-    click.option(
-        "--docs-url",
-        metavar="URL",
-        **env("DOCS_URL"),
-        help="Where ci-security's documentation is published (the docs/ folder of its repository); "
-        "the Markdown report links rule ids to their section of rules.md there. Default: the package's "
-        "Documentation URL, if it has one.",
-    ),
-    click.option("--quiet", "-q", is_flag=True, **env("QUIET"), help="No progress display."),
-]
+_SCAN: dict[str, list[Decorator]] = {
+    "image": [
+        click.option(
+            "--image",
+            "-i",
+            metavar="REF",
+            **env("IMAGE"),
+            help="Image to scan: docker-archive:PATH, oci:DIR[:TAG], oci-archive:PATH, docker://REF, "
+            "docker-daemon:NAME:TAG, or a bare registry reference.",
+        )
+    ],
+    "manifests": [
+        click.option(
+            "--manifests",
+            "-m",
+            multiple=True,
+            type=click.Path(path_type=Path),
+            metavar="PATH",
+            **env("MANIFESTS"),
+            help="Check the Dockerfiles, Kubernetes and compose files under PATH (repeatable). Without --image "
+            "or --from-*, the repository root is checked. A PATH other than the repository root under which "
+            "no manifest is found is an error (exit 2).",
+        )
+    ],
+    "output": [
+        click.option(
+            "--output",
+            "-o",
+            "outputs",
+            multiple=True,
+            metavar="FORMAT[=FILE]",
+            **env("OUTPUT"),
+            help=f"Report to write; repeat for several. FORMAT is one of {', '.join(REPORTERS)}; "
+            "without =FILE it goes to standard output. Default: table.",
+        )
+    ],
+    "no-vulns": [
+        click.option(
+            "--no-vulns",
+            is_flag=True,
+            **env("NO_VULNS"),
+            help="Inventory only: list packages, do not look for vulnerabilities.",
+        )
+    ],
+    "db": [
+        click.option(
+            "--db",
+            "db_path",
+            type=click.Path(dir_okay=False, path_type=Path),
+            **env("DB"),
+            help="Vulnerability database (default $XDG_CACHE_HOME/ci-security/db/osv.sqlite; "
+            "see `ci-security db`).",
+        )
+    ],
+    "db-max-age": [
+        click.option(
+            "--db-max-age",
+            default="5d",
+            show_default=True,
+            metavar="AGE",
+            **env("DB_MAX_AGE"),
+            help="Warn when the vulnerability database is older than this (e.g. 12h, 5d).",
+        )
+    ],
+    "imports": [import_option(importer) for importer in IMPORTERS.values()],
+    "platform": [
+        click.option(
+            "--platform",
+            metavar="OS/ARCH[/VARIANT]",
+            **env("PLATFORM"),
+            help="Platform to pick from a multi-platform image (default linux/amd64).",
+        )
+    ],
+    "insecure-registry": [
+        click.option(
+            "--insecure-registry",
+            "insecure_registries",
+            multiple=True,
+            metavar="HOST[:PORT]",
+            **env("INSECURE_REGISTRY"),
+            help="Registry to reach over plain HTTP (loopback registries always are).",
+        )
+    ],
+    "registry-username": [
+        click.option(
+            "--registry-username",
+            metavar="USER",
+            **env("REGISTRY_USERNAME"),
+            help="Registry user name (else ~/.docker/config.json).",
+        )
+    ],
+    "registry-password": [
+        click.option(
+            "--registry-password",
+            metavar="SECRET",
+            **env("REGISTRY_PASSWORD"),
+            help="Registry password or token; prefer the environment variable to keep it out of `ps`.",
+        )
+    ],
+    "docker-config": [
+        click.option(
+            "--docker-config",
+            type=click.Path(dir_okay=False, path_type=Path),
+            **env("DOCKER_CONFIG"),
+            help="Docker client config with registry credentials (default $DOCKER_CONFIG/config.json "
+            "or ~/.docker/config.json).",
+        )
+    ],
+    "cache-dir": [
+        click.option(
+            "--cache-dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            **env("CACHE_DIR"),
+            help="Where per-layer results are cached (default $XDG_CACHE_HOME/ci-security or "
+            "~/.cache/ci-security).",
+        )
+    ],
+    "no-cache": [
+        click.option(
+            "--no-cache",
+            is_flag=True,
+            **env("NO_CACHE"),
+            help="Read every layer; neither use nor fill the cache.",
+        )
+    ],
+    "parallel": [
+        click.option(
+            "--parallel",
+            type=click.IntRange(1, 64),
+            metavar="N",
+            **env("PARALLEL"),
+            help="Layers read at once (default: CPU count, at most 4).",
+        )
+    ],
+    "fail-on": [
+        click.option(
+            "--fail-on",
+            type=click.Choice(FAIL_ON_CHOICES, case_sensitive=False),
+            **env("FAIL_ON"),
+            help="Lowest severity that fails the build, overriding the policy's fail_on.severity.",
+        )
+    ],
+    "strict": [
+        click.option(
+            "--strict",
+            is_flag=True,
+            **env("STRICT"),
+            help="Exit 3 when the scan is partial (some file could not be read).",
+        )
+    ],
+    "policy": [
+        click.option(
+            "--policy",
+            "policy_path",
+            type=click.Path(dir_okay=False, path_type=Path),
+            **env("POLICY"),
+            help="Policy file (default: .ci-security.yml in the repository root if there is one, else "
+            "fail on fixable HIGH and CRITICAL findings). See docs/policy.md.",
+        )
+    ],
+    "baseline": [
+        click.option(
+            "--baseline",
+            "baseline_path",
+            type=click.Path(dir_okay=False, path_type=Path),
+            metavar="REPORT.json",
+            **env("BASELINE"),
+            help="A previous JSON report (e.g. from the target branch): findings are marked new or existing, "
+            "and fail_on.new_only fails only on new ones.",
+        )
+    ],
+    "vex": [
+        click.option(
+            "--vex",
+            "vex_paths",
+            multiple=True,
+            type=click.Path(dir_okay=False, path_type=Path),
+            **env("VEX"),
+            help="OpenVEX document whose not_affected statements suppress findings (repeatable; added to the "
+            "policy's vex list).",
+        )
+    ],
+    "dockerfile": [
+        click.option(
+            "--dockerfile",
+            type=click.Path(dir_okay=False, path_type=Path),
+            **env("DOCKERFILE"),
+            help="Dockerfile the image was built from; findings point at its lines (default: the Dockerfile "
+            "found in the repository root).",
+        )
+    ],
+    "repo-root": [
+        click.option(
+            "--repo-root",
+            type=click.Path(file_okay=False, path_type=Path),
+            **env("REPO_ROOT"),
+            help="Repository the report paths are relative to (default $GITHUB_WORKSPACE, $CI_PROJECT_DIR, "
+            "or the working directory).",
+        )
+    ],
+    "docs-url": [
+        click.option(
+            "--docs-url",
+            metavar="URL",
+            **env("DOCS_URL"),
+            help="Where ci-security's documentation is published (the docs/ folder of its repository); "
+            "the Markdown report links rule ids to their section of rules.md there. Default: the package's "
+            "Documentation URL, if it has one.",
+        )
+    ],
+    "quiet": [click.option("--quiet", "-q", is_flag=True, **env("QUIET"), help="No progress display.")],
+}
+SCAN_OPTIONS: list[Decorator] = [option for options in _SCAN.values() for option in options]
 
 
 SCAN_OPTIONS.append(limit_option())

@@ -18,7 +18,7 @@ Each sink gives some characters a meaning, and text from those sources must neve
 - **GitHub workflow commands we write** (`workflow_command`): data and property values are encoded
   as the runner decodes them (`%25`, `%0D`, `%0A`; in properties also `%3A` and `%2C`), after the
   terminal cleaning, so a value can neither end the command nor start another.
-- **Markdown** (`markdown`, `markdown_code`, `markdown_link`) for job summaries, PR/MR comments and
+- **Markdown** (`markdown`, `markdown_code`, `markdown_block`, `markdown_link`) for job summaries, PR/MR comments and
   SARIF help: `&`, `<`, `>` become entities (no HTML: no `</details>`, no `<img>`), Markdown
   punctuation that starts emphasis, code, links, images, tables, strikethrough and math
   (`\ ` * _ [ ] | ~ # $`) is backslash-escaped, block syntax at the start of a line (`-`, `+`, `=`,
@@ -212,6 +212,16 @@ def markdown_code(value: object) -> str:
     fence = "`" * (longest + 1)
     pad = " " if body.startswith(("`", " ")) or body.endswith(("`", " ")) or not body else ""
     return f"{fence}{pad}{body}{pad}{fence}"
+
+
+def markdown_block(value: object, info: str = "") -> str:
+    """`value` as a fenced code block (shown verbatim, lines kept): the fence is longer than any run
+    of backticks inside, at least three; `info` (ours, e.g. `diff`) names the language.
+    """
+    body = plain(value, multiline=True)
+    longest = max((len(run) for run in re.findall("`+", body)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{info}\n{body.rstrip(chr(10))}\n{fence}"
 
 
 _URL_SAFE = ":/?#[]@!$&*+,;=%-._~"

@@ -203,4 +203,5 @@ def _plan_group(
         candidates=(baseline, *judged),
         final_stage=any(u.final for u in uses),
         platform=str(platform),
+        executable=repo_file.executable,
     )

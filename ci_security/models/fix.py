@@ -88,6 +88,7 @@ class FixUpdate:
     note: str = ""  # what else the user must do (regenerate a lockfile)
     final_stage: bool = False  # base-image updates: the reference is the last stage's FROM
     platform: str = ""  # the platform the images were resolved and scanned for
+    executable: bool = False  # the file's mode, kept in the commit
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

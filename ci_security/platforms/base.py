@@ -17,12 +17,23 @@ finding) and `TIMEOUT` (seconds per request); both count an inline sync in one `
 
 Comments are found again by a hidden marker that carries the scan key, so each scan key has exactly
 one summary comment per pull/merge request, edited in place on every push.
+
+Fix pull/merge requests (`propose_change`): one branch per update line, one commit made through the
+API on top of the default branch, one pull/merge request per branch, found again by its head branch.
+The commit message ends with the proposal trailer (`fix.report.TRAILER`), which is how a platform
+knows the bot's own commits and that a branch already holds the proposal. A branch whose commits are
+all the bot's is rewritten to follow a new proposal; once someone else pushed to it, the new commit
+goes on top, and only when the files it changes are still as the bot left them. A pull/merge request
+closed without merging is never reopened, and the same proposal (its title) is not opened again.
+Before anything is written, each file on the default branch must be what the plan was made
+against (its git blob id is compared), so a fix planned on another checkout never overwrites newer
+work. `max_open` bounds how many fix requests may be open at once; updating one always goes on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar, Literal, Protocol
 
 from ci_security.platforms.context import CiContext
@@ -121,6 +132,49 @@ class InlineTally:
         )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FileChange:
+    """One file a fix commit writes: its new `content`, the `original` the change was made against
+    (what the default branch must hold), and whether it is executable (its git mode).
+    """
+
+    path: str  # repository-relative, `/`-separated
+    content: str = field(repr=False)
+    original: str = field(repr=False)
+    executable: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChangeRequest:
+    """A fix to propose: the branch, the pull/merge request's title and body (Markdown, without the
+    marker; the platform adds it), the commit message with its proposal trailer, the files, labels.
+    """
+
+    branch: str
+    title: str
+    body: str
+    commit_message: str
+    proposal: str
+    files: tuple[FileChange, ...]
+    labels: tuple[str, ...] = ()
+
+    @property
+    def trailer(self) -> str:
+        return f"Ci-Security-Proposal: {self.proposal}"
+
+
+FIX_BRANCH_PREFIX = "ci-security/"
+FIX_TRAILER = "Ci-Security-Proposal:"
+
+
+def git_blob_id(text: str) -> str:
+    """The git object id of a blob holding `text` (UTF-8): what the platforms report for a file."""
+    import hashlib
+
+    data = text.encode("utf-8")
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
 class Platform(Protocol):
     """One code-review platform, bound to one pull/merge request (or none, on a branch build)."""
 
@@ -141,6 +195,13 @@ class Platform(Protocol):
 
     def upload_sarif(self, sarif: str) -> Outcome:
         """Upload a SARIF document to the platform's code scanning, when it has one."""
+        ...
+
+    def propose_change(self, change: ChangeRequest, *, max_open: int) -> Outcome:
+        """Open, update or leave alone the fix pull/merge request of `change.branch` (see the module
+        docstring): created, updated, unchanged, or skipped with the reason (closed by a person,
+        `max_open` reached, the default branch moved past the plan, the token may not write).
+        """
         ...
 
 

@@ -30,6 +30,19 @@ marker is taken as the result: a 5xx or a dropped connection after GitHub stored
 make a second one. Writes are paced `write_interval` apart (GitHub asks for a second between
 content-creating requests) through the same injectable `sleep`.
 
+Fix pull requests (`propose_change`, see `base.py` for the rules): `GET /repos/{o}/{r}` names the
+default branch, `GET …/git/ref/heads/{base}` its head, `GET …/contents/{path}?ref=` each file's blob
+there (compared with the plan's), `GET …/pulls?head={owner}:{branch}&state=all` the branch's pull
+requests, `GET …/git/ref/heads/{branch}` and `GET …/compare/{base}...{branch}` whose commits the branch
+holds; the commit is `POST …/git/blobs` per file, `POST …/git/trees` on the base commit's tree,
+`POST …/git/commits`, then `POST …/git/refs` (a new branch) or `PATCH …/git/refs/heads/{branch}`
+(`force` only when every commit on the branch is ours); the pull request is `POST …/pulls` (or `PATCH
+…/pulls/{n}` when title or body changed) and `POST …/issues/{n}/labels`. Creating a pull request or a
+ref is retried only after looking for it again (a 5xx after GitHub stored it makes no second one).
+A 403 on these writes says which permission is missing (`contents: write`, `pull-requests: write`)
+or that the repository does not let GitHub Actions create pull requests, once; the later fixes are
+skipped with the same notice.
+
 A 401 makes every later action a skip with one notice. A 403 on comments makes the later comment and
 inline actions skips (they share the `pull-requests: write` permission); a 403 on the SARIF upload is
 reported for code scanning alone (`security-events: write`, or Advanced Security not enabled), so a
@@ -39,6 +52,7 @@ workflow that may upload but not comment still uploads, and the other way round.
 from __future__ import annotations
 
 import base64
+import functools
 import gzip
 import http
 import time
@@ -48,6 +62,7 @@ from typing import Any, ClassVar, TypeVar
 
 import requests
 from github import Auth, Github, GithubException
+from github.GithubObject import NotSet
 from github.IssueComment import IssueComment
 from github.NamedUser import NamedUser
 from github.Organization import Organization
@@ -56,12 +71,16 @@ from github.PullRequestComment import PullRequestComment
 
 from ci_security.http import USER_AGENT, short_reason
 from ci_security.platforms.base import (
+    FIX_BRANCH_PREFIX,
+    FIX_TRAILER,
     MARKER_PREFIX,
+    ChangeRequest,
     InlineAction,
     InlineComment,
     InlineOutcome,
     InlineTally,
     Outcome,
+    git_blob_id,
     inline_marker,
     marker,
 )
@@ -80,6 +99,12 @@ PER_PAGE = 100
 
 _COMMENTS = "comments"
 _CODE_SCANNING = "code scanning"
+_FIXES = "fix pull requests"
+BODY_LIMIT = 65_536
+
+
+class _DeclinedError(Exception):
+    """A fix pull request is not opened or updated, for the reason given (an outcome, not a failure)."""
 
 
 def _fingerprint(body: str | None, prefix: str) -> str | None:
@@ -166,6 +191,7 @@ class GitHubPlatform:
         self._identity: _Identity | None = None
         self._refused: dict[str, str] = {}  # scope ("*" for all) -> the notice later writes are skipped with
         self._last_write: float | None = None
+        self._open_fixes: int | None = None  # open fix pull requests, counted once per run
 
     # -- the Platform protocol ---------------------------------------------------------------------
 
@@ -219,6 +245,184 @@ class GitHubPlatform:
             return self._sarif_failure(exc)
         upload_id = result.get("id") if isinstance(result, dict) else None
         return Outcome(action="created", detail=f"analysis {upload_id} is processing" if upload_id else "")
+
+    def propose_change(self, change: ChangeRequest, *, max_open: int) -> Outcome:
+        notice = self._skip_reason(_FIXES, needs_change=False)
+        if notice:
+            return Outcome(action="skipped", detail=notice)
+        try:
+            return self._propose(change, max_open)
+        except _DeclinedError as declined:
+            return Outcome(action="skipped", detail=self._scrub(str(declined)))
+        except ApiError as exc:
+            return self._fix_failure(exc)
+
+    # -- fix pull requests ---------------------------------------------------------------------------
+
+    def _propose(self, change: ChangeRequest, max_open: int) -> Outcome:
+        repo = self._client().get_repo(self._context.repository)
+        base = str(self._read(lambda: repo.default_branch))
+        base_sha = str(self._read(lambda: repo.get_git_ref(f"heads/{base}").object.sha))
+        for item in change.files:
+            found = self._blob(repo, item.path, base_sha)
+            if found is None:
+                raise _DeclinedError(
+                    f"{item.path} is not on {base}: the fix is proposed from a build of {base}"
+                )
+            if found != git_blob_id(item.original):
+                raise _DeclinedError(
+                    f"{item.path} on {base} differs from the checkout the fix was planned on; "
+                    f"it is proposed from a build of {base}"
+                )
+        owner = self._context.repository.split("/", 1)[0]
+        pulls = self._read(lambda: list(repo.get_pulls(state="all", head=f"{owner}:{change.branch}")))
+        current = next((p for p in pulls if p.state == "open"), None)
+        if current is None:
+            closed = next(
+                (p for p in pulls if p.state == "closed" and p.merged_at is None and p.title == change.title),
+                None,
+            )
+            if closed is not None:
+                raise _DeclinedError(
+                    f"#{closed.number} proposed this and was closed without merging: not opened again"
+                )
+            if self._count_open_fixes(repo) >= max_open:
+                raise _DeclinedError(f"{max_open} fix pull request(s) are open already (fix.max_open_prs)")
+        pushed = self._push(repo, change, base_sha)
+        body = f"{change.body.rstrip()}\n\n{marker(f'fix:{change.branch}')}"
+        body = body if len(body) <= BODY_LIMIT else body[: BODY_LIMIT - 200] + "\n\n…cut: see the job."
+        if current is not None:
+            new_title = change.title if current.title != change.title else None
+            new_body = body if comparable(current.body) != comparable(body) else None
+            edits = new_title is not None or new_body is not None
+            if edits:
+                self._write(
+                    lambda: current.edit(
+                        title=new_title if new_title is not None else NotSet,
+                        body=new_body if new_body is not None else NotSet,
+                    )
+                )
+            have = {label.name for label in current.labels}
+            missing = [label for label in change.labels if label not in have]
+            if missing:
+                self._add_labels(current, missing)
+            changed = pushed != "unchanged" or edits
+            detail = (
+                "new commit" if pushed == "commit" else "branch rewritten" if pushed == "rewritten" else ""
+            )
+            return Outcome(action="updated" if changed else "unchanged", url=current.html_url, detail=detail)
+        created = self._write(
+            lambda: repo.create_pull(base=base, head=change.branch, title=change.title, body=body),
+            before_retry=lambda: next(
+                (p for p in repo.get_pulls(state="open", head=f"{owner}:{change.branch}")), None
+            ),
+        )
+        if change.labels:
+            self._add_labels(created, list(change.labels))
+        self._open_fixes = (self._open_fixes or 0) + 1
+        return Outcome(action="created", url=created.html_url)
+
+    def _add_labels(self, pull: PullRequest, labels: list[str]) -> None:
+        """`POST …/issues/{n}/labels` with `{"labels": […]}`, the form GitHub documents (PyGithub's
+        `add_to_labels` sends a bare array); GitHub creates a label that does not exist yet.
+        """
+        requester = self._client().requester
+        path = f"/repos/{self._context.repository}/issues/{pull.number}/labels"
+        self._write(lambda: requester.requestJsonAndCheck("POST", path, input={"labels": labels}))
+
+    def _blob(self, repo: Any, path: str, ref: str) -> str | None:
+        """The blob id of `path` at `ref`, or None when there is no such file."""
+        try:
+            found = self._read(lambda: repo.get_contents(path, ref=ref))
+        except ApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return None if isinstance(found, list) else str(found.sha)
+
+    def _count_open_fixes(self, repo: Any) -> int:
+        if self._open_fixes is None:
+            pulls = self._read(lambda: list(repo.get_pulls(state="open")))
+            self._open_fixes = sum(1 for p in pulls if str(p.head.ref).startswith(FIX_BRANCH_PREFIX))
+        return self._open_fixes
+
+    def _push(self, repo: Any, change: ChangeRequest, base_sha: str) -> str:
+        """Put the proposal's commit on the branch: "created" (a new branch), "rewritten" (every
+        commit was ours), "commit" (on top of someone else's), or "unchanged".
+        """
+        try:
+            head = str(self._read(lambda: repo.get_git_ref(f"heads/{change.branch}").object.sha))
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+            head = ""
+        if not head:
+            sha = self._commit(repo, change, base_sha)
+            self._write(
+                lambda: repo.create_git_ref(f"refs/heads/{change.branch}", sha),
+                before_retry=lambda: self._ref_at(repo, change.branch, sha),
+            )
+            return "created"
+        comparison = self._read(lambda: repo.compare(base_sha, head))
+        messages = self._read(lambda: [str(c.commit.message) for c in comparison.commits])
+        if any(change.trailer in message for message in messages):
+            return "unchanged"
+        ref = repo.get_git_ref(f"heads/{change.branch}")
+        if all(FIX_TRAILER in message for message in messages):
+            sha = self._commit(repo, change, base_sha)
+            self._write(lambda: ref.edit(sha, force=True))
+            return "rewritten"
+        for item in change.files:
+            if self._blob(repo, item.path, head) != git_blob_id(item.original):
+                raise _DeclinedError(
+                    f"someone else pushed to {change.branch} and changed {item.path}: left alone "
+                    "(ci-security never force-pushes over other people's commits)"
+                )
+        sha = self._commit(repo, change, head)
+        self._write(lambda: ref.edit(sha, force=False))
+        return "commit"
+
+    def _ref_at(self, repo: Any, branch: str, sha: str) -> Any:
+        try:
+            ref = self._read(lambda: repo.get_git_ref(f"heads/{branch}"))
+        except ApiError:
+            return None
+        return ref if ref.object.sha == sha else None
+
+    def _commit(self, repo: Any, change: ChangeRequest, parent_sha: str) -> str:
+        from github.InputGitTreeElement import InputGitTreeElement
+
+        parent = self._read(lambda: repo.get_git_commit(parent_sha))
+        elements = []
+        for item in change.files:
+            blob = self._write(functools.partial(repo.create_git_blob, item.content, "utf-8"))
+            mode = "100755" if item.executable else "100644"
+            elements.append(InputGitTreeElement(path=item.path, mode=mode, type="blob", sha=blob.sha))
+        tree = self._write(lambda: repo.create_git_tree(elements, base_tree=parent.tree))
+        commit = self._write(lambda: repo.create_git_commit(change.commit_message, tree, [parent]))
+        return str(commit.sha)
+
+    def _fix_failure(self, exc: ApiError) -> Outcome:
+        reason = self._scrub(exc.reason)
+        if exc.status == 401:
+            notice = f"the token was rejected ({exc.status} {reason})"
+            self._refused["*"] = notice
+            return Outcome(action="skipped", detail=notice)
+        if exc.status == 403 and not _rate_limited(reason):
+            if "not permitted to create or approve pull requests" in reason.lower():
+                notice = (
+                    f"GitHub does not let this workflow open pull requests ({reason}): enable "
+                    'Settings → Actions → General → "Allow GitHub Actions to create and approve pull '
+                    'requests", or give the step a fix-token'
+                )
+            else:
+                notice = (
+                    f"the token may not push branches or open pull requests ({exc.status} {reason}); the "
+                    "workflow needs `permissions: contents: write` and `pull-requests: write`"
+                )
+            self._refused[_FIXES] = notice
+            return Outcome(action="skipped", detail=notice)
+        return Outcome(action="failed", detail=self._scrub(str(exc)))
 
     # -- comments ----------------------------------------------------------------------------------
 

@@ -42,6 +42,16 @@ the parent project for a fork's merge request comments as usual.
 
 GitLab reads scan results from the pipeline's `container_scanning` and `codequality` report artifacts,
 so there is no SARIF upload.
+
+Fix merge requests (`propose_change`, see `base.py` for the rules): `GET /projects/:id` names the
+default branch, `GET …/repository/branches/:branch` its head, `GET …/repository/files/:path?ref=`
+each file's `blob_id` there, `GET …/merge_requests?source_branch=&state=all` the branch's merge
+requests, `GET …/repository/compare?from=&to=` the commits the branch holds; the commit is one
+`POST …/repository/commits` with `actions` (with `start_sha` for a new branch, plus `force` to
+rewrite a branch whose commits are all ours, without both to add a commit on top); the merge request
+is `POST …/merge_requests` (`remove_source_branch`, labels) or `PUT …/merge_requests/:iid`. They need
+a token with the `api` scope and the Developer role (`CI_SECURITY_FIX_TOKEN`, else
+`CI_SECURITY_GITLAB_TOKEN`): a 401 or 403 says so once and the later fixes are skipped.
 """
 
 from __future__ import annotations
@@ -59,11 +69,15 @@ from gitlab.v4.objects import ProjectMergeRequest
 
 from ci_security.http import USER_AGENT, short_reason
 from ci_security.platforms.base import (
+    FIX_BRANCH_PREFIX,
+    FIX_TRAILER,
     MARKER_PREFIX,
+    ChangeRequest,
     InlineComment,
     InlineOutcome,
     InlineTally,
     Outcome,
+    git_blob_id,
     inline_marker,
     marker,
 )
@@ -85,6 +99,10 @@ _NO_RETRY: dict[str, Any] = {"obey_rate_limit": False, "retry_transient_errors":
 
 class _SkipError(Exception):
     """The rest of the run's writes are skipped; the notice is in `GitLabPlatform._blocked`."""
+
+
+class _DeclinedError(Exception):
+    """A fix merge request is not opened or updated, for the reason given (an outcome, not a failure)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +166,8 @@ class GitLabPlatform:
         self._blocked: str | None = None
         self._wrote = False
         self._headers: Mapping[str, str] | None = None
+        self._fixing = False  # refusals are worded for fix merge requests
+        self._open_fixes: int | None = None
 
     # --- Platform -----------------------------------------------------------------------------------
 
@@ -176,6 +196,209 @@ class GitLabPlatform:
 
     def upload_sarif(self, sarif: str) -> Outcome:
         return Outcome(action="skipped", detail=SARIF_NOTICE)
+
+    def propose_change(self, change: ChangeRequest, *, max_open: int) -> Outcome:
+        if self._blocked is not None:
+            return Outcome(action="skipped", detail=self._blocked)
+        if not self._context.token:
+            return Outcome(
+                action="skipped",
+                detail=f"no token (set CI_SECURITY_FIX_TOKEN or {TOKEN_VARIABLE}: api scope, Developer role)",
+            )
+        if not self._context.api_url or not self._context.project_id:
+            return Outcome(action="failed", detail="CI_API_V4_URL or CI_PROJECT_ID is not set")
+        self._fixing = True
+        try:
+            return self._propose(change, max_open)
+        except _SkipError:
+            return Outcome(action="skipped", detail=self._blocked or "")
+        except _DeclinedError as declined:
+            return Outcome(action="skipped", detail=self._scrub(str(declined)))
+        except ApiError as err:
+            return Outcome(action="failed", detail=self._scrub(str(err)))
+
+    # --- fix merge requests -------------------------------------------------------------------------
+
+    def _propose(self, change: ChangeRequest, max_open: int) -> Outcome:
+        project = self._call(lambda: self._gitlab().projects.get(self._context.project_id, **_NO_RETRY))
+        base = str(project.attributes.get("default_branch") or "")
+        if not base:
+            raise _DeclinedError("the project has no default branch (an empty repository)")
+        base_sha = self._head(project, base)
+        if base_sha is None:
+            raise _DeclinedError(f"the default branch {base} does not exist")
+        for item in change.files:
+            found = self._blob(project, item.path, base_sha)
+            if found is None:
+                raise _DeclinedError(
+                    f"{item.path} is not on {base}: the fix is proposed from a pipeline of {base}"
+                )
+            if found != git_blob_id(item.original):
+                raise _DeclinedError(
+                    f"{item.path} on {base} differs from the checkout the fix was planned on; "
+                    f"it is proposed from a pipeline of {base}"
+                )
+        requests_of = self._call(
+            lambda: [
+                m.asdict()
+                for m in project.mergerequests.list(
+                    source_branch=change.branch, state="all", get_all=True, per_page=100, **_NO_RETRY
+                )
+            ]
+        )
+        current = next((m for m in requests_of if m.get("state") == "opened"), None)
+        if current is None:
+            closed = next(
+                (m for m in requests_of if m.get("state") == "closed" and m.get("title") == change.title),
+                None,
+            )
+            if closed is not None:
+                raise _DeclinedError(
+                    f"!{closed.get('iid')} proposed this and was closed without merging: not opened again"
+                )
+            if self._count_open_fixes(project) >= max_open:
+                raise _DeclinedError(f"{max_open} fix merge request(s) are open already (fix.max_open_prs)")
+        pushed = self._push(project, change, base_sha)
+        body = gitlab_note(f"{change.body.rstrip()}\n\n{marker(f'fix:{change.branch}')}")
+        body = body if len(body) <= COMMENT_LIMIT else body[: COMMENT_LIMIT - 200] + "\n\n…cut: see the job."
+        if current is not None:
+            iid = int(current["iid"])
+            update: dict[str, Any] = {}
+            if current.get("title") != change.title:
+                update["title"] = change.title
+            if not _same(current.get("description"), body):
+                update["description"] = body
+            have = set(current.get("labels") or [])
+            missing = [label for label in change.labels if label not in have]
+            if missing:
+                update["add_labels"] = ",".join(missing)
+            if update:
+                self._call(lambda: project.mergerequests.update(iid, update, **_NO_RETRY), write=True)
+            changed = pushed != "unchanged" or bool(update.keys() - {"add_labels"})
+            detail = (
+                "new commit" if pushed == "commit" else "branch rewritten" if pushed == "rewritten" else ""
+            )
+            return Outcome(
+                action="updated" if changed else "unchanged", url=current.get("web_url"), detail=detail
+            )
+        payload = {
+            "source_branch": change.branch,
+            "target_branch": base,
+            "title": change.title,
+            "description": body,
+            "labels": ",".join(change.labels),
+            "remove_source_branch": True,
+        }
+
+        def recheck() -> dict[str, Any] | None:
+            found = [
+                m.asdict()
+                for m in project.mergerequests.list(source_branch=change.branch, state="opened", **_NO_RETRY)
+            ]
+            return found[0] if found else None
+
+        created = self._call(
+            lambda: project.mergerequests.create(payload, **_NO_RETRY).asdict(), write=True, recheck=recheck
+        )
+        self._open_fixes = (self._open_fixes or 0) + 1
+        return Outcome(action="created", url=created.get("web_url"))
+
+    def _head(self, project: Any, branch: str) -> str | None:
+        try:
+            found = self._call(lambda: project.branches.get(branch, **_NO_RETRY))
+        except ApiError as err:
+            if err.status == 404:
+                return None
+            raise
+        commit = found.attributes.get("commit")
+        return str(commit["id"]) if isinstance(commit, dict) and commit.get("id") else None
+
+    def _blob(self, project: Any, path: str, ref: str) -> str | None:
+        try:
+            found = self._call(lambda: project.files.get(path, ref=ref, **_NO_RETRY))
+        except ApiError as err:
+            if err.status == 404:
+                return None
+            raise
+        blob = found.attributes.get("blob_id")
+        return str(blob) if blob else None
+
+    def _count_open_fixes(self, project: Any) -> int:
+        if self._open_fixes is None:
+            opened = self._call(
+                lambda: [
+                    m.asdict()
+                    for m in project.mergerequests.list(
+                        state="opened", get_all=True, per_page=100, **_NO_RETRY
+                    )
+                ]
+            )
+            self._open_fixes = sum(
+                1 for m in opened if str(m.get("source_branch", "")).startswith(FIX_BRANCH_PREFIX)
+            )
+        return self._open_fixes
+
+    def _messages(self, project: Any, base_sha: str, head: str) -> list[str]:
+        found = self._call(lambda: project.repository_compare(base_sha, head, **_NO_RETRY))
+        commits = found.get("commits") if isinstance(found, dict) else None
+        return [str(c.get("message") or "") for c in commits or [] if isinstance(c, dict)]
+
+    def _push(self, project: Any, change: ChangeRequest, base_sha: str) -> str:
+        """As `GitHubPlatform._push`: created, rewritten, commit or unchanged."""
+        head = self._head(project, change.branch)
+        actions = [
+            {
+                "action": "update",
+                "file_path": item.path,
+                "content": item.content,
+                "execute_filemode": item.executable,
+            }
+            for item in change.files
+        ]
+
+        def landed() -> dict[str, Any] | None:
+            now = self._head(project, change.branch)
+            return (
+                {"id": now}
+                if now and any(change.trailer in m for m in self._messages(project, base_sha, now))
+                else None
+            )
+
+        if head is None:
+            payload = {
+                "branch": change.branch,
+                "start_sha": base_sha,
+                "commit_message": change.commit_message,
+                "actions": actions,
+            }
+            self._call(
+                lambda: project.commits.create(payload, **_NO_RETRY).asdict(), write=True, recheck=landed
+            )
+            return "created"
+        messages = self._messages(project, base_sha, head)
+        if any(change.trailer in message for message in messages):
+            return "unchanged"
+        if all(FIX_TRAILER in message for message in messages):
+            rewrite: dict[str, Any] = {
+                "branch": change.branch,
+                "start_sha": base_sha,
+                "force": True,
+                "commit_message": change.commit_message,
+                "actions": actions,
+            }
+            self._call(
+                lambda: project.commits.create(rewrite, **_NO_RETRY).asdict(), write=True, recheck=landed
+            )
+            return "rewritten"
+        for item in change.files:
+            if self._blob(project, item.path, head) != git_blob_id(item.original):
+                raise _DeclinedError(
+                    f"someone else pushed to {change.branch} and changed {item.path}: left alone "
+                    "(ci-security never force-pushes over other people's commits)"
+                )
+        payload = {"branch": change.branch, "commit_message": change.commit_message, "actions": actions}
+        self._call(lambda: project.commits.create(payload, **_NO_RETRY).asdict(), write=True, recheck=landed)
+        return "commit"
 
     # --- the summary note ---------------------------------------------------------------------------
 
@@ -463,7 +686,9 @@ class GitLabPlatform:
             result = attempt(call, self._classify, before_retry=recheck, sleep=self._sleep)
         except ApiError as err:
             if may_block and (err.status == 401 or (err.status == 403 and not self._wrote)):
-                raise self._block(self._refusal(err.status)) from None
+                raise self._block(
+                    self._fix_refusal(err.status) if self._fixing else self._refusal(err.status)
+                ) from None
             raise
         if write:
             self._wrote = True
@@ -484,6 +709,18 @@ class GitLabPlatform:
         return (
             f"the token may not comment on this merge request (403): {TOKEN_VARIABLE} needs the api scope "
             "and at least the Reporter role (Developer to resolve threads)"
+        )
+
+    @staticmethod
+    def _fix_refusal(status: int) -> str:
+        what = (
+            "refused the token (401)"
+            if status == 401
+            else "did not let the token push or open merge requests (403)"
+        )
+        return (
+            f"GitLab {what}: fix merge requests need CI_SECURITY_FIX_TOKEN or {TOKEN_VARIABLE} set to a "
+            "project, group or personal access token with the api scope and at least the Developer role"
         )
 
     def _classify(self, exc: BaseException) -> tuple[int, Mapping[str, str] | None, str] | None:

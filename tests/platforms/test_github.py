@@ -755,7 +755,8 @@ def test_openapi_subset_script_writes_what_the_stand_in_uses(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(out.read_text()) == github_openapi.shared_subset()
-    assert proc.stderr.startswith(f"{out}: 13 operations, ")
+    assert proc.stderr.startswith(f"{out}: {len(github_openapi.OPERATIONS)} operations, ")
+    assert len(github_openapi.OPERATIONS) == 26
     missing = subprocess.run(
         [sys.executable, str(script), "-"],
         env={**env, "CI_SECURITY_SHARED_DIR": str(tmp_path / "none")},

@@ -39,6 +39,20 @@ OPERATIONS: tuple[tuple[str, str], ...] = (
     ("get", "/repos/{owner}/{repo}/pulls/comments/{comment_id}"),
     ("patch", "/repos/{owner}/{repo}/pulls/comments/{comment_id}"),
     ("post", "/repos/{owner}/{repo}/code-scanning/sarifs"),
+    # fix pull requests: the git data API (blob → tree → commit → ref), pulls, labels, contents, compare
+    ("get", "/repos/{owner}/{repo}/git/ref/{ref}"),
+    ("post", "/repos/{owner}/{repo}/git/refs"),
+    ("patch", "/repos/{owner}/{repo}/git/refs/{ref}"),
+    ("post", "/repos/{owner}/{repo}/git/blobs"),
+    ("post", "/repos/{owner}/{repo}/git/trees"),
+    ("post", "/repos/{owner}/{repo}/git/commits"),
+    ("get", "/repos/{owner}/{repo}/git/commits/{commit_sha}"),
+    ("get", "/repos/{owner}/{repo}/pulls"),
+    ("post", "/repos/{owner}/{repo}/pulls"),
+    ("patch", "/repos/{owner}/{repo}/pulls/{pull_number}"),
+    ("post", "/repos/{owner}/{repo}/issues/{issue_number}/labels"),
+    ("get", "/repos/{owner}/{repo}/contents/{path}"),
+    ("get", "/repos/{owner}/{repo}/compare/{basehead}"),
 )
 
 

@@ -38,11 +38,12 @@ from __future__ import annotations
 
 import base64
 import gzip
+import hashlib
 import itertools
 import json
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -61,6 +62,16 @@ MAX_BODY = 16 * 1024 * 1024
 COMMENT_LIMIT = 65_536
 HEAD_SHA = "1111111111111111111111111111111111111111"
 BASE_SHA = "2222222222222222222222222222222222222222"
+
+
+# Path parameters GitHub documents as holding slashes: a ref (`heads/feature/x`), a file path, and
+# `base...head` of a comparison; every other one is a single path segment.
+_SLASHED = frozenset({"ref", "path", "basehead"})
+
+
+def _parameter(match: re.Match[str]) -> str:
+    name = match[1]
+    return f"(?P<{name}>.+)" if name in _SLASHED else f"(?P<{name}>[^/]+)"
 
 
 def _escape(token: str) -> str:
@@ -99,6 +110,14 @@ class Pull:
     head_sha: str
     base_sha: str
     files: list[PullFile]
+    title: str = ""
+    body: str | None = None
+    state: str = "open"
+    merged_at: str | None = None
+    head_ref: str = "feature"
+    base_ref: str = "main"
+    labels: list[str] = field(default_factory=list)
+    author: str = "alice"
 
 
 @dataclass
@@ -160,7 +179,7 @@ class OpenApi:
         for template, item in self.document["paths"].items():
             base = f"#/paths/{_escape(template)}"
             shared = [(f"{base}/parameters/{i}", p) for i, p in enumerate(item.get("parameters", []))]
-            regex = re.compile("^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template)) + "$")
+            regex = re.compile("^" + re.sub(r"\\\{(\w+)\\\}", _parameter, re.escape(template)) + "$")
             for method, spec in item.items():
                 if method in ("parameters", "summary"):
                     continue
@@ -332,6 +351,14 @@ class GitHubStandIn:
         self.comments: dict[int, list[dict[str, Any]]] = {}
         self.review_comments_by_pull: dict[int, list[dict[str, Any]]] = {}
         self.sarif_uploads: list[dict[str, Any]] = []
+        # the repository's git objects and refs, for fix pull requests
+        self.default_branch = "main"
+        self.actions_may_open_pulls = True  # the repository setting GITHUB_TOKEN needs to open pull requests
+        self.blobs: dict[str, bytes] = {}
+        self.trees: dict[str, dict[str, tuple[str, str]]] = {}  # sha -> path -> (mode, blob sha)
+        self.commits: dict[str, dict[str, Any]] = {}
+        self.refs: dict[str, str] = {}  # "heads/main" -> commit sha
+        self._commit_clock = itertools.count(1)
         self.requests: list[Recorded] = []
         self.violations: list[str] = []
         self._faults: list[Fault] = []
@@ -805,29 +832,58 @@ class GitHubStandIn:
         return 200, {}, self.spec.sample("full-repository", **self._repository())
 
     def _op_pulls_get(self, params: dict[str, str], record: Recorded) -> Any:
-        pull = self._pull(params)
+        return 200, {}, self._pull_json(self._pull(params), "pull-request")
+
+    def _pull_json(self, pull: Pull, schema: str) -> dict[str, Any]:
         repository = self._repository()
         url = f"{self._repo_url()}/pulls/{pull.number}"
-        return (
-            200,
-            {},
+        extra: dict[str, Any] = {"changed_files": len(pull.files)} if schema == "pull-request" else {}
+        labels = [
             self.spec.sample(
-                "pull-request",
-                url=url,
-                id=900000 + pull.number,
-                node_id=f"PR_{pull.number}",
-                html_url=f"https://github.com/{self.repository}/pull/{pull.number}",
-                issue_url=f"{self._repo_url()}/issues/{pull.number}",
-                comments_url=f"{self._repo_url()}/issues/{pull.number}/comments",
-                review_comments_url=f"{url}/comments",
-                number=pull.number,
-                state="open",
-                title=f"Pull request {pull.number}",
-                user=self.user("alice"),
-                head={"label": "alice:feature", "ref": "feature", "sha": pull.head_sha, "repo": repository},
-                base={"label": f"{self.owner}:main", "ref": "main", "sha": pull.base_sha, "repo": repository},
-                changed_files=len(pull.files),
-            ),
+                "label",
+                id=7000 + i,
+                node_id=f"LA_{i}",
+                url=f"{self._repo_url()}/labels/{quote(name)}",
+                name=name,
+                color="ededed",
+                default=False,
+                description="",
+            )
+            for i, name in enumerate(pull.labels)
+        ]
+        head_owner = pull.author if pull.head_ref == "feature" else self.owner
+        return self.spec.sample(
+            schema,
+            url=url,
+            id=900000 + pull.number,
+            node_id=f"PR_{pull.number}",
+            html_url=f"https://github.com/{self.repository}/pull/{pull.number}",
+            issue_url=f"{self._repo_url()}/issues/{pull.number}",
+            comments_url=f"{self._repo_url()}/issues/{pull.number}/comments",
+            review_comments_url=f"{url}/comments",
+            number=pull.number,
+            state=pull.state,
+            title=pull.title or f"Pull request {pull.number}",
+            body=pull.body,
+            user=self.user(pull.author) if pull.author != "bot" else self.own_user(),
+            labels=labels,
+            merged_at=pull.merged_at,
+            closed_at=_now() if pull.state == "closed" else None,
+            head={
+                "label": f"{head_owner}:{pull.head_ref}",
+                "ref": pull.head_ref,
+                "sha": pull.head_sha,
+                "repo": repository,
+                "user": self.user(head_owner, user_type="User"),
+            },
+            base={
+                "label": f"{self.owner}:{pull.base_ref}",
+                "ref": pull.base_ref,
+                "sha": pull.base_sha,
+                "repo": repository,
+                "user": self.user(self.owner, user_type="Organization"),
+            },
+            **extra,
         )
 
     def _op_pulls_list_files(self, params: dict[str, str], record: Recorded) -> Any:
@@ -925,6 +981,418 @@ class GitHubStandIn:
             {**{k: v for k, v in request.items() if k != "sarif"}, "document": document}
         )
         return 202, {}, {"id": upload_id, "url": f"{self._repo_url()}/code-scanning/sarifs/{upload_id}"}
+
+    # -- git data and fix pull requests ----------------------------------------------------------------
+
+    def put_files(
+        self,
+        files: dict[str, str],
+        *,
+        branch: str | None = None,
+        message: str = "Initial commit",
+        author: str = "alice",
+    ) -> str:
+        """Commit `files` (path -> text; None deletes) on `branch` (default: the default branch), as
+        a person would push them; returns the commit's sha.
+        """
+        with self._lock:
+            name = branch or self.default_branch
+            parent = self.refs.get(f"heads/{name}")
+            entries = dict(self.trees[self.commits[parent]["tree"]]) if parent else {}
+            for path, text in files.items():
+                if text is None:
+                    entries.pop(path, None)
+                else:
+                    entries[path] = ("100644", self._store_blob(text.encode()))
+            sha = self._store_commit(self._store_tree(entries), [parent] if parent else [], message, author)
+            self.refs[f"heads/{name}"] = sha
+            return sha
+
+    def files_at(self, ref: str) -> dict[str, str]:
+        """The files of a branch or commit, as text."""
+        with self._lock:
+            sha = self.refs.get(f"heads/{ref}", ref)
+            tree = self.trees[self.commits[sha]["tree"]]
+            return {path: self.blobs[blob].decode() for path, (_, blob) in tree.items()}
+
+    def branch_commits(self, branch: str) -> list[dict[str, Any]]:
+        """The commits on `branch` that the default branch does not have, oldest first."""
+        with self._lock:
+            base = self._ancestors(self.refs[f"heads/{self.default_branch}"])
+            return [
+                self.commits[sha] | {"sha": sha} for sha in self._walk(self.refs[f"heads/{branch}"], base)
+            ]
+
+    def fix_pulls(self) -> list[Pull]:
+        with self._lock:
+            return [p for p in self.pulls.values() if p.head_ref.startswith("ci-security/")]
+
+    def close_pull(self, number: int, *, merged: bool = False) -> None:
+        with self._lock:
+            pull = self.pulls[number]
+            pull.state = "closed"
+            pull.merged_at = _now() if merged else None
+
+    def _store_blob(self, data: bytes) -> str:
+        sha = hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+        self.blobs[sha] = data
+        return sha
+
+    def _store_tree(self, entries: dict[str, tuple[str, str]]) -> str:
+        text = "\n".join(f"{mode} {blob} {path}" for path, (mode, blob) in sorted(entries.items()))
+        sha = hashlib.sha1(b"tree " + text.encode(), usedforsecurity=False).hexdigest()
+        self.trees[sha] = dict(entries)
+        return sha
+
+    def _store_commit(self, tree: str, parents: list[str], message: str, author: str) -> str:
+        stamp = next(self._commit_clock)
+        raw = f"commit {tree} {' '.join(parents)} {stamp}\n{message}".encode()
+        sha = hashlib.sha1(raw, usedforsecurity=False).hexdigest()
+        self.commits[sha] = {"tree": tree, "parents": parents, "message": message, "author": author}
+        return sha
+
+    def _ancestors(self, sha: str) -> set[str]:
+        seen, stack = set(), [sha]
+        while stack:
+            current = stack.pop()
+            if current not in seen:
+                seen.add(current)
+                stack.extend(self.commits[current]["parents"])
+        return seen
+
+    def _walk(self, head: str, exclude: set[str]) -> list[str]:
+        """Commits reachable from `head` and not in `exclude`, oldest first (first parents)."""
+        out = []
+        current: str | None = head
+        while current is not None and current not in exclude:
+            out.append(current)
+            parents = self.commits[current]["parents"]
+            current = parents[0] if parents else None
+        return list(reversed(out))
+
+    def _ref_json(self, name: str) -> dict[str, Any]:
+        sha = self.refs[name]
+        return self.spec.sample(
+            "git-ref",
+            ref=f"refs/{name}",
+            node_id=f"REF_{sha[:8]}",
+            url=f"{self._repo_url()}/git/refs/{name}",
+            object={"type": "commit", "sha": sha, "url": f"{self._repo_url()}/git/commits/{sha}"},
+        )
+
+    def _git_commit_json(self, sha: str) -> dict[str, Any]:
+        commit = self.commits[sha]
+        person = {
+            "name": commit["author"],
+            "email": f"{commit['author']}@example.com",
+            "date": "2026-01-05T09:00:00Z",
+        }
+        return self.spec.sample(
+            "git-commit",
+            sha=sha,
+            node_id=f"C_{sha[:8]}",
+            url=f"{self._repo_url()}/git/commits/{sha}",
+            html_url=f"https://github.com/{self.repository}/commit/{sha}",
+            author=person,
+            committer=person,
+            message=commit["message"],
+            tree={"sha": commit["tree"], "url": f"{self._repo_url()}/git/trees/{commit['tree']}"},
+            parents=[
+                {
+                    "sha": p,
+                    "url": f"{self._repo_url()}/git/commits/{p}",
+                    "html_url": f"https://github.com/{self.repository}/commit/{p}",
+                }
+                for p in commit["parents"]
+            ],
+            verification={
+                "verified": False,
+                "reason": "unsigned",
+                "signature": None,
+                "payload": None,
+                "verified_at": None,
+            },
+        )
+
+    def _commit_json(self, sha: str) -> dict[str, Any]:
+        """A `commit` (the REST commits API's shape, as compare lists them)."""
+        commit = self.commits[sha]
+        person = {
+            "name": commit["author"],
+            "email": f"{commit['author']}@example.com",
+            "date": "2026-01-05T09:00:00Z",
+        }
+        return self.spec.sample(
+            "commit",
+            url=f"{self._repo_url()}/commits/{sha}",
+            sha=sha,
+            node_id=f"C_{sha[:8]}",
+            html_url=f"https://github.com/{self.repository}/commit/{sha}",
+            comments_url=f"{self._repo_url()}/commits/{sha}/comments",
+            commit={
+                "url": f"{self._repo_url()}/git/commits/{sha}",
+                "author": person,
+                "committer": person,
+                "message": commit["message"],
+                "comment_count": 0,
+                "tree": {"sha": commit["tree"], "url": f"{self._repo_url()}/git/trees/{commit['tree']}"},
+            },
+            author={},  # no GitHub account behind the commit's email (`empty-object`)
+            committer={},
+            parents=[
+                {
+                    "sha": p,
+                    "url": f"{self._repo_url()}/commits/{p}",
+                    "html_url": f"https://github.com/{self.repository}/commit/{p}",
+                }
+                for p in commit["parents"]
+            ],
+        )
+
+    def _resolve(self, ref: str) -> str:
+        sha = self.refs.get(f"heads/{ref}", ref)
+        if sha not in self.commits:
+            raise _ReplyError(404, "Not Found")
+        return sha
+
+    def _op_git_get_ref(self, params: dict[str, str], record: Recorded) -> Any:
+        name = params["ref"]
+        if name not in self.refs:
+            raise _ReplyError(404, "Not Found")
+        return 200, {}, self._ref_json(name)
+
+    def _op_git_create_ref(self, params: dict[str, str], record: Recorded) -> Any:
+        self._check_write()
+        ref, sha = str(record.body["ref"]), str(record.body["sha"])
+        if not ref.startswith("refs/") or ref.count("/") < 2:
+            raise _ReplyError(422, "Reference name must start with 'refs/' and have at least two slashes.")
+        name = ref.removeprefix("refs/")
+        if name in self.refs:
+            raise _ReplyError(422, "Reference already exists")
+        if sha not in self.commits:
+            raise _ReplyError(422, "Object does not exist")
+        self.refs[name] = sha
+        return 201, {"Location": f"{self._repo_url()}/git/refs/{name}"}, self._ref_json(name)
+
+    def _op_git_update_ref(self, params: dict[str, str], record: Recorded) -> Any:
+        self._check_write()
+        name = params["ref"]
+        if name not in self.refs:
+            raise _ReplyError(422, "Reference does not exist")
+        sha = str(record.body["sha"])
+        if sha not in self.commits:
+            raise _ReplyError(422, "Object does not exist")
+        if not record.body.get("force") and self.refs[name] not in self._ancestors(sha):
+            raise _ReplyError(422, "Update is not a fast forward")
+        self.refs[name] = sha
+        return 200, {}, self._ref_json(name)
+
+    def _op_git_create_blob(self, params: dict[str, str], record: Recorded) -> Any:
+        self._check_write()
+        content = str(record.body["content"])
+        encoding = record.body.get("encoding", "utf-8")
+        data = base64.b64decode(content) if encoding == "base64" else content.encode()
+        sha = self._store_blob(data)
+        return (
+            201,
+            {"Location": f"{self._repo_url()}/git/blobs/{sha}"},
+            {
+                "url": f"{self._repo_url()}/git/blobs/{sha}",
+                "sha": sha,
+            },
+        )
+
+    def _op_git_create_tree(self, params: dict[str, str], record: Recorded) -> Any:
+        self._check_write()
+        base = record.body.get("base_tree")
+        if base is not None and base not in self.trees:
+            raise _ReplyError(422, "base_tree is not a valid tree oid")
+        entries = dict(self.trees[base]) if base else {}
+        for item in record.body["tree"]:
+            path = str(item["path"])
+            if item.get("sha") is None and "content" not in item:
+                entries.pop(path, None)
+                continue
+            if item.get("type") != "blob" or item.get("mode") not in ("100644", "100755"):
+                raise _ReplyError(422, f"the stand-in stores files only: {item}")
+            blob = item.get("sha") or self._store_blob(str(item["content"]).encode())
+            if blob not in self.blobs:
+                raise _ReplyError(422, f"tree.sha {blob} is not a valid blob")
+            entries[path] = (str(item["mode"]), str(blob))
+        sha = self._store_tree(entries)
+        tree = [
+            {
+                "path": path,
+                "mode": mode,
+                "type": "blob",
+                "sha": blob,
+                "size": len(self.blobs[blob]),
+                "url": f"{self._repo_url()}/git/blobs/{blob}",
+            }
+            for path, (mode, blob) in sorted(entries.items())
+        ]
+        body = self.spec.sample(
+            "git-tree", sha=sha, url=f"{self._repo_url()}/git/trees/{sha}", truncated=False, tree=tree
+        )
+        return 201, {"Location": body["url"]}, body
+
+    def _op_git_create_commit(self, params: dict[str, str], record: Recorded) -> Any:
+        self._check_write()
+        tree = str(record.body["tree"])
+        parents = [str(p) for p in record.body.get("parents", [])]
+        if tree not in self.trees or any(p not in self.commits for p in parents):
+            raise _ReplyError(422, "Tree or parent does not exist")
+        login = self.own_user()["login"]
+        sha = self._store_commit(tree, parents, str(record.body["message"]), login)
+        body = self._git_commit_json(sha)
+        return 201, {"Location": body["url"]}, body
+
+    def _op_git_get_commit(self, params: dict[str, str], record: Recorded) -> Any:
+        sha = params["commit_sha"]
+        if sha not in self.commits:
+            raise _ReplyError(404, "Not Found")
+        return 200, {}, self._git_commit_json(sha)
+
+    def _op_repos_get_content(self, params: dict[str, str], record: Recorded) -> Any:
+        ref = record.query.get("ref", [self.default_branch])[0]
+        sha = self._resolve(ref)
+        path = params["path"]
+        entry = self.trees[self.commits[sha]["tree"]].get(path)
+        if entry is None:
+            raise _ReplyError(404, "Not Found")
+        data = self.blobs[entry[1]]
+        url = f"{self._repo_url()}/contents/{path}?ref={ref}"
+        git_url = f"{self._repo_url()}/git/blobs/{entry[1]}"
+        html_url = f"https://github.com/{self.repository}/blob/{ref}/{path}"
+        return (
+            200,
+            {},
+            self.spec.sample(
+                "content-file",
+                type="file",
+                encoding="base64",
+                size=len(data),
+                name=path.rsplit("/", 1)[-1],
+                path=path,
+                content=base64.b64encode(data).decode(),
+                sha=entry[1],
+                url=url,
+                git_url=git_url,
+                html_url=html_url,
+                download_url=f"https://raw.githubusercontent.com/{self.repository}/{ref}/{path}",
+                _links={"git": git_url, "html": html_url, "self": url},
+            ),
+        )
+
+    def _op_repos_compare_commits_with_basehead(self, params: dict[str, str], record: Recorded) -> Any:
+        base_ref, sep, head_ref = params["basehead"].partition("...")
+        if not sep:
+            raise _ReplyError(404, "Not Found")
+        base, head = self._resolve(base_ref), self._resolve(head_ref)
+        base_set = self._ancestors(base)
+        ahead = self._walk(head, base_set)
+        behind = [c for c in self._ancestors(base) if c not in self._ancestors(head)]
+        merge_base = next((c for c in reversed(self._walk(head, set())) if c in base_set), base)
+        status = (
+            "identical" if base == head else "ahead" if not behind else "behind" if not ahead else "diverged"
+        )
+        url = f"{self._repo_url()}/compare/{params['basehead']}"
+        return (
+            200,
+            {},
+            self.spec.sample(
+                "commit-comparison",
+                url=url,
+                html_url=f"https://github.com/{self.repository}/compare/{params['basehead']}",
+                permalink_url=f"https://github.com/{self.repository}/compare/{base}...{head}",
+                diff_url=f"https://github.com/{self.repository}/compare/{params['basehead']}.diff",
+                patch_url=f"https://github.com/{self.repository}/compare/{params['basehead']}.patch",
+                base_commit=self._commit_json(base),
+                merge_base_commit=self._commit_json(merge_base),
+                status=status,
+                ahead_by=len(ahead),
+                behind_by=len(behind),
+                total_commits=len(ahead),
+                commits=[self._commit_json(c) for c in ahead],
+            ),
+        )
+
+    def _op_pulls_list(self, params: dict[str, str], record: Recorded) -> Any:
+        state = record.query.get("state", ["open"])[0]
+        head = record.query.get("head", [""])[0]
+        base = record.query.get("base", [""])[0]
+        found = []
+        for pull in sorted(self.pulls.values(), key=lambda p: -p.number):
+            owner = pull.author if pull.head_ref == "feature" else self.owner
+            if state != "all" and pull.state != state:
+                continue
+            if head and head != f"{owner}:{pull.head_ref}":
+                continue
+            if base and base != pull.base_ref:
+                continue
+            found.append(self._pull_json(pull, "pull-request-simple"))
+        return self._page(record, found)
+
+    def _op_pulls_create(self, params: dict[str, str], record: Recorded) -> Any:
+        self._check_write()
+        if self.identity == "installation" and not self.actions_may_open_pulls:
+            raise _ReplyError(403, "GitHub Actions is not permitted to create or approve pull requests.")
+        request = record.body
+        head, base = str(request["head"]), str(request["base"])
+        if f"heads/{head}" not in self.refs or f"heads/{base}" not in self.refs:
+            raise _ReplyError(
+                422,
+                "Validation Failed",
+                errors=[{"resource": "PullRequest", "field": "head", "code": "invalid"}],
+            )
+        if any(p.head_ref == head and p.state == "open" for p in self.pulls.values()):
+            raise _ReplyError(
+                422,
+                "Validation Failed",
+                errors=[
+                    {
+                        "resource": "PullRequest",
+                        "code": "custom",
+                        "message": f"A pull request already exists for {self.owner}:{head}.",
+                    }
+                ],
+            )
+        number = max(self.pulls, default=0) + 1
+        pull = Pull(
+            number,
+            self.refs[f"heads/{head}"],
+            self.refs[f"heads/{base}"],
+            [],
+            title=str(request.get("title") or ""),
+            body=request.get("body"),
+            head_ref=head,
+            base_ref=base,
+            author="bot",
+        )
+        self.pulls[number] = pull
+        self.comments.setdefault(number, [])
+        self.review_comments_by_pull.setdefault(number, [])
+        body = self._pull_json(pull, "pull-request")
+        return 201, {"Location": body["url"]}, body
+
+    def _op_pulls_update(self, params: dict[str, str], record: Recorded) -> Any:
+        pull = self._pull(params)
+        self._check_write()
+        for key in ("title", "body", "state"):
+            if key in record.body:
+                setattr(pull, key, record.body[key])
+        return 200, {}, self._pull_json(pull, "pull-request")
+
+    def _op_issues_add_labels(self, params: dict[str, str], record: Recorded) -> Any:
+        pull = self._pull(params, "issue_number")
+        self._check_write()
+        names = record.body["labels"] if isinstance(record.body, dict) else record.body
+        for name in names:
+            label = name["name"] if isinstance(name, dict) else str(name)
+            if label not in pull.labels:
+                pull.labels.append(label)
+        labels = self._pull_json(pull, "pull-request")["labels"]
+        return 200, {}, labels
 
 
 _INVALID = object()

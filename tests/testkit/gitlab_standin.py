@@ -27,6 +27,7 @@ regex answer a status (0 drops the connection), either instead of or after apply
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import math
@@ -89,6 +90,18 @@ class MergeRequest:
     source_branch: str = "feature"
     target_branch: str = "main"
     discussions: list[dict[str, Any]] = field(default_factory=list)
+    description: str = ""
+    state: str = "opened"  # opened, closed, merged
+    labels: list[str] = field(default_factory=list)
+    remove_source_branch: bool = False
+
+
+@dataclass
+class Repository:
+    """A project's git repository: branches pointing at commits, each commit a full set of files."""
+
+    branches: dict[str, str] = field(default_factory=dict)
+    commits: dict[str, dict[str, Any]] = field(default_factory=dict)  # sha -> files, parents, message, author
 
 
 class _ReplyError(Exception):
@@ -193,6 +206,8 @@ class GitLabStandIn:
         self.projects: dict[int, dict[str, Any]] = {}
         self.members: dict[tuple[int, int], str] = {}
         self.merge_requests: dict[tuple[int, int], MergeRequest] = {}
+        self.repositories: dict[int, Repository] = {}
+        self._commit_counter = 0
         self.requests: list[Received] = []
         self.violations: list[str] = []
         self.request_limit = request_limit
@@ -248,7 +263,9 @@ class GitLabStandIn:
             "name": path.rsplit("/", 1)[-1],
             "visibility": "private",
             "web_url": f"{self.url}/{path}",
+            "default_branch": "main",
         }
+        self.repositories.setdefault(project_id, Repository())
         for user_id, role in (members or {}).items():
             self.members[(project_id, user_id)] = role
         return project_id
@@ -491,6 +508,11 @@ class GitLabStandIn:
             ("projects/*/merge_requests/*/discussions/*", self._discussion),
             ("projects/*/merge_requests/*/discussions/*/notes", self._discussion_notes),
             ("projects/*/merge_requests/*/discussions/*/notes/*", self._discussion_note),
+            ("projects/*/merge_requests", self._merge_requests),
+            ("projects/*/repository/branches/*", self._branch),
+            ("projects/*/repository/files/*", self._file),
+            ("projects/*/repository/commits", self._create_commit),
+            ("projects/*/repository/compare", self._compare),
         ]
         for pattern, handler in routes:
             parts = pattern.split("/")
@@ -596,8 +618,9 @@ class GitLabStandIn:
             "iid": mr.iid,
             "project_id": mr.project_id,
             "title": mr.title,
-            "description": "",
-            "state": "opened",
+            "description": mr.description,
+            "state": mr.state,
+            "labels": list(mr.labels),
             "created_at": mr.created,
             "updated_at": mr.created,
             "target_branch": mr.target_branch,
@@ -681,12 +704,388 @@ class GitLabStandIn:
     def _merge_request(
         self, method: str, user_id: int, params: dict[str, Any], project: str, iid: str
     ) -> Any:
+        if method == "PUT":
+            mr = self._mr_of(user_id, project, iid, "developer")
+            self._allowed(
+                method,
+                params,
+                {
+                    "title",
+                    "description",
+                    "labels",
+                    "add_labels",
+                    "remove_labels",
+                    "state_event",
+                    "target_branch",
+                    "remove_source_branch",
+                },
+            )
+            for key in ("title", "description"):
+                if key in params:
+                    setattr(mr, key, str(params[key]))
+            if "labels" in params:
+                mr.labels = _labels(params["labels"])
+            for label in _labels(params.get("add_labels", "")):
+                if label not in mr.labels:
+                    mr.labels.append(label)
+            if params.get("state_event") == "close":
+                mr.state = "closed"
+            return 200, self._mr_json(mr), {}
         if method != "GET":
-            raise _ReplyError(405, {"error": "405 Not Allowed"}, "method not allowed (only GET is used)")
+            raise _ReplyError(405, {"error": "405 Not Allowed"}, "method not allowed")
         self._allowed(
             method, params, {"render_html", "include_diverged_commits_count", "include_rebase_in_progress"}
         )
         return 200, self._mr_json(self._mr_of(user_id, project, iid)), {}
+
+    # --- repository files, branches, commits, merge requests (fix merge requests) -----------------------
+
+    def put_files(
+        self,
+        project_id: int,
+        files: dict[str, str | None],
+        *,
+        branch: str = "main",
+        message: str = "Initial commit",
+        author_id: int | None = None,
+    ) -> str:
+        """Commit `files` (path -> text; None deletes) on `branch`, as a person would push them."""
+        with self._lock:
+            repo = self.repositories.setdefault(project_id, Repository())
+            parent = repo.branches.get(branch)
+            current = dict(repo.commits[parent]["files"]) if parent else {}
+            for path, text in files.items():
+                if text is None:
+                    current.pop(path, None)
+                else:
+                    current[path] = (text, False)
+            sha = self._store_commit(repo, current, [parent] if parent else [], message, author_id or 0)
+            repo.branches[branch] = sha
+            return sha
+
+    def files_at(self, project_id: int, ref: str) -> dict[str, str]:
+        with self._lock:
+            repo = self.repositories[project_id]
+            sha = repo.branches.get(ref, ref)
+            return {path: text for path, (text, _) in repo.commits[sha]["files"].items()}
+
+    def branch_commits(self, project_id: int, branch: str, base: str = "main") -> list[dict[str, Any]]:
+        """Commits on `branch` that `base` does not have, oldest first."""
+        with self._lock:
+            repo = self.repositories[project_id]
+            exclude = self._ancestors(repo, repo.branches[base])
+            return [repo.commits[c] | {"id": c} for c in self._walk(repo, repo.branches[branch], exclude)]
+
+    def fix_merge_requests(self, project_id: int) -> list[MergeRequest]:
+        with self._lock:
+            return [
+                mr
+                for (pid, _), mr in sorted(self.merge_requests.items())
+                if pid == project_id and mr.source_branch.startswith("ci-security/")
+            ]
+
+    def close_merge_request(self, project_id: int, iid: int) -> None:
+        with self._lock:
+            self.merge_requests[(project_id, iid)].state = "closed"
+
+    def _store_commit(
+        self,
+        repo: Repository,
+        files: dict[str, tuple[str, bool]],
+        parents: list[str],
+        message: str,
+        author_id: int,
+    ) -> str:
+        self._commit_counter += 1
+        raw = f"{sorted(files.items())}{parents}{message}{self._commit_counter}".encode()
+        sha = hashlib.sha1(raw, usedforsecurity=False).hexdigest()
+        repo.commits[sha] = {
+            "files": files,
+            "parents": parents,
+            "message": message,
+            "author_id": author_id,
+            "created": self._now(),
+        }
+        return sha
+
+    def _ancestors(self, repo: Repository, sha: str) -> set[str]:
+        seen, stack = set(), [sha]
+        while stack:
+            current = stack.pop()
+            if current not in seen:
+                seen.add(current)
+                stack.extend(repo.commits[current]["parents"])
+        return seen
+
+    def _walk(self, repo: Repository, head: str, exclude: set[str]) -> list[str]:
+        out = []
+        current: str | None = head
+        while current is not None and current not in exclude:
+            out.append(current)
+            parents = repo.commits[current]["parents"]
+            current = parents[0] if parents else None
+        return list(reversed(out))
+
+    def _commit_json(self, project_id: int, sha: str) -> dict[str, Any]:
+        commit = self.repositories[project_id].commits[sha]
+        author = self.users.get(commit["author_id"], {"name": "Someone", "username": "someone"})
+        return {
+            "id": sha,
+            "short_id": sha[:8],
+            "title": commit["message"].split("\n", 1)[0],
+            "message": commit["message"],
+            "author_name": author["name"],
+            "author_email": f"{author['username']}@example.com",
+            "authored_date": commit["created"],
+            "committer_name": author["name"],
+            "committer_email": f"{author['username']}@example.com",
+            "committed_date": commit["created"],
+            "created_at": commit["created"],
+            "parent_ids": list(commit["parents"]),
+            "web_url": f"{self.projects[project_id]['web_url']}/-/commit/{sha}",
+        }
+
+    def _resolve_ref(self, project_id: int, ref: str) -> str:
+        repo = self.repositories.get(project_id, Repository())
+        sha = repo.branches.get(ref, ref)
+        if sha not in repo.commits:
+            raise _ReplyError(404, {"message": "404 Commit Not Found"})
+        return sha
+
+    def _developer(self, user_id: int, project: str) -> dict[str, Any]:
+        return self._project_of(user_id, project, "developer")
+
+    def _branch(self, method: str, user_id: int, params: dict[str, Any], project: str, name: str) -> Any:
+        if method != "GET":
+            raise _ReplyError(405, {"error": "405 Not Allowed"}, "method not allowed")
+        self._allowed(method, params, set())
+        found = self._project_of(user_id, project, "reporter")
+        repo = self.repositories.get(found["id"], Repository())
+        if name not in repo.branches:
+            raise _ReplyError(404, {"message": "404 Branch Not Found"})
+        return (
+            200,
+            {
+                "name": name,
+                "merged": False,
+                "protected": name == found["default_branch"],
+                "default": name == found["default_branch"],
+                "developers_can_push": False,
+                "developers_can_merge": False,
+                "can_push": True,
+                "web_url": f"{found['web_url']}/-/tree/{quote(name, safe='')}",
+                "commit": self._commit_json(found["id"], repo.branches[name]),
+            },
+            {},
+        )
+
+    def _file(self, method: str, user_id: int, params: dict[str, Any], project: str, path: str) -> Any:
+        if method != "GET":
+            raise _ReplyError(405, {"error": "405 Not Allowed"}, "method not allowed (only GET is used)")
+        self._allowed(method, params, {"ref"}, {"ref"})
+        found = self._project_of(user_id, project, "reporter")
+        sha = self._resolve_ref(found["id"], str(params["ref"]))
+        entry = self.repositories[found["id"]].commits[sha]["files"].get(path)
+        if entry is None:
+            raise _ReplyError(404, {"message": "404 File Not Found"})
+        data = entry[0].encode()
+        return (
+            200,
+            {
+                "file_name": path.rsplit("/", 1)[-1],
+                "file_path": path,
+                "size": len(data),
+                "encoding": "base64",
+                "content": base64.b64encode(data).decode(),
+                "content_sha256": hashlib.sha256(data).hexdigest(),
+                "ref": params["ref"],
+                "blob_id": hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest(),
+                "commit_id": sha,
+                "last_commit_id": sha,
+                "execute_filemode": entry[1],
+            },
+            {},
+        )
+
+    def _create_commit(self, method: str, user_id: int, params: dict[str, Any], project: str) -> Any:
+        if method != "POST":
+            raise _ReplyError(405, {"error": "405 Not Allowed"}, "method not allowed (only POST is used)")
+        self._allowed(
+            method,
+            params,
+            {
+                "branch",
+                "commit_message",
+                "start_branch",
+                "start_sha",
+                "start_project",
+                "actions",
+                "author_email",
+                "author_name",
+                "stats",
+                "force",
+            },
+            {"branch", "commit_message", "actions"},
+        )
+        found = self._developer(user_id, project)
+        repo = self.repositories.setdefault(found["id"], Repository())
+        branch = str(params["branch"])
+        start = params.get("start_sha") or (
+            repo.branches.get(str(params["start_branch"])) if params.get("start_branch") else None
+        )
+        if params.get("start_sha") and params["start_sha"] not in repo.commits:
+            raise _ReplyError(400, {"message": "Invalid start_sha"}, "start_sha is no commit")
+        exists = branch in repo.branches
+        if exists and start is not None and not params.get("force"):
+            raise _ReplyError(
+                400,
+                {
+                    "message": f"A branch called '{branch}' already exists. Switch to that branch in order "
+                    "to make changes"
+                },
+            )
+        parent = start if start is not None else repo.branches.get(branch)
+        if parent is None:
+            raise _ReplyError(400, {"message": "You can only create or edit files when you are on a branch"})
+        files = dict(repo.commits[parent]["files"])
+        actions = params["actions"]
+        if not isinstance(actions, list) or not actions:
+            raise _ReplyError(400, {"error": "actions is missing"}, "no actions")
+        for action in actions:
+            allowed = {
+                "action",
+                "file_path",
+                "content",
+                "encoding",
+                "execute_filemode",
+                "last_commit_id",
+                "previous_path",
+            }
+            if not isinstance(action, dict) or set(action) - allowed or not action.get("file_path"):
+                raise _ReplyError(400, {"error": "actions is invalid"}, f"bad action {action!r}")
+            path = str(action["file_path"])
+            kind = action.get("action")
+            content = str(action.get("content", ""))
+            if action.get("encoding") == "base64":
+                content = base64.b64decode(content).decode()
+            if kind == "update":
+                if path not in files:
+                    raise _ReplyError(400, {"message": "A file with this name doesn't exist"})
+                files[path] = (content, bool(action.get("execute_filemode", files[path][1])))
+            elif kind == "create":
+                if path in files:
+                    raise _ReplyError(400, {"message": "A file with this name already exists"})
+                files[path] = (content, bool(action.get("execute_filemode", False)))
+            else:
+                raise _ReplyError(
+                    400, {"error": "actions[action] does not have a valid value"}, f"action {kind!r}"
+                )
+        sha = self._store_commit(repo, files, [parent], str(params["commit_message"]), user_id)
+        repo.branches[branch] = sha
+        return 201, self._commit_json(found["id"], sha), {}
+
+    def _compare(self, method: str, user_id: int, params: dict[str, Any], project: str) -> Any:
+        if method != "GET":
+            raise _ReplyError(405, {"error": "405 Not Allowed"}, "method not allowed")
+        self._allowed(
+            method, params, {"from", "to", "straight", "from_project_id", "unidiff"}, {"from", "to"}
+        )
+        found = self._project_of(user_id, project, "reporter")
+        repo = self.repositories[found["id"]]
+        old, new = (
+            self._resolve_ref(found["id"], str(params["from"])),
+            self._resolve_ref(found["id"], str(params["to"])),
+        )
+        commits = self._walk(repo, new, self._ancestors(repo, old))
+        return (
+            200,
+            {
+                "commit": self._commit_json(found["id"], new),
+                "commits": [self._commit_json(found["id"], c) for c in commits],
+                "diffs": [],
+                "compare_timeout": False,
+                "compare_same_ref": old == new,
+                "web_url": f"{found['web_url']}/-/compare/{old}...{new}",
+            },
+            {},
+        )
+
+    def _merge_requests(self, method: str, user_id: int, params: dict[str, Any], project: str) -> Any:
+        found = self._project_of(user_id, project, "reporter")
+        if method == "GET":
+            self._allowed(
+                method,
+                params,
+                {"state", "source_branch", "target_branch", "page", "per_page", "order_by", "sort"},
+            )
+            state = params.get("state", "all")
+            if state not in ("opened", "closed", "merged", "locked", "all"):
+                raise _ReplyError(400, {"error": "state does not have a valid value"}, "bad state")
+            items = [
+                self._mr_json(mr)
+                for (pid, _), mr in sorted(self.merge_requests.items(), key=lambda item: -item[0][1])
+                if pid == found["id"]
+                and (state == "all" or mr.state == state)
+                and params.get("source_branch", mr.source_branch) == mr.source_branch
+                and params.get("target_branch", mr.target_branch) == mr.target_branch
+            ]
+            return self._page(f"/api/v4/projects/{quote(project, safe='')}/merge_requests", params, items)
+        if method != "POST":
+            raise _ReplyError(405, {"error": "405 Not Allowed"}, "method not allowed")
+        self._allowed(
+            method,
+            params,
+            {
+                "source_branch",
+                "target_branch",
+                "title",
+                "description",
+                "labels",
+                "remove_source_branch",
+                "squash",
+                "assignee_id",
+                "reviewer_ids",
+                "target_project_id",
+                "allow_collaboration",
+            },
+            {"source_branch", "target_branch", "title"},
+        )
+        self._developer(user_id, project)
+        repo = self.repositories.get(found["id"], Repository())
+        source, target = str(params["source_branch"]), str(params["target_branch"])
+        if source not in repo.branches or target not in repo.branches:
+            raise _ReplyError(400, {"message": ["Source branch does not exist"]}, "unknown branch")
+        if any(
+            mr.source_branch == source and mr.state == "opened"
+            for (pid, _), mr in self.merge_requests.items()
+            if pid == found["id"]
+        ):
+            raise _ReplyError(
+                409, {"message": ["Another open merge request already exists for this source branch"]}
+            )
+        iid = max((i for (pid, i) in self.merge_requests if pid == found["id"]), default=0) + 1
+        mr = MergeRequest(
+            project_id=found["id"],
+            iid=iid,
+            id=self._next_id(),
+            author_id=user_id,
+            title=str(params["title"]),
+            diffs=[],
+            diff_refs={
+                "base_sha": repo.branches[target],
+                "head_sha": repo.branches[source],
+                "start_sha": repo.branches[target],
+            },
+            source_project_id=found["id"],
+            created=self._now(),
+            source_branch=source,
+            target_branch=target,
+            description=str(params.get("description") or ""),
+            labels=_labels(params.get("labels", "")),
+            remove_source_branch=params.get("remove_source_branch") in (True, "true"),
+        )
+        self.merge_requests[(found["id"], iid)] = mr
+        return 201, self._mr_json(mr), {}
 
     def _diffs(self, method: str, user_id: int, params: dict[str, Any], project: str, iid: str) -> Any:
         if method != "GET":
@@ -875,6 +1274,12 @@ class GitLabStandIn:
         stored = {k: position.get(k) for k in ("base_sha", "start_sha", "head_sha", "old_path", "new_path")}
         stored.update(position_type="text", old_line=old_line, new_line=new_line, line_range=None)
         return stored
+
+
+def _labels(value: Any) -> list[str]:
+    """GitLab's labels parameter: a comma-separated string or a list."""
+    items = value if isinstance(value, list) else str(value or "").split(",")
+    return [str(item).strip() for item in items if str(item).strip()]
 
 
 def _params(method: str, query: dict[str, str], raw: bytes, content_type: str) -> dict[str, Any]:

@@ -19,7 +19,7 @@ place are for a person.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -135,6 +135,7 @@ def dependency_updates(options: object) -> tuple[list[FixUpdate], list[FixSkip]]
     root = options.root
     cap = limits.active().fix_references
     manifests_found: list[tuple[ManifestFormat, str, str, list[Entry]]] = []
+    executable: dict[str, bool] = {}
     skipped: list[FixSkip] = []
     looked = 0
     for path in manifests.files_under(root, root):
@@ -143,7 +144,9 @@ def dependency_updates(options: object) -> tuple[list[FixUpdate], list[FixSkip]]
         if kind is None:
             continue
         try:
-            text = read_file(path, shown).text
+            repo_file = read_file(path, shown)
+            text = repo_file.text
+            executable[shown] = repo_file.executable
             entries = kind.entries(text, shown)
         except (RefEditError, EditError) as exc:
             skipped.append(FixSkip(file=shown, line=1, reason=str(exc)))
@@ -180,7 +183,7 @@ def dependency_updates(options: object) -> tuple[list[FixUpdate], list[FixSkip]]
                     continue
                 update, left = _update(matcher, kind, shown, text, mine, group, BRANCH_PREFIX)
                 if update is not None:
-                    updates.append(update)
+                    updates.append(replace(update, executable=executable[shown]))
                 skipped.extend(
                     FixSkip(file=shown, line=e.line, reason=why, reference=e.name) for e, why in left
                 )
