@@ -104,9 +104,9 @@ _SCAN: dict[str, list[Decorator]] = {
             type=click.Path(path_type=Path),
             metavar="PATH",
             **env("MANIFESTS"),
-            help="Check the Dockerfiles, Kubernetes and compose files under PATH (repeatable). Without --image "
-            "or --from-*, the repository root is checked. A PATH other than the repository root under which "
-            "no manifest is found is an error (exit 2).",
+            help="Check the Dockerfiles, Kubernetes and compose files under PATH (repeatable). Without "
+            "--image or --from-*, the repository root is checked. A PATH other than the repository root under "
+            "which no manifest is found is an error (exit 2).",
         )
     ],
     "output": [

@@ -33,7 +33,14 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from ci_security.cli import main
-from testkit.images import DEBIAN_RELEASE, build_multiplatform_layout, build_oci_layout, directory, dpkg_status, file
+from testkit.images import (
+    DEBIAN_RELEASE,
+    build_multiplatform_layout,
+    build_oci_layout,
+    directory,
+    dpkg_status,
+    file,
+)
 from testkit.registries import DockerRegistry, docker_registry
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "fix"
@@ -94,7 +101,9 @@ class FixWorld:
     def push_multi(self, repo: str, tag: str, per_platform: dict[str, dict[str, str]]) -> dict[str, str]:
         layout = self.work / "layouts" / f"{repo.replace('/', '_')}-{tag}-multi"
         digests = build_multiplatform_layout(
-            layout, {plat: debian_layers(pkgs, f"{plat} {tag}") for plat, pkgs in per_platform.items()}, tag="t"
+            layout,
+            {plat: debian_layers(pkgs, f"{plat} {tag}") for plat, pkgs in per_platform.items()},
+            tag="t",
         )
         cmd = ["skopeo", "copy", "--all", "--insecure-policy", "--dest-tls-verify=false"]
         cmd += ["--dest-creds", f"{USER}:{PASSWORD}", f"oci:{layout}:t", f"docker://{self.host}/{repo}:{tag}"]
