@@ -105,8 +105,8 @@ _SCAN: dict[str, list[Decorator]] = {
             metavar="PATH",
             **env("MANIFESTS"),
             help="Check the Dockerfiles, Kubernetes and compose files under PATH (repeatable). Without "
-            "--image or --from-*, the repository root is checked. A PATH other than the repository root under "
-            "which no manifest is found is an error (exit 2).",
+            "--image or --from-*, the repository root is checked. A PATH other than the repository root "
+            "under which no manifest is found is an error (exit 2).",
         )
     ],
     "output": [

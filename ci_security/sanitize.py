@@ -19,8 +19,8 @@ Each sink gives some characters a meaning, and text from those sources must neve
   as the runner decodes them (`%25`, `%0D`, `%0A`; in properties also `%3A` and `%2C`), after the
   terminal cleaning, so a value can neither end the command nor start another.
 - **Markdown** (`markdown`, `markdown_code`, `markdown_block`, `markdown_link`) for job summaries,
-  PR/MR comments and SARIF help: `&`, `<`, `>` become entities (no HTML: no `</details>`, no `<img>`), Markdown
-  punctuation that starts emphasis, code, links, images, tables, strikethrough and math
+  PR/MR comments and SARIF help: `&`, `<`, `>` become entities (no HTML: no `</details>`, no
+  `<img>`), Markdown punctuation that starts emphasis, code, links, images, tables, strikethrough and math
   (`\ ` * _ [ ] | ~ # $`) is backslash-escaped, block syntax at the start of a line (`-`, `+`, `=`,
   `1.`, and `/`, a GitLab quick action) is escaped, and the things a platform turns into
   notifications or cross-references get a zero-width space after their sigil (`@user`, `@org/team`,
