@@ -40,15 +40,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from ci_security import sanitize
-from ci_security.errors import EXIT_FAIL, EXIT_INTERNAL, EXIT_PASS, ReportError
+from ci_security.errors import EXIT_FAIL, EXIT_INTERNAL, EXIT_PASS, CiSecurityError, ReportError
 from ci_security.models import Decision, Misconfiguration, RuntimeFinding, ScanResult, Severity, Vulnerability
 from ci_security.platforms.base import (
     Annotation,
+    ChangeRequest,
     InlineComment,
     InlineOutcome,
     Notice,
     Outcome,
     Platform,
+    StepSurface,
 )
 from ci_security.platforms.context import CiContext, PlatformName
 from ci_security.platforms.text import job_link
@@ -56,7 +58,10 @@ from ci_security.progress import ProgressSink
 from ci_security.report.write import OutputSpec, Written, write_reports
 
 if TYPE_CHECKING:
+    from ci_security.fix.run import FixOptions
+    from ci_security.models.fix import FixPlan
     from ci_security.policy.inputs import PolicyInputs
+    from ci_security.policy.model import FixRules
     from ci_security.scan import Checked, ScanOptions
 
 MAX_LOG_ROWS = 50  # rows of each table in the job log; the reports have every row
@@ -115,6 +120,9 @@ class StepOptions:
     mirror: str | None = None
     feed_mirrors: tuple[str, ...] = ()  # NAME=URL, as `--feed-mirror` takes them
     nvd_api_key: str | None = field(default=None, repr=False)
+    fix_prs: bool = False
+    fix_token: str | None = field(default=None, repr=False)
+    max_prs: int | None = None
 
 
 def run_scan(options: ScanOptions, run: RunOptions) -> Steps:
@@ -154,6 +162,7 @@ def run_step(
             options.registry_password,
             step.nvd_api_key,
             context.token,
+            step.fix_token,
             os.environ.get("CI_SECURITY_GITLAB_TOKEN"),
         ]
     )
@@ -174,7 +183,7 @@ def run_step(
         raise ReportError(f"--report-dir {step.report_dir}: {exc.strerror or exc}") from None
     # The policy is read first: its limits: bound the database update too.
     with policy_in_force(options) as inputs:
-        if step.db_update and options.image and options.vulns:
+        if step.db_update and ((options.image and options.vulns) or step.fix_prs):
             from ci_security.vulndb.feeds.sources import parse_feed_mirrors
 
             for line in refresh_database(
@@ -187,6 +196,15 @@ def run_step(
                 yield Line(f"ci-security: {line}")
         checked = _check(options, inputs, run.display)
         result, decision = checked.result, checked.decision
+        plan = None
+        if step.fix_prs:
+            from ci_security.fix.run import build_plan
+            from ci_security.scan import repo_root
+
+            try:
+                plan = build_plan(options, inputs.policy, repo_root(options), result.vulnerabilities)
+            except CiSecurityError as exc:
+                yield Line(f"ci-security: warning: fix pull requests: no plan ({exc})")
         written = write_reports(
             specs,
             result,
@@ -194,11 +212,19 @@ def run_step(
             docs_url=run.docs_url,
             terminal_width=run.terminal_width,
             log_rows=MAX_LOG_ROWS,
+            fix_plan=plan,
         )
         yield from _printed(written, surface.fence())
         markdown = written.files[reports["markdown"]]
         for line in surface.annotations(to_annotate(result, decision)):
             yield Line(line, "command")
+        if plan is not None:
+            from ci_security.fix.report import fixes_markdown, plan_lines
+
+            fixes = yield from _fix_requests(plan, surface, context, step, inputs.policy.fix, hidden)
+            for line in plan_lines(plan, fixes):
+                yield Line(f"ci-security: fix: {line}")
+            markdown = f"{markdown.rstrip()}\n\n{fixes_markdown(plan, fixes)}"
         surface.write_summary(context, markdown)
         comment_url = None
         platform = surface.platform(context)
@@ -223,6 +249,84 @@ def run_step(
             yield Line("ci-security: the policy failed, but --no-fail-build is set: exit 0")
             return EXIT_PASS
         return code
+
+
+def run_fix(
+    options: ScanOptions, run: RunOptions, fix: FixOptions, context: CiContext | None = None
+) -> Steps:
+    """`ci-security fix`: the plan for the repository, written where `-o` says and printed (the plan,
+    then each diff); unless it is a dry run, the pull/merge requests opened or updated. Without a CI
+    system (a developer's machine) every run is a dry run. The exit code is 0 whatever the plan.
+    """
+    from ci_security.fix.report import plan_lines
+    from ci_security.fix.run import build_plan, write_outputs
+    from ci_security.platforms.context import detect
+    from ci_security.platforms.registry import SURFACES
+    from ci_security.scan import policy_in_force
+
+    context = context or detect()
+    surface = SURFACES[context.platform]
+    token = fix.token or context.token
+    hidden = secrets_to_mask([options.registry_password, token, context.token])
+    for mask in surface.masks(hidden):
+        yield Line(mask, "command")
+    dry = fix.dry_run or context.platform == "local"
+    if dry and not fix.dry_run:
+        yield Line("ci-security: no CI system here (GitHub Actions, GitLab CI): a dry run, nothing is opened")
+    with policy_in_force(options) as inputs:
+        findings: tuple[Vulnerability, ...] = ()
+        if options.image:
+            checked = _check(options, inputs, run.display)
+            findings = checked.result.vulnerabilities
+            for warning in checked.result.warnings:
+                yield Line(f"ci-security: warning: {warning}")
+        root = fix.repo or options.repo_root
+        if root is None:
+            from ci_security.scan import repo_root
+
+            root = repo_root(options)
+        plan = build_plan(options, inputs.policy, root, findings)
+        outcomes: dict[str, Outcome] = {}
+        if not dry:
+            step = StepOptions(fix_prs=True, fix_token=fix.token, max_prs=fix.max_prs)
+            outcomes = yield from _fix_requests(plan, surface, context, step, inputs.policy.fix, hidden)
+        write_outputs(fix.outputs, plan, outcomes)
+        text = "\n".join(plan_lines(plan, outcomes)) + "\n"
+        yield Line(sanitize.plain(text, multiline=True), "report")
+        if dry:
+            for update in plan.updates:
+                yield Line(sanitize.plain(update.diff, multiline=True), "report")
+        return EXIT_PASS
+
+
+def _fix_requests(
+    plan: FixPlan,
+    surface: StepSurface,
+    context: CiContext,
+    step: StepOptions,
+    rules: FixRules,
+    hidden: Sequence[str],
+) -> Generator[Line, None, dict[str, Outcome]]:
+    """Open or update the plan's pull/merge requests with the fix token (else the step's), saying
+    what happened; the outcomes by branch.
+    """
+    from ci_security.fix.run import change_request
+
+    if not plan.updates:
+        return {}
+    fixer = surface.platform(replace(context, token=step.fix_token or context.token))
+    if fixer is None:
+        yield Line("ci-security: note: fix pull requests are opened from GitHub Actions or GitLab CI only")
+        return {}
+    no_ci = context.platform == "github" and not step.fix_token
+    requests = [change_request(update, rules.labels, no_ci=no_ci) for update in plan.updates]
+    limit = step.max_prs if step.max_prs is not None else rules.max_open_prs
+    published = publish_fixes(fixer, requests, max_open=limit, secrets=hidden)
+    for line in published.lines:
+        yield Line(f"ci-security: {line}")
+    for line in surface.notice_lines(published.notices, now=int(time.time())):
+        yield Line(line, "command")
+    return dict(published.outcomes)
 
 
 def _check(options: ScanOptions, inputs: PolicyInputs, display: Display) -> Checked:
@@ -514,6 +618,47 @@ def publish(
         for (action, detail), names in missed.items()
     )
     return Published(lines=tuple(lines), notices=notices, comment_url=url)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PublishedFixes:
+    """What `publish_fixes` did: each fix request's outcome by branch, one line per request that went
+    through, and the notices for the rest (requests skipped or failed for one reason, said once).
+    """
+
+    outcomes: Mapping[str, Outcome] = field(default_factory=dict)
+    lines: tuple[str, ...] = ()
+    notices: tuple[Notice, ...] = ()
+
+
+def publish_fixes(
+    platform: Platform, requests: Sequence[ChangeRequest], *, max_open: int, secrets: Sequence[str] = ()
+) -> PublishedFixes:
+    """Propose each change through the platform. The catch-all of `publish` holds here too: whatever
+    a platform raises is a failed outcome with its message (secrets starred), never a crash.
+    """
+    outcomes: dict[str, Outcome] = {}
+    lines: list[str] = []
+    missed: dict[tuple[str, str], list[str]] = {}
+    for request in requests:
+        try:
+            done = platform.propose_change(request, max_open=max_open)
+        except Exception as exc:
+            done = Outcome(action="failed", detail=unexpected(exc, secrets))
+        outcomes[request.branch] = done
+        if done.action in ("skipped", "failed"):
+            missed.setdefault((done.action, done.detail), []).append(request.branch)
+        else:
+            lines.append(done.line(f"fix pull request {request.branch}"))
+    notices = tuple(
+        Notice(
+            level="warning" if action == "failed" else "notice",
+            subject=f"fix pull request{'s' if len(branches) > 1 else ''} {_joined(branches)} {action}",
+            detail=detail,
+        )
+        for (action, detail), branches in missed.items()
+    )
+    return PublishedFixes(outcomes=outcomes, lines=tuple(lines), notices=notices)
 
 
 def secrets_to_mask(values: Iterable[str | None]) -> list[str]:

@@ -162,6 +162,25 @@ def ci_step(**params: Any) -> None:
     _guard(body, params["limit_items"])
 
 
+@main.command("fix")
+@options.fix_options
+def fix_command(**params: Any) -> None:
+    """Propose fixes: base-image bumps with scanned evidence and dependency bumps, one pull/merge
+    request per update (docs/fix.md).
+
+    Prints the plan (and with --dry-run, or outside a CI system, the diffs) and exits 0; 2 on a usage,
+    configuration or input error. Pull/merge requests that cannot be opened are notices, not errors.
+    """
+
+    def body() -> int:
+        from ci_security import ci
+
+        run = ci.RunOptions(display=options.to_run_display(params))
+        return _drain(ci.run_fix(options.to_fix_scan_options(params), run, options.to_fix_options(params)))
+
+    _guard(body, params["limit_items"])
+
+
 @main.group()
 def db() -> None:
     """Manage the vulnerability database (OSV data in one SQLite file)."""

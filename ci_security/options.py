@@ -26,6 +26,7 @@ from ci_security.report.registry import REPORTERS
 
 if TYPE_CHECKING:
     from ci_security.ci import RunOptions, StepOptions
+    from ci_security.fix.run import FixOptions
     from ci_security.ingest.base import Importer
     from ci_security.sandbox.dynamic import SandboxOptions
     from ci_security.scan import ScanOptions
@@ -302,6 +303,71 @@ SCAN_OPTIONS: list[Decorator] = [option for options in _SCAN.values() for option
 
 SCAN_OPTIONS.append(limit_option())
 
+FIX_TOKEN = click.option(
+    "--fix-token",
+    metavar="TOKEN",
+    **env("FIX_TOKEN"),
+    help="Token for fix pull/merge requests (default: the step's GitHub token, or CI_SECURITY_GITLAB_TOKEN). "
+    "On GitHub, pull requests opened with GITHUB_TOKEN start no workflow: a GitHub App or personal token "
+    "here makes CI run on them. Prefer the environment variable.",
+)
+MAX_PRS = click.option(
+    "--max-prs",
+    type=click.IntRange(0, 1000),
+    metavar="N",
+    **env("MAX_PRS"),
+    help="At most N fix pull/merge requests open at once (default: the policy's fix.max_open_prs, 5); "
+    "existing ones are still updated.",
+)
+
+FIX_OPTIONS: list[Decorator] = [
+    click.option(
+        "--repo",
+        type=click.Path(file_okay=False, path_type=Path),
+        **env("REPO"),
+        help="Repository to fix (default $GITHUB_WORKSPACE, $CI_PROJECT_DIR, or the working directory).",
+    ),
+    click.option(
+        "--dry-run",
+        is_flag=True,
+        **env("DRY_RUN"),
+        help="Print the plan and the diffs; open nothing. Outside GitHub Actions and GitLab CI every run "
+        "is a dry run.",
+    ),
+    MAX_PRS,
+    click.option(
+        "--output",
+        "-o",
+        "outputs",
+        multiple=True,
+        metavar="FORMAT=FILE",
+        **env("FIX_OUTPUT"),
+        help="Write the plan: json=FILE (documented in docs/fix.md, checked by ci_security/fix/"
+        "plan.schema.json) or markdown=FILE; repeatable.",
+    ),
+    FIX_TOKEN,
+    click.option(
+        "--image",
+        "-i",
+        metavar="REF",
+        **env("IMAGE"),
+        help="The image built from this repository: its language findings are bumped in the manifests "
+        "too, and --registry-username/--registry-password are sent to its registry (only).",
+    ),
+    *_SCAN["db"],
+    *_SCAN["platform"],
+    *_SCAN["insecure-registry"],
+    *_SCAN["registry-username"],
+    *_SCAN["registry-password"],
+    *_SCAN["docker-config"],
+    *_SCAN["cache-dir"],
+    *_SCAN["no-cache"],
+    *_SCAN["parallel"],
+    *_SCAN["policy"],
+    *_SCAN["quiet"],
+    limit_option(),
+]
+
 CI_OPTIONS: list[Decorator] = [
     click.option(
         "--report-dir",
@@ -365,6 +431,16 @@ CI_OPTIONS: list[Decorator] = [
         **env("OSV_MIRROR"),
         help="Base URL of the OSV exports for the database update (default: the public OSV bucket).",
     ),
+    click.option(
+        "--fix-prs/--no-fix-prs",
+        default=False,
+        show_default=True,
+        **env("FIX_PRS"),
+        help="Open or update pull/merge requests that bump vulnerable base images and dependencies, with "
+        "the scan's evidence (docs/fix.md); the comment links them.",
+    ),
+    FIX_TOKEN,
+    MAX_PRS,
 ]
 
 
@@ -519,6 +595,44 @@ def to_sandbox_options(params: dict[str, Any]) -> SandboxOptions:
     )
 
 
+def fix_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """The options of `ci-security fix`."""
+    return _apply(FIX_OPTIONS, function)
+
+
+def to_fix_scan_options(params: dict[str, Any]) -> ScanOptions:
+    """What `fix` takes of the scan's options."""
+    from ci_security.scan import ScanOptions
+
+    return ScanOptions(
+        image=params["image"],
+        platform=params["platform"],
+        insecure_registries=params["insecure_registries"],
+        registry_username=params["registry_username"],
+        registry_password=params["registry_password"],
+        docker_config=params["docker_config"],
+        cache_dir=params["cache_dir"],
+        use_cache=not params["no_cache"],
+        workers=params["parallel"],
+        db_path=params["db_path"],
+        repo_root=params["repo"],
+        policy_path=params["policy_path"],
+        limits=tuple(limits.parse_assignments(params["limit_items"]).items()),
+    )
+
+
+def to_fix_options(params: dict[str, Any]) -> FixOptions:
+    from ci_security.fix.run import FixOptions, parse_fix_output
+
+    return FixOptions(
+        repo=params["repo"],
+        dry_run=params["dry_run"],
+        max_prs=params["max_prs"],
+        outputs=tuple(parse_fix_output(value) for value in params["outputs"]),
+        token=params["fix_token"] or None,
+    )
+
+
 def to_scan_options(params: dict[str, Any], *, dynamic: bool = False) -> ScanOptions:
     """What click parsed, as the scan's options (imported here, not at the top: `--help` stays fast);
     with `dynamic`, the image is run in the sandbox too.
@@ -568,6 +682,14 @@ def to_run_options(params: dict[str, Any], *, terminal_width: int | None) -> Run
     )
 
 
+def to_run_display(params: dict[str, Any]) -> Callable[[], Any]:
+    """The progress display for a command with `--quiet`."""
+    from ci_security.progress_display import progress_display
+
+    show_progress = not params["quiet"] and sys.stderr.isatty()
+    return lambda: progress_display(show_progress)
+
+
 def to_step_options(params: dict[str, Any]) -> StepOptions:
     """What click parsed, as the CI step's own options."""
     from ci_security.ci import StepOptions
@@ -584,4 +706,7 @@ def to_step_options(params: dict[str, Any]) -> StepOptions:
         mirror=params["mirror"],
         feed_mirrors=params["feed_mirrors"],
         nvd_api_key=params["nvd_api_key"] or None,
+        fix_prs=params["fix_prs"],
+        fix_token=params["fix_token"] or None,
+        max_prs=params["max_prs"],
     )

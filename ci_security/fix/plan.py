@@ -196,6 +196,7 @@ def _plan_group(
         title=title,
         diff=unified_diff(repo_file.path, repo_file.text, content),
         content=content,
+        original=repo_file.text,
         before=now.counts,
         after=chosen.counts,
         fixes=chosen.fixes,

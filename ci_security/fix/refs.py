@@ -134,7 +134,8 @@ def find_uses(root: Path) -> Found:
     cap = limits.active().fix_references
     candidates = [(m.path, m.shown) for m in manifests.discover([root], root)]
     for name in GITLAB_CI_FILES:
-        if (root / name).is_file() and not (root / name).is_symlink():
+        present = (root / name).is_file() and not (root / name).is_symlink()
+        if present and all(shown != name for _, shown in candidates):
             candidates.append((root / name, name))
     for disk, shown in candidates:
         if len(found.uses) + len(found.skipped) >= cap:

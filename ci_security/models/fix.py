@@ -6,7 +6,8 @@ an update or a skip.
 tag), a digest refresh (the same tag, rebuilt: a new digest), or a dependency bump in a manifest.
 `before`/`after` count the vulnerabilities of the current and the proposed image by severity (our
 own scans); `fixes` and `introduces` are the advisory ids that go away or appear. `content` is the
-whole file after the edit (what the commit writes), `diff` the unified diff `git apply` takes.
+whole file after the edit (what the commit writes), `original` the file before it, `diff` the unified
+diff `git apply` takes.
 `candidates` are the images compared, the recommended one among them, each with the reason it was
 or was not chosen.
 """
@@ -76,6 +77,7 @@ class FixUpdate:
     title: str
     diff: str
     content: str = field(repr=False)
+    original: str = field(default="", repr=False)  # the file before the edit (what the commit replaces)
     lines: tuple[int, ...] = ()
     before: SeverityCounts | None = None
     after: SeverityCounts | None = None

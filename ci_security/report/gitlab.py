@@ -12,10 +12,13 @@ Decisions:
   (15.x has no fields for them).
   The first identifier (the primary one GitLab tracks findings by) is the finding's id, typed `cve`,
   `ghsa` or the id's lower-cased prefix (`debian`, `pysec`, `rhsa`); aliases follow, up to 20 in all.
-- **Remediations are left out.** Every 15.x remediation requires `diff`, a base64 diff that
-  `git apply` accepts; a package upgrade in an image has no such diff yet, and an empty or made-up one
-  would be rejected or misapplied. The upgrade is given as each finding's `solution` instead
-  ("Upgrade <package> to <fixed version>"); remediations come when fixes produce real diffs.
+- **Remediations come from the fix plan.** Every 15.x remediation requires `diff`, a base64 diff
+  that `git apply` accepts, so a remediation is written only for a change the fix planner made (the
+  CI step with fix pull requests on): a base-image update of the Dockerfile the findings are anchored
+  to (its last stage) lists the findings whose advisory the new base no longer has; a dependency
+  update lists the findings of that package at that version it fixes. The diff is the plan's own.
+  Without a plan, the upgrade is only each finding's `solution` ("Upgrade <package> to <fixed
+  version>"): a package upgrade inside an image has no repository diff to offer.
 - **Suppressed findings stay in `vulnerabilities`**, so GitLab keeps tracking them rather than marking
   them "no longer detected", with a `flags` entry carrying the policy's reason, source and expiry.
   15.x has no suppression field, and `flagged-as-likely-false-positive` is its only flag type, so an
@@ -32,6 +35,7 @@ Decisions:
 
 from __future__ import annotations
 
+import base64
 import re
 import uuid
 from datetime import UTC, datetime
@@ -39,6 +43,7 @@ from typing import Any, ClassVar
 
 from ci_security import __version__
 from ci_security.models import Decision, ScanResult, Severity, Suppression, Vulnerability
+from ci_security.models.fix import FixPlan, FixUpdate
 from ci_security.report.base import RenderContext
 from ci_security.report.links import ghsa_url, nvd_url, osv_url
 from ci_security.report.signals import cvss_text, epss_text, kev_text, vendor_text
@@ -233,7 +238,7 @@ def _messages(result: ScanResult, decision: Decision) -> list[dict[str, str]]:
     return [{"level": m["level"], "value": plain(m["value"])} for m in out]
 
 
-def report_dict(result: ScanResult, decision: Decision) -> dict[str, Any]:
+def report_dict(result: ScanResult, decision: Decision, plan: FixPlan | None = None) -> dict[str, Any]:
     tool = {"id": _TOOL, "name": _TOOL, "vendor": {"name": _TOOL}, "version": __version__}
     when = scan_time(result.target.created if result.target else None)
     scan: dict[str, Any] = {
@@ -249,6 +254,7 @@ def report_dict(result: ScanResult, decision: Decision) -> dict[str, Any]:
         scan["messages"] = messages
     vulnerabilities = []
     used: set[str] = set()
+    ids: list[tuple[Vulnerability, str]] = []
     ordered = sorted(result.vulnerabilities, key=lambda v: (*v.sort_key(), v.package.version, v.fingerprint))
     for vuln in ordered:
         key = _finding_key(vuln)
@@ -257,8 +263,57 @@ def report_dict(result: ScanResult, decision: Decision) -> dict[str, Any]:
             n += 1
             finding_id = str(uuid.uuid5(_NAMESPACE, f"{key}#{n}"))
         used.add(finding_id)
+        ids.append((vuln, finding_id))
         vulnerabilities.append(vulnerability_dict(vuln, finding_id, result, decision))
-    return {"version": SCHEMA_VERSION, "schema": SCHEMA_URL, "scan": scan, "vulnerabilities": vulnerabilities}
+    report: dict[str, Any] = {
+        "version": SCHEMA_VERSION,
+        "schema": SCHEMA_URL,
+        "scan": scan,
+        "vulnerabilities": vulnerabilities,
+    }
+    if plan is not None:
+        fixes = remediations(result, plan, ids)
+        if fixes:
+            report["remediations"] = fixes
+    return report
+
+
+def _name_key(package_type: str, name: str) -> str:
+    if package_type == "pypi":
+        return re.sub(r"[-_.]+", "-", name).lower()
+    return name.lower() if package_type == "npm" else name
+
+
+def _fixed_by(update: FixUpdate, vuln: Vulnerability, result: ScanResult) -> bool:
+    named = {vuln.id, *vuln.aliases} & set(update.fixes)
+    if not named:
+        return False
+    if update.kind == "dependency":
+        pkg = vuln.package
+        return (
+            pkg.type == update.package_type
+            and _name_key(pkg.type, pkg.name) == _name_key(update.package_type, update.package)
+            and pkg.version == update.installed
+        )
+    return update.final_stage and result.dockerfile is not None and update.file == result.dockerfile
+
+
+def remediations(
+    result: ScanResult, plan: FixPlan, ids: list[tuple[Vulnerability, str]]
+) -> list[dict[str, Any]]:
+    """One remediation per planned update that fixes findings of this report (see the module docstring)."""
+    out = []
+    for update in plan.updates:
+        fixed = [finding_id for vuln, finding_id in ids if _fixed_by(update, vuln, result)]
+        if fixed and update.diff:
+            out.append(
+                {
+                    "fixes": [{"id": finding_id} for finding_id in fixed],
+                    "summary": _clip(plain(update.title), MAX_NAME),
+                    "diff": base64.b64encode(update.diff.encode("utf-8")).decode("ascii"),
+                }
+            )
+    return out
 
 
 class GitLabReporter:
@@ -267,4 +322,4 @@ class GitLabReporter:
     name: ClassVar[str] = "gitlab"
 
     def render(self, result: ScanResult, decision: Decision, context: RenderContext) -> str:
-        return json_dumps(report_dict(result, decision)) + "\n"
+        return json_dumps(report_dict(result, decision, context.fix_plan)) + "\n"

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ci_security.errors import ReportError, UsageError
 from ci_security.models import Decision, ScanResult
+from ci_security.models.fix import FixPlan
 from ci_security.report.base import RenderContext
 from ci_security.report.registry import REPORTERS
 
@@ -57,6 +58,7 @@ def write_reports(
     docs_url: str = "",
     terminal_width: int | None = None,
     log_rows: int | None = None,
+    fix_plan: FixPlan | None = None,
 ) -> Written:
     """Render every report, then write each one that goes to a file. `terminal_width` is standard
     output's width when it is a terminal (reports printed there are coloured), None otherwise;
@@ -71,6 +73,7 @@ def write_reports(
             width=terminal_width if to_terminal and terminal_width else 180,
             max_rows=log_rows if spec.path is None and spec.format == "table" else None,
             docs_url=docs_url,
+            fix_plan=fix_plan,
         )
         rendered.append((spec, REPORTERS[spec.format].render(result, decision, context)))
     notes = []

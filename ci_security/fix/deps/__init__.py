@@ -241,6 +241,7 @@ def _update(
         title=f"ci-security: update {first.name} from {group.installed} to {shown_target} in {shown}",
         diff=unified_diff(shown, text, content),
         content=content,
+        original=text,
         before=counts_of(group.findings),
         after=counts_of(left),
         fixes=tuple(sorted(before_ids - after_ids)),
