@@ -59,19 +59,43 @@ def test_kubernetes_compose_and_gitlab_ci_images(tmp_path):
     found = _uses(
         tmp_path,
         {
-            "k8s/deploy.yaml": (
-                "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n"
-                "      initContainers:\n        - name: init\n          image: busybox:1.36\n"
-                '      containers:\n        - name: app\n          image: "ghcr.io/acme/app:1.2.3"  # pinned\n'
-                "        - name: side\n          image: ${SIDECAR}\n"
+            "k8s/deploy.yaml": "\n".join(
+                [
+                    "apiVersion: apps/v1",
+                    "kind: Deployment",
+                    "metadata: {name: web}",
+                    "spec:",
+                    "  template:",
+                    "    spec:",
+                    "      initContainers:",
+                    "        - name: init",
+                    "          image: busybox:1.36",
+                    "      containers:",
+                    "        - name: app",
+                    '          image: "ghcr.io/acme/app:1.2.3"  # pinned',
+                    "        - name: side",
+                    "          image: ${SIDECAR}",
+                    "",
+                ]
             ),
             "compose.yaml": (
                 "services:\n  db:\n    image: postgres:16.1\n  app:\n    build: .\n    image: acme/app:dev\n"
             ),
-            ".gitlab-ci.yml": (
-                "image: node:20\ndefault:\n  services: ['redis:7.2']\nbuild:\n  image: {name: 'golang:1.22'}\n"
-                "  script: [make]\ntest:\n  image: $CI_REGISTRY_IMAGE:ci\n  services:\n    - name: postgres:16\n"
-                "variables: {A: b}\n"
+            ".gitlab-ci.yml": "\n".join(
+                [
+                    "image: node:20",
+                    "default:",
+                    "  services: ['redis:7.2']",
+                    "build:",
+                    "  image: {name: 'golang:1.22'}",
+                    "  script: [make]",
+                    "test:",
+                    "  image: $CI_REGISTRY_IMAGE:ci",
+                    "  services:",
+                    "    - name: postgres:16",
+                    "variables: {A: b}",
+                    "",
+                ]
             ),
         },
     )
