@@ -126,6 +126,33 @@ def _groups(findings: Sequence[Vulnerability]) -> dict[tuple[str, str, str], _Gr
     return {k: _Group(k[0], k[1], names[k], k[2], tuple(v)) for k, v in by.items()}
 
 
+def _merged(groups: Sequence[_Group]) -> _Group:
+    """One group for several installed versions one declaration allows (an image's 2.22.0 and a pin's
+    2.19.0 under `>=2.19,<3`): every finding, and the highest version as the one installed, so the
+    new constraint excludes them all.
+    """
+    if len(groups) == 1:
+        return groups[0]
+    from ci_security.vulndb.versions.base import InvalidVersion
+    from ci_security.vulndb.versions.registry import scheme_for
+
+    first = groups[0]
+    scheme = scheme_for(_ecosystem(first.package_type))
+
+    def order(group: _Group) -> tuple[int, Any]:
+        try:
+            return (1, scheme.key(group.installed.removeprefix("v"))) if scheme else (0, group.installed)
+        except InvalidVersion:
+            return (0, group.installed)
+
+    highest = max(groups, key=order)
+    findings: dict[str, Vulnerability] = {}
+    for group in groups:
+        for finding in group.findings:
+            findings.setdefault(finding.id, finding)
+    return _Group(first.package_type, first.key, highest.name, highest.installed, tuple(findings.values()))
+
+
 def dependency_updates(options: object) -> tuple[list[FixUpdate], list[FixSkip]]:
     """The dependency updates of `options.root` (a `plan.PlanOptions`)."""
     from ci_security.fix.deps.registry import FORMATS
@@ -171,16 +198,20 @@ def dependency_updates(options: object) -> tuple[list[FixUpdate], list[FixSkip]]
         groups = _groups([*options.findings, *matcher.findings(pinned)])
         updates: list[FixUpdate] = []
         for kind, shown, text, entries in manifests_found:
-            for group in groups.values():
-                mine = [
-                    e
-                    for e in entries
-                    if group.package_type == kind.package_type
-                    and group.key == e.key
-                    and kind.admits(e, group.installed)  # else another version than the one installed
+            for package_key in dict.fromkeys(e.key for e in entries):
+                declared = [e for e in entries if e.key == package_key]
+                # the versions these entries allow that are installed (the image) or pinned here
+                found = [
+                    g
+                    for g in groups.values()
+                    if g.package_type == kind.package_type
+                    and g.key == package_key
+                    and any(kind.admits(e, g.installed) for e in declared)
                 ]
-                if not mine:
+                if not found:
                     continue
+                group = _merged(found)
+                mine = [e for e in declared if any(kind.admits(e, g.installed) for g in found)]
                 update, left = _update(matcher, kind, shown, text, mine, group, BRANCH_PREFIX)
                 if update is not None:
                     updates.append(replace(update, executable=executable[shown]))
