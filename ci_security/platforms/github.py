@@ -103,6 +103,12 @@ _FIXES = "fix pull requests"
 BODY_LIMIT = 65_536
 
 
+def _loaded(ref: Any) -> Any:
+    """A git ref fetched now (PyGithub's lazy one would PATCH the `git/ref/…` read URL, not `git/refs/…`)."""
+    _ = ref.object.sha
+    return ref
+
+
 class _DeclinedError(Exception):
     """A fix pull request is not opened or updated, for the reason given (an outcome, not a failure)."""
 
@@ -262,7 +268,7 @@ class GitHubPlatform:
     def _propose(self, change: ChangeRequest, max_open: int) -> Outcome:
         repo = self._client().get_repo(self._context.repository)
         base = str(self._read(lambda: repo.default_branch))
-        base_sha = str(self._read(lambda: repo.get_git_ref(f"heads/{base}").object.sha))
+        base_sha = str(self._read(lambda: _loaded(repo.get_git_ref(f"heads/{base}")).object.sha))
         for item in change.files:
             found = self._blob(repo, item.path, base_sha)
             if found is None:
@@ -351,11 +357,12 @@ class GitHubPlatform:
         commit was ours), "commit" (on top of someone else's), or "unchanged".
         """
         try:
-            head = str(self._read(lambda: repo.get_git_ref(f"heads/{change.branch}").object.sha))
+            ref = self._read(lambda: _loaded(repo.get_git_ref(f"heads/{change.branch}")))
         except ApiError as exc:
             if exc.status != 404:
                 raise
-            head = ""
+            ref = None
+        head = str(ref.object.sha) if ref is not None else ""
         if not head:
             sha = self._commit(repo, change, base_sha)
             self._write(
@@ -367,7 +374,7 @@ class GitHubPlatform:
         messages = self._read(lambda: [str(c.commit.message) for c in comparison.commits])
         if any(change.trailer in message for message in messages):
             return "unchanged"
-        ref = repo.get_git_ref(f"heads/{change.branch}")
+        assert ref is not None
         if all(FIX_TRAILER in message for message in messages):
             sha = self._commit(repo, change, base_sha)
             self._write(lambda: ref.edit(sha, force=True))
@@ -384,7 +391,7 @@ class GitHubPlatform:
 
     def _ref_at(self, repo: Any, branch: str, sha: str) -> Any:
         try:
-            ref = self._read(lambda: repo.get_git_ref(f"heads/{branch}"))
+            ref = self._read(lambda: _loaded(repo.get_git_ref(f"heads/{branch}")))
         except ApiError:
             return None
         return ref if ref.object.sha == sha else None
@@ -393,6 +400,7 @@ class GitHubPlatform:
         from github.InputGitTreeElement import InputGitTreeElement
 
         parent = self._read(lambda: repo.get_git_commit(parent_sha))
+        self._read(lambda: parent.tree.sha)  # a lazy client reads the commit here, under the retry policy
         elements = []
         for item in change.files:
             blob = self._write(functools.partial(repo.create_git_blob, item.content, "utf-8"))
