@@ -371,16 +371,19 @@ class GitHubPlatform:
             )
             return "created"
         comparison = self._read(lambda: repo.compare(base_sha, head))
-        messages = self._read(lambda: [str(c.commit.message) for c in comparison.commits])
-        if any(change.trailer in message for message in messages):
+        commits = self._read(lambda: [(str(c.sha), str(c.commit.message)) for c in comparison.commits])
+        if any(change.trailer in message for _, message in commits):
             return "unchanged"
         assert ref is not None
-        if all(FIX_TRAILER in message for message in messages):
+        if all(FIX_TRAILER in message for _, message in commits):
             sha = self._commit(repo, change, base_sha)
             self._write(lambda: ref.edit(sha, force=True))
             return "rewritten"
+        # Someone else pushed: the files must be as the last commit of ours (or the base) left them.
+        ours = [sha for sha, message in commits if FIX_TRAILER in message]
         for item in change.files:
-            if self._blob(repo, item.path, head) != git_blob_id(item.original):
+            expected = self._blob(repo, item.path, ours[-1]) if ours else git_blob_id(item.original)
+            if self._blob(repo, item.path, head) != expected:
                 raise _DeclinedError(
                     f"someone else pushed to {change.branch} and changed {item.path}: left alone "
                     "(ci-security never force-pushes over other people's commits)"

@@ -338,10 +338,11 @@ class GitLabPlatform:
             )
         return self._open_fixes
 
-    def _messages(self, project: Any, base_sha: str, head: str) -> list[str]:
+    def _commits(self, project: Any, base_sha: str, head: str) -> list[tuple[str, str]]:
+        """(id, message) of the commits on the branch that the base does not have, oldest first."""
         found = self._call(lambda: project.repository_compare(base_sha, head, **_NO_RETRY))
         commits = found.get("commits") if isinstance(found, dict) else None
-        return [str(c.get("message") or "") for c in commits or [] if isinstance(c, dict)]
+        return [(str(c.get("id")), str(c.get("message") or "")) for c in commits or [] if isinstance(c, dict)]
 
     def _push(self, project: Any, change: ChangeRequest, base_sha: str) -> str:
         """As `GitHubPlatform._push`: created, rewritten, commit or unchanged."""
@@ -358,11 +359,10 @@ class GitLabPlatform:
 
         def landed() -> dict[str, Any] | None:
             now = self._head(project, change.branch)
-            return (
-                {"id": now}
-                if now and any(change.trailer in m for m in self._messages(project, base_sha, now))
-                else None
+            done = bool(now) and any(
+                change.trailer in m for _, m in self._commits(project, base_sha, str(now))
             )
+            return {"id": now} if done else None
 
         if head is None:
             payload = {
@@ -375,10 +375,10 @@ class GitLabPlatform:
                 lambda: project.commits.create(payload, **_NO_RETRY).asdict(), write=True, recheck=landed
             )
             return "created"
-        messages = self._messages(project, base_sha, head)
-        if any(change.trailer in message for message in messages):
+        commits = self._commits(project, base_sha, head)
+        if any(change.trailer in message for _, message in commits):
             return "unchanged"
-        if all(FIX_TRAILER in message for message in messages):
+        if all(FIX_TRAILER in message for _, message in commits):
             rewrite: dict[str, Any] = {
                 "branch": change.branch,
                 "start_sha": base_sha,
@@ -390,8 +390,11 @@ class GitLabPlatform:
                 lambda: project.commits.create(rewrite, **_NO_RETRY).asdict(), write=True, recheck=landed
             )
             return "rewritten"
+        # Someone else pushed: the files must be as the last commit of ours (or the base) left them.
+        ours = [sha for sha, message in commits if FIX_TRAILER in message]
         for item in change.files:
-            if self._blob(project, item.path, head) != git_blob_id(item.original):
+            expected = self._blob(project, item.path, ours[-1]) if ours else git_blob_id(item.original)
+            if self._blob(project, item.path, head) != expected:
                 raise _DeclinedError(
                     f"someone else pushed to {change.branch} and changed {item.path}: left alone "
                     "(ci-security never force-pushes over other people's commits)"
