@@ -10,6 +10,7 @@ scan and the CI layer are imported when a command runs (`--help` and `--version`
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import sys
 from collections.abc import Callable
@@ -621,6 +622,15 @@ def to_fix_scan_options(params: dict[str, Any]) -> ScanOptions:
     )
 
 
+def _token(value: str | None) -> str | None:
+    """A token option's value, or None when empty or a CI variable reference left unexpanded
+    (`$CI_SECURITY_FIX_TOKEN` when the GitLab component's variable is not defined): that is no token.
+    """
+    if not value or re.fullmatch(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?", value.strip()):
+        return None
+    return value
+
+
 def to_fix_options(params: dict[str, Any]) -> FixOptions:
     from ci_security.fix.run import FixOptions, parse_fix_output
 
@@ -629,7 +639,7 @@ def to_fix_options(params: dict[str, Any]) -> FixOptions:
         dry_run=params["dry_run"],
         max_prs=params["max_prs"],
         outputs=tuple(parse_fix_output(value) for value in params["outputs"]),
-        token=params["fix_token"] or None,
+        token=_token(params["fix_token"]),
     )
 
 
@@ -707,6 +717,6 @@ def to_step_options(params: dict[str, Any]) -> StepOptions:
         feed_mirrors=params["feed_mirrors"],
         nvd_api_key=params["nvd_api_key"] or None,
         fix_prs=params["fix_prs"],
-        fix_token=params["fix_token"] or None,
+        fix_token=_token(params["fix_token"]),
         max_prs=params["max_prs"],
     )
