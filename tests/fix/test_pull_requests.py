@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from testkit.fixworld import BASE_TAGS, VULNERABLE, FixWorld
+from testkit.fixworld import BASE_TAGS, GL_TOKEN, VULNERABLE, FixWorld
 from testkit.github_standin import GitHubStandIn
 from testkit.gitlab_standin import GitLabStandIn, merge_request_setup
 
@@ -25,36 +24,7 @@ from ci_security.ci import Line, RunOptions
 from ci_security.errors import EXIT_PASS
 from ci_security.fix.run import FixOptions
 from ci_security.platforms.context import CiContext
-from ci_security.platforms.github_actions import GitHubActions
-from ci_security.platforms.gitlab_ci import GitLabCi
 from ci_security.scan import ScanOptions
-
-GL_TOKEN = "glpat-FixStandInToken0123"
-
-
-@dataclass
-class Sleeps:
-    """The platforms' waits, recorded instead of slept (Retry-After must be honoured, not waited out)."""
-
-    seconds: list[float] = field(default_factory=list)
-
-    def __call__(self, seconds: float) -> None:
-        self.seconds.append(seconds)
-
-
-@pytest.fixture(autouse=True)
-def no_waiting(monkeypatch) -> Sleeps:
-    from ci_security.platforms.github import GitHubPlatform
-    from ci_security.platforms.gitlab import GitLabPlatform
-
-    sleeps = Sleeps()
-    monkeypatch.setattr(
-        GitHubActions,
-        "platform",
-        lambda self, context: GitHubPlatform(context, sleep=sleeps, write_interval=0),
-    )
-    monkeypatch.setattr(GitLabCi, "platform", lambda self, context: GitLabPlatform(context, sleep=sleeps))
-    return sleeps
 
 
 def run_fix(world: FixWorld, repo: Path, context: CiContext, **fix: Any) -> tuple[int, list[Line]]:

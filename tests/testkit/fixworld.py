@@ -45,6 +45,7 @@ from testkit.registries import DockerRegistry, docker_registry
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "fix"
 USER, PASSWORD = "fixer", "pw-fix-123"
+GL_TOKEN = "glpat-FixStandInToken0123"  # the GitLab stand-in's project access token in these tests
 
 VULNERABLE = {"libssl": "1.0-1", "zlib": "1.0-1", "libfoo": "1.0-1"}
 BASE_TAGS: dict[str, dict[str, str]] = {
