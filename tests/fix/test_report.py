@@ -57,7 +57,7 @@ def update(**changes) -> FixUpdate:
                 counts=SeverityCounts(medium=1),
                 verdict="recommended",
             ),
-        ),  # fmt: skip
+        ),
         final_stage=True,
         platform="linux/amd64",
     )
@@ -99,7 +99,7 @@ def test_untrusted_text_is_escaped_everywhere():
                 counts=SeverityCounts(),
                 verdict=HOSTILE,
             ),
-        ),  # fmt: skip
+        ),
     )
     body = pull_request_body(hostile)
     outside_code = body.split("`````diff")[0] + body.split("`````diff")[1].split("\n`````")[1]
