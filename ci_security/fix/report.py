@@ -262,7 +262,9 @@ def pull_request_body(update: FixUpdate, *, no_ci: bool = False, db_built: str |
             reference_md=markdown(c.reference),
             update_type=markdown(c.update_type),
             counts=c.counts.as_dict(),
-            verdict_md=markdown(c.verdict[:MAX_REASON] or "-"),
+            verdict_md=markdown(
+                c.verdict[:MAX_REASON] or ("in use now" if c.update_type == "current" else "")
+            ),
         )
         for c in update.candidates[:MAX_ROWS]
     ]
