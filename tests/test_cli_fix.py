@@ -36,11 +36,17 @@ def test_usage_errors_exit_2_with_one_line(tmp_path, monkeypatch):
     bad = CliRunner().invoke(main, ["fix", "--repo", str(tmp_path), "-o", "sarif=x.sarif"])
     assert bad.exit_code == 2
     assert bad.output == "ci-security: error: --output 'sarif=x.sarif': expected json=FILE or markdown=FILE\n"
-    missing = CliRunner().invoke(main, ["fix", "--repo", str(tmp_path), "--db", str(tmp_path / "none.sqlite")])
+    missing = CliRunner().invoke(
+        main, ["fix", "--repo", str(tmp_path), "--db", str(tmp_path / "none.sqlite")]
+    )
     assert missing.exit_code == 2
-    assert "vulnerability database" in missing.output and "run `ci-security db update` first" in missing.output
+    assert (
+        "vulnerability database" in missing.output and "run `ci-security db update` first" in missing.output
+    )
     (tmp_path / "db.sqlite").write_bytes(b"")
-    nowhere = CliRunner().invoke(main, ["fix", "--repo", str(tmp_path / "nope"), "--db", str(tmp_path / "db.sqlite")])
+    nowhere = CliRunner().invoke(
+        main, ["fix", "--repo", str(tmp_path / "nope"), "--db", str(tmp_path / "db.sqlite")]
+    )
     assert nowhere.exit_code == 2 and "no such directory" in nowhere.output
     policy = tmp_path / "p.yml"
     policy.write_text("fix:\n  max_open_prs: -3\n")
