@@ -66,6 +66,7 @@ if TYPE_CHECKING:
 
 MAX_LOG_ROWS = 50  # rows of each table in the job log; the reports have every row
 EVENTS_FILE = "ci-security-events.jsonl"
+FIX_PLAN = "ci-security-fix.json"  # the fix plan the step writes in the report directory (--fix-prs)
 _KEY = re.compile(r"[^A-Za-z0-9_.\-/:]+")
 
 Display = Callable[[], AbstractContextManager[ProgressSink | None]]
@@ -205,6 +206,8 @@ def run_step(
                 plan = build_plan(options, inputs.policy, repo_root(options), result.vulnerabilities)
             except CiSecurityError as exc:
                 yield Line(f"ci-security: warning: fix pull requests: no plan ({exc})")
+            except Exception as exc:  # the policy decides the exit code, not a planner's surprise
+                yield Line(f"ci-security: warning: fix pull requests: no plan ({unexpected(exc, hidden)})")
         written = write_reports(
             specs,
             result,
@@ -221,9 +224,12 @@ def run_step(
         if plan is not None:
             from ci_security.fix.report import fixes_markdown, plan_lines
 
+            from ci_security.fix.run import write_outputs
+
             fixes = yield from _fix_requests(plan, surface, context, step, inputs.policy.fix, hidden)
             for line in plan_lines(plan, fixes):
                 yield Line(f"ci-security: fix: {line}")
+            write_outputs((("json", step.report_dir / FIX_PLAN),), plan, fixes)
             markdown = f"{markdown.rstrip()}\n\n{fixes_markdown(plan, fixes)}"
         surface.write_summary(context, markdown)
         comment_url = None

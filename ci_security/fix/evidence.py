@@ -316,10 +316,17 @@ def candidates(
             kinds = sorted({update_type(version, v) for v in newer_tags}, key=UPDATE_ORDER.__getitem__)
             allows = ", ".join(sorted(allowed))
             note = f"newer tags exist ({', '.join(kinds)}) but the policy allows only {allows}"
+        dropped = []
         for candidate in chosen:
-            resolved = evidence.resolve(ref, candidate.tag, platform)
+            try:
+                resolved = evidence.resolve(ref, candidate.tag, platform)
+            except CiSecurityError as exc:  # a tag without this platform, a manifest that is gone
+                dropped.append(f"{candidate.tag}: {exc}")
+                continue
             written = f"{name}:{candidate.tag}" + (f"@{resolved.pin(like_index)}" if keep_digest else "")
             proposals.append(Proposal(written, update_type(version, candidate), resolved.manifest, candidate))
+        if dropped and not proposals:
+            note = f"no candidate could be resolved for {platform} ({'; '.join(dropped)})"
     return current, proposals, note
 
 

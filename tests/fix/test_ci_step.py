@@ -77,6 +77,8 @@ def test_github_step_opens_the_fix_and_links_it_in_the_comment(world, tmp_path):
         assert f"[created](https://github.com/octo-org/app/pull/{fix.number})" in body
         assert f"fix pull request {fix.head_ref} created" in "\n".join(line.text for line in lines)
         assert "Dockerfile:1" in body
+    plan = json.loads((tmp_path / "reports" / "ci-security-fix.json").read_text())
+    assert plan["updates"][0]["pull_request"]["action"] == "created"
 
 
 def test_github_step_without_fix_prs_opens_nothing(world, tmp_path):
