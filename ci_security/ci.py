@@ -223,7 +223,6 @@ def run_step(
             yield Line(line, "command")
         if plan is not None:
             from ci_security.fix.report import fixes_markdown, plan_lines
-
             from ci_security.fix.run import write_outputs
 
             fixes = yield from _fix_requests(plan, surface, context, step, inputs.policy.fix, hidden)
