@@ -22,7 +22,7 @@ from typing import Any
 from ci_security import __version__
 from ci_security.models.fix import SEVERITY_KEYS, Candidate, FixPlan, FixUpdate, SeverityCounts
 from ci_security.platforms.base import FIX_TRAILER, Outcome
-from ci_security.sanitize import json_dumps, markdown, markdown_block, markdown_code, markdown_link
+from ci_security.sanitize import json_dumps, markdown, markdown_block, markdown_code, markdown_link, plain
 
 SCHEMA_VERSION = "1"
 TRAILER = FIX_TRAILER.removesuffix(":")
@@ -247,8 +247,8 @@ def _recommendation(update: FixUpdate) -> str:
 
 
 def pull_request_title(update: FixUpdate) -> str:
-    """The title, one plain line (GitHub and GitLab render titles as text)."""
-    return " ".join(update.title.split())[:250]
+    """The title, one plain line without control characters (GitHub and GitLab render titles as text)."""
+    return " ".join(plain(update.title).split())[:250]
 
 
 def pull_request_body(update: FixUpdate, *, no_ci: bool = False, db_built: str | None = None) -> str:
@@ -316,4 +316,4 @@ def commit_message(update: FixUpdate) -> str:
     if update.note:
         lines.append(f"Then: {update.note}.")
     lines += ["", f"{TRAILER}: {proposal_id(update)}"]
-    return "\n".join(" ".join(line.split()) if line else "" for line in lines) + "\n"
+    return "\n".join(" ".join(plain(line).split()) if line else "" for line in lines) + "\n"
