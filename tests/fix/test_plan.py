@@ -232,3 +232,24 @@ def test_shared_layers_are_scanned_once(world, tmp_path):
         assert scans.scans == 3  # 1.0, 1.2 and 1.1
     assert len(plan.updates) == 10 and len({u.branch for u in plan.updates}) == 10
     shutil.rmtree(repo)
+
+
+def test_the_steps_credentials_never_go_to_a_registry_a_dockerfile_names(world, tmp_path):
+    """--registry-username/--registry-password are for the registry of --image; a Dockerfile in a
+    pull request naming another registry gets only what the Docker config holds for that one."""
+    from testkit.hostile_net import HostileServer, status
+
+    challenge = {"WWW-Authenticate": 'Basic realm="evil"'}
+    with HostileServer(default=status(401, b"{}", challenge)) as evil:
+        repo = write(tmp_path / "repo", {"Dockerfile": f"FROM {evil.host}/team/base:1.0\n"})
+        evidence = EvidenceOptions(
+            db_path=world.db,
+            docker_config=world.docker_config,
+            credentials_for=world.host,
+            username="fixer",
+            password="pw-fix-123",
+        )
+        with Evidence(evidence) as scans:
+            plan = make_plan(PlanOptions(root=repo, rules=FixRules(dependencies=False)), scans)
+    assert "requires credentials" in plan.skipped[0].reason
+    assert evil.requests and not evil.saw_authorization()
