@@ -225,7 +225,7 @@ def _anchor(
     """
     from ci_security import limits
     from ci_security.anchor import anchor_vulnerabilities
-    from ci_security.rules.dockerfile.parse import expansion_budget, find_dockerfile, parse_dockerfile
+    from ci_security.manifests.dockerfile import expansion_budget, find_dockerfile, parse_dockerfile
 
     root = repo_root(options)
     path = options.dockerfile or find_dockerfile(root)

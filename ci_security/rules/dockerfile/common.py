@@ -41,8 +41,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from ci_security.rules.base import Hit
-from ci_security.rules.dockerfile.parse import (
+from ci_security.manifests.dockerfile import (
     Dockerfile,
     Instruction,
     Stage,
@@ -51,6 +50,7 @@ from ci_security.rules.dockerfile.parse import (
     substitute,
     variable_assignments,
 )
+from ci_security.rules.base import Hit
 
 SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh", "mksh", "yash"})
 FETCHERS = frozenset({"curl", "wget", "fetch"})

@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterator
 from typing import ClassVar
 
+from ci_security.manifests.dockerfile import Dockerfile
 from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
 from ci_security.rules.dockerfile.common import (
@@ -29,7 +30,6 @@ from ci_security.rules.dockerfile.common import (
     parse_options,
     stage_label,
 )
-from ci_security.rules.dockerfile.parse import Dockerfile
 
 _INTERPRETER = re.compile(r"(?:python|pypy)\d*(?:\.\d+)?|perl|ruby|node|nodejs|php\d*|bun|deno")
 # options that take a value, and options that give the program inline (so stdin is data, not code)

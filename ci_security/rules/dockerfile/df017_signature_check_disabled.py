@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterator
 from typing import ClassVar
 
+from ci_security.manifests.dockerfile import Dockerfile
 from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
 from ci_security.rules.dockerfile.common import (
@@ -31,7 +32,6 @@ from ci_security.rules.dockerfile.common import (
     rpm_options,
     verification_hits,
 )
-from ci_security.rules.dockerfile.parse import Dockerfile
 
 _APT_FLAGS = ("allow-unauthenticated", "force-yes", "allow-insecure-repositories")
 _RPM_FLAGS = ("nosignature", "nodigest", "nofiledigest", "noverify", "nogpgcheck")

@@ -1,5 +1,6 @@
 import pytest
 
+from ci_security.manifests.dockerfile import parse_dockerfile
 from ci_security.rules.dockerfile.common import (
     apk_options,
     apt_action,
@@ -14,7 +15,6 @@ from ci_security.rules.dockerfile.common import (
     split_image,
     stage_runs,
 )
-from ci_security.rules.dockerfile.parse import parse_dockerfile
 
 
 def lines(*rows: str) -> str:

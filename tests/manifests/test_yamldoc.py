@@ -9,7 +9,7 @@ import math
 import pytest
 
 from ci_security import limits
-from ci_security.rules.yamldoc import (
+from ci_security.manifests.yamldoc import (
     YamlSyntaxError,
     YamlTooComplexError,
     load_documents,
