@@ -20,14 +20,12 @@ from collections.abc import Iterator
 from typing import ClassVar
 
 from ci_security.manifests.dockerfile import Dockerfile
+from ci_security.manifests.shell import Command, Options, parse_options
 from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
 from ci_security.rules.dockerfile.common import (
-    Command,
-    Options,
     apk_options,
     apt_options,
-    parse_options,
     rpm_manager,
     rpm_options,
     verification_hits,

@@ -14,10 +14,10 @@ from collections.abc import Iterator
 from typing import ClassVar
 
 from ci_security.manifests.dockerfile import Dockerfile, number
+from ci_security.manifests.shell import Command
 from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
 from ci_security.rules.dockerfile.common import (
-    Command,
     Run,
     apt_options,
     carried,
