@@ -118,7 +118,7 @@ def test_prune_keeps_the_most_recent(tmp_path):
     import os
 
     cache = LayerCache(tmp_path, CATALOGERS)
-    from ci_security.catalog.runner import LayerScan
+    from ci_security.catalog.base import LayerScan
     from ci_security.image.fsview import LayerIndex
 
     keys = [f"sha256:{i:064x}" for i in range(5)]

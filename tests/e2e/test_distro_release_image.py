@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from testkit.images import build_docker_archive, directory, dpkg_status, file, symlink
 
 from ci_security.cli import main
-from ci_security.vulndb.store import import_paths
+from ci_security.vulndb.dbimport import import_paths
 
 DISTRO = Path(__file__).parents[1] / "fixtures" / "osv" / "distro"
 

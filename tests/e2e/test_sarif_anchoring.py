@@ -12,7 +12,7 @@ from ci_security.models import Decision
 from ci_security.report.base import RenderContext
 from ci_security.report.sarif import SarifReporter
 from ci_security.scan import ScanOptions, run
-from ci_security.vulndb.store import import_paths
+from ci_security.vulndb.dbimport import import_paths
 
 DISTRO = Path(__file__).parents[1] / "fixtures" / "osv" / "distro"
 DOCKERFILE = """\
