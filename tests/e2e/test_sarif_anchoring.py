@@ -4,8 +4,8 @@ against both schemas and its categories, locations and fingerprints do not chang
 
 from pathlib import Path
 
-from report.test_sarif import validate
 from testkit.images import DEBIAN_RELEASE, build_docker_archive, directory, dpkg_status, file
+from testkit.sarif import validate
 from testkit.shared import osv_pypi
 
 from ci_security.models import Decision
