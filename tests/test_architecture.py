@@ -1,6 +1,7 @@
 """The package's structure, as docs/architecture.md writes it down: no import cycles, no module
 importing from a higher layer (the order is read from the document itself, so the two cannot
-drift), and no plugin importing another plugin.
+drift), and no plugin importing another plugin. And the tests': what several test modules share
+lives in tests/testkit/, never in another test module.
 
 Every import counts: at module level, inside functions (imported late for start-up time) and under
 `TYPE_CHECKING` (a type is a dependency too).
@@ -233,3 +234,20 @@ def test_a_module_imported_by_name_is_one_of_its_own_package():
                 calls.append((f"{path.relative_to(ROOT)}:{node.lineno}", own))
     assert calls  # the version scheme registry loads its schemes this way
     assert [where for where, own in calls if not own] == []
+
+
+def test_test_modules_share_code_through_the_testkit_only():
+    tests = ROOT / "tests"
+    test_modules = {path.stem for path in tests.rglob("test_*.py")}
+    wrong = []
+    for path in sorted(tests.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            for name in names:
+                if name.split(".")[0] == "tests" or name.split(".")[-1] in test_modules:
+                    wrong.append(f"{path.relative_to(ROOT)}:{node.lineno}: imports {name}")
+    assert wrong == []

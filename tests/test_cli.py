@@ -1,6 +1,5 @@
 """The command line: reports, exit codes, environment variables, one-line errors, no partial files."""
 
-import json
 import os
 import subprocess
 import sys
@@ -9,6 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from testkit.images import DEBIAN_RELEASE, build_docker_archive, directory, dpkg_status, file, layer_tar
+from testkit.report_schema import load_report
 
 from ci_security import __version__
 from ci_security.cli import main
@@ -31,7 +31,7 @@ def test_json_report_contract(archive, tmp_path):
     out = tmp_path / "report.json"
     result = _cli("scan", "--image", f"docker-archive:{archive}", "--no-vulns", "--output", f"json={out}")
     assert result.exit_code == 0, result.output
-    report = json.loads(out.read_text())
+    report = load_report(out)
     assert report["schema_version"] == "1"
     assert report["tool"] == {"name": "ci-security", "version": __version__}
     target = report["target"]
@@ -75,7 +75,7 @@ def test_environment_variables_configure_the_scan(archive, tmp_path):
     }
     result = _cli("scan", env=env)
     assert result.exit_code == 0, result.output
-    assert json.loads(out.read_text())["packages"]
+    assert load_report(out)["packages"]
     assert "Packages" in result.output
     # A flag wins over its variable.
     other = tmp_path / "flag.json"
@@ -170,10 +170,7 @@ def test_strict_turns_warnings_into_exit_3(tmp_path):
     relaxed = _run("scan", "--no-vulns", "-i", ref, "-o", f"json={tmp_path / 'r.json'}")
     assert relaxed.returncode == 0
     assert "warning: os/dpkg: /var/lib/dpkg/status.d/broken" in relaxed.stderr
-    assert (
-        json.loads((tmp_path / "r.json").read_text())["warnings"][0]["path"]
-        == "/var/lib/dpkg/status.d/broken"
-    )
+    assert load_report(tmp_path / "r.json")["warnings"][0]["path"] == "/var/lib/dpkg/status.d/broken"
     strict = _run("scan", "--no-vulns", "-i", ref, "--strict", "-o", "json")
     assert strict.returncode == 3
 
