@@ -13,7 +13,12 @@ from ci_security.platforms.local import LocalRun
 
 # In the order `detect` asks them; LocalRun claims any environment, so it stays last.
 SURFACES: dict[str, StepSurface] = {
-    surface.name: surface for surface in (GitHubActions(), GitLabCi(), LocalRun())
+    surface.name: surface
+    for surface in (
+        GitHubActions(),
+        GitLabCi(),
+        LocalRun(),
+    )
 }
 
 
