@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 from testkit.images import DEBIAN_RELEASE, build_docker_archive, directory, dpkg_status, file, layer_tar
@@ -287,10 +288,10 @@ def test_the_cli_offers_exactly_the_registered_formats_and_importers(tmp_path):
         options = {opt for param in main.commands[command].params for opt in param.opts}
         assert {o for o in options if o.startswith("--from-")} == {f"--from-{name}" for name in IMPORTERS}
         envvars = {param.envvar for param in main.commands[command].params}
-        assert {f"CI_SECURITY_FROM_{name.upper()}" for name in IMPORTERS} <= envvars
+        assert {f"CI_SECURITY_FROM_{name.upper().replace('-', '_')}" for name in IMPORTERS} <= envvars
     help_text = " ".join(_cli("scan", "--help").output.split())
     assert f"FORMAT is one of {', '.join(REPORTERS)};" in help_text
-    assert re.findall(r"--from-([a-z]+) FILE", help_text) == list(IMPORTERS)
+    assert re.findall(r"--from-([a-z-]+) FILE", help_text) == list(IMPORTERS)
     refused = _cli("scan", "--manifests", str(tmp_path), "-o", "nope")
     assert refused.exit_code == 2
     assert f"(choose from {', '.join(REPORTERS)})" in refused.output
@@ -303,3 +304,26 @@ def test_the_cli_offers_exactly_the_registered_formats_and_importers(tmp_path):
     assert _cli("scan", "--manifests", str(repo), *every).exit_code == 0
     written = {path.name for path in out.iterdir()}
     assert written == set(REPORTERS) - {"openvex"}  # OpenVEX has nothing to say without accepted findings
+
+
+def test_an_importer_named_with_a_dash_gets_its_option_and_variable(tmp_path, monkeypatch):
+    # Tools are named as their users spell them (osv-scanner): the option keeps the dash, the
+    # parameter and the environment variable cannot.
+    from ci_security.options import import_option, import_parameter
+
+    class DashedImporter:
+        name = "osv-scanner"
+        report = "an osv-scanner JSON report"
+        produces = ("vulnerabilities",)
+
+    @click.command()
+    @import_option(DashedImporter())  # type: ignore[arg-type]
+    def command(**params):
+        click.echo(repr(params[import_parameter("osv-scanner")]))
+
+    report = tmp_path / "r.json"
+    by_flag = CliRunner().invoke(command, ["--from-osv-scanner", str(report)])
+    assert by_flag.exit_code == 0, by_flag.output
+    assert by_flag.output.strip() == repr((report,))
+    monkeypatch.setenv("CI_SECURITY_FROM_OSV_SCANNER", str(report))
+    assert CliRunner().invoke(command, []).output.strip() == repr((report,))
