@@ -45,7 +45,8 @@ sys.path.insert(0, str(REPO))
 from ci_security.match.registry import BY_TYPE  # noqa: E402
 from ci_security.match.runner import match_inventory  # noqa: E402
 from ci_security.models import Package  # noqa: E402
-from ci_security.vulndb.store import VulnDB, import_paths  # noqa: E402
+from ci_security.vulndb.dbimport import import_paths  # noqa: E402
+from ci_security.vulndb.store import VulnDB  # noqa: E402
 
 TYPES = {"PyPI": "pypi", "Go": "golang", "crates.io": "cargo"}
 CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}

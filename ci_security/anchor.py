@@ -59,8 +59,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from ci_security import limits
-from ci_security.models import ImageTarget, LayerRef, Location, Vulnerability
-from ci_security.rules.dockerfile.parse import (
+from ci_security.manifests.dockerfile import (
     Dockerfile,
     DockerfileLimitError,
     Instruction,
@@ -72,6 +71,7 @@ from ci_security.rules.dockerfile.parse import (
     substitute,
     variable_assignments,
 )
+from ci_security.models import ImageTarget, LayerRef, Location, Vulnerability
 
 _LAYER_KEYWORDS = frozenset({"RUN", "COPY", "ADD", "WORKDIR"})
 # Anchored at the start, one choice point each, no nested repetition: linear on any text.

@@ -52,7 +52,7 @@ from ci_security.platforms.base import (
     Platform,
     StepSurface,
 )
-from ci_security.platforms.context import CiContext, PlatformName
+from ci_security.platforms.context import CiContext
 from ci_security.platforms.text import job_link
 from ci_security.progress import ProgressSink
 from ci_security.report.write import OutputSpec, Written, write_reports
@@ -152,8 +152,7 @@ def run_step(
     """The CI step: scan, write the reports, annotate, comment on the pull/merge request, gate. The
     CI system is read from the environment unless `context` is given.
     """
-    from ci_security.platforms.context import detect
-    from ci_security.platforms.registry import SURFACES
+    from ci_security.platforms.registry import SURFACES, detect
     from ci_security.scan import policy_in_force
 
     context = context or detect()
@@ -265,8 +264,7 @@ def run_fix(
     """
     from ci_security.fix.report import plan_lines
     from ci_security.fix.run import build_plan, write_outputs
-    from ci_security.platforms.context import detect
-    from ci_security.platforms.registry import SURFACES
+    from ci_security.platforms.registry import SURFACES, detect
     from ci_security.scan import policy_in_force
 
     context = context or detect()
@@ -373,7 +371,7 @@ def verdict(result: ScanResult, decision: Decision, *, strict: bool) -> Steps:
     return EXIT_PASS if decision.passed else EXIT_FAIL
 
 
-def report_paths(platform: PlatformName, directory: Path) -> dict[str, Path]:
+def report_paths(platform: str, directory: Path) -> dict[str, Path]:
     """The reports the step writes by default on `platform`, by format."""
     from ci_security.platforms.registry import SURFACES
 

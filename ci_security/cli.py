@@ -252,7 +252,8 @@ def db_import(db_path: Path | None, paths: tuple[Path, ...], limit_items: tuple[
     """Import OSV records from .json/.yaml files, folders or all.zip exports."""
 
     def body() -> int:
-        from ci_security.vulndb.store import default_db_path, import_paths
+        from ci_security.vulndb.dbimport import import_paths
+        from ci_security.vulndb.store import default_db_path
 
         path = db_path or default_db_path()
         summary = import_paths(path, paths)

@@ -74,15 +74,20 @@ def db_option() -> Decorator:
     )
 
 
+def import_parameter(name: str) -> str:
+    """The Python name of `--from-NAME` (a tool's name may have dashes: `osv-scanner`)."""
+    return f"from_{name.replace('-', '_')}"
+
+
 def import_option(importer: Importer) -> Decorator:
-    """`--from-NAME` for one registered importer."""
+    """`--from-NAME` for one registered importer, with `CI_SECURITY_FROM_NAME`."""
     kinds = " and ".join(importer.produces)
     return click.option(
         f"--from-{importer.name}",
-        f"from_{importer.name}",
+        import_parameter(importer.name),
         multiple=True,
         type=click.Path(dir_okay=False, path_type=Path),
-        **env(f"FROM_{importer.name.upper()}"),
+        **env(import_parameter(importer.name).upper()),
         help=f"Import the {kinds} of {importer.report}; repeatable.",
     )
 
@@ -663,7 +668,7 @@ def to_scan_options(params: dict[str, Any], *, dynamic: bool = False) -> ScanOpt
         workers=params["parallel"],
         db_path=params["db_path"],
         db_max_age_hours=parse_age(params["db_max_age"]),
-        imports=tuple((name, path) for name in IMPORTERS for path in params[f"from_{name}"]),
+        imports=tuple((name, path) for name in IMPORTERS for path in params[import_parameter(name)]),
         dockerfile=params["dockerfile"],
         repo_root=params["repo_root"],
         policy_path=params["policy_path"],

@@ -55,8 +55,8 @@ from ci_security.sandbox.dynamic import SandboxOptions
 
 if TYPE_CHECKING:
     from ci_security.catalog.runner import Inventory
+    from ci_security.manifests.dockerfile import Dockerfile
     from ci_security.models import RuntimeFinding
-    from ci_security.rules.dockerfile.parse import Dockerfile
     from ci_security.sandbox.dynamic import Observed, Prepared
     from ci_security.vulndb.store import VulnDB
 
@@ -259,7 +259,7 @@ def _dockerfile(options: ScanOptions, warnings: list[ScanWarning]) -> Dockerfile
     Dockerfile lines).
     """
     from ci_security import limits
-    from ci_security.rules.dockerfile.parse import expansion_budget, find_dockerfile, parse_dockerfile
+    from ci_security.manifests.dockerfile import expansion_budget, find_dockerfile, parse_dockerfile
 
     root = repo_root(options)
     path = options.dockerfile or find_dockerfile(root)
@@ -297,7 +297,7 @@ def _anchor(
     """
     from ci_security import limits
     from ci_security.anchor import anchor_vulnerabilities
-    from ci_security.rules.dockerfile.parse import expansion_budget
+    from ci_security.manifests.dockerfile import expansion_budget
 
     try:
         with expansion_budget():

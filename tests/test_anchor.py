@@ -4,8 +4,8 @@ from dataclasses import replace
 
 from ci_security import anchor, limits
 from ci_security.anchor import anchor_vulnerabilities, map_layers
+from ci_security.manifests.dockerfile import parse_dockerfile
 from ci_security.models import ImageTarget, LayerInfo, LayerRef, Location, Package, Severity, Vulnerability
-from ci_security.rules.dockerfile.parse import parse_dockerfile
 
 # Real-shaped history entries of public base images.
 DEBIAN_12 = "# debian.sh --arch 'amd64' out/ 'bookworm' '@1700000000'"

@@ -1,14 +1,15 @@
 """The command line: reports, exit codes, environment variables, one-line errors, no partial files."""
 
-import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 from testkit.images import DEBIAN_RELEASE, build_docker_archive, directory, dpkg_status, file, layer_tar
+from testkit.report_schema import load_report
 
 from ci_security import __version__
 from ci_security.cli import main
@@ -31,7 +32,7 @@ def test_json_report_contract(archive, tmp_path):
     out = tmp_path / "report.json"
     result = _cli("scan", "--image", f"docker-archive:{archive}", "--no-vulns", "--output", f"json={out}")
     assert result.exit_code == 0, result.output
-    report = json.loads(out.read_text())
+    report = load_report(out)
     assert report["schema_version"] == "1"
     assert report["tool"] == {"name": "ci-security", "version": __version__}
     target = report["target"]
@@ -75,7 +76,7 @@ def test_environment_variables_configure_the_scan(archive, tmp_path):
     }
     result = _cli("scan", env=env)
     assert result.exit_code == 0, result.output
-    assert json.loads(out.read_text())["packages"]
+    assert load_report(out)["packages"]
     assert "Packages" in result.output
     # A flag wins over its variable.
     other = tmp_path / "flag.json"
@@ -170,10 +171,7 @@ def test_strict_turns_warnings_into_exit_3(tmp_path):
     relaxed = _run("scan", "--no-vulns", "-i", ref, "-o", f"json={tmp_path / 'r.json'}")
     assert relaxed.returncode == 0
     assert "warning: os/dpkg: /var/lib/dpkg/status.d/broken" in relaxed.stderr
-    assert (
-        json.loads((tmp_path / "r.json").read_text())["warnings"][0]["path"]
-        == "/var/lib/dpkg/status.d/broken"
-    )
+    assert load_report(tmp_path / "r.json")["warnings"][0]["path"] == "/var/lib/dpkg/status.d/broken"
     strict = _run("scan", "--no-vulns", "-i", ref, "--strict", "-o", "json")
     assert strict.returncode == 3
 
@@ -290,10 +288,10 @@ def test_the_cli_offers_exactly_the_registered_formats_and_importers(tmp_path):
         options = {opt for param in main.commands[command].params for opt in param.opts}
         assert {o for o in options if o.startswith("--from-")} == {f"--from-{name}" for name in IMPORTERS}
         envvars = {param.envvar for param in main.commands[command].params}
-        assert {f"CI_SECURITY_FROM_{name.upper()}" for name in IMPORTERS} <= envvars
+        assert {f"CI_SECURITY_FROM_{name.upper().replace('-', '_')}" for name in IMPORTERS} <= envvars
     help_text = " ".join(_cli("scan", "--help").output.split())
     assert f"FORMAT is one of {', '.join(REPORTERS)};" in help_text
-    assert re.findall(r"--from-([a-z]+) FILE", help_text) == list(IMPORTERS)
+    assert re.findall(r"--from-([a-z-]+) FILE", help_text) == list(IMPORTERS)
     refused = _cli("scan", "--manifests", str(tmp_path), "-o", "nope")
     assert refused.exit_code == 2
     assert f"(choose from {', '.join(REPORTERS)})" in refused.output
@@ -307,3 +305,26 @@ def test_the_cli_offers_exactly_the_registered_formats_and_importers(tmp_path):
     written = {path.name for path in out.iterdir()}
     # OpenVEX has nothing to say without accepted findings, the event log without a dynamic scan
     assert written == set(REPORTERS) - {"openvex", "events"}
+
+
+def test_an_importer_named_with_a_dash_gets_its_option_and_variable(tmp_path, monkeypatch):
+    # Tools are named as their users spell them (osv-scanner): the option keeps the dash, the
+    # parameter and the environment variable cannot.
+    from ci_security.options import import_option, import_parameter
+
+    class DashedImporter:
+        name = "osv-scanner"
+        report = "an osv-scanner JSON report"
+        produces = ("vulnerabilities",)
+
+    @click.command()
+    @import_option(DashedImporter())  # type: ignore[arg-type]
+    def command(**params):
+        click.echo(repr(params[import_parameter("osv-scanner")]))
+
+    report = tmp_path / "r.json"
+    by_flag = CliRunner().invoke(command, ["--from-osv-scanner", str(report)])
+    assert by_flag.exit_code == 0, by_flag.output
+    assert by_flag.output.strip() == repr((report,))
+    monkeypatch.setenv("CI_SECURITY_FROM_OSV_SCANNER", str(report))
+    assert CliRunner().invoke(command, []).output.strip() == repr((report,))

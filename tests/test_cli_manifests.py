@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from report.test_codequality import check_code_quality
-from report.test_sarif import validate as validate_sarif
+from testkit.codequality import check_code_quality
+from testkit.sarif import validate as validate_sarif
 
 from ci_security.cli import main
 

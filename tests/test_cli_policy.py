@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from report.test_codequality import check_code_quality
-from report.test_gitlab import check_container_scanning_15
-from report.test_sarif import validate as validate_sarif
 from testkit.apps import build_app, import_app_db
+from testkit.codequality import check_code_quality
+from testkit.gitlab_report import check_container_scanning_15
+from testkit.sarif import validate as validate_sarif
 
 from ci_security.cli import main
 
@@ -112,6 +112,12 @@ def test_every_report_agrees_with_the_exit_code(db, app, tmp_path):
     assert json.loads(gitlab.read_text())["scan"]["status"] == "success"
 
 
+# A report as a later ci-security might write it: same tool, schema version 2.
+NEWER_REPORT = json.dumps(
+    {"schema_version": "2", "tool": {"name": "ci-security", "version": "9.0.0"}, "vulnerabilities": []}
+)
+
+
 @pytest.mark.parametrize(
     ("setup", "message"),
     [
@@ -119,8 +125,12 @@ def test_every_report_agrees_with_the_exit_code(db, app, tmp_path):
         (lambda p: ["--policy", str(p / "missing.yml")], "missing.yml"),
         (lambda p: ["--baseline", str(write_policy(p, "{not json", "base.json"))], "base.json:1:2:"),
         (lambda p: ["--vex", str(write_policy(p, '{"statements": 3}', "bad.vex.json"))], "bad.vex.json"),
+        (
+            lambda p: ["--baseline", str(write_policy(p, NEWER_REPORT, "newer.json"))],
+            "newer.json: JSON report schema_version '2' is not supported (expected 1)",
+        ),
     ],
-    ids=["misspelt-key", "missing-policy", "broken-baseline", "broken-vex"],
+    ids=["misspelt-key", "missing-policy", "broken-baseline", "broken-vex", "baseline-of-another-schema"],
 )
 def test_bad_policy_inputs_exit_2_with_one_line_and_no_report(db, app, tmp_path, setup, message):
     result, report = scan(db, app, tmp_path, *setup(tmp_path))

@@ -9,10 +9,9 @@ from __future__ import annotations
 import io
 import json
 import re
-from html.parser import HTMLParser
 
 import pytest
-from markdown_it import MarkdownIt
+from testkit.markdown import render
 from testkit.workflow import runner_commands
 
 from ci_security import sanitize
@@ -88,28 +87,6 @@ def test_workflow_commands_carry_the_text_as_data_only():
 
 
 # -- Markdown ---------------------------------------------------------------------------------------
-
-
-class _Html(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: list[str] = []
-        self.text: list[str] = []
-        self.links: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append(tag)
-        self.links += [value or "" for key, value in attrs if key in ("href", "src")]
-
-    def handle_data(self, data: str) -> None:
-        self.text.append(data)
-
-
-def render(markdown: str) -> _Html:
-    html = MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(markdown)
-    parsed = _Html()
-    parsed.feed(html)
-    return parsed
 
 
 def _mentions_or_references(text: str) -> list[str]:

@@ -6,6 +6,10 @@ bit checks only: it runs ~15,000 times per layer), then streams the files that a
 so the runner can skip it for scripts without copying anything. A cataloger never opens the image or
 walks directories itself. It raises `CatalogError` for a file it cannot parse; the runner records
 that as a warning and goes on.
+
+What one pass over a layer found is a `LayerScan` (one `FileResult` per cataloger and file); a
+`LayerStore` keeps those between runs, keyed by the layer's verified digest (`cache.LayerCache`),
+so the runner never depends on how they are stored.
 """
 
 from __future__ import annotations
@@ -15,10 +19,11 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, ClassVar, Literal, Protocol, cast
 
+from ci_security.image.fsview import LayerIndex
 from ci_security.models import OSInfo, Package
 
 CatalogerKind = Literal["os-release", "os-packages", "language"]
@@ -67,6 +72,48 @@ class Cataloger(Protocol):
 
     def catalog(self, inp: CatalogInput) -> CatalogOutput:
         """Parse one file."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class FileResult:
+    """One cataloger's verdict on one file: its output, or why it could not read it."""
+
+    output: CatalogOutput | None
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class LayerScan:
+    """What one pass over one layer found. `verified_digest` is the digest the walk checked the
+    layer's bytes against (set only by a complete walk in this run, never by the cache): the one key
+    its results may be cached under.
+    """
+
+    index: LayerIndex
+    results: dict[tuple[str, str], FileResult] = field(default_factory=dict)
+    links: list[tuple[str, str]] = field(default_factory=list)
+    verified_digest: str | None = None
+
+
+class LayerStore(Protocol):
+    """Catalog results of layers read before, by verified layer digest (`cache.LayerCache`)."""
+
+    @property
+    def stores(self) -> int:
+        """How many results this run stored (the store is pruned when it stored any)."""
+        ...
+
+    def load(self, digest: str) -> LayerScan | None:
+        """The results stored for the layer with blob digest `digest`, or None."""
+        ...
+
+    def store(self, digest: str, scan: LayerScan) -> None:
+        """Keep `scan` for the layer whose bytes the walk verified against `digest`."""
+        ...
+
+    def prune(self) -> int:
+        """Drop the oldest entries past the store's bound; how many were dropped."""
         ...
 
 

@@ -46,8 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from ci_security import __version__, limits, structured
-from ci_security.catalog.base import Cataloger, CatalogOutput
-from ci_security.catalog.runner import FileResult, LayerScan
+from ci_security.catalog.base import Cataloger, CatalogOutput, FileResult, LayerScan
 from ci_security.errors import CiSecurityError
 from ci_security.image.budget import RATIO_GRACE
 from ci_security.image.digest import is_digest

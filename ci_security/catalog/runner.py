@@ -32,9 +32,16 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, cast
+from typing import BinaryIO, cast
 
-from ci_security.catalog.base import SPOOL_IN_MEMORY, Cataloger, CatalogInput, CatalogOutput
+from ci_security.catalog.base import (
+    SPOOL_IN_MEMORY,
+    Cataloger,
+    CatalogInput,
+    FileResult,
+    LayerScan,
+    LayerStore,
+)
 from ci_security.catalog.osinfo import infer_os, merge_os
 from ci_security.errors import CatalogError, ImageError, LayerError
 from ci_security.image.base import Image
@@ -43,30 +50,6 @@ from ci_security.image.fsview import LayerIndex, MergedView
 from ci_security.image.tarwalk import FILE, HARDLINK, SYMLINK, LayerWalker, read_member
 from ci_security.models import LayerRef, OSInfo, Package, ScanWarning, build_purl
 from ci_security.progress import ProgressSink
-
-if TYPE_CHECKING:
-    from ci_security.catalog.cache import LayerCache
-
-
-@dataclass(frozen=True, slots=True)
-class FileResult:
-    """One cataloger's verdict on one file: its output, or why it could not read it."""
-
-    output: CatalogOutput | None
-    error: str | None = None
-
-
-@dataclass(slots=True)
-class LayerScan:
-    """What one pass over one layer found. `verified_digest` is the digest the walk checked the
-    layer's bytes against (set only by a complete walk in this run, never by the cache): the one key
-    its results may be cached under.
-    """
-
-    index: LayerIndex
-    results: dict[tuple[str, str], FileResult] = field(default_factory=dict)
-    links: list[tuple[str, str]] = field(default_factory=list)
-    verified_digest: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,7 +342,7 @@ def catalog_image(
     tmpdir: Path,
     progress: ProgressSink | None = None,
     workers: int | None = None,
-    cache: LayerCache | None = None,
+    cache: LayerStore | None = None,
 ) -> Inventory:
     """Catalogue every package in `image`: cached layers are not read at all, the others are read
     in parallel, and the results are merged in layer order.

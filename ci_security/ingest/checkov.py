@@ -20,7 +20,7 @@ Mapping decisions:
   directory Checkov ran in, with a leading `/`) unless it is the absolute path again; otherwise
   `file_path` (relative to the `-d` directory, with a leading `/`). The leading `/` is dropped.
 - Kubernetes `line`: Checkov reports the whole resource (`file_line_range`), so the line is resolved
-  in the manifest itself when it exists under `base` (parsed with `rules.yamldoc`). The document is
+  in the manifest itself when it exists under `base` (parsed with `manifests.yamldoc`). The document is
   the first whose first key lies in `file_line_range` (in a multi-document file the range may start
   at the `---` line); in a `List`, the item with the resource's kind and name. The first of
   `evaluated_keys` (`spec/template/spec/containers/[0]/securityContext/privileged`) that exists
@@ -70,8 +70,8 @@ from ci_security.ingest.base import (
     required_str,
     str_items,
 )
+from ci_security.manifests.yamldoc import YamlDocument, YamlSyntaxError, YamlTooComplexError, load_documents
 from ci_security.models import Misconfiguration, Severity
-from ci_security.rules.yamldoc import YamlDocument, YamlSyntaxError, YamlTooComplexError, load_documents
 
 KeyPath = tuple[str | int, ...]
 

@@ -14,5 +14,10 @@ from ci_security.ingest.trivy import TrivyImporter
 
 IMPORTERS: dict[str, Importer] = {
     importer.name: importer
-    for importer in (TrivyImporter(), GrypeImporter(), HadolintImporter(), CheckovImporter())
+    for importer in (
+        TrivyImporter(),
+        GrypeImporter(),
+        HadolintImporter(),
+        CheckovImporter(),
+    )
 }

@@ -252,6 +252,12 @@ class StepSurface(Protocol):
     # job summary are the Markdown report).
     reports: ClassVar[Mapping[str, str]]
 
+    def detect(self, env: Mapping[str, str]) -> CiContext | None:
+        """The CI run `env` (the process environment) describes when it is this CI system's, with
+        `platform` set to `name`; None otherwise. `UsageError` when its variables are unusable.
+        """
+        ...
+
     def masks(self, secrets: Sequence[str]) -> list[str]:
         """Lines that hide `secrets` from the rest of the log, printed first ([] when the CI system
         masks its secret variables itself).

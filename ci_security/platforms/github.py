@@ -174,6 +174,17 @@ class _Identity:
         return bool(user.type == "Bot")
 
 
+def read_only_reason(context: CiContext) -> str | None:
+    """Why writes cannot work in this run, or None when they might: no token, or the read-only token
+    GitHub gives a `pull_request` run from a fork.
+    """
+    if not context.token:
+        return "no token (GITHUB_TOKEN is not set)"
+    if context.fork and context.event == "pull_request":
+        return "the token is read-only (pull request from a fork)"
+    return None
+
+
 class GitHubPlatform:
     """GitHub, bound to the pull request of `context` (or to none, on a branch build)."""
 
@@ -562,7 +573,7 @@ class GitHubPlatform:
     # -- plumbing ----------------------------------------------------------------------------------
 
     def _skip_reason(self, scope: str, *, needs_change: bool) -> str | None:
-        reason = self._context.read_only_reason
+        reason = read_only_reason(self._context)
         if reason:
             return reason
         refused = self._refused.get("*") or self._refused.get(scope)

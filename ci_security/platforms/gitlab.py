@@ -145,6 +145,13 @@ def _message(exc: GitlabError) -> str:
     return (text.removeprefix(code).strip() if code else text)[:200] or "error"
 
 
+def read_only_reason(context: CiContext) -> str | None:
+    """Why writes cannot work in this run, or None when they might: no token (`CI_JOB_TOKEN` cannot
+    post notes, so it is never used).
+    """
+    return None if context.token else f"no token ({TOKEN_VARIABLE} is not set)"
+
+
 class GitLabPlatform:
     """The merge request of a GitLab CI pipeline (or none, on a branch pipeline)."""
 
@@ -614,7 +621,7 @@ class GitLabPlatform:
             return "skipped", self._blocked
         if self._context.change is None:
             return "skipped", "not a merge request"
-        reason = self._context.read_only_reason
+        reason = read_only_reason(self._context)
         if reason is not None:
             return "skipped", reason
         if not self._context.api_url or not self._context.project_id:

@@ -9,6 +9,11 @@
 - No job summary and no step outputs (GitLab passes values between jobs through dotenv artifacts,
   which a pipeline declares itself).
 - Notices: one collapsed log section each, its header saying what and its body why.
+
+The run is GitLab CI when `GITLAB_CI=true`. `CI_MERGE_REQUEST_IID` is set only in merge-request
+pipelines; a merge request from a fork has `CI_MERGE_REQUEST_SOURCE_PROJECT_ID` different from
+`CI_MERGE_REQUEST_PROJECT_ID`. The token is `CI_SECURITY_GITLAB_TOKEN`: `CI_JOB_TOKEN` cannot post
+merge-request notes (GitLab answers 401), so it is never used for writes.
 """
 
 from __future__ import annotations
@@ -21,6 +26,34 @@ from ci_security.platforms.base import COMMON_REPORTS, Annotation, Notice, Platf
 from ci_security.platforms.context import CiContext
 
 
+def gitlab_context(env: Mapping[str, str]) -> CiContext:
+    """The GitLab CI run `env` describes (see the module docstring)."""
+    iid = env.get("CI_MERGE_REQUEST_IID", "")
+    source = env.get("CI_MERGE_REQUEST_SOURCE_PROJECT_ID", "")
+    target = env.get("CI_MERGE_REQUEST_PROJECT_ID", "") or env.get("CI_PROJECT_ID", "")
+    sha = env.get("CI_COMMIT_SHA", "")
+    ref = env.get("CI_MERGE_REQUEST_REF_PATH") or (
+        f"refs/heads/{env['CI_COMMIT_REF_NAME']}" if env.get("CI_COMMIT_REF_NAME") else ""
+    )
+    return CiContext(
+        platform="gitlab",
+        api_url=env.get("CI_API_V4_URL", "").rstrip("/"),
+        repository=env.get("CI_PROJECT_PATH", ""),
+        # A fork's merge-request pipeline may run in the parent project; the merge request (and its
+        # iid) belongs to CI_MERGE_REQUEST_PROJECT_ID, which can differ from the fork's CI_PROJECT_ID.
+        project_id=env.get("CI_MERGE_REQUEST_PROJECT_ID") or env.get("CI_PROJECT_ID", ""),
+        change=int(iid) if iid.isdigit() else None,
+        head_sha=sha,
+        base_sha=env.get("CI_MERGE_REQUEST_DIFF_BASE_SHA", ""),
+        sha=sha,
+        ref=ref,
+        event=env.get("CI_PIPELINE_SOURCE", ""),
+        fork=bool(source and target and source != target),
+        job_url=env.get("CI_JOB_URL", ""),
+        token=env.get("CI_SECURITY_GITLAB_TOKEN", ""),
+    )
+
+
 class GitLabCi:
     """GitLab CI's step surface."""
 
@@ -30,6 +63,9 @@ class GitLabCi:
         "gitlab": "gl-container-scanning-report.json",
         "codequality": "gl-code-quality-report.json",
     }
+
+    def detect(self, env: Mapping[str, str]) -> CiContext | None:
+        return gitlab_context(env) if env.get("GITLAB_CI") == "true" else None
 
     def masks(self, secrets: Sequence[str]) -> list[str]:
         return []

@@ -18,6 +18,9 @@ class LocalRun:
     name: ClassVar[str] = "local"
     reports: ClassVar[Mapping[str, str]] = {**COMMON_REPORTS, "sarif": "ci-security.sarif"}
 
+    def detect(self, env: Mapping[str, str]) -> CiContext | None:
+        return CiContext(platform="local")  # anywhere: the registry asks it last
+
     def masks(self, secrets: Sequence[str]) -> list[str]:
         return []
 

@@ -1,17 +1,15 @@
 """Reading and checking the policy file, with every problem located at `file:line:col`.
 
-The file is parsed with ruamel.yaml in round-trip mode (YAML 1.2: `yes` stays a string, so a
-misspelt boolean is an error rather than a silent `true`) because round-trip nodes remember where
-each key and value sits. Timestamps are kept as strings: ruamel would turn `2026-13-01` into a
-ValueError with no position, whereas as a string it reaches the schema's `format: date` check and
-gets a line. Duplicate keys are found on the composed node tree, so all of them are reported, and
-the file is then loaded keeping the first value of each.
+The file is read by the YAML loader the manifests use (`manifests.yamldoc.load_config`), which
+keeps where each key and value sits. It reads YAML 1.2 (`yes` stays a string, so a misspelt boolean
+is an error rather than a silent `true`) and keeps timestamps as strings, so `2026-13-01` reaches the
+schema's `format: date` check and gets a line. Every duplicate key is reported, and the first value
+of each is kept; a mapping key that is a list or a mapping is an error at its position.
 
 The file is written by whoever opens the pull request, so it is bounded before it is parsed: at most
 the `policy-bytes` limit is read (it can only be raised on the command line, since the file is read
-before its own `limits:` are known), and its YAML goes through `structured.check_yaml` (nesting
-depth, alias expansion) before the round-trip composer, which recurses, builds anything. A mapping
-key that is a list or a mapping is an error at its position.
+before its own `limits:` are known), and the loader checks its nesting depth and alias expansion
+before the composer, which recurses, builds anything.
 
 Problems come in three levels. Errors make the file unusable (`load_policy` raises `PolicyError`);
 warnings (`expires` more than a year away) and notes (an ignore entry that has expired) are shown by
@@ -21,7 +19,6 @@ warnings (`expires` more than a year away) and notes (an ignore entry that has e
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import functools
 import json
@@ -33,15 +30,16 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.constructor import RoundTripConstructor
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-
 from ci_security import limits
 from ci_security.destinations import parse_destination
 from ci_security.errors import UsageError
+from ci_security.manifests.yamldoc import (
+    KeyProblem,
+    Positions,
+    YamlSyntaxError,
+    YamlTooComplexError,
+    load_config,
+)
 from ci_security.models import Severity
 from ci_security.policy.model import (
     RUNTIME_RULE_ID,
@@ -57,7 +55,7 @@ from ci_security.policy.model import (
     parse_duration,
 )
 from ci_security.policy.schema_check import SchemaChecker, SchemaError
-from ci_security.structured import check_yaml, read_document, safe_parser
+from ci_security.structured import read_document
 
 MAX_IGNORE_DAYS = 365
 MIN_REASON = 10
@@ -100,18 +98,7 @@ class Problem:
         return f"{self.path}:{self.line}:{self.col}: {label}{self.message}"
 
 
-class _Constructor(RoundTripConstructor):
-    """Round-trip constructor that leaves timestamps as the strings they were written as."""
-
-
-_Constructor.add_constructor("tag:yaml.org,2002:timestamp", _Constructor.construct_yaml_str)
-
-
-def _yaml() -> YAML:
-    yaml = YAML(typ="rt")
-    yaml.Constructor = _Constructor
-    yaml.allow_duplicate_keys = True  # duplicates are reported from the node tree instead
-    return yaml
+_NOWHERE = Positions({}, {}, (1, 1))
 
 
 def schema() -> dict[str, Any]:
@@ -130,116 +117,43 @@ def _validator() -> SchemaChecker:
 # --- parsing -------------------------------------------------------------------------------------
 
 
-def _marked(name: str, exc: MarkedYAMLError) -> Problem:
-    mark = exc.problem_mark or exc.context_mark
-    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-    message = f"invalid YAML: {exc.problem or exc.context or 'cannot parse'}"
-    if exc.problem and exc.context and exc.problem.startswith("but "):
-        message = f"invalid YAML: {exc.context}, {exc.problem}"
-    elif exc.problem and exc.context and exc.context_mark is not None:
-        message += f" ({exc.context} at line {exc.context_mark.line + 1})"
-    return Problem(name, line, col, message)
+def _syntax_problem(name: str, exc: YamlSyntaxError) -> Problem:
+    message = f"invalid YAML: {exc.message}"
+    if exc.context and exc.message.startswith("but "):
+        message = f"invalid YAML: {exc.context}, {exc.message}"
+    elif exc.context and exc.context_line is not None:
+        message += f" ({exc.context} at line {exc.context_line})"
+    return Problem(name, exc.line, exc.column, message)
 
 
-def _duplicates(root: Node | None, name: str) -> list[Problem]:
-    problems: list[Problem] = []
-    stack: list[Node] = [root] if root is not None else []
-    seen_nodes: set[int] = set()
-    while stack:
-        node = stack.pop()
-        if id(node) in seen_nodes:  # aliases share nodes, and may even be recursive
-            continue
-        seen_nodes.add(id(node))
-        if isinstance(node, MappingNode):
-            first: dict[str, Node] = {}
-            for key_node, value_node in node.value:
-                stack.append(value_node)
-                if not isinstance(key_node, ScalarNode):
-                    kind = "a list" if isinstance(key_node, SequenceNode) else "a mapping"
-                    problems.append(
-                        Problem(
-                            name,
-                            key_node.start_mark.line + 1,
-                            key_node.start_mark.column + 1,
-                            f"a key must be a string, not {kind}",
-                        )
-                    )
-                    continue
-                if key_node.value == "<<":
-                    continue
-                key = str(key_node.value)
-                if key in first:
-                    problems.append(
-                        Problem(
-                            name,
-                            key_node.start_mark.line + 1,
-                            key_node.start_mark.column + 1,
-                            f"duplicate key {key!r} (first defined at line {first[key].start_mark.line + 1})",
-                        )
-                    )
-                else:
-                    first[key] = key_node
-        elif isinstance(node, SequenceNode):
-            stack.extend(node.value)
-    return problems
+def _key_problem(name: str, problem: KeyProblem) -> Problem:
+    if problem.kind == "duplicate":
+        message = f"duplicate key {problem.key!r} (first defined at line {problem.first_line})"
+    else:
+        message = f"a key must be a string, not a {problem.kind}"
+    return Problem(name, problem.line, problem.column, message)
 
 
-def _check_bounds(text: str, name: str) -> None:
-    """`LimitExceededError` when the file nests too deeply or its aliases expand too far. libyaml's
-    parser looks first: it is linear, where the pure-Python scanner spends quadratic time on a
-    million open brackets before its parser reaches the depth limit. The round-trip parser then
-    checks what it will compose itself, since the two may disagree on a malformed file.
-    """
-    with contextlib.suppress(YAMLError):
-        check_yaml(safe_parser(), text, name)
-    check_yaml(_yaml(), text, name)
-
-
-def _parse(text: str, name: str) -> tuple[Any, list[Problem]]:
-    yaml = _yaml()
+def _parse(text: str, name: str) -> tuple[Any, Positions, list[Problem]]:
     try:
-        _check_bounds(text, name)
-        node = yaml.compose(text)
-    except MarkedYAMLError as exc:
-        return None, [_marked(name, exc)]
-    except YAMLError as exc:
-        return None, [Problem(name, 1, 1, f"invalid YAML: {exc}")]
-    except RecursionError:  # only when the nesting-depth limit was raised past Python's stack
-        raise limits.LimitExceededError(name, "nesting_depth", "nested too deeply to parse") from None
-    problems = _duplicates(node, name)
-    try:
-        data = yaml.load(text)
-    except MarkedYAMLError as exc:
-        return None, [*problems, _marked(name, exc)]
-    except (YAMLError, ValueError) as exc:
-        return None, [*problems, Problem(name, 1, 1, f"invalid YAML: {exc}")]
-    except RecursionError:  # only when the nesting-depth limit was raised past Python's stack
-        raise limits.LimitExceededError(name, "nesting_depth", "nested too deeply to parse") from None
-    return data, problems
+        document = load_config(text, where=name)
+    except YamlSyntaxError as exc:
+        return None, _NOWHERE, [_syntax_problem(name, exc)]
+    except YamlTooComplexError as exc:
+        raise exc.error from None
+    if document is None:
+        return None, _NOWHERE, []
+    return document.data, document.positions, [_key_problem(name, p) for p in document.key_problems]
 
 
 # --- positions and messages ----------------------------------------------------------------------
 
 
-def _position(root: Any, path: Sequence[Any], *, at_key: bool = False) -> tuple[int, int]:
+def _position(positions: Positions, path: Sequence[Any], *, at_key: bool = False) -> tuple[int, int]:
     """1-based line and column of the value at `path` (or of its key, with `at_key`); the nearest
     known ancestor when the path leaves the document.
     """
-    line, col = 1, 1
-    if isinstance(root, CommentedMap | CommentedSeq) and root.lc.line is not None:
-        line, col = root.lc.line + 1, root.lc.col + 1
-    node = root
-    for i, part in enumerate(path):
-        last = i == len(path) - 1
-        if isinstance(node, CommentedMap) and part in node:
-            ln, cl = node.lc.key(part) if (last and at_key) else node.lc.value(part)
-        elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
-            ln, cl = node.lc.item(part)
-        else:
-            break
-        line, col = ln + 1, cl + 1
-        node = node[part]
-    return line, col
+    return positions.key(path) if at_key else positions.value(path)
 
 
 def _where(path: Sequence[Any]) -> str:
@@ -272,12 +186,12 @@ def _suggest(value: str, choices: Sequence[str]) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
-def _schema_problems(data: Any, name: str) -> Iterator[Problem]:
+def _schema_problems(data: Any, positions: Positions, name: str) -> Iterator[Problem]:
     for error in _validator().iter_errors(data):
-        yield from _explain(error, data, name)
+        yield from _explain(error, positions, name)
 
 
-def _explain(error: SchemaError, root: Any, name: str) -> Iterator[Problem]:
+def _explain(error: SchemaError, positions: Positions, name: str) -> Iterator[Problem]:
     path = list(error.absolute_path)
     where = _where(path)
     kind = error.validator
@@ -285,7 +199,7 @@ def _explain(error: SchemaError, root: Any, name: str) -> Iterator[Problem]:
     expected: Any = error.validator_value
 
     def at(message: str, *, sub: Sequence[Any] = (), at_key: bool = False) -> Problem:
-        line, col = _position(root, [*path, *sub], at_key=at_key)
+        line, col = _position(positions, [*path, *sub], at_key=at_key)
         return Problem(name, line, col, message)
 
     if kind == "additionalProperties" and isinstance(value, dict):
@@ -362,38 +276,43 @@ def _real_date(value: Any) -> date | None:
 
 
 def _semantic_problems(
-    data: Any, name: str, today: date | None, base: Path | None, known_rules: frozenset[str] | None
+    data: Any,
+    positions: Positions,
+    name: str,
+    today: date | None,
+    base: Path | None,
+    known_rules: frozenset[str] | None,
 ) -> Iterator[Problem]:
     if not isinstance(data, dict):
         return
     fail = data.get("fail_on")
     if isinstance(fail, dict) and "epss" in fail:
-        yield from _check_epss(data, fail["epss"], name)
+        yield from _check_epss(positions, fail["epss"], name)
     if isinstance(data.get("limits"), dict):
-        yield from _check_limits(data, name)
+        yield from _check_limits(data, positions, name)
     if isinstance(data.get("runtime"), dict):
-        yield from _check_runtime(data, name, known_rules)
+        yield from _check_runtime(data, positions, name, known_rules)
     ignores = data.get("ignore")
     if isinstance(ignores, list):
         for i, entry in enumerate(ignores):
             if isinstance(entry, dict):
-                yield from _check_ignore(data, i, entry, name, today)
+                yield from _check_ignore(positions, i, entry, name, today)
     fix = data.get("fix")
     if isinstance(fix, dict):
-        yield from _check_fix(data, fix, name)
+        yield from _check_fix(positions, fix, name)
     vex = data.get("vex")
     if base is not None and isinstance(vex, list):
         for i, item in enumerate(vex):
             if isinstance(item, str) and item and not (base / item).is_file():
-                line, col = _position(data, ["vex", i])
+                line, col = _position(positions, ["vex", i])
                 yield Problem(name, line, col, f"vex[{i}]: no such file: {base / item}")
 
 
-def _check_epss(root: Any, value: Any, name: str) -> Iterator[Problem]:
+def _check_epss(positions: Positions, value: Any, name: str) -> Iterator[Problem]:
     path: list[Any] = ["fail_on", "epss"]
     if isinstance(value, dict):
         if len(value) != 1:
-            line, col = _position(root, path)
+            line, col = _position(positions, path)
             yield Problem(name, line, col, "fail_on.epss: give one of score or percentile")
         items = [(key, v, [*path, key]) for key, v in value.items() if key in ("score", "percentile")]
     else:
@@ -402,17 +321,17 @@ def _check_epss(root: Any, value: Any, name: str) -> Iterator[Problem]:
         if isinstance(number, bool) or not isinstance(number, int | float):
             continue  # the schema reports the type
         if not 0 <= number <= 1:
-            line, col = _position(root, where)
+            line, col = _position(positions, where)
             label = "fail_on.epss" if where == path else f"fail_on.epss.{key}"
             yield Problem(
                 name, line, col, f"{label}: {number!r} is not between 0 and 1 (EPSS {key}s are fractions)"
             )
 
 
-def _check_fix(root: Any, fix: dict[str, Any], name: str) -> Iterator[Problem]:
+def _check_fix(positions: Positions, fix: dict[str, Any], name: str) -> Iterator[Problem]:
     count = fix.get("max_open_prs")
     if isinstance(count, int) and not isinstance(count, bool) and count < 0:
-        line, col = _position(root, ["fix", "max_open_prs"])
+        line, col = _position(positions, ["fix", "max_open_prs"])
         yield Problem(
             name, line, col, f"fix.max_open_prs: {count} is negative (0 opens none, updates the rest)"
         )
@@ -426,32 +345,32 @@ def _check_fix(root: Any, fix: dict[str, Any], name: str) -> Iterator[Problem]:
         if isinstance(match, list):
             places.extend(["fix", "images", i, "match", j] for j in range(len(match)))
     for path in places:
-        pattern: Any = root
+        pattern: Any = {"fix": fix}
         for part in path:
             pattern = pattern[part]
         # a tag or digest in a pattern would never match: patterns are on names without them
         if isinstance(pattern, str) and (":" in pattern.rsplit("/", 1)[-1] or "@" in pattern):
-            line, col = _position(root, path)
+            line, col = _position(positions, path)
             yield Problem(
                 name, line, col, f"{_where(path)}: {pattern!r} names a tag or digest; give the image name"
             )
 
 
-def _check_limits(root: Any, name: str) -> Iterator[Problem]:
+def _check_limits(root: dict[str, Any], positions: Positions, name: str) -> Iterator[Problem]:
     known = limits.known_flags()
     for key, value in root["limits"].items():
         if not isinstance(key, str):
             continue  # reported by the schema or the parser
         flag = key.strip().replace("_", "-")
         if flag not in known:
-            line, col = _position(root, ["limits", key], at_key=True)
+            line, col = _position(positions, ["limits", key], at_key=True)
             close = difflib.get_close_matches(flag, known, n=1, cutoff=0.6)
             hint = f"did you mean {close[0]!r}?" if close else "see docs/security.md for the names"
             yield Problem(name, line, col, f"limits: unknown limit {key!r} ({hint})")
             continue
         if not isinstance(value, str | int) or isinstance(value, bool):
             continue  # the schema reports the type
-        line, col = _position(root, ["limits", key])
+        line, col = _position(positions, ["limits", key])
         try:
             limits.parse_value(flag.replace("-", "_"), str(value))
         except UsageError as exc:
@@ -469,14 +388,16 @@ def _check_limits(root: Any, name: str) -> Iterator[Problem]:
             )
 
 
-def _check_runtime(root: Any, name: str, known_rules: frozenset[str] | None) -> Iterator[Problem]:
+def _check_runtime(
+    root: Any, positions: Positions, name: str, known_rules: frozenset[str] | None
+) -> Iterator[Problem]:
     section = root["runtime"]
 
     def at(
         path: Sequence[Any], message: str, level: Literal["error", "warning", "note"] = "error"
     ) -> Problem:
         # A severity override is located at its key (the rule id), everything else at its value.
-        line, col = _position(root, ["runtime", *path], at_key=path[0] == "severity")
+        line, col = _position(positions, ["runtime", *path], at_key=path[0] == "severity")
         return Problem(name, line, col, message, level)
 
     duration = section.get("duration")
@@ -533,21 +454,21 @@ def _check_rule_id(
 
 
 def _check_ignore(
-    root: Any, i: int, entry: dict[str, Any], name: str, today: date | None
+    positions: Positions, i: int, entry: dict[str, Any], name: str, today: date | None
 ) -> Iterator[Problem]:
     path: list[Any] = ["ignore", i]
     ident = entry.get("id")
     if isinstance(ident, str) and ident and not ident.strip():
-        line, col = _position(root, [*path, "id"])
+        line, col = _position(positions, [*path, "id"])
         yield Problem(name, line, col, f"{_where(path)}.id: must not be empty")
     reason = entry.get("reason")
     if isinstance(reason, str) and len(reason) >= MIN_REASON and len(reason.strip()) < MIN_REASON:
-        line, col = _position(root, [*path, "reason"])
+        line, col = _position(positions, [*path, "reason"])
         yield Problem(name, line, col, _too_short(f"{_where(path)}.reason", reason))
     expires = _real_date(entry.get("expires"))
     if expires is None or today is None:
         return
-    line, col = _position(root, [*path, "expires"])
+    line, col = _position(positions, [*path, "expires"])
     label = _entry_label(path, entry)
     if expires < today:
         yield Problem(
@@ -587,18 +508,18 @@ def check_text(
     `today` enables the expiry notes and warnings; `base` (the policy file's folder) the check that
     `vex` files exist; `known_rules` (the runtime rules' ids) a warning for an id no rule has.
     """
-    return _check(text, name, today, base, known_rules)[1]
+    return _check(text, name, today, base, known_rules)[2]
 
 
 def _check(
     text: str, name: str, today: date | None, base: Path | None, known_rules: frozenset[str] | None = None
-) -> tuple[Any, list[Problem]]:
-    data, problems = _parse(text, name)
+) -> tuple[Any, Positions, list[Problem]]:
+    data, positions, problems = _parse(text, name)
     if data is not None or not problems:
-        problems.extend(_schema_problems({} if data is None else data, name))
-        problems.extend(_semantic_problems(data, name, today, base, known_rules))
+        problems.extend(_schema_problems({} if data is None else data, positions, name))
+        problems.extend(_semantic_problems(data, positions, name, today, base, known_rules))
     unique = dict.fromkeys(problems)
-    return data, sorted(unique, key=lambda p: (p.line, p.col, p.level != "error", p.message))
+    return data, positions, sorted(unique, key=lambda p: (p.line, p.col, p.level != "error", p.message))
 
 
 def check_policy(path: Path, today: date, known_rules: frozenset[str] | None = None) -> list[Problem]:
@@ -615,25 +536,25 @@ def load_policy(path: Path) -> Policy:
 
 def parse_policy(text: str, name: str, *, base: Path | None = None) -> Policy:
     """The policy in YAML `text` (named `name` in messages; `vex` paths are relative to `base`)."""
-    data, problems = _check(text, name, None, base)
+    data, positions, problems = _check(text, name, None, base)
     errors = [p for p in problems if p.is_error]
     if errors:
         more = (
             f" (and {len(errors) - 1} more; run `ci-security policy check {name}`)" if len(errors) > 1 else ""
         )
         raise PolicyError(f"{errors[0]}{more}")
-    return build_policy({} if data is None else data, name)
+    return _build({} if data is None else data, positions, name)
 
 
 def _severity(value: str) -> Severity | None:
     return None if value == "none" else _SEVERITIES[value]
 
 
-def _runtime(data: Any, name: str | None) -> RuntimePolicy:
+def _runtime(data: Any, positions: Positions, name: str | None) -> RuntimePolicy:
     section = data.get("runtime") or {}
     disable = tuple(str(r).strip() for r in section.get("disable", ()))
     sources = tuple(
-        (rule.upper(), f"{name or 'policy'}:{_position(data, ['runtime', 'disable', i])[0]}")
+        (rule.upper(), f"{name or 'policy'}:{_position(positions, ['runtime', 'disable', i])[0]}")
         for i, rule in enumerate(disable)
     )
     duration = section.get("duration")
@@ -651,8 +572,8 @@ def _runtime(data: Any, name: str | None) -> RuntimePolicy:
     )
 
 
-def build_policy(data: Any, name: str | None) -> Policy:
-    """A `Policy` from data that passed `check_text` (positions are read when `data` is round-trip)."""
+def _build(data: Any, positions: Positions, name: str | None) -> Policy:
+    """A `Policy` from data that passed `check_text`; `positions` give the entries' sources."""
     fail = data.get("fail_on", {})
     epss = fail.get("epss")
     epss_score = epss.get("score") if isinstance(epss, dict) else epss
@@ -673,7 +594,7 @@ def build_policy(data: Any, name: str | None) -> Policy:
     for i, entry in enumerate(data.get("ignore", [])):
         expires = _real_date(entry["expires"])
         assert expires is not None
-        line, _ = _position(data, ["ignore", i])
+        line, _ = _position(positions, ["ignore", i])
         ignores.append(
             IgnoreRule(
                 id=entry["id"].strip(),
@@ -689,7 +610,7 @@ def build_policy(data: Any, name: str | None) -> Policy:
     checks_data = data.get("checks", {})
     disable = tuple(str(r) for r in checks_data.get("disable", ()))
     sources = tuple(
-        (rule.upper(), f"{name or 'policy'}:{_position(data, ['checks', 'disable', i])[0]}")
+        (rule.upper(), f"{name or 'policy'}:{_position(positions, ['checks', 'disable', i])[0]}")
         for i, rule in enumerate(disable)
     )
     overrides = tuple((str(k), _SEVERITIES[v]) for k, v in checks_data.get("severity", {}).items())
@@ -708,7 +629,7 @@ def build_policy(data: Any, name: str | None) -> Policy:
             FixImageRule(
                 patterns=tuple(str(p) for p in entry["match"]),
                 update_types=tuple(str(t) for t in entry["update_types"]),
-                source=f"{name or 'policy'}:{_position(data, ['fix', 'images', i])[0]}",
+                source=f"{name or 'policy'}:{_position(positions, ['fix', 'images', i])[0]}",
             )
             for i, entry in enumerate(fix_data.get("images", ()))
         ),
@@ -720,7 +641,7 @@ def build_policy(data: Any, name: str | None) -> Policy:
     )
     return Policy(
         version=int(data.get("version", 1)),
-        runtime=_runtime(data, name),
+        runtime=_runtime(data, positions, name),
         fail_on=fail_on,
         severity_source=str(data.get("severity_source", "vendor")),
         ignore=tuple(ignores),

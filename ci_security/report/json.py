@@ -1,4 +1,5 @@
-"""`--output json`: the machine-readable report (contract in DESIGN.md, `schema_version` "1").
+"""`--output json`: the machine-readable report, `schema_version` "1" (`schema/report.schema.json`;
+the contract, and how a key is added, in docs/architecture.md "The JSON report contract").
 
 Keys for stages that did not run are left out rather than filled with empty values, so a reader
 can tell "not checked" from "nothing found": an inventory-only scan has no `vulnerabilities` and no

@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, ClassVar, Protocol
 from ci_security.models import Severity
 
 if TYPE_CHECKING:
-    from ci_security.rules.compose.load import ComposeFile
-    from ci_security.rules.dockerfile.parse import Dockerfile
-    from ci_security.rules.kubernetes.load import K8sObject
+    from ci_security.manifests.compose import ComposeFile
+    from ci_security.manifests.dockerfile import Dockerfile
+    from ci_security.manifests.kubernetes import K8sObject
 
 KINDS = ("dockerfile", "kubernetes", "compose")
 PEER_TOOLS = ("hadolint", "trivy", "checkov", "kube-linter")

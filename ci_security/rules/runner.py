@@ -41,20 +41,20 @@ from pathlib import Path
 from typing import Any
 
 from ci_security import limits
-from ci_security.models import Misconfiguration, Severity
-from ci_security.rules.base import Hit, RuleMeta
-from ci_security.rules.compose.load import compose_from
-from ci_security.rules.dockerfile.parse import DockerfileLimitError, expansion_budget, parse_dockerfile
-from ci_security.rules.fold import fold, implications
-from ci_security.rules.kubernetes.kinds import classify, suggestion
-from ci_security.rules.kubernetes.load import K8sObject, objects_in
-from ci_security.rules.registry import COMPOSE_RULES, DOCKERFILE_RULES, KUBERNETES_RULES, all_metadata
-from ci_security.rules.yamldoc import (
+from ci_security.manifests.compose import compose_from
+from ci_security.manifests.dockerfile import DockerfileLimitError, expansion_budget, parse_dockerfile
+from ci_security.manifests.kubernetes import K8sObject, objects_in
+from ci_security.manifests.yamldoc import (
     YamlDocument,
     YamlSyntaxError,
     YamlTooComplexError,
     load_documents,
 )
+from ci_security.models import Misconfiguration, Severity
+from ci_security.rules.base import Hit, RuleMeta
+from ci_security.rules.fold import fold, implications
+from ci_security.rules.kubernetes.kinds import classify, suggestion
+from ci_security.rules.registry import COMPOSE_RULES, DOCKERFILE_RULES, KUBERNETES_RULES, all_metadata
 
 NOT_ANALYSED = RuleMeta(
     id="MAN001",

@@ -18,9 +18,12 @@ from testkit.images import (
 )
 from testkit.registries import TokenRegistry
 
+from ci_security.catalog.base import CatalogOutput, FileResult, LayerScan
 from ci_security.catalog.cache import LayerCache, decode_scan, encode_scan
 from ci_security.catalog.os.dpkg import DpkgCataloger
 from ci_security.catalog.registry import CATALOGERS
+from ci_security.image.fsview import LayerIndex
+from ci_security.models import Package
 from ci_security.scan import ScanOptions, run
 
 BASE = [
@@ -37,6 +40,19 @@ APP = [
 
 def _entries(cache_dir: Path) -> list[Path]:
     return sorted(cache_dir.glob("layers-v*/*/*.json.z"))
+
+
+def _scan_of(*names: str) -> LayerScan:
+    """A layer scan whose dpkg status file lists `names`."""
+    packages = tuple(Package(name=name, version="1.0", type="deb", found_by="os/dpkg") for name in names)
+    result = FileResult(CatalogOutput(packages=packages))
+    return LayerScan(LayerIndex(), results={("os/dpkg", "var/lib/dpkg/status"): result})
+
+
+def _names(scan: LayerScan | None) -> set[str] | None:
+    if scan is None:
+        return None
+    return {p.name for found in scan.results.values() if found.output for p in found.output.packages}
 
 
 def test_second_scan_reads_no_layer(tmp_path, monkeypatch):
@@ -78,8 +94,8 @@ def test_corrupt_entry_is_ignored_and_rebuilt(tmp_path):
     for entry in _entries(tmp_path / "cache"):
         entry.write_bytes(entry.read_bytes()[:20])
     assert run(opts).packages == expected
-    for entry in _entries(tmp_path / "cache"):
-        assert decode_scan(entry.read_bytes()) is not None  # rewritten whole
+    rewritten = [_names(decode_scan(entry.read_bytes())) for entry in _entries(tmp_path / "cache")]
+    assert set().union(*rewritten) == {"libc6", "curl", "left-pad"}  # a truncated entry would raise
 
 
 def test_key_changes_with_cataloger_versions(tmp_path):
@@ -89,7 +105,12 @@ def test_key_changes_with_cataloger_versions(tmp_path):
     base = LayerCache(tmp_path, CATALOGERS)
     newer = LayerCache(tmp_path, [c if c.name != "os/dpkg" else NewerDpkg() for c in CATALOGERS])
     digest = "sha256:" + "ab" * 32
-    assert base._path(digest) != newer._path(digest)
+    base.store(digest, _scan_of("libc6"))
+    assert _names(base.load(digest)) == {"libc6"}
+    assert newer.load(digest) is None  # a newer dpkg cataloger reads the layer again
+    newer.store(digest, _scan_of("libc6", "curl"))
+    assert _names(newer.load(digest)) == {"libc6", "curl"}
+    assert _names(base.load(digest)) == {"libc6"}  # each keeps its own entry
 
 
 def test_round_trip(tmp_path):
@@ -115,18 +136,15 @@ def test_unwritable_cache_is_not_fatal(tmp_path):
 
 
 def test_prune_keeps_the_most_recent(tmp_path):
-    import os
-
     cache = LayerCache(tmp_path, CATALOGERS)
-    from ci_security.catalog.runner import LayerScan
-    from ci_security.image.fsview import LayerIndex
-
     keys = [f"sha256:{i:064x}" for i in range(5)]
     for i, key in enumerate(keys):
-        cache.store(key, LayerScan(LayerIndex()))
-        os.utime(cache._path(key), (1000 + i, 1000 + i))
+        before = set(_entries(tmp_path))
+        cache.store(key, _scan_of(f"pkg{i}"))
+        (entry,) = set(_entries(tmp_path)) - before
+        os.utime(entry, (1000 + i, 1000 + i))  # stored one after the other, a second apart
     assert cache.prune(max_entries=2) == 3
-    assert cache.load(keys[4]) is not None and cache.load(keys[0]) is None
+    assert [_names(cache.load(key)) for key in keys] == [None, None, None, {"pkg3"}, {"pkg4"}]
 
 
 def test_cached_registry_layers_are_not_downloaded(tmp_path):
@@ -180,7 +198,7 @@ def test_entries_are_stored_only_under_the_digest_the_walk_verified(tmp_path):
     (tmp_path / "w").mkdir()
     image = open_oci_dir(tmp_path / "lay", None, "oci:x", SourceOptions(workdir=tmp_path / "w"))
     catalog_image(image, CATALOGERS, tmpdir=tmp_path / "w", cache=cache)
-    assert cache.load(image.layers[0].digest) is not None
+    assert _names(cache.load(image.layers[0].digest)) == {"libc6"}
     assert cache.load(image.layers[0].diff_id) is None  # a config claim is never a key
 
 
@@ -207,8 +225,8 @@ def test_a_zlib_bomb_entry_is_a_miss(tmp_path):
     for entry in _entries(tmp_path / "cache"):
         entry.write_bytes(bomb)
     assert run(opts).packages == expected
-    for entry in _entries(tmp_path / "cache"):
-        assert decode_scan(entry.read_bytes()) is not None  # rebuilt
+    rebuilt = [_names(decode_scan(entry.read_bytes())) for entry in _entries(tmp_path / "cache")]
+    assert set().union(*rebuilt) == {"libc6", "curl", "left-pad"}  # a bomb still there would raise
 
 
 def test_a_below_ratio_bomb_stops_at_the_entry_size():

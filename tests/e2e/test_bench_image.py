@@ -101,8 +101,8 @@ def _is_pep440(text: str) -> bool:
 
 
 def test_pypi_findings_are_exactly_what_the_data_implies(tmp_path):
+    from ci_security.vulndb.dbimport import import_paths
     from ci_security.vulndb.osv import iter_records
-    from ci_security.vulndb.store import import_paths
 
     pypi = osv_pypi()
     import_paths(tmp_path / "db.sqlite", [pypi])

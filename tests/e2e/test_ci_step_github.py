@@ -18,9 +18,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from report.test_sarif import validate as validate_sarif
 from testkit.apps import build_app, import_app_db
 from testkit.github_standin import GitHubStandIn, PullFile
+from testkit.report_schema import load_report
+from testkit.sarif import validate as validate_sarif
 
 from ci_security.platforms.base import marker
 
@@ -294,7 +295,7 @@ def test_the_job_log_shows_at_most_50_vulnerability_rows(workspace):
     with GitHubStandIn() as server:
         server.add_pull(7, files=[PullFile("Dockerfile", PATCH, status="added")])
         done = _run(server, workspace, event="push")
-    report = json.loads((workspace["repo"] / "ci-security.json").read_text())
+    report = load_report(workspace["repo"] / "ci-security.json")
     total = len(report["vulnerabilities"])
     assert total > 70  # every finding is in the report
     table = done.stdout.split("Vulnerabilities", 1)[1].split("Misconfigurations", 1)[0]

@@ -14,10 +14,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from report.test_codequality import check_code_quality
-from report.test_gitlab import check_container_scanning_15
 from testkit.apps import build_app, import_app_db
+from testkit.codequality import check_code_quality
+from testkit.gitlab_report import check_container_scanning_15
 from testkit.gitlab_standin import GitLabStandIn, merge_request_setup
+from testkit.report_schema import load_report
 
 from ci_security.platforms.base import marker
 
@@ -109,7 +110,7 @@ def test_a_merge_request_pipeline(workspace):
         quality = json.loads((repo / "gl-code-quality-report.json").read_text())
         assert check_code_quality(quality) == []
         assert {(q["check_name"], q["location"]["path"]) for q in quality} >= {("K8S001", "k8s/pod.yaml")}
-        report = json.loads((repo / "ci-security.json").read_text())
+        report = load_report(repo / "ci-security.json")
         assert report["policy"]["result"] == "fail"
         assert (repo / "ci-security.md").read_text().startswith("## ❌ ci-security: failed")
 

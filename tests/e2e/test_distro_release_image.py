@@ -2,14 +2,14 @@
 codename, no version) is matched as its future release; an end-of-life release whose ecosystem
 the database does not hold is a partial scan, which `--strict` turns into exit 3."""
 
-import json
 from pathlib import Path
 
 from click.testing import CliRunner
 from testkit.images import build_docker_archive, directory, dpkg_status, file, symlink
+from testkit.report_schema import load_report
 
 from ci_security.cli import main
-from ci_security.vulndb.store import import_paths
+from ci_security.vulndb.dbimport import import_paths
 
 DISTRO = Path(__file__).parents[1] / "fixtures" / "osv" / "distro"
 
@@ -44,7 +44,7 @@ def test_testing_image_is_matched_as_its_future_release(tmp_path):
     ref = _debian_image(tmp_path / "forky.tar", forky, "forky/sid\n", ("libarchive", "3.7.9-1"))
     out = tmp_path / "r.json"
     result = _scan(db, ref, out, "--strict")
-    report = json.loads(out.read_text())
+    report = load_report(out)
     assert report["target"]["os"] == {
         "family": "debian",
         "version": None,

@@ -17,7 +17,7 @@ from testkit.images import (
 from testkit.shared import shared_path
 
 from ci_security.scan import ScanOptions, run
-from ci_security.vulndb.store import import_paths
+from ci_security.vulndb.dbimport import import_paths
 
 DISTRO = Path(__file__).parents[1] / "fixtures" / "osv" / "distro"
 # The application's lock file, as cargo 1.78 writes it: two crates with RustSec advisories

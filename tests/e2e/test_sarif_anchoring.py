@@ -4,15 +4,15 @@ against both schemas and its categories, locations and fingerprints do not chang
 
 from pathlib import Path
 
-from report.test_sarif import validate
 from testkit.images import DEBIAN_RELEASE, build_docker_archive, directory, dpkg_status, file
+from testkit.sarif import validate
 from testkit.shared import osv_pypi
 
 from ci_security.models import Decision
 from ci_security.report.base import RenderContext
 from ci_security.report.sarif import SarifReporter
 from ci_security.scan import ScanOptions, run
-from ci_security.vulndb.store import import_paths
+from ci_security.vulndb.dbimport import import_paths
 
 DISTRO = Path(__file__).parents[1] / "fixtures" / "osv" / "distro"
 DOCKERFILE = """\

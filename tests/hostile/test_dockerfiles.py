@@ -9,12 +9,11 @@ blow-up, a traceback or a file left behind.
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from testkit.apps import BASE_DEBS, import_app_db
 from testkit.hostile import CaseDirs, Outcome, assert_survived, run_hostile
 from testkit.images import DEBIAN_RELEASE, build_docker_archive, directory, dpkg_status, file
+from testkit.report_schema import load_report
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -49,7 +48,7 @@ def _check(case: CaseDirs, dockerfile: str | bytes) -> tuple[Outcome, list[dict]
         case,
     )
     assert_survived(outcome, codes=(0, 1))
-    findings = json.loads(report.read_text(encoding="utf-8"))["misconfigurations"]
+    findings = load_report(report)["misconfigurations"]
     assert any(f["path"] == "pod.yaml" for f in findings)  # the rest of the repository was checked
     return outcome, [f for f in findings if f["path"] == "Dockerfile"]
 
@@ -171,7 +170,7 @@ def test_anchoring_a_crafted_history_to_a_crafted_dockerfile(case):
     ]
     outcome = _anchoring(case, dockerfile, history)
     assert_survived(outcome, codes=(0, 1))
-    report = json.loads((case.out / "report.json").read_text())
+    report = load_report(case.out / "report.json")
     lines = {v["location"]["line"] for v in report["vulnerabilities"] if v["package"]["name"] == "openssl"}
     assert lines == {1}  # the base layer: the FROM line
 
@@ -181,5 +180,5 @@ def test_anchoring_to_a_dockerfile_over_a_limit_leaves_findings_unanchored(case)
     assert_survived(outcome, codes=(0, 1))
     warnings = [line for line in outcome.stderr_lines if line.startswith("ci-security: warning:")]
     assert any("Dockerfile" in line and "expansion-bytes" in line for line in warnings), outcome.stderr
-    report = json.loads((case.out / "report.json").read_text())
+    report = load_report(case.out / "report.json")
     assert report["vulnerabilities"] and all(v.get("location") is None for v in report["vulnerabilities"])

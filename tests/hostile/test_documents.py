@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from testkit.hostile import CaseDirs, Outcome, assert_clean_error, assert_survived, run_hostile
+from testkit.report_schema import load_report
 
 K8S = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - {name: c, image: nginx}\n"
 MILLION = 1_000_000
@@ -43,7 +44,7 @@ def _scan(case: CaseDirs, *args: str) -> Outcome:
 
 
 def _report(case: CaseDirs) -> dict:
-    return json.loads((case.out / "report.json").read_text())
+    return load_report(case.out / "report.json")
 
 
 def _db_import(case: CaseDirs, record: Path) -> Outcome:

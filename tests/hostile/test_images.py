@@ -32,6 +32,7 @@ from testkit.images import (
     make_config,
     restamp_oci_layout,
 )
+from testkit.report_schema import valid_report
 
 BASE = [
     *DEBIAN_RELEASE,
@@ -48,7 +49,7 @@ def _scan(case: CaseDirs, ref: str, *extra: str, report: str = "r.json") -> Outc
 
 
 def _packages(case: CaseDirs, report: str = "r.json") -> list[str]:
-    doc = json.loads((case.out / report).read_bytes().decode("utf-8"))
+    doc = valid_report(json.loads((case.out / report).read_bytes().decode("utf-8")))
     return sorted(p["name"] for p in doc["packages"])
 
 

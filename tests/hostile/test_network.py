@@ -11,7 +11,6 @@ cases run with the default limits, to show the ceiling itself.
 from __future__ import annotations
 
 import hashlib
-import json
 
 import pytest
 from testkit.hostile import CaseDirs, Outcome, assert_clean_error, run_hostile
@@ -28,6 +27,7 @@ from testkit.hostile_net import (
     trickle,
 )
 from testkit.osvmirror import OsvMirror
+from testkit.report_schema import load_report
 from testkit.zips import DEFLATED, RawEntry, archive, encrypted, entry, zeros_bomb
 
 USER, PASSWORD = "ci-robot", "pw-SECRET-4711"
@@ -61,7 +61,7 @@ def test_the_stand_in_registry_serves_a_scannable_image(case):
     with HostileRegistry(basic=(USER, PASSWORD)) as reg:
         outcome = _scan(case, reg.reference)
     assert outcome.code == 0, outcome.stderr
-    assert json.loads((case.out / "report.json").read_text())["target"]["os"]["family"] == "alpine"
+    assert load_report(case.out / "report.json")["target"]["os"]["family"] == "alpine"
 
 
 def test_manifest_announcing_a_huge_body(case):

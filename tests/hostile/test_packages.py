@@ -17,6 +17,7 @@ import pytest
 from testkit import pkgdbs
 from testkit.hostile import CaseDirs, Outcome, assert_clean_error, assert_survived, run_hostile
 from testkit.images import DEBIAN_RELEASE, Entry, build_docker_archive, directory, dpkg_status, file
+from testkit.report_schema import load_report, valid_report
 
 GOOD_DPKG = [
     *DEBIAN_RELEASE,
@@ -53,7 +54,7 @@ def _scan(case: CaseDirs, image: Path, *extra: str) -> Outcome:
 
 
 def _report(case: CaseDirs) -> dict:
-    return json.loads((case.out / "report.json").read_text(encoding="utf-8"))
+    return load_report(case.out / "report.json")
 
 
 def _partial(case: CaseDirs, image: Path, path: str, limit: str) -> dict:
@@ -175,7 +176,7 @@ def test_package_json_with_lone_surrogate_escapes(case):
     assert_survived(outcome, codes=(0,))
     raw = (case.out / "report.json").read_bytes()
     raw.decode("utf-8")  # strict: no surrogate reached the report
-    assert "\ufffdevil" in _names(json.loads(raw))
+    assert "\ufffdevil" in _names(valid_report(json.loads(raw)))
     (case.out / "r.sarif").read_bytes().decode("utf-8")
 
 

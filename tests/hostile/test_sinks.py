@@ -17,14 +17,15 @@ import tarfile
 from pathlib import Path
 
 from click.testing import CliRunner
-from report.test_codequality import check_code_quality
-from report.test_gitlab import check_container_scanning_15
-from report.test_sarif import validate as validate_sarif
-from test_sanitize import render as render_markdown
+from testkit.codequality import check_code_quality
 from testkit.github_standin import GitHubStandIn, PullFile
+from testkit.gitlab_report import check_container_scanning_15
 from testkit.gitlab_standin import GitLabStandIn, file_diff, merge_request_setup
 from testkit.hostile import CaseDirs, Outcome, assert_clean_error, assert_survived, run_hostile
 from testkit.images import file, layer_tar, make_config, sha256
+from testkit.markdown import render as render_markdown
+from testkit.report_schema import valid_report
+from testkit.sarif import validate as validate_sarif
 from testkit.workflow import acted_on, runner_commands
 
 from ci_security.cli import main
@@ -209,7 +210,7 @@ def test_json_report_keeps_the_data_exactly(case):
     assert_survived(outcome)
     text = strict_text(case.out / "r.json")
     assert runner_commands(text) == []
-    report = json.loads(text)
+    report = valid_report(json.loads(text))
     assert {p["name"] for p in report["packages"]} == {EVIL}  # the value survives, escaped
     assert report["target"]["os"]["family"] == "[/]"
     assert report["vulnerabilities"][0]["title"] == f"summary {MARKUP}"
@@ -356,7 +357,7 @@ def test_an_architecture_with_markup_and_a_command(case):
         assert_clean_error(outcome, code=2)
     else:
         assert_survived(outcome)
-        json.loads(strict_text(case.out / "r.json"))
+        valid_report(json.loads(strict_text(case.out / "r.json")))
     assert_inert_log(outcome)
 
 
@@ -369,7 +370,7 @@ def test_undecodable_bytes_in_a_package_database_give_valid_utf8_reports(case):
     assert_inert_log(outcome)
     for path in reports.values():
         strict_text(path)
-    names = {p["name"] for p in json.loads(strict_text(reports["json"]))["packages"]}
+    names = {p["name"] for p in valid_report(json.loads(strict_text(reports["json"])))["packages"]}
     assert any(name.startswith("ev") and name.endswith("il") for name in names), names
 
 
@@ -384,7 +385,7 @@ def test_a_lone_surrogate_in_a_package_name(case):
     assert_inert_log(outcome)
     assert "lone\ufffdsurrogate" in outcome.stdout
     validate_sarif(strict_text(case.out / "r.sarif"))
-    packages = json.loads(strict_text(case.out / "r.json"))["packages"]
+    packages = valid_report(json.loads(strict_text(case.out / "r.json")))["packages"]
     assert [(p["name"], p["purl"]) for p in packages] == [
         ("lone\ufffdsurrogate", "pkg:npm/lone%EF%BF%BDsurrogate@1.0.0")
     ]

@@ -25,7 +25,7 @@ from testkit.shared import shared_path
 
 from ci_security.models import Severity
 from ci_security.scan import ScanOptions, run
-from ci_security.vulndb.store import import_paths
+from ci_security.vulndb.dbimport import import_paths
 
 DISTRO = Path(__file__).parents[1] / "fixtures" / "osv" / "distro"
 

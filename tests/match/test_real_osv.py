@@ -17,8 +17,9 @@ from testkit.shared import shared_path
 from ci_security.match.registry import BY_TYPE
 from ci_security.match.runner import match_inventory
 from ci_security.models import OSInfo, Package, Severity
+from ci_security.vulndb.dbimport import import_paths
 from ci_security.vulndb.osv import parse_record
-from ci_security.vulndb.store import VulnDB, import_paths
+from ci_security.vulndb.store import VulnDB
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "osv" / "distro"
 

@@ -10,7 +10,8 @@ from testkit.shared import osv_pypi
 from ci_security.match.registry import BY_TYPE
 from ci_security.match.runner import embedded_cve, fingerprint, identities, match_inventory
 from ci_security.models import Advisory, OSInfo, Package, Severity
-from ci_security.vulndb.store import VulnDB, import_paths
+from ci_security.vulndb.dbimport import import_paths
+from ci_security.vulndb.store import VulnDB
 
 DISTRO = Path(__file__).parents[1] / "fixtures" / "osv" / "distro"
 DEBIAN = OSInfo(family="debian", version="12.5")

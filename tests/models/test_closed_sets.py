@@ -1,6 +1,11 @@
-"""Closed sets are types: a status, kind, action, level or platform outside its set is a type error
-under the project's strict mypy configuration (where the code writes one), and an error at the
-boundary (where a document brings one: see the importer and VEX tests for unknown statuses)."""
+"""Closed sets are types: a status, kind, action or level outside its set is a type error under the
+project's strict mypy configuration (where the code writes one), and an error at the boundary (where
+a document brings one: see the importer and VEX tests for unknown statuses).
+
+The CI platform's name is not one of them: the set is the platform registry's, open to one more CI
+system in one module (docs/architecture.md), and a name only ever comes from a registered surface's
+`detect` (tests/platforms/test_registry.py).
+"""
 
 import re
 import textwrap
@@ -40,7 +45,6 @@ TYPOS = {
     'Violation(rule="fail_on", message="m", severity=Severity.HIGH, kind="img")': "ViolationKind",
     'MatchDetail(matcher="m", kind="indrect", ecosystem="e", name="n", version="1")': "MatchKind",
     'Query("Debian:12", "openssl", "3.0", "source")': "MatchKind",
-    'CiContext(platform="gitlab-ci")': "PlatformName",
     'Annotation(level="notice", path="p", line=1, title="t", message="m")': "AnnotationLevel",
     'Notice(level="error", subject="s", detail="d")': "Notice level",
     'RangeEvent("last-affected", "1.2")': "EventKind",

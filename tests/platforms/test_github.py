@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 import requests
 from testkit import github_openapi
+from testkit.diffs import DOCKERFILE_PATCH
 from testkit.github_standin import GitHubStandIn, PullFile
 from testkit.shared import shared_path
 
@@ -34,21 +35,6 @@ KEY = "image:app"
 JOB = "https://github.com/octo-org/app/actions/runs/42"
 MERGE_SHA = "3333333333333333333333333333333333333333"
 
-DOCKERFILE_PATCH = (
-    "@@ -1,4 +1,6 @@\n"
-    " FROM debian:12\n"
-    "+RUN apt-get update\n"
-    "+USER root\n"
-    " COPY . /app\n"
-    "-RUN make\n"
-    "+RUN make all\n"
-    ' CMD ["/app/run"]\n'
-    "@@ -20,3 +22,4 @@ HEALTHCHECK\n"
-    " EXPOSE 80\n"
-    "+EXPOSE 443\n"
-    " ENV A=1\n"
-    " ENV B=2"
-)
 # new-file lines in the diff: 1-6 (first hunk), 22-25 (second hunk)
 FILES = [
     PullFile("Dockerfile", patch=DOCKERFILE_PATCH),

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import requests
+from testkit.diffs import APP_DIFF
 from testkit.gitlab_standin import GitLabStandIn, file_diff, merge_request_setup
 
 from ci_security.platforms.base import InlineComment, Outcome, inline_marker, marker
@@ -36,22 +37,6 @@ JOB_URL = "https://gitlab.example/acme/shop/-/jobs/4242"
 REFS = {"base_sha": "1" * 40, "start_sha": "2" * 40, "head_sha": "3" * 40}
 
 # deploy/app.yaml: new lines 1-3 context, 4-5 added, 6-7 context; a second hunk 20-22 with 21 added.
-APP_DIFF = (
-    "@@ -1,6 +1,7 @@\n"
-    " apiVersion: apps/v1\n"
-    " kind: Deployment\n"
-    " metadata:\n"
-    "+  name: shop\n"
-    "+  labels: {app: shop}\n"
-    " spec:\n"
-    "-  replicas: 1\n"
-    "---  removed line that looks like a header\n"
-    "+  replicas: 2\n"
-    "@@ -18,2 +20,3 @@ spec:\n"
-    "       image: shop:1\n"
-    "+      securityContext: {privileged: true}\n"
-    "       ports: []\n"
-)
 RENAMED_DIFF = "@@ -3,3 +3,4 @@\n kind: Service\n metadata:\n+  name: shop\n   labels: {}\n"
 NEW_FILE_DIFF = "@@ -0,0 +1,2 @@\n+FROM python:3.12\n+USER root\n"
 

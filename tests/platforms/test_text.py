@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from platforms.test_github import DOCKERFILE_PATCH
-from platforms.test_gitlab import APP_DIFF, KEY
+from testkit.diffs import APP_DIFF, DOCKERFILE_PATCH
 from testkit.github_standin import right_side_lines
 
 from ci_security.platforms.base import marker
 from ci_security.platforms.github import COMMENT_LIMIT
 from ci_security.platforms.text import comparable, diff_lines, fit, is_gone, job_link, struck
+
+KEY = "image:registry.example/shop"
 
 
 def anchors(patch: str | None) -> frozenset[int]:

@@ -1,14 +1,11 @@
 """SARIF: valid against both schemas GitHub's tooling uses, stable fingerprints and categories, nothing
 filtered (suppressions and baseline states instead), GitHub's size limits respected."""
 
-import functools
-import json
 from dataclasses import replace
 
-import jsonschema
 import pytest
 from testkit.findings import deb_vuln
-from testkit.shared import shared_path
+from testkit.sarif import validate
 
 from ci_security.models import (
     Decision,
@@ -24,23 +21,6 @@ from ci_security.models import (
 from ci_security.report import sarif as sarif_module
 from ci_security.report.base import RenderContext
 from ci_security.report.sarif import SarifReporter
-
-SCHEMAS = ("sarif-schema-2.1.0.oasis.json", "sarif-schema-2.1.0.codeql-action.json")
-
-
-@functools.cache
-def sarif_validator(name: str) -> jsonschema.protocols.Validator:
-    """OASIS's SARIF 2.1.0 schema or the one github/codeql-action uploads against (`shared/schemas/`)."""
-    schema = json.loads(shared_path("schemas", name).read_text())
-    return jsonschema.validators.validator_for(schema)(schema)
-
-
-def validate(text: str) -> dict:
-    doc = json.loads(text)
-    for name in SCHEMAS:
-        errors = list(sarif_validator(name).iter_errors(doc))
-        assert errors == [], (name, [e.message for e in errors[:5]])
-    return doc
 
 
 def _target(tag: str = "1.0") -> ImageTarget:

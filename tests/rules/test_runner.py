@@ -9,12 +9,12 @@ from typing import ClassVar
 import pytest
 
 from ci_security import limits
+from ci_security.manifests.compose import ComposeFile
+from ci_security.manifests.dockerfile import Dockerfile, scope_at, substitute
+from ci_security.manifests.kubernetes import K8sObject
 from ci_security.models import Severity
 from ci_security.rules import runner
 from ci_security.rules.base import Hit, RuleMeta
-from ci_security.rules.compose.load import ComposeFile
-from ci_security.rules.dockerfile.parse import Dockerfile, scope_at, substitute
-from ci_security.rules.kubernetes.load import K8sObject
 from ci_security.rules.runner import check_file, check_text, manifest_kind
 
 

@@ -6,8 +6,9 @@ import pytest
 from testkit.shared import osv_pypi
 
 from ci_security import limits
+from ci_security.vulndb.dbimport import import_paths
 from ci_security.vulndb.osv import OsvError
-from ci_security.vulndb.store import SCHEMA_VERSION, DbWriter, VulnDB, VulnDbError, import_paths
+from ci_security.vulndb.store import SCHEMA_VERSION, DbWriter, VulnDB, VulnDbError
 
 DISTRO = Path(__file__).parents[1] / "fixtures" / "osv" / "distro"
 

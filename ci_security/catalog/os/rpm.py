@@ -30,6 +30,7 @@ from ci_security.catalog.base import CatalogerKind, CatalogInput, CatalogOutput
 from ci_security.catalog.bounded import Entries, Owned
 from ci_security.catalog.os.rpmdb import bdb, ndb, sqlite
 from ci_security.catalog.os.rpmdb.header import RpmHeader, parse_header
+from ci_security.catalog.os.rpmnames import evr, parse_source_rpm
 from ci_security.errors import CatalogError
 from ci_security.models import Package
 
@@ -37,35 +38,7 @@ _DIRS = ("var/lib/rpm/", "usr/lib/sysimage/rpm/")
 _FILES = ("Packages", "Packages.db", "rpmdb.sqlite")
 _REQUIRED = frozenset(d + f for d in _DIRS for f in _FILES)
 _SQLITE_MAGIC = b"SQLite format 3\0"
-_SOURCE_SUFFIXES = (".src.rpm", ".nosrc.rpm")
 _SPOOL_CHUNK = 1 << 20
-
-
-def parse_source_rpm(source_rpm: str | None) -> tuple[str | None, str | None]:
-    """Split `name-version-release.src.rpm` into (`name`, `version-release`); (None, None) if it cannot.
-
-    Package names may contain dashes, versions and releases may not, so the split is from the right.
-    """
-    if not source_rpm or source_rpm == "(none)":
-        return None, None
-    for suffix in _SOURCE_SUFFIXES:
-        if source_rpm.endswith(suffix):
-            stem = source_rpm[: -len(suffix)]
-            break
-    else:
-        return None, None
-    parts = stem.rsplit("-", 2)
-    if len(parts) != 3 or not all(parts):
-        return None, None
-    return parts[0], f"{parts[1]}-{parts[2]}"
-
-
-def evr(epoch: int | None, version: str, release: str) -> str:
-    """Format rpm's full version string, `[epoch:]version-release`; epoch 0 is left out because
-    rpm orders it the same as no epoch and Trivy and `rpm -q` print it that way.
-    """
-    prefix = f"{epoch}:" if epoch else ""
-    return f"{prefix}{version}-{release}"
 
 
 def _blobs(path: Path) -> Generator[bytes, None, None]:

@@ -17,7 +17,7 @@ from typing import ClassVar
 
 from ci_security.catalog.base import CatalogerKind, CatalogInput, CatalogOutput
 from ci_security.catalog.bounded import Entries, lines
-from ci_security.catalog.os.rpm import evr, parse_source_rpm
+from ci_security.catalog.os.rpmnames import evr, parse_source_rpm
 from ci_security.errors import CatalogError
 from ci_security.models import Package
 

@@ -1,3 +1,3 @@
-"""Docker Compose files: `load.py` reads a compose file with line positions; each `compose*.py` module
-is one rule over one file.
+"""Docker Compose rules: each `compose*.py` module is one rule over one file, as
+`ci_security.manifests.compose` reads it (with line positions).
 """

@@ -16,9 +16,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ci_security.manifests.compose import ComposeFile, NamedVolume, Service
+from ci_security.manifests.yamldoc import Path
 from ci_security.rules import hostpaths
-from ci_security.rules.compose.load import ComposeFile, NamedVolume, Service
-from ci_security.rules.yamldoc import Path
 
 UNKNOWN = "\x00"
 

@@ -15,11 +15,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
+from ci_security.manifests.compose import ComposeFile
 from ci_security.models import Severity
 from ci_security.rules import hostpaths
 from ci_security.rules.base import Hit, RuleMeta
 from ci_security.rules.compose.common import all_mounts, runtime_socket
-from ci_security.rules.compose.load import ComposeFile
 
 
 def sensitive(path: str, *, read_only: bool = False) -> str | None:

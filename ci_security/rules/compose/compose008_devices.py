@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
+from ci_security.manifests.compose import ComposeFile
 from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
 from ci_security.rules.compose.common import UNKNOWN, resolve, service_items
-from ci_security.rules.compose.load import ComposeFile
 
 
 class Compose008Devices:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
+from ci_security.manifests.compose import ComposeFile
 from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
 from ci_security.rules.compose.common import (
@@ -19,7 +20,6 @@ from ci_security.rules.compose.common import (
     HOST_TAKEOVER_CAPABILITIES,
     added_capabilities,
 )
-from ci_security.rules.compose.load import ComposeFile
 
 _ELSEWHERE = DEFAULT_CAPABILITIES | HOST_TAKEOVER_CAPABILITIES | DANGEROUS_CAPABILITIES
 

@@ -9,10 +9,10 @@ import re
 from collections.abc import Iterator
 from typing import ClassVar
 
+from ci_security.manifests.compose import ComposeFile
 from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
 from ci_security.rules.compose.common import resolve, service_items
-from ci_security.rules.compose.load import ComposeFile
 
 _OPTION = re.compile(r"\s*([A-Za-z-]+)\s*[:=]\s*(.*?)\s*\Z", re.S)
 # (option, value) pairs that remove a confinement, with what is lost.

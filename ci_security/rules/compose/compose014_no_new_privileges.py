@@ -11,10 +11,10 @@ import re
 from collections.abc import Iterator
 from typing import ClassVar
 
+from ci_security.manifests.compose import ComposeFile, Service
 from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
 from ci_security.rules.compose.common import is_true, resolve
-from ci_security.rules.compose.load import ComposeFile, Service
 
 _OPTION = re.compile(r"\s*no-new-privileges\s*(?:[:=]\s*(.*?))?\s*\Z", re.I | re.S)
 

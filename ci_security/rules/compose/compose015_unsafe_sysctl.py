@@ -14,10 +14,10 @@ import re
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
+from ci_security.manifests.compose import ComposeFile, Service
 from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
 from ci_security.rules.compose.common import resolve
-from ci_security.rules.compose.load import ComposeFile, Service
 
 IPC_SYSCTLS = frozenset(
     {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall", "kernel.shmmax",

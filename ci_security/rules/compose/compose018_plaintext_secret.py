@@ -21,12 +21,12 @@ import re
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
+from ci_security.manifests.compose import ComposeFile, Service
+from ci_security.manifests.yamldoc import Path
 from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
 from ci_security.rules.compose.common import UNKNOWN, resolve
-from ci_security.rules.compose.load import ComposeFile, Service
 from ci_security.rules.placeholders import is_placeholder, looks_fake, url_with_password
-from ci_security.rules.yamldoc import Path
 
 _WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 SECRET_WORDS = frozenset(

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
+from ci_security.manifests.compose import ComposeFile
 from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
 from ci_security.rules.compose.common import image_reference
-from ci_security.rules.compose.load import ComposeFile
 
 
 class Compose020ImageDigest:

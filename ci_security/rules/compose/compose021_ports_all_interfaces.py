@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
+from ci_security.manifests.compose import ComposeFile
 from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
 from ci_security.rules.compose.common import ALL_INTERFACES, UNKNOWN, Published, published_ports, resolve
-from ci_security.rules.compose.load import ComposeFile
 
 # Container ports of services that are not meant to face a network without authentication in front:
 # databases, caches, search engines, message brokers' admin APIs, etcd and the Docker API.

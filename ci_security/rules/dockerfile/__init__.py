@@ -1,5 +1,4 @@
-"""Dockerfile support: `parse.py` turns the text into stages and instructions with exact line spans.
-
-The parser never raises on bad input: problems become `ParseIssue` values so that manifest checks can
-report them as findings and image findings can still be anchored to the lines that did parse.
+"""Dockerfile rules: each `df*.py` module is one rule over one Dockerfile, as
+`ci_security.manifests.dockerfile` parses it into stages and instructions with exact line spans;
+`common.py` holds what several rules ask of a RUN (its scripts, read by `ci_security.manifests.shell`).
 """

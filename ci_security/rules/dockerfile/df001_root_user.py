@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
+from ci_security.manifests.dockerfile import Dockerfile, scope_at
 from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
 from ci_security.rules.dockerfile.common import lineage, split_image, stage_label, unquote
-from ci_security.rules.dockerfile.parse import Dockerfile, scope_at
 
 
 class Df001RootUser:

@@ -11,10 +11,10 @@ import re
 from collections.abc import Iterator
 from typing import ClassVar
 
+from ci_security.manifests.dockerfile import Dockerfile
 from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
 from ci_security.rules.dockerfile.common import is_remote, redact, resource_of, source_words
-from ci_security.rules.dockerfile.parse import Dockerfile
 
 # A source is one word (split on blanks, newlines included), so `(?::.*)?$` reduces to this, which
 # does not rescan the rest of the word from every `#` of a long one.

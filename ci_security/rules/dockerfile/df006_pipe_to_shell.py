@@ -17,19 +17,11 @@ import re
 from collections.abc import Iterator
 from typing import ClassVar
 
+from ci_security.manifests.dockerfile import Dockerfile
+from ci_security.manifests.shell import SHELLS, Command, Script, Word, parse_options
 from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
-from ci_security.rules.dockerfile.common import (
-    FETCHERS,
-    SHELLS,
-    Command,
-    Script,
-    Word,
-    all_runs,
-    parse_options,
-    stage_label,
-)
-from ci_security.rules.dockerfile.parse import Dockerfile
+from ci_security.rules.dockerfile.common import FETCHERS, all_runs, stage_label
 
 _INTERPRETER = re.compile(r"(?:python|pypy)\d*(?:\.\d+)?|perl|ruby|node|nodejs|php\d*|bun|deno")
 # options that take a value, and options that give the program inline (so stdin is data, not code)

@@ -26,10 +26,10 @@ import re
 from collections.abc import Iterator
 from typing import ClassVar
 
+from ci_security.manifests.dockerfile import Dockerfile, Instruction, variable_assignments
 from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
 from ci_security.rules.dockerfile.common import all_runs, is_variable, resource_of, stage_label, unquote
-from ci_security.rules.dockerfile.parse import Dockerfile, Instruction, variable_assignments
 from ci_security.rules.placeholders import is_placeholder, looks_fake, url_with_password
 
 _SECRET_WORDS = frozenset(

@@ -11,10 +11,11 @@ import re
 from collections.abc import Iterator
 from typing import ClassVar
 
+from ci_security.manifests.dockerfile import Dockerfile
+from ci_security.manifests.shell import Command
 from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
-from ci_security.rules.dockerfile.common import Command, Run, apt_options, carried, stage_label, stage_runs
-from ci_security.rules.dockerfile.parse import Dockerfile
+from ci_security.rules.dockerfile.common import Run, apt_options, carried, stage_label, stage_runs
 
 # `\s*=\s*|\s+` reads what `\s*[=\s]\s*` did without three ways to split one run of blanks (quadratic).
 _SETTING = re.compile(r"APT::Install-Recommends(?:\s*=\s*|\s+)[\"']?(?:false|0|no)\b", re.I)

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
+from ci_security.manifests.dockerfile import Dockerfile
 from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
 from ci_security.rules.dockerfile.common import Run, apt_action, final_lineage, stage_label, stage_runs
-from ci_security.rules.dockerfile.parse import Dockerfile
 
 _LISTS = "/var/lib/apt/lists"
 

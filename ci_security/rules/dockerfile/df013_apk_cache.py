@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
+from ci_security.manifests.dockerfile import Dockerfile
 from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
 from ci_security.rules.dockerfile.common import (
@@ -21,7 +22,6 @@ from ci_security.rules.dockerfile.common import (
     stage_label,
     stage_runs,
 )
-from ci_security.rules.dockerfile.parse import Dockerfile
 
 _CACHE = "/var/cache/apk"
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
+from ci_security.manifests.dockerfile import Dockerfile
+from ci_security.manifests.shell import Command
 from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
-from ci_security.rules.dockerfile.common import Command, all_runs, apk_options, apt_action, stage_label
-from ci_security.rules.dockerfile.parse import Dockerfile
+from ci_security.rules.dockerfile.common import all_runs, apk_options, apt_action, stage_label
 
 _APT_USES = frozenset(
     {"install", "upgrade", "dist-upgrade", "full-upgrade", "reinstall", "build-dep", "source", "download"}

@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
+from ci_security.manifests.dockerfile import Dockerfile
+from ci_security.manifests.shell import Command
 from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
-from ci_security.rules.dockerfile.common import Command, all_runs, pip_install, stage_label
-from ci_security.rules.dockerfile.parse import Dockerfile
+from ci_security.rules.dockerfile.common import all_runs, pip_install, stage_label
 
 _VERSION_MARKS = ("==", ">=", "<=", "~=", "!=", ">", "<", "@")
 _VCS = ("git+", "hg+", "svn+", "bzr+")

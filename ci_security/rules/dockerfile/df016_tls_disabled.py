@@ -18,15 +18,11 @@ import re
 from collections.abc import Iterator
 from typing import ClassVar
 
+from ci_security.manifests.dockerfile import Dockerfile
+from ci_security.manifests.shell import Command, parse_options
 from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
-from ci_security.rules.dockerfile.common import (
-    Command,
-    parse_options,
-    pip_args,
-    verification_hits,
-)
-from ci_security.rules.dockerfile.parse import Dockerfile
+from ci_security.rules.dockerfile.common import pip_args, verification_hits
 
 _CURL_WITH_VALUE = frozenset("AbcCdDeEFHKmoPQrTtuUwxXyYz") | {
     "output",

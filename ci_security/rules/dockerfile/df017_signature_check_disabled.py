@@ -19,19 +19,17 @@ import re
 from collections.abc import Iterator
 from typing import ClassVar
 
+from ci_security.manifests.dockerfile import Dockerfile
+from ci_security.manifests.shell import Command, Options, parse_options
 from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
 from ci_security.rules.dockerfile.common import (
-    Command,
-    Options,
     apk_options,
     apt_options,
-    parse_options,
     rpm_manager,
     rpm_options,
     verification_hits,
 )
-from ci_security.rules.dockerfile.parse import Dockerfile
 
 _APT_FLAGS = ("allow-unauthenticated", "force-yes", "allow-insecure-repositories")
 _RPM_FLAGS = ("nosignature", "nodigest", "nofiledigest", "noverify", "nogpgcheck")

@@ -13,10 +13,11 @@ import re
 from collections.abc import Iterator
 from typing import ClassVar
 
+from ci_security.manifests.dockerfile import Dockerfile, number
+from ci_security.manifests.shell import Command
 from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
 from ci_security.rules.dockerfile.common import (
-    Command,
     Run,
     apt_options,
     carried,
@@ -25,7 +26,6 @@ from ci_security.rules.dockerfile.common import (
     stage_label,
     stage_runs,
 )
-from ci_security.rules.dockerfile.parse import Dockerfile, number
 
 _SHORT_QUIET = re.compile(r"-q=\d+")  # apt-get's own `-q=2` form, which GNU option parsing does not know
 # `\s*=\s*|\s+` reads what `\s*[=\s]\s*` did without three ways to split one run of blanks (quadratic).

@@ -12,10 +12,10 @@ import re
 from collections.abc import Iterator
 from typing import ClassVar
 
+from ci_security.manifests.dockerfile import Dockerfile, scope_at
 from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
 from ci_security.rules.dockerfile.common import carried, stage_label, unquote
-from ci_security.rules.dockerfile.parse import Dockerfile, scope_at
 
 _WINDOWS = re.compile(r"[A-Za-z]:[\\/]|\\")
 

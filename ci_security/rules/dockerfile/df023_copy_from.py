@@ -13,10 +13,10 @@ import re
 from collections.abc import Iterator
 from typing import ClassVar
 
+from ci_security.manifests.dockerfile import Dockerfile, Stage, number, scope_at
 from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
 from ci_security.rules.dockerfile.common import stage_label, unquote
-from ci_security.rules.dockerfile.parse import Dockerfile, Stage, number, scope_at
 
 _BARE = re.compile(r"[a-z0-9][a-z0-9_.-]*")
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
+from ci_security.manifests.dockerfile import Dockerfile
+from ci_security.manifests.shell import Command, parse_options
 from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
-from ci_security.rules.dockerfile.common import Command, all_runs, parse_options, stage_label
-from ci_security.rules.dockerfile.parse import Dockerfile
+from ci_security.rules.dockerfile.common import all_runs, stage_label
 
 _USER_WITH_VALUE = frozenset("bcdefgGkKpsuUZR") | {
     "password",

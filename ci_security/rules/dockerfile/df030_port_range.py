@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
+from ci_security.manifests.dockerfile import Dockerfile, number, scope_at, split_words
 from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
 from ci_security.rules.dockerfile.common import resource_of
-from ci_security.rules.dockerfile.parse import Dockerfile, number, scope_at, split_words
 
 
 def _out_of_range(spec: str) -> bool:

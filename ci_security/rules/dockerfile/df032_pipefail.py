@@ -13,19 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
+from ci_security.manifests.dockerfile import Dockerfile, Instruction, Stage
+from ci_security.manifests.shell import Command, Script, basename, parse_options
 from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
-from ci_security.rules.dockerfile.common import (
-    Command,
-    Run,
-    Script,
-    basename,
-    carried,
-    parse_options,
-    stage_label,
-    stage_runs,
-)
-from ci_security.rules.dockerfile.parse import Dockerfile, Instruction, Stage
+from ci_security.rules.dockerfile.common import Run, carried, stage_label, stage_runs
 
 _PIPEFAIL_SHELLS = frozenset({"bash", "zsh", "ash", "ksh", "mksh"})
 _SAFE_FEEDERS = frozenset({"echo", "printf", "yes", "true"})

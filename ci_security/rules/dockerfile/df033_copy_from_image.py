@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
+from ci_security.manifests.dockerfile import Dockerfile, Instruction, Stage, scope_at
 from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
 from ci_security.rules.dockerfile.common import split_image, stage_label, stage_runs, unquote
-from ci_security.rules.dockerfile.parse import Dockerfile, Instruction, Stage, scope_at
 
 _BARE = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_.-")
 

@@ -13,10 +13,10 @@ import re
 from collections.abc import Iterator
 from typing import ClassVar
 
+from ci_security.manifests.dockerfile import Dockerfile
 from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
 from ci_security.rules.dockerfile.common import all_runs, stage_label
-from ci_security.rules.dockerfile.parse import Dockerfile
 
 _SUDOERS = re.compile(r"/etc/sudoers\b")
 _NOPASSWD = re.compile(r"\bNOPASSWD\s*:|Defaults\s+!\s*authenticate\b")

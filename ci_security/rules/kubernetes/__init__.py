@@ -1,3 +1,3 @@
-"""Kubernetes manifests: `load.py` turns YAML files into objects with line positions; each `k8s*.py`
-module is one rule over one object.
+"""Kubernetes rules: each `k8s*.py` module is one rule over one object, as
+`ci_security.manifests.kubernetes` reads it from a YAML file (with line positions).
 """

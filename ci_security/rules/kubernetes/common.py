@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ci_security.manifests.kubernetes import Container, K8sObject
+from ci_security.manifests.yamldoc import Path
 from ci_security.rules import hostpaths
-from ci_security.rules.kubernetes.load import Container, K8sObject
-from ci_security.rules.yamldoc import Path
 
 _TRUE = frozenset({"y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"})
 _FALSE = frozenset({"n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"})

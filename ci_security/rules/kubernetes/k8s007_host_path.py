@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
+from ci_security.manifests.kubernetes import K8sObject
 from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
 from ci_security.rules.kubernetes.common import (
@@ -24,7 +25,6 @@ from ci_security.rules.kubernetes.common import (
     volume_read_only,
     volumes,
 )
-from ci_security.rules.kubernetes.load import K8sObject
 
 
 class K8s007HostPath:

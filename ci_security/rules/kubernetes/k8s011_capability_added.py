@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
+from ci_security.manifests.kubernetes import K8sObject
 from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
 from ci_security.rules.kubernetes.common import (
@@ -20,7 +21,6 @@ from ci_security.rules.kubernetes.common import (
     capabilities,
     where,
 )
-from ci_security.rules.kubernetes.load import K8sObject
 
 _REPORTED_ELSEWHERE = TAKEOVER_CAPABILITIES | DANGEROUS_CAPABILITIES | {"NET_BIND_SERVICE"}
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
+from ci_security.manifests.kubernetes import K8sObject
 from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
 from ci_security.rules.kubernetes.common import (
@@ -28,7 +29,6 @@ from ci_security.rules.kubernetes.common import (
     shown,
     where,
 )
-from ci_security.rules.kubernetes.load import K8sObject
 
 
 def _blocker(context: dict[str, Any]) -> str:

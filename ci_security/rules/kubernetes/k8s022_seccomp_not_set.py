@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
+from ci_security.manifests.kubernetes import K8sObject
 from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
 from ci_security.rules.kubernetes.common import PSS, avd, context_line, is_windows, where
-from ci_security.rules.kubernetes.load import K8sObject
 
 # Confined types pass; Unconfined is K8S019's.
 _NOT_HERE = frozenset({"runtimedefault", "localhost", "unconfined"})

@@ -19,10 +19,10 @@ import re
 from collections.abc import Iterator
 from typing import ClassVar
 
+from ci_security.manifests.kubernetes import K8sObject
 from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
 from ci_security.rules.kubernetes.common import kube_linter, where
-from ci_security.rules.kubernetes.load import K8sObject
 from ci_security.rules.placeholders import is_placeholder, looks_fake, url_with_password
 
 _SECRET_NAME = re.compile(

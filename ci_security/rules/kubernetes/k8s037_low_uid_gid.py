@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
+from ci_security.manifests.kubernetes import K8sObject
 from ci_security.models import Severity
 from ci_security.rules.base import Hit, RuleMeta
 from ci_security.rules.kubernetes.common import as_int, avd, context_line, is_windows, where
-from ci_security.rules.kubernetes.load import K8sObject
 
 _LIMIT = 10000
 

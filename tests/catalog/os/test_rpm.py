@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ci_security.catalog.base import CatalogInput, CatalogOutput
-from ci_security.catalog.os.rpm import RpmCataloger, parse_source_rpm
+from ci_security.catalog.os.rpm import RpmCataloger
 from ci_security.catalog.os.rpmdb import bdb, ndb, sqlite
 from ci_security.catalog.os.rpmdb.header import parse_header
 from ci_security.errors import CatalogError
@@ -253,23 +253,6 @@ def test_modularity_label_is_carried(tmp_path: Path):
         "nodejs",
         "18.18.2-2.module+el8.9.0+20473+c4e3d824",
     )
-
-
-@pytest.mark.parametrize(
-    ("source_rpm", "expected"),
-    [
-        ("util-linux-2.32.1-42.el8_8.src.rpm", ("util-linux", "2.32.1-42.el8_8")),
-        ("gcc11-11.2.1+git610-1.3.9.nosrc.rpm", ("gcc11", "11.2.1+git610-1.3.9")),
-        ("(none)", (None, None)),
-        (None, (None, None)),
-        ("", (None, None)),
-        ("dive-0.9.2-1.rpm", (None, None)),
-        ("noversion.src.rpm", (None, None)),
-        ("-1-2.src.rpm", (None, None)),
-    ],
-)
-def test_parse_source_rpm(source_rpm: str | None, expected: tuple[str | None, str | None]):
-    assert parse_source_rpm(source_rpm) == expected
 
 
 def test_gpg_pubkey_only_database_is_empty(tmp_path: Path):

@@ -2,6 +2,7 @@
 
 import pytest
 
+from ci_security.manifests.compose import ComposeFile, load_compose
 from ci_security.rules.compose.common import (
     UNKNOWN,
     all_mounts,
@@ -13,7 +14,6 @@ from ci_security.rules.compose.common import (
     resolve,
     runtime_socket,
 )
-from ci_security.rules.compose.load import ComposeFile, load_compose
 
 
 def load(text: str) -> ComposeFile:

@@ -1,6 +1,6 @@
+from ci_security.manifests.dockerfile import parse_dockerfile
 from ci_security.rules.dockerfile.df002_latest_tag import Df002LatestTag
 from ci_security.rules.dockerfile.df003_digest_pin import Df003DigestPin
-from ci_security.rules.dockerfile.parse import parse_dockerfile
 
 
 def lines(rule, *rows: str) -> list[int]:

@@ -1,7 +1,7 @@
 import pytest
 
+from ci_security.manifests.dockerfile import parse_dockerfile
 from ci_security.rules.dockerfile.df006_pipe_to_shell import Df006PipeToShell
-from ci_security.rules.dockerfile.parse import parse_dockerfile
 
 
 def messages(*rows: str) -> list[str]:

@@ -1,7 +1,7 @@
 import pytest
 
+from ci_security.manifests.dockerfile import parse_dockerfile
 from ci_security.rules.dockerfile.df007_secret_env import Df007SecretEnv, secret_name, secret_shape
-from ci_security.rules.dockerfile.parse import parse_dockerfile
 
 
 def hits(*rows: str) -> list[tuple[int, str]]:

@@ -1,7 +1,7 @@
 import pytest
 
+from ci_security.manifests.dockerfile import parse_dockerfile
 from ci_security.rules.dockerfile.df015_pip_unpinned import Df015PipUnpinned
-from ci_security.rules.dockerfile.parse import parse_dockerfile
 
 
 def messages(run: str) -> list[str]:

@@ -1,7 +1,7 @@
 import pytest
 
+from ci_security.manifests.dockerfile import parse_dockerfile
 from ci_security.rules.dockerfile.df018_assume_yes import Df018AssumeYes
-from ci_security.rules.dockerfile.parse import parse_dockerfile
 
 
 def lines(*rows: str) -> list[int]:

@@ -1,5 +1,5 @@
+from ci_security.manifests.dockerfile import parse_dockerfile
 from ci_security.rules.dockerfile.df023_copy_from import Df023CopyFrom
-from ci_security.rules.dockerfile.parse import parse_dockerfile
 
 
 def hits(*rows: str) -> list[tuple[int, str]]:

@@ -1,7 +1,7 @@
 import pytest
 
+from ci_security.manifests.dockerfile import parse_dockerfile
 from ci_security.rules.dockerfile.df032_pipefail import Df032Pipefail
-from ci_security.rules.dockerfile.parse import parse_dockerfile
 
 
 def lines(*rows: str) -> list[int]:

@@ -15,8 +15,8 @@ import pytest
 from testkit.mutate import TOKENS, mutants
 
 from ci_security.anchor import map_layers
+from ci_security.manifests.dockerfile import DockerfileLimitError, expansion_budget, parse_dockerfile
 from ci_security.models import ImageTarget, LayerInfo
-from ci_security.rules.dockerfile.parse import DockerfileLimitError, expansion_budget, parse_dockerfile
 from ci_security.rules.runner import check_text
 
 MANIFESTS = Path(__file__).parents[2] / "fixtures" / "manifests"

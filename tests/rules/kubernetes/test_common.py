@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from ci_security.manifests.kubernetes import load_kubernetes
 from ci_security.rules.kubernetes.common import (
     ImageRef,
     as_int,
@@ -21,7 +22,6 @@ from ci_security.rules.kubernetes.common import (
 from ci_security.rules.kubernetes.k8s005_runtime_socket import K8s005RuntimeSocket
 from ci_security.rules.kubernetes.k8s006_sensitive_host_path import K8s006SensitiveHostPath
 from ci_security.rules.kubernetes.k8s007_host_path import K8s007HostPath
-from ci_security.rules.kubernetes.load import load_kubernetes
 
 
 @pytest.mark.parametrize("value", [True, "yes", "Yes", "YES", "on", "ON", "y", "true", "True"])

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from ci_security.manifests.kubernetes import load_kubernetes
 from ci_security.rules.kubernetes.k8s021_run_as_root import K8s021RunAsRoot
-from ci_security.rules.kubernetes.load import load_kubernetes
 
 
 def hits(pod_context: str, container_context: str) -> list[tuple[int, str]]:

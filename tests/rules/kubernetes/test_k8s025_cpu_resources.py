@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from ci_security.manifests.kubernetes import load_kubernetes
 from ci_security.rules.kubernetes.k8s025_cpu_resources import K8s025CpuResources
 from ci_security.rules.kubernetes.k8s026_memory_resources import K8s026MemoryResources
-from ci_security.rules.kubernetes.load import load_kubernetes
 
 HEAD = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: app\n"  # lines 1-6
 

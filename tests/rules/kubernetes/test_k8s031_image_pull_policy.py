@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from ci_security.manifests.kubernetes import load_kubernetes
 from ci_security.rules.kubernetes.k8s031_image_pull_policy import K8s031ImagePullPolicy
-from ci_security.rules.kubernetes.load import load_kubernetes
 
 
 def lines(image: str, policy: str | None) -> list[int]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from ci_security.manifests.kubernetes import load_kubernetes
 from ci_security.rules.kubernetes.k8s033_env_secret import K8s033EnvSecret
-from ci_security.rules.kubernetes.load import load_kubernetes
 
 
 def check(name: str, value: str) -> list[str]:

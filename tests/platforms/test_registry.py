@@ -1,5 +1,6 @@
-"""Reading the CI environment: GitHub pull requests (own branch and fork), pushes, GitLab merge
-requests (own and fork), local runs, bad event files, and tokens kept out of repr."""
+"""Reading the CI environment: each registered CI system detects its own runs (GitHub pull requests,
+own branch and fork, and pushes; GitLab merge requests, own and fork), anywhere else is local; bad
+event files, and tokens kept out of repr."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from ci_security.errors import UsageError
-from ci_security.platforms.context import detect
+from ci_security.platforms import github, gitlab
+from ci_security.platforms.registry import SURFACES, detect
 
 
 def _event(tmp_path: Path, *, fork: bool) -> Path:
@@ -60,14 +62,14 @@ def test_github_pull_request(tmp_path):
     assert context.ref == "refs/pull/7/merge" and not context.fork
     assert context.job_url == "https://github.example.com/acme/app/actions/runs/99"
     assert context.summary_path == tmp_path / "summary.md" and context.output_path == tmp_path / "output"
-    assert context.read_only_reason is None
+    assert github.read_only_reason(context) is None
     assert "ghs_secret_token_value" not in repr(context)
 
 
 def test_github_fork_pull_request_is_read_only(tmp_path):
     context = detect(_github_env(tmp_path, GITHUB_EVENT_PATH=str(_event(tmp_path, fork=True))))
     assert context.fork
-    assert context.read_only_reason == "the token is read-only (pull request from a fork)"
+    assert github.read_only_reason(context) == "the token is read-only (pull request from a fork)"
 
 
 def test_github_push_has_no_change_and_the_option_token_wins(tmp_path):
@@ -81,7 +83,7 @@ def test_github_push_has_no_change_and_the_option_token_wins(tmp_path):
 def test_github_without_token(tmp_path):
     env = _github_env(tmp_path, GITHUB_EVENT_PATH=str(_event(tmp_path, fork=False)))
     del env["GITHUB_TOKEN"]
-    assert detect(env).read_only_reason == "no token (GITHUB_TOKEN is not set)"
+    assert github.read_only_reason(detect(env)) == "no token (GITHUB_TOKEN is not set)"
 
 
 @pytest.mark.parametrize(
@@ -142,7 +144,7 @@ def test_the_repository_root_is_the_ci_checkout(monkeypatch, tmp_path):
 def test_gitlab_never_uses_the_job_token():
     context = detect(_gitlab_env(CI_MERGE_REQUEST_IID="3"))
     assert context.token == ""
-    assert context.read_only_reason == "no token (CI_SECURITY_GITLAB_TOKEN is not set)"
+    assert gitlab.read_only_reason(context) == "no token (CI_SECURITY_GITLAB_TOKEN is not set)"
 
 
 def test_gitlab_fork_and_branch_pipelines():
@@ -161,3 +163,20 @@ def test_gitlab_fork_and_branch_pipelines():
 def test_anywhere_else_is_local():
     context = detect({"PATH": "/usr/bin"})
     assert context.platform == "local" and context.change is None
+
+
+def test_each_ci_system_detects_only_its_own_runs(tmp_path):
+    environments = {
+        "github": _github_env(tmp_path, GITHUB_EVENT_PATH=str(_event(tmp_path, fork=False))),
+        "gitlab": _gitlab_env(),
+        "local": {"PATH": "/usr/bin"},
+    }
+    assert list(SURFACES)[-1] == "local"  # it claims every environment, so it is asked last
+    for name, surface in SURFACES.items():
+        for where, env in environments.items():
+            context = surface.detect(env)
+            if where == name or name == "local":
+                assert context is not None and context.platform == name, (name, where)
+            else:
+                assert context is None, (name, where)
+        assert detect(environments[name]).platform == name

@@ -25,7 +25,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ci_security.rules.yamldoc import Path, Positions, YamlDocument, load_documents
+from ci_security.manifests.yamldoc import Path, Positions, YamlDocument, load_documents
 
 # The Compose Specification's top-level elements; `x-` extensions are allowed besides.
 TOP_LEVEL_KEYS = frozenset(

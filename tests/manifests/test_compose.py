@@ -2,9 +2,9 @@
 
 import pytest
 
-from ci_security.rules.compose.load import ComposeFile, compose_from, is_compose_name, load_compose
+from ci_security.manifests.compose import ComposeFile, compose_from, is_compose_name, load_compose
+from ci_security.manifests.yamldoc import load_documents
 from ci_security.rules.runner import check_text
-from ci_security.rules.yamldoc import load_documents
 
 
 def lines(*rows: str) -> str:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from ci_security.rules.kubernetes.load import POD_SPEC_PATHS, is_kubernetes, load_kubernetes
-from ci_security.rules.yamldoc import YamlSyntaxError, load_documents
+from ci_security.manifests.kubernetes import POD_SPEC_PATHS, is_kubernetes, load_kubernetes
+from ci_security.manifests.yamldoc import YamlSyntaxError, load_documents
 
 
 def one(text: str):

@@ -1,6 +1,8 @@
 """YAML with positions: scalars per YAML 1.2's core schema, the line of every key and item, the
 nearest-parent fallback, merge keys, multi-document streams, syntax errors with their line, and
-hostile input (too large, alias bombs, recursive aliases, deep nesting) refused quickly."""
+hostile input (too large, alias bombs, recursive aliases, deep nesting) refused quickly; the
+configuration reading (`load_config`, for the policy file): columns and value positions, first value
+of a duplicate kept and every key problem reported, one document only."""
 
 from __future__ import annotations
 
@@ -9,9 +11,11 @@ import math
 import pytest
 
 from ci_security import limits
-from ci_security.rules.yamldoc import (
+from ci_security.manifests.yamldoc import (
+    KeyProblem,
     YamlSyntaxError,
     YamlTooComplexError,
+    load_config,
     load_documents,
     walk,
 )
@@ -198,7 +202,7 @@ def test_a_merged_key_points_into_the_anchor_and_an_override_at_itself():
 def test_an_overridden_merge_leaves_no_phantom_paths():
     # `environment` of the anchor is replaced, not merged, so its keys are no paths of api's
     prefix = ("services", "api", "environment")
-    below = sorted(path for path in lines(MERGE).lines if path[:3] == prefix)
+    below = sorted(path for path in lines(MERGE).keys if path[:3] == prefix)
     assert below == [prefix, (*prefix, "LEVEL")]
 
 
@@ -330,3 +334,94 @@ def test_nesting_up_to_the_limit_is_read():
         value, depth = value[0], depth + 1
     assert depth == MAX_DEPTH - 2
     assert data(_nested_maps(MAX_DEPTH - 1))["k0"]["k1"] is not None
+
+
+# --- configuration files: load_config ---
+
+CONFIG = """\
+# a comment first
+fail_on:
+  severity: high
+  epss: {score: 0.5}
+ignore:
+  - id: CVE-1
+    expires: 2027-13-01
+"""
+
+
+def test_a_config_has_the_line_and_column_of_every_key_and_value():
+    document = load_config(CONFIG, where="policy.yml")
+    assert document is not None
+    positions = document.positions
+    assert positions.start == (2, 1)
+    assert positions.key(("fail_on", "severity")) == (3, 3)
+    assert positions.value(("fail_on", "severity")) == (3, 13)
+    assert positions.value(("fail_on",)) == (3, 3)  # a block mapping starts at its first key
+    assert positions.value(("fail_on", "epss", "score")) == (4, 17)
+    assert positions.value(("ignore", 0)) == (6, 5)  # an item starts at its content, after the dash
+    assert positions.value(("ignore", 0, "expires")) == (7, 14)
+    assert document.data["ignore"][0]["expires"] == "2027-13-01"  # timestamps stay as written
+
+
+def test_a_missing_path_in_a_config_points_at_its_nearest_parent():
+    positions = load_config(CONFIG, where="policy.yml").positions  # type: ignore[union-attr]
+    assert positions.value(("fail_on", "kev")) == positions.value(("fail_on",))
+    assert positions.key(("fail_on", "kev")) == (3, 3)  # a missing key: where its parent's value starts
+    assert positions.value(("checks", "disable", 0)) == (2, 1)  # nothing of it: the document
+
+
+def test_a_config_keeps_the_first_value_of_a_duplicate_and_reports_every_one():
+    document = load_config("a: 1\nb: {x: 1, x: 2}\na: 3\na: 4\n", where="c.yml")
+    assert document is not None
+    assert document.data == {"a": 1, "b": {"x": 1}}
+    assert document.positions.key(("a",)) == (1, 1)
+    assert document.key_problems == (
+        KeyProblem(2, 11, "duplicate", "x", 2),
+        KeyProblem(3, 1, "duplicate", "a", 1),
+        KeyProblem(4, 1, "duplicate", "a", 1),
+    )
+
+
+def test_a_config_drops_a_list_or_mapping_key_and_reports_it_and_what_its_value_holds():
+    document = load_config("? [a, b]\n: {k: 1, k: 2}\nc: 1\n", where="c.yml")
+    assert document is not None
+    assert document.data == {"c": 1}
+    assert document.key_problems == (KeyProblem(1, 3, "list"), KeyProblem(2, 10, "duplicate", "k", 2))
+    assert document.positions.keys.keys() == {("c",)}
+
+
+def test_a_problem_under_an_anchor_is_reported_once():
+    document = load_config("a: &x {k: 1, k: 2}\nb: *x\nc: *x\n", where="c.yml")
+    assert document is not None
+    assert document.key_problems == (KeyProblem(1, 14, "duplicate", "k", 1),)
+
+
+def test_manifests_keep_the_last_value_and_report_nothing():
+    (document,) = load_documents("a: 1\na: 2\n? [x]\n: 3\n")
+    assert document.data == {"a": 2, "['x']": 3}
+    assert document.key_problems == ()
+
+
+def test_a_config_is_one_document():
+    with pytest.raises(YamlSyntaxError) as caught:
+        load_config("a: 1\n---\nb: 2\n", where="c.yml")
+    assert (caught.value.line, caught.value.column) == (2, 1)
+    assert caught.value.context == "expected a single document in the stream"
+    assert caught.value.message == "but found another document"
+    assert load_config("# nothing\n", where="c.yml") is None
+
+
+def test_a_config_syntax_error_says_what_was_being_parsed_and_where():
+    with pytest.raises(YamlSyntaxError) as caught:
+        load_config("fail_on: {severity: high\nignore: []\n", where="c.yml")
+    error = caught.value
+    assert (error.line, error.column, error.context_line) == (2, 7, 1)
+    assert error.message == "expected ',' or '}', but got ':'"
+    assert error.context == "while parsing a flow mapping"
+
+
+def test_a_config_past_a_limit_names_the_file():
+    with pytest.raises(YamlTooComplexError) as caught:
+        load_config("a: " + "[" * 1000 + "]" * 1000 + "\n", where="policy.yml")
+    assert str(caught.value).startswith("exceeds the nesting-depth limit")
+    assert str(caught.value.error).startswith("policy.yml: exceeds the nesting-depth limit")

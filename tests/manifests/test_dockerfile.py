@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from ci_security import limits
-from ci_security.rules.dockerfile import parse
-from ci_security.rules.dockerfile.parse import (
+from ci_security.manifests import dockerfile as parse
+from ci_security.manifests.dockerfile import (
     DockerfileLimitError,
     Heredoc,
     ParseIssue,

@@ -22,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ci_security.rules.yamldoc import Path, Positions, YamlDocument, load_documents
+from ci_security.manifests.yamldoc import Path, Positions, YamlDocument, load_documents
 
 POD_SPEC_PATHS: dict[str, Path] = {
     "Pod": ("spec",),
