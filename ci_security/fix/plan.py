@@ -18,38 +18,17 @@ same proposal comes back.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
 
 from ci_security.errors import CiSecurityError
 from ci_security.fix import refs
 from ci_security.fix.diff import slug, unified_diff
 from ci_security.fix.evidence import Evidence, EvidenceError, candidates, choose, compare
+from ci_security.fix.options import BRANCH_PREFIX, PlanOptions
 from ci_security.image.base import DEFAULT_PLATFORM
 from ci_security.image.manifest import parse_platform
 from ci_security.image.reference import DockerReference, parse_docker_reference
-from ci_security.models import Platform, Vulnerability
 from ci_security.models.fix import Candidate, FixKind, FixPlan, FixSkip, FixUpdate
 from ci_security.policy.evaluate import registry_allowed
-from ci_security.policy.model import FixRules
-
-BRANCH_PREFIX = "ci-security/"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PlanOptions:
-    """What the plan is made under: the repository, the policy's `fix:` rules and allowed
-    registries, the default platform, and the vulnerabilities an image scan found (for dependency
-    bumps), with the database to check fixed versions against.
-    """
-
-    root: Path
-    rules: FixRules = field(default_factory=FixRules)
-    allowed_registries: tuple[str, ...] | None = None
-    platform: Platform | None = None
-    findings: tuple[Vulnerability, ...] = ()
-    db_path: Path | None = None
-    severity_source: str = "vendor"
 
 
 def make_plan(options: PlanOptions, evidence: Evidence) -> FixPlan:

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from ci_security.errors import UsageError
 from ci_security.fix.evidence import Evidence, EvidenceOptions
-from ci_security.fix.plan import PlanOptions, make_plan
+from ci_security.fix.options import PlanOptions
+from ci_security.fix.plan import make_plan
 from ci_security.fix.report import (
     commit_message,
     fixes_markdown,

@@ -21,7 +21,7 @@ from ci_security.fix.deps.npm import PackageJson, admits
 from ci_security.fix.deps.pep508 import raise_to
 from ci_security.fix.deps.pyproject import PyProject, poetry_specifier
 from ci_security.fix.deps.requirements import Requirements
-from ci_security.fix.plan import PlanOptions
+from ci_security.fix.options import PlanOptions
 from ci_security.scan import ScanOptions, run
 
 DEPS = FIXTURES / "deps"

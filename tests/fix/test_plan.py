@@ -18,7 +18,8 @@ import pytest
 from testkit.fixworld import FIXTURES, FixWorld
 
 from ci_security.fix.evidence import Evidence, EvidenceOptions
-from ci_security.fix.plan import PlanOptions, make_plan
+from ci_security.fix.options import PlanOptions
+from ci_security.fix.plan import make_plan
 from ci_security.fix.report import plan_dict, schema
 from ci_security.models.fix import FixPlan
 from ci_security.policy.model import FixImageRule, FixRules

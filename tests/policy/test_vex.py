@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from jsonschema import Draft202012Validator, FormatChecker
+from testkit.openvex import openvex_schema_validator
 
 from ci_security import limits
 from ci_security.errors import CiSecurityError
@@ -84,14 +84,6 @@ def suppressed(vex, *vulns, image=None):
     )
     decision = evaluate(result, parse_policy("", "p.yml"), today=TODAY, vex=vex)
     return [s.fingerprint for s in decision.suppressed if s.kind == "vex"]
-
-
-def openvex_schema_validator():
-    """OpenVEX v0.2.0 as a JSON Schema written here from the specification's field tables (see
-    tests/fixtures/openvex/LICENSE-NOTE.md)."""
-    schema = json.loads((FIXTURES / "openvex-v0.2.0.schema.json").read_text())
-    Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema, format_checker=FormatChecker())
 
 
 def test_schema_accepts_vexctl_output_and_rejects_what_the_specification_forbids():

@@ -8,8 +8,8 @@ import json
 from dataclasses import replace
 from datetime import date
 
-from report.test_sarif import validate
 from testkit.findings import deb_vuln
+from testkit.sarif import validate
 
 from ci_security.models import (
     IsolationStep,

@@ -16,9 +16,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from policy.test_vex import openvex_schema_validator
-from report.test_sarif import validate
 from testkit.debs import SANDBOX_DEBS, docker_archive, install
+from testkit.openvex import openvex_schema_validator
+from testkit.sarif import validate
 
 from ci_security.vulndb.store import import_paths
 

@@ -154,9 +154,9 @@ def _merged(groups: Sequence[_Group]) -> _Group:
 
 
 def dependency_updates(options: object) -> tuple[list[FixUpdate], list[FixSkip]]:
-    """The dependency updates of `options.root` (a `plan.PlanOptions`)."""
+    """The dependency updates of `options.root` (a `fix.options.PlanOptions`)."""
     from ci_security.fix.deps.registry import FORMATS
-    from ci_security.fix.plan import BRANCH_PREFIX, PlanOptions
+    from ci_security.fix.options import BRANCH_PREFIX, PlanOptions
 
     assert isinstance(options, PlanOptions)
     root = options.root
