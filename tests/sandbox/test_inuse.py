@@ -20,7 +20,7 @@ from testkit.debs import SANDBOX_DEBS, docker_archive, install
 from testkit.openvex import openvex_schema_validator
 from testkit.sarif import validate
 
-from ci_security.vulndb.store import import_paths
+from ci_security.vulndb.dbimport import import_paths
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("sandbox_tools", "host_untouched")]
 REPO = Path(__file__).resolve().parents[2]
