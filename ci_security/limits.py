@@ -48,6 +48,18 @@ class LimitExceededError(CiSecurityError):
         self.where = where
         self.limit = limit
 
+    def __reduce__(self) -> tuple[object, tuple[str, str, str]]:
+        # Pickled as its message (a worker process raises it, the parent re-raises it): rebuilt
+        # without formatting the message again under the parent's limits.
+        return _rebuilt_limit_error, (str(self), self.where, self.limit)
+
+
+def _rebuilt_limit_error(message: str, where: str, limit: str) -> LimitExceededError:
+    error = LimitExceededError.__new__(LimitExceededError)
+    Exception.__init__(error, message)
+    error.where, error.limit = where, limit
+    return error
+
 
 @dataclass(frozen=True, slots=True)
 class Limits:

@@ -188,7 +188,7 @@ def parse_record(doc: Any, where: str) -> Advisory:
     )
 
 
-def _decode(data: bytes, name: str, where: str) -> Any:
+def decode(data: bytes, name: str, where: str) -> Any:
     """The decoded record file `data` (`name` decides JSON or YAML); a YAML file holds one document."""
     if len(data) > limits.active().record_bytes:
         raise limits.LimitExceededError(where, "record_bytes", f"{len(data):,} bytes")
@@ -218,11 +218,11 @@ def iter_documents(path: Path) -> Iterator[tuple[str, Any]]:
     if path.suffix == ".zip":
         # Entries are read bounded and streaming (see osvzip); `where` ends with the entry's name.
         for where, data in iter_entries(path, str(path), _RECORD_SUFFIXES, error=OsvError):
-            yield where, _decode(data, where, where)
+            yield where, decode(data, where, where)
         return
     if path.suffix not in _RECORD_SUFFIXES:
         raise OsvError(f"{path}: not an OSV file (.json, .yaml, .yml or .zip)")
-    yield str(path), _decode(_read_record_file(path), path.name, str(path))
+    yield str(path), decode(_read_record_file(path), path.name, str(path))
 
 
 def _read_record_file(path: Path) -> bytes:

@@ -22,7 +22,8 @@ import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -33,6 +34,8 @@ _EOCD = struct.Struct("<4s4H2LH")
 _EOCD64_LOCATOR = struct.Struct("<4sLQL")
 _EOCD64 = struct.Struct("<4sQ2H2L4Q")
 _EOCD_SIGNATURE = b"PK\x05\x06"
+_LOCAL = struct.Struct("<4s5H3L2H")
+_LOCAL_SIGNATURE = b"PK\x03\x04"
 _LOCATOR_SIGNATURE = b"PK\x06\x07"
 _EOCD64_SIGNATURE = b"PK\x06\x06"
 _MAX_COMMENT = 0xFFFF
@@ -85,16 +88,34 @@ def directory_size(fp: BinaryIO, size: int) -> tuple[int, int]:
     return int(entries), int(cd_size)
 
 
-def iter_entries(
+@dataclass(frozen=True, slots=True)
+class PlannedEntry:
+    """One entry to read, as the central directory describes it (small and picklable: worker
+    processes read planned entries from the same file).
+    """
+
+    where: str
+    name: str
+    header_offset: int
+    method: int
+    flags: int
+    compress_size: int
+    file_size: int
+    crc: int
+
+
+def plan_entries(
     path: Path,
     label: str,
     suffixes: tuple[str, ...],
     *,
     error: Callable[[str], CiSecurityError] = ExportError,
-) -> Iterator[tuple[str, bytes]]:
-    """(where, inflated bytes) of every file entry of `path` whose name ends with one of
-    `suffixes`; `label` names the archive in messages (a URL for a download), `error` builds the
-    exception for anything but a limit.
+) -> list[PlannedEntry]:
+    """The file entries of `path` whose names end with one of `suffixes`, after every check that
+    needs no inflating: the entry count and directory size (before `zipfile` parses the directory),
+    encryption, the compression method and each entry's declared size; and, since an entry is read
+    to exactly its declared size or refused (`read_planned`), the archive's inflated total against
+    `compression_ratio`.
     """
     bounds = limits.active()
     try:
@@ -113,59 +134,137 @@ def iter_entries(
             fp.seek(0)
             with zipfile.ZipFile(fp) as archive:
                 infos = archive.infolist()
-                if len(infos) > bounds.records_per_file:
-                    raise limits.LimitExceededError(
-                        label, "records_per_file", f"it holds {len(infos):,} entries"
-                    )
-                inflated = 0
-                for info in infos:
-                    if info.is_dir() or not info.filename.endswith(suffixes):
-                        continue
-                    where = f"{label}!{shown_name(info.filename)}"
-                    data = _read_entry(archive, info, where, bounds, error)
-                    inflated += len(data)
-                    if inflated > _RATIO_FLOOR and inflated > bounds.compression_ratio * max(size, 1):
-                        raise limits.LimitExceededError(
-                            label,
-                            "compression_ratio",
-                            f"its entries inflate to {inflated:,} bytes from {size:,}",
-                        )
-                    yield where, data
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as exc:
         raise error(f"{label}: not a readable zip archive ({exc})") from None
     except OSError as exc:
         raise error(f"{label}: cannot read ({exc.strerror or exc})") from None
+    if len(infos) > bounds.records_per_file:
+        raise limits.LimitExceededError(label, "records_per_file", f"it holds {len(infos):,} entries")
+    planned: list[PlannedEntry] = []
+    inflated = 0
+    for info in infos:
+        if info.is_dir() or not info.filename.endswith(suffixes):
+            continue
+        where = f"{label}!{shown_name(info.filename)}"
+        if info.flag_bits & 0x1:
+            raise error(f"{where}: the entry is encrypted")
+        if info.compress_type not in _METHODS:
+            raise error(
+                f"{where}: compression method {info.compress_type} is not supported (only stored and deflate)"
+            )
+        if info.file_size > bounds.record_bytes:
+            raise limits.LimitExceededError(where, "record_bytes", f"it declares {info.file_size:,} bytes")
+        if info.compress_size > _deflated_bound(info.file_size) or (
+            info.compress_type == zipfile.ZIP_STORED and info.compress_size != info.file_size
+        ):
+            raise error(
+                f"{where}: corrupt entry ({info.compress_size:,} bytes compressed for {info.file_size:,} "
+                "inflated; deflate never expands that much)"
+            )
+        inflated += info.file_size
+        if inflated > _RATIO_FLOOR and inflated > bounds.compression_ratio * max(size, 1):
+            raise limits.LimitExceededError(
+                label, "compression_ratio", f"its entries inflate to {inflated:,} bytes from {size:,}"
+            )
+        planned.append(
+            PlannedEntry(
+                where,
+                info.orig_filename,
+                info.header_offset,
+                info.compress_type,
+                info.flag_bits,
+                info.compress_size,
+                info.file_size,
+                info.CRC,
+            )
+        )
+    return planned
+
+
+def read_planned(
+    path: Path,
+    entries: Iterable[PlannedEntry],
+    label: str,
+    *,
+    error: Callable[[str], CiSecurityError] = ExportError,
+) -> Iterator[tuple[str, bytes, bytes | None]]:
+    """(where, inflated bytes, deflate stream) of each planned entry of `path`: exactly its
+    declared size, its CRC checked, never past `record_bytes`. The deflate stream is the entry's
+    compressed data as it is in the archive (None for a stored entry), for a caller that keeps the
+    record compressed.
+    """
+    bounds = limits.active()
+    try:
+        with open(path, "rb") as fp:
+            for planned in entries:
+                data, stream = _read_entry(fp, planned, bounds, error)
+                yield planned.where, data, stream
+    except OSError as exc:
+        raise error(f"{label}: cannot read ({exc.strerror or exc})") from None
+
+
+def iter_entries(
+    path: Path,
+    label: str,
+    suffixes: tuple[str, ...],
+    *,
+    error: Callable[[str], CiSecurityError] = ExportError,
+) -> Iterator[tuple[str, bytes]]:
+    """(where, inflated bytes) of every file entry of `path` whose name ends with one of
+    `suffixes`; `label` names the archive in messages (a URL for a download), `error` builds the
+    exception for anything but a limit.
+    """
+    planned = plan_entries(path, label, suffixes, error=error)
+    for where, data, _ in read_planned(path, planned, label, error=error):
+        yield where, data
+
+
+def _deflated_bound(size: int) -> int:
+    """The most bytes deflate can take for `size` bytes (stored blocks: 5 bytes of header per 16 KiB,
+    as zlib's `deflateBound` counts), with slack.
+    """
+    return size + (size >> 12) + 1024
 
 
 def _read_entry(
-    archive: zipfile.ZipFile,
-    info: zipfile.ZipInfo,
-    where: str,
-    bounds: limits.Limits,
-    error: Callable[[str], CiSecurityError],
-) -> bytes:
-    if info.flag_bits & 0x1:
-        raise error(f"{where}: the entry is encrypted")
-    if info.compress_type not in _METHODS:
-        raise error(
-            f"{where}: compression method {info.compress_type} is not supported (only stored and deflate)"
-        )
-    if info.file_size > bounds.record_bytes:
-        raise limits.LimitExceededError(where, "record_bytes", f"it declares {info.file_size:,} bytes")
-    parts: list[bytes] = []
-    got = 0
+    fp: BinaryIO, planned: PlannedEntry, bounds: limits.Limits, error: Callable[[str], CiSecurityError]
+) -> tuple[bytes, bytes | None]:
+    where = planned.where
     try:
-        with archive.open(info) as stream:
-            while True:
-                piece = stream.read(_CHUNK)
-                if not piece:
-                    break
-                got += len(piece)
-                if got > bounds.record_bytes:
-                    raise limits.LimitExceededError(where, "record_bytes", "it inflates past it")
-                if got > _RATIO_FLOOR and got > bounds.compression_ratio * max(info.compress_size, 1):
-                    raise limits.LimitExceededError(where, "compression_ratio", f"{got:,} bytes inflated")
-                parts.append(piece)
-    except (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError, RuntimeError, ValueError) as exc:
+        fp.seek(planned.header_offset)
+        header = fp.read(_LOCAL.size)
+        if len(header) != _LOCAL.size or header[:4] != _LOCAL_SIGNATURE:
+            raise ValueError("bad local file header")
+        fields = _LOCAL.unpack(header)
+        flags, name_length, extra_length = fields[2], fields[9], fields[10]
+        raw_name = fp.read(name_length)
+        # As `ZipFile.open` does: the local header must name the entry the directory points at
+        # (entries that overlap, or a directory pointing elsewhere, are a corrupt archive).
+        if raw_name.decode("utf-8" if flags & 0x800 else "cp437", "replace") != planned.name:
+            raise ValueError("the local header names another entry")
+        fp.seek(extra_length, 1)
+        # The planned sizes are the central directory's, checked against record_bytes and the
+        # archive's size: the compressed bytes are read whole, then inflated to at most one byte
+        # more than declared.
+        raw = fp.read(planned.compress_size)
+        if len(raw) != planned.compress_size:
+            raise ValueError(f"truncated: {len(raw):,} of {planned.compress_size:,} compressed bytes")
+        if planned.method == zipfile.ZIP_STORED:
+            data, stream = raw, None
+        else:
+            inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+            data = inflater.decompress(raw, planned.file_size + 1)
+            if len(data) > planned.file_size:
+                raise ValueError(f"it inflates to more than its declared {planned.file_size:,} bytes")
+            if not inflater.eof:
+                raise ValueError(f"truncated deflate data ({len(data):,} of {planned.file_size:,} bytes)")
+            stream = raw[: len(raw) - len(inflater.unused_data)]
+        if len(data) != planned.file_size:
+            raise ValueError(f"{len(data):,} bytes where {planned.file_size:,} were declared")
+        if zlib.crc32(data) != planned.crc:
+            raise ValueError(f"Bad CRC-32 for file {planned.name!r}")
+    except (ValueError, zlib.error, UnicodeDecodeError) as exc:
         raise error(f"{where}: corrupt entry ({shown_name(str(exc))})") from None
-    return b"".join(parts)
+    if len(data) > bounds.record_bytes:  # planned entries were checked; kept for the invariant
+        raise limits.LimitExceededError(where, "record_bytes", f"{len(data):,} bytes")
+    return data, stream

@@ -78,6 +78,7 @@ class SeverityInfo:
     source: str
 
 
+@lru_cache(maxsize=1024)
 def is_distribution(ecosystem: str) -> bool:
     """Whether `ecosystem` is a distribution's (ordered by dpkg, apk or rpm)."""
     from ci_security.vulndb.versions.registry import scheme_for
@@ -132,6 +133,13 @@ def vendor_label(text: str) -> Severity:
 def _object(text: str | None) -> dict[str, Any]:
     if not text:
         return {}
+    return _parsed_object(text)
+
+
+@lru_cache(maxsize=4096)
+def _parsed_object(text: str) -> dict[str, Any]:
+    # Read-only for every caller; cached because an import asks for the same `database_specific`
+    # of a record once per affected package, and distributions repeat the same few objects.
     try:
         doc = json.loads(text)
     except json.JSONDecodeError:
