@@ -57,6 +57,8 @@ from ci_security.report.write import OutputSpec, Written, write_reports
 if TYPE_CHECKING:
     from ci_security.policy.inputs import PolicyInputs
     from ci_security.scan import Checked, ScanOptions
+    from ci_security.vulndb.artifact import RegistryAccess
+    from ci_security.vulndb.signature import Signer
 
 MAX_LOG_ROWS = 50  # rows of each table in the job log; the reports have every row
 _KEY = re.compile(r"[^A-Za-z0-9_.\-/:]+")
@@ -113,6 +115,9 @@ class StepOptions:
     mirror: str | None = None
     feed_mirrors: tuple[str, ...] = ()  # NAME=URL, as `--feed-mirror` takes them
     nvd_api_key: str | None = field(default=None, repr=False)
+    db_repository: str | None = None  # pull the database from this registry repository instead
+    db_access: RegistryAccess | None = None
+    db_signer: Signer | None = None
 
 
 def run_scan(options: ScanOptions, run: RunOptions) -> Steps:
@@ -150,6 +155,7 @@ def run_step(
     hidden = secrets_to_mask(
         [
             options.registry_password,
+            step.db_access.password if step.db_access else None,
             step.nvd_api_key,
             context.token,
             os.environ.get("CI_SECURITY_GITLAB_TOKEN"),
@@ -178,6 +184,9 @@ def run_step(
                 step.mirror,
                 feeds=parse_feed_mirrors(step.feed_mirrors),
                 nvd_api_key=step.nvd_api_key,
+                repository=step.db_repository,
+                access=step.db_access,
+                signer=step.db_signer,
             ):
                 yield Line(f"ci-security: {line}")
         checked = _check(options, inputs, run.display)
@@ -520,15 +529,24 @@ def refresh_database(
     sleep: Callable[[float], None] = time.sleep,
     feeds: Mapping[str, str] | None = None,
     nvd_api_key: str | None = None,
+    repository: str | None = None,
+    access: RegistryAccess | None = None,
+    signer: Signer | None = None,
 ) -> list[str]:
     """Update the vulnerability database when it is missing or older than `max_age_hours`, so a CI
     step needs no separate `db update`. With a cache restored from a run of the same day nothing is
     downloaded. A failed update raises only when there is no database to fall back on.
+
+    With a `repository` (the organisation's database, built once and pushed with `db push`), the
+    database is pulled from there instead, on every run: one HEAD request when the live database is
+    the one the tag names, the whole artifact when it changed (`vulndb.artifact.pull`).
     """
     from ci_security.vulndb.store import VulnDB, VulnDbError, default_db_path
     from ci_security.vulndb.sync import DEFAULT_MIRROR, update
 
     path = db_path or default_db_path()
+    if repository:
+        return _pull_database(repository, path, access, signer)
     if path.is_file():
         try:
             with VulnDB(path) as db:
@@ -548,3 +566,25 @@ def refresh_database(
         raise
     done = ", ".join(f"{eco} {how} {count}" for eco, (how, count) in sorted(summary.updated.items()))
     return [f"database {path} updated ({done})"]
+
+
+def _pull_database(
+    repository: str, path: Path, access: RegistryAccess | None, signer: Signer | None
+) -> list[str]:
+    from ci_security.errors import CiSecurityError
+    from ci_security.vulndb.artifact import RegistryAccess, pull
+
+    try:
+        pulled = pull(repository, path, access or RegistryAccess(), signer=signer)
+    except CiSecurityError as exc:
+        # The live database is untouched by a failed pull: it is what the scan can still use.
+        if path.is_file():
+            return [f"warning: database pull failed, scanning with the existing database: {exc}"]
+        raise
+    lines = [f"warning: {warning}" for warning in pulled.warnings]
+    source = f"{pulled.reference}@{pulled.digest}"
+    if pulled.status == "current":
+        lines.append(f"database {path} is current ({source}, built {pulled.built or 'at an unknown time'})")
+    else:
+        lines.append(f"database {path} pulled from {source} (built {pulled.built or 'at an unknown time'})")
+    return lines

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from ci_security import __version__, options, sanitize
-from ci_security.errors import EXIT_ERROR, EXIT_INTERNAL, EXIT_PASS, CiSecurityError
+from ci_security.errors import EXIT_ERROR, EXIT_INTERNAL, EXIT_PASS, CiSecurityError, UsageError
 
 if TYPE_CHECKING:
     from ci_security.ci import Line
@@ -167,6 +167,17 @@ def db() -> None:
     help="Download every ecosystem whole, not incrementally.",
 )
 @options.feed_options
+@click.option(
+    "--from",
+    "repository",
+    metavar="REF",
+    **options.env("DB_REPOSITORY"),
+    help="Pull the whole database from this registry repository instead (as `db pull REF`). "
+    + options.DB_REPOSITORY_HELP.split(": ", 1)[0]
+    + ".",
+)
+@options.db_registry_options
+@options.db_signer_options
 @options.limit_option()
 def db_update(
     db_path: Path | None,
@@ -175,9 +186,13 @@ def db_update(
     full: bool,
     nvd_api_key: str | None,
     feed_mirrors: tuple[str, ...],
+    repository: str | None,
     limit_items: tuple[str, ...],
+    **registry: Any,
 ) -> None:
-    """Download OSV exports and the other sources into the database (all or nothing)."""
+    """Download OSV exports and the other sources into the database (all or nothing); or, with
+    --from, pull a database built once elsewhere (see docs/database.md).
+    """
 
     def body() -> int:
         from ci_security.vulndb.feeds.sources import parse_feed_mirrors
@@ -185,6 +200,15 @@ def db_update(
         from ci_security.vulndb.sync import DEFAULT_ECOSYSTEMS, DEFAULT_MIRROR, update
 
         path = db_path or default_db_path()
+        if repository:
+            given = [
+                flag
+                for flag, value in (("--ecosystem", ecosystems), ("--mirror", mirror), ("--full", full))
+                if value
+            ]
+            if given:
+                raise UsageError(f"--from pulls a whole database: {', '.join(given)} cannot apply to it")
+            return _pull(repository, path, registry)
         summary = update(
             path,
             ecosystems or DEFAULT_ECOSYSTEMS,
@@ -199,6 +223,119 @@ def db_update(
         return EXIT_PASS
 
     _guard(body, limit_items)
+
+
+def _pull(reference: str, path: Path, params: dict[str, Any]) -> int:
+    from ci_security.vulndb.artifact import pull
+
+    pulled = pull(reference, path, options.registry_access(params), signer=options.signer(params))
+    for warning in pulled.warnings:
+        _say(f"ci-security: warning: {warning}", err=True)
+    source = f"{pulled.reference}@{pulled.digest}"
+    if pulled.status == "current":
+        built = pulled.built or "at an unknown time"
+        _say(f"{source}: the database is current (built {built}); nothing downloaded")
+    else:
+        _say(f"{source}: pulled (built {pulled.built or 'at an unknown time'})")
+    _say(f"database: {path}")
+    return EXIT_PASS
+
+
+@db.command("pull")
+@options.db_option()
+@click.argument("reference", metavar="REF", envvar="CI_SECURITY_DB_REPOSITORY", required=True)
+@options.db_registry_options
+@options.db_signer_options
+@options.limit_option()
+def db_pull(db_path: Path | None, reference: str, limit_items: tuple[str, ...], **registry: Any) -> None:
+    """Pull the database from a registry (REF, or $CI_SECURITY_DB_REPOSITORY), where `db push` put it.
+
+    Only when the tag names another database than the one in place: one HEAD request otherwise. The
+    download is checked (digest, schema, SQLite's quick_check) before it replaces the database; on
+    any failure the database in place stays as it was (exit 2).
+    """
+
+    def body() -> int:
+        from ci_security.vulndb.store import default_db_path
+
+        return _pull(reference, db_path or default_db_path(), registry)
+
+    _guard(body, limit_items)
+
+
+@db.command("push")
+@options.db_option()
+@click.argument("references", metavar="REF...", nargs=-1, required=True)
+@click.option(
+    "--chunk-size",
+    metavar="SIZE",
+    **options.env("DB_CHUNK_SIZE"),
+    help="Upload in requests of at most SIZE (e.g. 64MiB), for proxies that cap a request's body; "
+    "default: one request per blob.",
+)
+@click.option(
+    "--source",
+    metavar="URL",
+    **options.env("DB_SOURCE"),
+    help="Where the builder runs, for the artifact's org.opencontainers.image.source annotation "
+    "(default: the CI project's URL, when the CI says it).",
+)
+@options.db_registry_options
+@options.limit_option()
+def db_push(
+    db_path: Path | None,
+    references: tuple[str, ...],
+    chunk_size: str | None,
+    source: str | None,
+    limit_items: tuple[str, ...],
+    **registry: Any,
+) -> None:
+    """Publish the database as an OCI artifact to each REF (e.g. ghcr.io/ORG/ci-security-db).
+
+    One zstd layer (the SQLite file after VACUUM), a config with the schema, build time, sources and
+    counts. A blob a repository has already is not sent again; one pushed to an earlier REF on the
+    same registry is mounted from there. Without a tag, REF gets the database's schema version.
+    """
+
+    def body() -> int:
+        from ci_security.vulndb.artifact import push
+        from ci_security.vulndb.store import default_db_path
+
+        size = _size(chunk_size, "--chunk-size") if chunk_size else None
+        path = db_path or default_db_path()
+        done = push(
+            path,
+            references,
+            options.registry_access(registry),
+            chunk_size=size,
+            source=source or _ci_source(),
+        )
+        for pushed in done:
+            blobs = ", ".join(f"{digest[:19]} {how}" for digest, how in pushed.blobs)
+            _say(f"{pushed.reference}@{pushed.digest}: pushed ({blobs})")
+        return EXIT_PASS
+
+    _guard(body, limit_items)
+
+
+def _size(text: str, flag: str) -> int:
+    import re
+
+    from ci_security import limits
+
+    match = re.fullmatch(r"(?i)\s*(\d+)\s*(k|kib|m|mib|g|gib)?\s*", text)
+    if match is None or int(match.group(1)) <= 0:
+        raise UsageError(f"{flag} {text!r}: expected a size such as 64MiB")
+    factor = {"": 1, "k": limits.KiB, "m": limits.MiB, "g": limits.GiB}[(match.group(2) or "")[:1].lower()]
+    return int(match.group(1)) * factor
+
+
+def _ci_source() -> str | None:
+    """The CI project's URL, when the CI system says it (GitHub Actions, GitLab CI)."""
+    server, repository = os.environ.get("GITHUB_SERVER_URL"), os.environ.get("GITHUB_REPOSITORY")
+    if server and repository:
+        return f"{server.rstrip('/')}/{repository}"
+    return os.environ.get("CI_PROJECT_URL") or None
 
 
 @db.command("import")

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from ci_security.ci import RunOptions, StepOptions
     from ci_security.ingest.base import Importer
     from ci_security.scan import ScanOptions
+    from ci_security.vulndb.artifact import RegistryAccess
+    from ci_security.vulndb.signature import Signer
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
@@ -254,6 +256,65 @@ SCAN_OPTIONS: list[Decorator] = [
 
 SCAN_OPTIONS.append(limit_option())
 
+DB_REPOSITORY_HELP = (
+    "Registry repository (or reference) of a database built once and pushed with `db push`, e.g. "
+    "ghcr.io/ORG/ci-security-db: pulled instead of downloading the OSV exports (see docs/database.md). "
+    "Without a tag, the tag is the database schema this version reads."
+)
+
+# The database's registry: its own credentials, never the scanned image's (they may be for another
+# registry). `--docker-config` and `--insecure-registry` are shared with the image pull.
+DB_REGISTRY_OPTIONS: list[Decorator] = [
+    click.option(
+        "--db-registry-username",
+        metavar="USER",
+        **env("DB_REGISTRY_USERNAME"),
+        help="User name for the database's registry (else ~/.docker/config.json and its credential helpers).",
+    ),
+    click.option(
+        "--db-registry-password",
+        metavar="SECRET",
+        **env("DB_REGISTRY_PASSWORD"),
+        help="Password or token for the database's registry; prefer the environment variable.",
+    ),
+]
+
+DB_SIGNER_OPTIONS: list[Decorator] = [
+    click.option(
+        "--db-signer-identity",
+        metavar="IDENTITY",
+        **env("DB_SIGNER_IDENTITY"),
+        help="Require the database to carry a Sigstore signature (cosign) by this certificate identity, e.g. "
+        "https://github.com/ORG/REPO/.github/workflows/db.yml@refs/heads/main; verified with the `sigstore` "
+        "package when installed. Needs --db-signer-issuer.",
+    ),
+    click.option(
+        "--db-signer-issuer",
+        metavar="URL",
+        **env("DB_SIGNER_ISSUER"),
+        help="OIDC issuer of the signer's certificate, e.g. https://token.actions.githubusercontent.com.",
+    ),
+]
+
+SHARED_REGISTRY_OPTIONS: list[Decorator] = [
+    click.option(
+        "--docker-config",
+        type=click.Path(dir_okay=False, path_type=Path),
+        **env("DOCKER_CONFIG"),
+        help="Docker client config with registry credentials (default $DOCKER_CONFIG/config.json "
+        "or ~/.docker/config.json).",
+    ),
+    click.option(
+        "--insecure-registry",
+        "insecure_registries",
+        multiple=True,
+        metavar="HOST[:PORT]",
+        **env("INSECURE_REGISTRY"),
+        help="Registry to reach over plain HTTP (loopback registries always are).",
+    ),
+]
+
+
 CI_OPTIONS: list[Decorator] = [
     click.option(
         "--report-dir",
@@ -317,6 +378,9 @@ CI_OPTIONS: list[Decorator] = [
         **env("OSV_MIRROR"),
         help="Base URL of the OSV exports for the database update (default: the public OSV bucket).",
     ),
+    click.option("--db-repository", metavar="REF", **env("DB_REPOSITORY"), help=DB_REPOSITORY_HELP),
+    *DB_REGISTRY_OPTIONS,
+    *DB_SIGNER_OPTIONS,
 ]
 
 
@@ -344,6 +408,40 @@ def feed_options(function: Callable[..., Any]) -> Callable[..., Any]:
         ],
         function,
     )
+
+
+def db_registry_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """How `db push`, `db pull` and `db update --from` reach the database's registry."""
+    return _apply(DB_REGISTRY_OPTIONS + SHARED_REGISTRY_OPTIONS, function)
+
+
+def db_signer_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    return _apply(DB_SIGNER_OPTIONS, function)
+
+
+def registry_access(params: dict[str, Any]) -> RegistryAccess:
+    """The database registry's access (`vulndb.artifact.RegistryAccess`) from what click parsed."""
+    from ci_security.vulndb.artifact import RegistryAccess
+
+    return RegistryAccess(
+        username=params.get("db_registry_username") or None,
+        password=params.get("db_registry_password") or None,
+        docker_config=params.get("docker_config"),
+        insecure_registries=tuple(params.get("insecure_registries") or ()),
+    )
+
+
+def signer(params: dict[str, Any]) -> Signer | None:
+    """The required signer (`vulndb.signature.Signer`), or None; both options or neither."""
+    identity = params.get("db_signer_identity") or None
+    issuer = params.get("db_signer_issuer") or None
+    if identity is None and issuer is None:
+        return None
+    if identity is None or issuer is None:
+        raise UsageError("--db-signer-identity and --db-signer-issuer go together (give both, or neither)")
+    from ci_security.vulndb.signature import Signer
+
+    return Signer(identity=identity, issuer=issuer)
 
 
 def _apply(options: list[Decorator], function: Callable[..., Any]) -> Callable[..., Any]:
@@ -424,4 +522,7 @@ def to_step_options(params: dict[str, Any]) -> StepOptions:
         mirror=params["mirror"],
         feed_mirrors=params["feed_mirrors"],
         nvd_api_key=params["nvd_api_key"] or None,
+        db_repository=params["db_repository"] or None,
+        db_access=registry_access(params),
+        db_signer=signer(params),
     )

@@ -144,7 +144,7 @@ def _now() -> str:
     return datetime.now(UTC).strftime(STAMP_FORMAT)
 
 
-def _check_schema(conn: sqlite3.Connection, path: Path) -> None:
+def check_schema(conn: sqlite3.Connection, path: Path) -> None:
     try:
         row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     except sqlite3.DatabaseError as exc:
@@ -198,7 +198,7 @@ class VulnDB:
             self._conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
         except sqlite3.Error as exc:
             raise VulnDbError(f"{path}: cannot open the vulnerability database ({exc})") from None
-        _check_schema(self._conn, path)
+        check_schema(self._conn, path)
         self._cache: dict[tuple[str, str], list[Candidate]] = {}
         self._has: dict[str, bool] = {}
         self._cve_cache: dict[str, CveData] = {}
@@ -468,7 +468,7 @@ class DbWriter:
         try:
             if target.exists() and not fresh:
                 with contextlib.closing(sqlite3.connect(f"file:{target}?mode=ro", uri=True)) as check:
-                    _check_schema(check, target)
+                    check_schema(check, target)
                 shutil.copyfile(target, self.tmp)
                 self._conn = sqlite3.connect(self.tmp, isolation_level=None)
             else:
