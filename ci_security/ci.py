@@ -546,7 +546,7 @@ def refresh_database(
 
     path = db_path or default_db_path()
     if repository:
-        return _pull_database(repository, path, access, signer)
+        return _pull_database(repository, path, access, signer, sleep)
     if path.is_file():
         try:
             with VulnDB(path) as db:
@@ -569,13 +569,17 @@ def refresh_database(
 
 
 def _pull_database(
-    repository: str, path: Path, access: RegistryAccess | None, signer: Signer | None
+    repository: str,
+    path: Path,
+    access: RegistryAccess | None,
+    signer: Signer | None,
+    sleep: Callable[[float], None],
 ) -> list[str]:
     from ci_security.errors import CiSecurityError
     from ci_security.vulndb.artifact import RegistryAccess, pull
 
     try:
-        pulled = pull(repository, path, access or RegistryAccess(), signer=signer)
+        pulled = pull(repository, path, access or RegistryAccess(), signer=signer, sleep=sleep)
     except CiSecurityError as exc:
         # The live database is untouched by a failed pull: it is what the scan can still use.
         if path.is_file():

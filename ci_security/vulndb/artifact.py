@@ -312,6 +312,7 @@ def push(
             raise VulnDbError(f"db push {text}: a digest names what is there already; push to a tag")
     if not db_path.is_file():
         raise VulnDbError(f"no vulnerability database at {db_path}: build it with `ci-security db update`")
+    _refuse_a_round_trip(db_path, refs)
     done: list[Pushed] = []
     with tempfile.TemporaryDirectory(prefix=".ci-security-push-", dir=db_path.parent) as tmp:
         packed = pack(db_path, Path(tmp), source=source)
@@ -346,6 +347,28 @@ def push(
                 client.close()
             done.append(Pushed(str(ref), digest, tuple(how)))
     return done
+
+
+def _refuse_a_round_trip(db_path: Path, refs: Sequence[DockerReference]) -> None:
+    """A database pulled from a repository and not updated since is not pushed back there: that is a
+    builder whose `db update` pulled (CI_SECURITY_DB_REPOSITORY set where it runs), and it would
+    publish yesterday's data as today's, every day.
+    """
+    state = _read_state(db_path)
+    manifest = state.get("manifest") if state else None
+    if state is None or not isinstance(manifest, str) or not _is_live(db_path, state, manifest):
+        return
+    try:
+        origin = db_reference(str(state.get("reference")))
+    except CiSecurityError:
+        return
+    for ref in refs:
+        if (ref.registry, ref.repository) == (origin.registry, origin.repository):
+            raise VulnDbError(
+                f"db push {ref}: the database at {db_path} was pulled from {origin} and has not been "
+                "updated since; pushing it back would publish the same data again (does the builder "
+                "have CI_SECURITY_DB_REPOSITORY set? `db update` pulls instead of building then)"
+            )
 
 
 # --- pulling ---------------------------------------------------------------------------------

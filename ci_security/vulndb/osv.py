@@ -55,6 +55,8 @@ def normalize_name(ecosystem: str, name: str) -> str:
 def _strings(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list):
         return ()
+    if set(map(type, value)) <= {str}:
+        return tuple(value)  # the usual list, without a conversion per item
     return tuple(str(v) for v in value if isinstance(v, (str, int, float)))
 
 
@@ -72,12 +74,39 @@ def _severity(value: Any) -> tuple[tuple[str, str], ...]:
     )
 
 
+_SORTED = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+# The objects `_json_text` wrote lately, by their text. While a record is imported its
+# `database_specific` and `ecosystem_specific` are read back at once (its ratings, SUSE's binaries,
+# Ubuntu's per-CVE map): decoding the text again cost a tenth of an import. Bounded, and read-only
+# for every reader.
+_RECENT: dict[str, dict[str, Any]] = {}
+_RECENT_LIMIT = 1024
+
+
 def _json_text(value: Any) -> str | None:
-    return (
-        json.dumps(value, sort_keys=True, separators=(",", ":"))
-        if isinstance(value, dict) and value
-        else None
-    )
+    if not isinstance(value, dict) or not value:
+        return None
+    text = _SORTED.encode(value)
+    if len(_RECENT) >= _RECENT_LIMIT:
+        _RECENT.clear()
+    _RECENT[text] = value
+    return text
+
+
+def json_object(text: str | None) -> dict[str, Any]:
+    """The object a `database_specific`/`ecosystem_specific` text holds; {} for none, or for text
+    that is not a JSON object. Read-only: it may be shared.
+    """
+    if not text:
+        return {}
+    found = _RECENT.get(text)
+    if found is not None:
+        return found
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return {}
+    return doc if isinstance(doc, dict) else {}
 
 
 def _ranges(value: Any) -> tuple[tuple[AffectedRange, ...], str | None]:

@@ -37,7 +37,6 @@ is shown beside NVD's 9.8 whichever wins.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -131,20 +130,9 @@ def vendor_label(text: str) -> Severity:
 
 
 def _object(text: str | None) -> dict[str, Any]:
-    if not text:
-        return {}
-    return _parsed_object(text)
+    from ci_security.vulndb.osv import json_object
 
-
-@lru_cache(maxsize=4096)
-def _parsed_object(text: str) -> dict[str, Any]:
-    # Read-only for every caller; cached because an import asks for the same `database_specific`
-    # of a record once per affected package, and distributions repeat the same few objects.
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError:
-        return {}
-    return doc if isinstance(doc, dict) else {}
+    return json_object(text)
 
 
 def _cvss(

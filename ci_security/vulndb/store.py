@@ -48,7 +48,7 @@ from ci_security.models import (
     RangeEvent,
     Severity,
 )
-from ci_security.vulndb.osv import normalize_name, parse_record
+from ci_security.vulndb.osv import json_object, normalize_name, parse_record
 from ci_security.vulndb.severity import assess
 
 # 2: object-valued `ranges` read, uninterpretable entries kept with their reason, vendor severities.
@@ -86,6 +86,7 @@ _INDEXES = {
 # past about 1,000 bytes, and a third of the advisory table was empty overflow space. 8 KiB pages keep
 # them in the tree (a 300,000-record database: 406 MiB instead of 539 MiB).
 PAGE_SIZE = 8192
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
 _ZLIB_HEADER = b"\x78\x9c"  # deflate, 32 KiB window (what a zip entry's stream may use), no dictionary
 # SQLite's default limit on bound parameters is 999: IN-queries go in chunks of this many.
 _CHUNK = 500
@@ -173,7 +174,7 @@ def _encode_ranges(
         doc["v"] = list(versions)
     if problem:
         doc["x"] = problem
-    return json.dumps(doc, separators=(",", ":"))
+    return _COMPACT.encode(doc)
 
 
 def _decode_ranges(data: str) -> tuple[tuple[AffectedRange, ...], tuple[str, ...], str | None]:
@@ -681,13 +682,7 @@ class DbWriter:
 
 def _binaries(affected: Affected) -> dict[str, str]:
     """`ecosystem_specific.binaries` of a SUSE entry: binary RPM name → its version."""
-    if not affected.ecosystem_specific:
-        return {}
-    try:
-        doc = json.loads(affected.ecosystem_specific)
-    except json.JSONDecodeError:
-        return {}
-    found = doc.get("binaries") if isinstance(doc, dict) else None
+    found = json_object(affected.ecosystem_specific).get("binaries")
     out: dict[str, str] = {}
     for item in found if isinstance(found, list) else ():
         if isinstance(item, dict):

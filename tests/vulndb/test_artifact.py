@@ -258,6 +258,18 @@ def test_the_cli_pushes_and_pulls(registry, source, tmp_path, monkeypatch):
     assert code == 2 and "--from pulls a whole database: --ecosystem cannot apply" in out
 
 
+def test_a_pulled_database_is_not_pushed_back_unchanged(registry, source, tmp_path):
+    live = tmp_path / "ci" / "osv.sqlite"
+    push(source, [registry.repository()], registry.builder)
+    pull(registry.repository(), live, registry.reader)
+    with pytest.raises(VulnDbError, match=r"was pulled from .* and has not been updated since"):
+        push(live, [registry.repository()], registry.builder)
+    # Elsewhere (a mirror), or once updated, it may be pushed.
+    push(live, [registry.repository("mirror/ci-security-db")], registry.builder)
+    import_paths(live, [FIXTURES / "osv" / "distro" / "ALPINE-CVE-2023-5678.json"])
+    push(live, [registry.repository()], registry.builder)
+
+
 def test_read_only_credentials_cannot_push(tmp_path, source):
     denied = pytest.raises(RegistryError, match=r"may not push to org/ci-security-db \(HTTP 401\)")
     with _registry("bearer", tmp_path / "registry") as reg, denied:

@@ -140,3 +140,19 @@ def test_the_error_class_is_the_callers(tmp_path):
 
     with pytest.raises(StageError):
         list(iter_entries(_write(tmp_path, b"junk"), "x", (".json",), error=StageError))
+
+
+def test_zip64_directories_and_data_before_the_archive(tmp_path):
+    """The directory is read by hand: zip64 extra fields carry the real sizes and offsets, and an
+    archive after a stub (a self-extracting one) is read as zipfile reads it."""
+    records = [entry("A.json", b'{"id": "A"}'), entry("B.json", b'{"id": "B"}', method=STORED)]
+    expected = [("x!A.json", b'{"id": "A"}'), ("x!B.json", b'{"id": "B"}')]
+    wide = _write(tmp_path, archive(records, zip64_directory=True))
+    assert list(iter_entries(wide, "x", (".json",))) == expected
+    with zipfile.ZipFile(wide) as check:  # the format is the real one
+        assert check.read("A.json") == b'{"id": "A"}'
+    stubbed = _write(tmp_path, b"#!/bin/sh\nexit 0\n" + archive(records))
+    assert list(iter_entries(stubbed, "x", (".json",))) == expected
+    broken = _write(tmp_path, archive(records, zip64_directory=None))
+    with pytest.raises(ExportError, match=r"not a readable zip archive \(zip64 sizes without a zip64 extra"):
+        list(iter_entries(broken, "x", (".json",)))
