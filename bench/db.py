@@ -55,6 +55,7 @@ ECOSYSTEMS = [eco for eco, _ in osvgen.MIX]
 @dataclass(frozen=True)
 class Sample:
     seconds: float
+    cpu: float  # user + system seconds of the process and the workers it waited for
     rss_mib: float
 
 
@@ -83,7 +84,7 @@ def run(cmd: list[str], root: Path) -> Sample:
     err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"bench: {' '.join(cmd[:5])} … failed:\n{err[-2000:]}")
-    return Sample(seconds, usage.ru_maxrss / 1024)
+    return Sample(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
 
 
 def ci_security(*args: str) -> list[str]:
@@ -129,7 +130,9 @@ def cold_update(root: Path, url: str, workdir: Path) -> tuple[Sample, Path]:
 
 def median(samples: list[Sample]) -> Sample:
     return Sample(
-        statistics.median(s.seconds for s in samples), statistics.median(s.rss_mib for s in samples)
+        statistics.median(s.seconds for s in samples),
+        statistics.median(s.cpu for s in samples),
+        statistics.median(s.rss_mib for s in samples),
     )
 
 
@@ -137,7 +140,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--baseline-root", type=Path, help="another checkout of ci-security to compare with")
     parser.add_argument("--records", type=int, default=osvgen.DEFAULT_RECORDS)
-    parser.add_argument("--runs", type=int, default=1, help="cold updates per checkout (median)")
+    parser.add_argument("--runs", type=int, default=3, help="cold updates per checkout (median)")
     args = parser.parse_args()
     if shutil.which("docker-registry") is None:
         raise SystemExit("bench: docker-registry is not installed (scripts/install-test-deps.sh)")
@@ -153,7 +156,7 @@ def main() -> int:
             for name, root in roots if len(updates["after"]) % 2 == 0 else list(reversed(roots)):
                 sample, db = cold_update(root, url, work)
                 updates[name].append(sample)
-                print(f"cold db update ({name}): {sample.seconds:.1f} s", flush=True)
+                print(f"cold db update ({name}): {sample.seconds:.1f} s, {sample.cpu:.1f} s CPU", flush=True)
                 if name == "after":
                     built = db
         with docker_registry(work / "registry") as registry:
@@ -172,24 +175,23 @@ def main() -> int:
         database = live.stat().st_size
 
     after = median(updates["after"])
-    rate_after = args.records / after.seconds
     print()
     names = ", ".join(ECOSYSTEMS)
     print(f"synthetic export: {args.records:,} records ({names}), {_mib(_size(folder))} of all.zip")
     print()
-    header = "| measurement | seconds | records/s | peak RSS |"
-    print(header)
-    print("| --- | ---: | ---: | ---: |")
-    if "before" in updates:
-        before = median(updates["before"])
-        print(f"| cold `db update`, before ({args.baseline_root}) | {before.seconds:.1f} | "
-              f"{args.records / before.seconds:,.0f} | {before.rss_mib:.0f} MiB |")  # fmt: skip
-    print(f"| cold `db update`, after (this checkout) | {after.seconds:.1f} | {rate_after:,.0f} | "
-          f"{after.rss_mib:.0f} MiB |")  # fmt: skip
-    print(f"| `db push` to a loopback registry | {push.seconds:.1f} | | {push.rss_mib:.0f} MiB |")
-    print(f"| cold `db pull` from it | {cold_pull.seconds:.2f} | | {cold_pull.rss_mib:.0f} MiB |")
-    warm = f"{warm_pull.seconds:.2f} | | {warm_pull.rss_mib:.0f} MiB"
-    print(f"| warm `db pull` (same digest: one HEAD) | {warm} |")
+    print("| measurement | wall | CPU (user + sys) | records/s (wall) | peak RSS |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    rows = [(f"before ({args.baseline_root})", median(updates["before"]))] if "before" in updates else []
+    for label, sample in [*rows, ("after (this checkout)", after)]:
+        rate = f"{args.records / sample.seconds:,.0f}"
+        print(f"| cold `db update`, {label} | {sample.seconds:.1f} s | {sample.cpu:.1f} s | {rate} | "
+              f"{sample.rss_mib:.0f} MiB |")  # fmt: skip
+    for label, sample in (
+        ("`db push` to a loopback registry", push),
+        ("cold `db pull` from it", cold_pull),
+        ("warm `db pull` (same digest: one HEAD)", warm_pull),
+    ):
+        print(f"| {label} | {sample.seconds:.2f} s | {sample.cpu:.2f} s | | {sample.rss_mib:.0f} MiB |")
     print()
     print(f"artifact: {_mib(compressed)} compressed (zstd layer), database {_mib(database)}"
           f" ({compressed / database:.0%})")  # fmt: skip
@@ -197,12 +199,13 @@ def main() -> int:
     ok = share < 0.10
     print(f"cold pull / cold update: {share:.1%} (target < 10 %: {'met' if ok else 'NOT met'})")
     if "before" in updates:
-        speedup = median(updates["before"]).seconds / after.seconds
+        before = median(updates["before"])
+        speedup = before.seconds / after.seconds
         met = speedup >= 2.0
         ok = ok and met
-        print(
-            f"import throughput after / before: {speedup:.2f}x (target >= 2x: {'met' if met else 'NOT met'})"
-        )
+        verdict = "met" if met else "NOT met"
+        print(f"import throughput after / before: {speedup:.2f}x (target >= 2x: {verdict}); "
+              f"CPU spent: {before.cpu / after.cpu:.2f}x less")  # fmt: skip
     return 0 if ok else 1
 
 

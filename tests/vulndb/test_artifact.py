@@ -329,9 +329,11 @@ def _push_crafted(
     *,
     config_schema: int | None = None,
     database: bytes | None = None,
+    layer_bytes: bytes | None = None,
 ) -> str:
     """Push `source` packed, with the config's schema version changed, or another SQLite file as the
-    layer (its config describing it truly), as a builder that went wrong would.
+    layer (its config describing it truly), or any bytes as the layer (the config unchanged), as a
+    builder that went wrong, or a hostile one, would.
     """
     packed = pack(source, workdir)
     config = json.loads(packed.config)
@@ -340,11 +342,13 @@ def _push_crafted(
     if config_schema is not None:
         config["schemaVersion"] = config_schema
     if database is not None:
-        layer = workdir / "crafted.zst"
-        layer.write_bytes(zstandard.ZstdCompressor(write_checksum=True).compress(database))
-        layer_digest = "sha256:" + hashlib.sha256(layer.read_bytes()).hexdigest()
-        layer_size = layer.stat().st_size
+        layer_bytes = zstandard.ZstdCompressor(write_checksum=True).compress(database)
         config["database"].update(digest="sha256:" + hashlib.sha256(database).hexdigest(), size=len(database))
+    if layer_bytes is not None:
+        layer = workdir / "crafted.zst"
+        layer.write_bytes(layer_bytes)
+        layer_digest = "sha256:" + hashlib.sha256(layer_bytes).hexdigest()
+        layer_size = len(layer_bytes)
         manifest["layers"][0].update(digest=layer_digest, size=layer_size)
     config_bytes = json.dumps(config).encode()
     config_digest = "sha256:" + hashlib.sha256(config_bytes).hexdigest()
@@ -392,6 +396,45 @@ def test_a_database_that_fails_the_integrity_check_is_refused(registry, source, 
         code, out = _cli(*_pull_args(registry, live, registry.repository()))
     assert code == 2
     assert "the downloaded database fails SQLite's integrity check" in out
+
+
+@pytest.mark.parametrize(
+    ("layer", "message"),
+    [
+        # 64 MiB of zeros in a few KiB: stopped at the size the config states, not inflated further.
+        (lambda db: zstandard.ZstdCompressor().compress(b"\0" * (64 << 20)), "decompresses past the"),
+        (
+            lambda db: zstandard.ZstdCompressor().compress(db) * 2,
+            "holds data after its zstd frame|decompresses past",
+        ),
+        (lambda db: zstandard.ZstdCompressor().compress(db)[:-40], "not a valid zstd stream|decompresses to"),
+        (lambda db: b"not zstd at all", "not a valid zstd stream"),
+    ],
+    ids=["bomb", "trailing-frame", "cut-frame", "not-zstd"],
+)
+def test_a_hostile_layer_is_refused_with_the_database_untouched(tmp_path, source, layer, message):
+    with _registry("basic", tmp_path / "registry") as reg:
+        live = tmp_path / "ci" / "osv.sqlite"
+        push(source, [reg.repository()], reg.builder)
+        pull(reg.repository(), live, reg.reader)
+        import_paths(source, [FIXTURES / "osv" / "distro" / "ALPINE-CVE-2023-5678.json"])
+        _push_crafted(reg, tmp_path, source, layer_bytes=layer(_vacuumed(source)))
+        with untouched(live), pytest.raises(VulnDbError, match=message):
+            pull(reg.repository(), live, reg.reader)
+
+
+def test_a_layer_larger_than_download_bytes_is_not_downloaded(registry, source, live):
+    from ci_security import limits
+
+    push(source, [registry.repository()], registry.builder)
+    registry.proxy.seen.clear()
+    with (
+        untouched(live),
+        limits.use(limits.with_overrides(limits.DEFAULTS, {"download_bytes": 1024})),
+        pytest.raises(limits.LimitExceededError, match=r"manifest layer: exceeds the download-bytes limit"),
+    ):
+        pull(registry.repository(), live, registry.reader)
+    assert not [line for line in registry.downloads() if "/blobs/" in line]
 
 
 def test_a_missing_tag_and_a_foreign_artifact_are_named(registry, source, live, tmp_path):
