@@ -172,9 +172,8 @@ def db() -> None:
     "repository",
     metavar="REF",
     **options.env("DB_REPOSITORY"),
-    help="Pull the whole database from this registry repository instead (as `db pull REF`). "
-    + options.DB_REPOSITORY_HELP.split(": ", 1)[0]
-    + ".",
+    help="Pull the whole database from this registry repository instead, where `db push` put it (as "
+    "`db pull REF`), e.g. ghcr.io/ORG/ci-security-db.",
 )
 @options.db_registry_options
 @options.db_signer_options

@@ -13,9 +13,13 @@ Only the database writes need the one connection. So:
   `WINDOW` batches per worker are in flight, so memory is bounded by the batches, not by the archive.
 
 An archive of fewer than `PARALLEL_MIN_ENTRIES` entries, or a machine with one CPU, is read in this
-process by the same code: starting the workers (they are spawned, never forked: the parent has HTTP
-threads) costs more than they would save there. An error in a worker (a corrupt entry, a limit, a
-record that is not OSV) is raised here as it was raised there, with the same message.
+process by the same code: starting the workers costs more than they would save there. Workers are
+spawned, never forked (the parent may have HTTP threads, and forking a threaded process is unsafe);
+a spawned worker imports the program's main module again, which every entry point of ci-security
+allows (`if __name__ == "__main__"`). Workers that cannot start at all leave the work to this
+process; one that dies midway (killed for memory) fails the update. An error in a worker (a corrupt
+entry, a limit, a record that is not OSV) is raised here as it was raised there, with the same
+message.
 """
 
 from __future__ import annotations
@@ -165,18 +169,28 @@ class RecordReader:
             return
         pool = self._executor()
         window: deque[Future[list[Prepared | Document]]] = deque()
+        given = False
         try:
             for task in tasks:
                 window.append(pool.submit(_work, task))
                 if len(window) >= WINDOW * self.workers:
-                    yield from window.popleft().result()
+                    batch = window.popleft().result()
+                    given = True
+                    yield from batch
             while window:
-                yield from window.popleft().result()
+                batch = window.popleft().result()
+                given = True
+                yield from batch
         except BrokenProcessPool:
-            self._pool = None
-            raise error(
-                f"{label}: a process reading the records ended unexpectedly (out of memory?)"
-            ) from None
+            self.close()
+            if given:
+                raise error(
+                    f"{label}: a process reading the records ended unexpectedly (out of memory?)"
+                ) from None
+            # The workers could not start at all (an embedding program whose main module cannot be
+            # imported again, no semaphores in a sandbox): the same work, in this process.
+            self.workers = 1
+            yield from self.read(path, label, suffixes, mode=mode, error=error)
         finally:
             for future in window:
                 future.cancel()

@@ -95,25 +95,44 @@ def test_an_error_in_a_worker_is_raised_here_with_its_message(tmp_path, small_ba
     assert err.value.limit == "record_bytes"
 
 
-def test_reading_from_a_worker_that_cannot_start_is_an_error_not_a_hang(tmp_path, small_batches, monkeypatch):
-    class Broken(parallel.ProcessPoolExecutor):
-        def submit(self, *args, **kwargs):
-            raise parallel.BrokenProcessPool("gone")
+class _FailingPool:
+    """A process pool whose workers do `good` batches (inline), then die."""
 
+    def __init__(self, good: int) -> None:
+        self.good = good
+
+    def submit(self, fn, *args):
+        from concurrent.futures import Future
+
+        future: Future = Future()
+        if self.good > 0:
+            self.good -= 1
+            future.set_result(fn(*args))
+        else:
+            future.set_exception(parallel.BrokenProcessPool("a worker died"))
+        return future
+
+    def shutdown(self, **kwargs) -> None:
+        return
+
+
+def test_workers_that_cannot_start_leave_the_work_to_this_process(tmp_path, small_batches, monkeypatch):
     monkeypatch.setattr(parallel, "available_cpus", lambda: 2)
-    monkeypatch.setattr(parallel, "ProcessPoolExecutor", Broken)
+    archive = _export(tmp_path / "all.zip", [_record(n) for n in range(100)])
     reader = parallel.RecordReader()
+    monkeypatch.setattr(reader, "_executor", lambda: _FailingPool(0))
+    records = list(reader.read(archive, "all.zip", (".json",), mode="records", error=VulnDbError))
+    assert [r.id for r in records] == [f"MAL-2024-{n}" for n in range(100)]
+    assert reader.workers == 1
+
+
+def test_a_worker_that_dies_midway_fails_the_read(tmp_path, small_batches, monkeypatch):
+    monkeypatch.setattr(parallel, "available_cpus", lambda: 2)
+    archive = _export(tmp_path / "all.zip", [_record(n) for n in range(200)])
+    reader = parallel.RecordReader()
+    monkeypatch.setattr(reader, "_executor", lambda: _FailingPool(2))
     with pytest.raises(VulnDbError, match="a process reading the records ended unexpectedly"):
-        list(
-            reader.read(
-                _export(tmp_path / "all.zip", [_record(n) for n in range(50)]),
-                "all.zip",
-                (".json",),
-                mode="records",
-                error=VulnDbError,
-            )
-        )
-    reader.close()
+        list(reader.read(archive, "all.zip", (".json",), mode="records", error=VulnDbError))
 
 
 def test_newest_record_of_an_id_wins_in_a_bulk_load(tmp_path):
