@@ -611,19 +611,21 @@ class DbWriter:
         pending: dict[str, str] = {}
         advisories: list[tuple[str, str, str, str | None, bytes]] = []
         rows: list[tuple[Any, ...]] = []
+        names: list[str] = []
 
         def flush() -> None:
             try:
                 self._conn.executemany("INSERT OR REPLACE INTO advisory VALUES (?, ?, ?, ?, ?)", advisories)
                 self._conn.executemany("INSERT INTO affected VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
             except UnicodeEncodeError:  # `prepare` checked the text; this is the last line of defence
+                first, last = names[0], names[-1]
                 raise VulnDbError(
-                    f"{advisories[0][0] if advisories else source}…: a record holds text that is not "
-                    "valid Unicode"
+                    f"{first} … {last}: one of these records holds text that is not valid Unicode"
                 ) from None
             advisories.clear()
             rows.clear()
             pending.clear()
+            names.clear()
 
         for item in items:
             held = pending.get(item.id)
@@ -638,6 +640,7 @@ class DbWriter:
             if self._known is not None:
                 self._known[item.id] = item.modified
             advisories.append((item.id, source, item.modified, item.withdrawn, item.record))
+            names.append(item.where)
             rows.extend((item.id, *row) for row in item.rows)
             stored.append(item)
             if len(rows) >= 20_000:
