@@ -58,6 +58,8 @@ from ci_security.progress import ProgressSink
 from ci_security.report.write import OutputSpec, Written, write_reports
 
 if TYPE_CHECKING:
+    from ci_security.dbartifact.artifact import RegistryAccess
+    from ci_security.dbartifact.signature import Signer
     from ci_security.fix.run import FixOptions
     from ci_security.models.fix import FixPlan
     from ci_security.policy.inputs import PolicyInputs
@@ -124,6 +126,9 @@ class StepOptions:
     fix_prs: bool = False
     fix_token: str | None = field(default=None, repr=False)
     max_prs: int | None = None
+    db_repository: str | None = None  # pull the database from this registry repository instead
+    db_access: RegistryAccess | None = None
+    db_signer: Signer | None = None
 
 
 def run_scan(options: ScanOptions, run: RunOptions) -> Steps:
@@ -160,6 +165,7 @@ def run_step(
     hidden = secrets_to_mask(
         [
             options.registry_password,
+            step.db_access.password if step.db_access else None,
             step.nvd_api_key,
             context.token,
             step.fix_token,
@@ -192,6 +198,9 @@ def run_step(
                 step.mirror,
                 feeds=parse_feed_mirrors(step.feed_mirrors),
                 nvd_api_key=step.nvd_api_key,
+                repository=step.db_repository,
+                access=step.db_access,
+                signer=step.db_signer,
             ):
                 yield Line(f"ci-security: {line}")
         checked = _check(options, inputs, run.display)
@@ -679,15 +688,24 @@ def refresh_database(
     sleep: Callable[[float], None] = time.sleep,
     feeds: Mapping[str, str] | None = None,
     nvd_api_key: str | None = None,
+    repository: str | None = None,
+    access: RegistryAccess | None = None,
+    signer: Signer | None = None,
 ) -> list[str]:
     """Update the vulnerability database when it is missing or older than `max_age_hours`, so a CI
     step needs no separate `db update`. With a cache restored from a run of the same day nothing is
     downloaded. A failed update raises only when there is no database to fall back on.
+
+    With a `repository` (the organisation's database, built once and pushed with `db push`), the
+    database is pulled from there instead, on every run: one HEAD request when the live database is
+    the one the tag names, the whole artifact when it changed (`dbartifact.artifact.pull`).
     """
     from ci_security.vulndb.store import VulnDB, VulnDbError, default_db_path
     from ci_security.vulndb.sync import DEFAULT_MIRROR, update
 
     path = db_path or default_db_path()
+    if repository:
+        return _pull_database(repository, path, access, signer, sleep)
     if path.is_file():
         try:
             with VulnDB(path) as db:
@@ -707,3 +725,29 @@ def refresh_database(
         raise
     done = ", ".join(f"{eco} {how} {count}" for eco, (how, count) in sorted(summary.updated.items()))
     return [f"database {path} updated ({done})"]
+
+
+def _pull_database(
+    repository: str,
+    path: Path,
+    access: RegistryAccess | None,
+    signer: Signer | None,
+    sleep: Callable[[float], None],
+) -> list[str]:
+    from ci_security.dbartifact.artifact import RegistryAccess, pull
+    from ci_security.errors import CiSecurityError
+
+    try:
+        pulled = pull(repository, path, access or RegistryAccess(), signer=signer, sleep=sleep)
+    except CiSecurityError as exc:
+        # The live database is untouched by a failed pull: it is what the scan can still use.
+        if path.is_file():
+            return [f"warning: database pull failed, scanning with the existing database: {exc}"]
+        raise
+    lines = [f"warning: {warning}" for warning in pulled.warnings]
+    source = f"{pulled.reference}@{pulled.digest}"
+    if pulled.status == "current":
+        lines.append(f"database {path} is current ({source}, built {pulled.built or 'at an unknown time'})")
+    else:
+        lines.append(f"database {path} pulled from {source} (built {pulled.built or 'at an unknown time'})")
+    return lines

@@ -188,110 +188,122 @@ def db() -> None:
 
 @db.command("update")
 @options.db_option()
-@click.option(
-    "--ecosystem",
-    "ecosystems",
-    multiple=True,
-    metavar="NAME",
-    **options.env("ECOSYSTEM"),
-    help="OSV ecosystem or source to download (repeatable): Debian, PyPI, ..., 'Amazon Linux:2023', "
-    "'Oracle Linux:9', NVD, CVE, KEV, EPSS. Default: the common distributions and languages, NVD, KEV, EPSS.",
-)
-@click.option(
-    "--mirror",
-    metavar="URL",
-    **options.env("OSV_MIRROR"),
-    help="Base URL of the OSV exports (default https://osv-vulnerabilities.storage.googleapis.com).",
-)
-@click.option(
-    "--full",
-    is_flag=True,
-    **options.env("DB_FULL"),
-    help="Download every ecosystem whole, not incrementally.",
-)
+@options.db_update_options
 @options.feed_options
+@options.db_registry_options
+@options.db_signer_options
 @options.limit_option()
-def db_update(
-    db_path: Path | None,
-    ecosystems: tuple[str, ...],
-    mirror: str | None,
-    full: bool,
-    nvd_api_key: str | None,
-    feed_mirrors: tuple[str, ...],
-    limit_items: tuple[str, ...],
-) -> None:
-    """Download OSV exports and the other sources into the database (all or nothing)."""
+def db_update(**params: Any) -> None:
+    """Download OSV exports and the other sources into the database (all or nothing); or, with
+    --from, pull a database built once elsewhere (see docs/database.md).
+    """
 
     def body() -> int:
-        from ci_security.vulndb.feeds.sources import parse_feed_mirrors
-        from ci_security.vulndb.store import default_db_path
-        from ci_security.vulndb.sync import DEFAULT_ECOSYSTEMS, DEFAULT_MIRROR, update
+        from ci_security import dbcommands
 
-        path = db_path or default_db_path()
-        summary = update(
-            path,
-            ecosystems or DEFAULT_ECOSYSTEMS,
-            mirror=mirror or DEFAULT_MIRROR,
-            full=full,
-            feeds=parse_feed_mirrors(feed_mirrors),
-            nvd_api_key=nvd_api_key or None,
+        path = _db_path(params)
+        if params["repository"]:
+            dbcommands.check_update_from(params["ecosystems"], params["mirror"], params["full"])
+            return _drain(dbcommands.pull(params["repository"], path, *_db_access(params)))
+        return _drain(
+            dbcommands.update(
+                path,
+                params["ecosystems"],
+                mirror=params["mirror"],
+                full=params["full"],
+                feed_mirrors=params["feed_mirrors"],
+                nvd_api_key=params["nvd_api_key"],
+            )
         )
-        for ecosystem, (how, count) in summary.updated.items():
-            _say(f"{ecosystem}: {how}, {count} record(s)")
-        _say(f"database: {path}")
-        return EXIT_PASS
 
-    _guard(body, limit_items)
+    _guard(body, params["limit_items"])
+
+
+def _db_path(params: dict[str, Any]) -> Path:
+    from ci_security.vulndb.store import default_db_path
+
+    return params["db_path"] or default_db_path()
+
+
+def _db_access(params: dict[str, Any]) -> tuple[Any, Any]:
+    return options.registry_access(params), options.signer(params)
+
+
+@db.command("pull")
+@options.db_option()
+@click.argument("reference", metavar="REF", envvar="CI_SECURITY_DB_REPOSITORY", required=True)
+@options.db_registry_options
+@options.db_signer_options
+@options.limit_option()
+def db_pull(**params: Any) -> None:
+    """Pull the database from a registry (REF, or $CI_SECURITY_DB_REPOSITORY), where `db push` put it.
+
+    Only when the tag names another database than the one in place: one HEAD request otherwise. The
+    download is checked (digest, schema, SQLite's quick_check) before it replaces the database; on
+    any failure the database in place stays as it was (exit 2).
+    """
+
+    def body() -> int:
+        from ci_security import dbcommands
+
+        return _drain(dbcommands.pull(params["reference"], _db_path(params), *_db_access(params)))
+
+    _guard(body, params["limit_items"])
+
+
+@db.command("push")
+@options.db_option()
+@click.argument("references", metavar="REF...", nargs=-1, required=True)
+@options.db_push_options
+@options.db_registry_options
+@options.limit_option()
+def db_push(**params: Any) -> None:
+    """Publish the database as an OCI artifact to each REF (e.g. ghcr.io/ORG/ci-security-db).
+
+    One zstd layer (the SQLite file after VACUUM), a config with the schema, build time, sources and
+    counts. A blob a repository has already is not sent again; one pushed to an earlier REF on the
+    same registry is mounted from there. Without a tag, REF gets the database's schema version.
+    """
+
+    def body() -> int:
+        from ci_security import dbcommands
+
+        steps = dbcommands.push(
+            _db_path(params),
+            params["references"],
+            options.registry_access(params),
+            chunk_size=params["chunk_size"],
+            source=params["source"],
+        )
+        return _drain(steps)
+
+    _guard(body, params["limit_items"])
 
 
 @db.command("import")
 @options.db_option()
 @options.limit_option()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-def db_import(db_path: Path | None, paths: tuple[Path, ...], limit_items: tuple[str, ...]) -> None:
+def db_import(**params: Any) -> None:
     """Import OSV records from .json/.yaml files, folders or all.zip exports."""
 
     def body() -> int:
-        from ci_security.vulndb.dbimport import import_paths
-        from ci_security.vulndb.store import default_db_path
+        from ci_security import dbcommands
 
-        path = db_path or default_db_path()
-        summary = import_paths(path, paths)
-        for ecosystem, count in sorted(summary.stored.items()):
-            _say(f"{ecosystem}: {count} record(s)")
-        for skipped in summary.skipped:
-            _say(f"skipped (not an OSV record): {skipped}", err=True)
-        _say(f"database: {path}")
-        return EXIT_PASS
+        return _drain(dbcommands.import_(_db_path(params), params["paths"]))
 
-    _guard(body, limit_items)
+    _guard(body, params["limit_items"])
 
 
 @db.command("info")
 @options.db_option()
-def db_info(db_path: Path | None) -> None:
+def db_info(**params: Any) -> None:
     """Show what the database holds and how old it is."""
 
     def body() -> int:
-        from ci_security.vulndb.store import VulnDB, default_db_path
+        from ci_security import dbcommands
 
-        with VulnDB(db_path or default_db_path()) as vdb:
-            total, withdrawn = vdb.count()
-            _say(f"database:  {vdb.path}")
-            _say(f"schema:    {vdb.meta('schema_version')}")
-            _say(f"updated:   {vdb.updated() or 'unknown'}")
-            hours = vdb.age_hours()
-            if hours is not None:
-                _say(f"age:       {int(hours // 24)} d {int(hours % 24)} h")
-            _say(f"records:   {total} ({withdrawn} withdrawn, not matched)")
-            rated, kev, epss = (vdb.count_rows(t) for t in ("cve_rating", "kev", "epss"))
-            _say(f"cves:      {rated} CVSS record(s) (NVD, CVE 5), {kev} in CISA KEV, {epss} EPSS score(s)")
-            for name, origin, records, last_modified, imported_at in vdb.source_rows():
-                _say(
-                    f"source:    {name}: {records} record(s), newest {last_modified or '-'}, "
-                    f"imported {imported_at} from {origin}"
-                )
-        return EXIT_PASS
+        return _drain(dbcommands.info(_db_path(params)))
 
     _guard(body)
 

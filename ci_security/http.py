@@ -37,10 +37,10 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 from ci_security import __version__, limits
@@ -59,6 +59,18 @@ USER_AGENT = f"ci-security/{__version__}"
 CHUNK = 1 << 16
 
 DeadlineLimit = Literal["metadata_seconds", "transfer_seconds"]
+Params = Mapping[str, str] | Sequence[tuple[str, str]]  # a sequence repeats a name (`scope`)
+
+
+class Stream(Protocol):
+    """A request body read as it is sent: `read`, and `len` for the Content-Length."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def __len__(self) -> int: ...
+
+
+Body = bytes | Stream
 T = TypeVar("T")
 
 
@@ -223,6 +235,18 @@ def split_credentials(url: str) -> tuple[str, Credential | None]:
 
 class TransferError(CiSecurityError):
     """A body broke off mid-transfer; the caller may start it again."""
+
+
+class ConnectionLostError(Exception):
+    """The cause attached to the caller's error when a request got no answer at all (no
+    connection, or none before the socket's timeout): `connection_lost` tells that apart from an
+    answer, for a caller that starts a whole sequence again (an upload) rather than one request.
+    """
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """Whether `exc` was raised because a request got no answer (see `ConnectionLostError`)."""
+    return isinstance(exc.__cause__, ConnectionLostError)
 
 
 class _BusyError(Exception):
@@ -435,14 +459,17 @@ class Exchange:
         *,
         method: str = "GET",
         headers: Mapping[str, str] | None = None,
-        params: Mapping[str, str] | None = None,
+        params: Params | None = None,
         data: Mapping[str, str] | None = None,
+        body: Body | None = None,
         credential: Credential | None = None,
         retry: bool = True,
     ) -> requests.Response:
         """The final (non-redirect) response to one request, streaming; the caller checks its
         status and reads its body with `read` or `chunks`. Connection failures and
-        429/5xx are retried (when `retry`), each attempt starting again from `url`.
+        429/5xx are retried (when `retry`), each attempt starting again from `url`. `data` is a
+        form; `body` raw bytes, or a stream sent as it is read (an upload, never retried here, nor
+        re-sent along a redirect: the caller starts the upload again).
         """
         import requests
 
@@ -451,7 +478,7 @@ class Exchange:
         def once() -> requests.Response:
             self.check()
             try:
-                resp = self._follow(target, method, headers, params, data, credential)
+                resp = self._follow(target, method, headers, params, data, body, credential)
             except (requests.ConnectionError, requests.Timeout):
                 if self.expired:
                     raise self.deadline_error() from None
@@ -487,7 +514,9 @@ class Exchange:
             if self.expired:
                 raise self.deadline_error() from None
             what = "no answer" if isinstance(exc, requests.ReadTimeout) else "cannot connect"
-            raise self.client.error(f"{self.where}: {what} ({short_reason(exc)})") from None
+            raise self.client.error(f"{self.where}: {what} ({short_reason(exc)})") from ConnectionLostError(
+                what
+            )
 
     def again_if_broken(self, transfer: Callable[[], T]) -> T:
         """Run `transfer` (a request and the reading of its body); when the body breaks off
@@ -518,8 +547,9 @@ class Exchange:
         url: str,
         method: str,
         headers: Mapping[str, str] | None,
-        params: Mapping[str, str] | None,
+        params: Params | None,
         data: Mapping[str, str] | None,
+        body: Body | None,
         credential: Credential | None,
     ) -> requests.Response:
         hops = limits.active().redirects
@@ -534,7 +564,7 @@ class Exchange:
                 url,
                 headers=sent,
                 params=params,
-                data=data,
+                data=body if body is not None else data,
                 auth=_no_auth,
                 allow_redirects=False,
                 stream=True,
@@ -557,8 +587,13 @@ class Exchange:
                     self.where, "redirects", f"redirected again, to {display_url(target)}"
                 )
             if resp.status_code == 303 or (resp.status_code in (301, 302) and method == "POST"):
-                method, data = "GET", None
-            elif data is not None and origin(target) != origin(resp.url):
+                method, data, body = "GET", None, None
+            elif body is not None and not isinstance(body, bytes):
+                raise self.client.error(
+                    f"{self.where}: redirected an upload to {display_url(target)} (not followed: "
+                    "the stream was read already)"
+                )
+            elif (data is not None or body is not None) and origin(target) != origin(resp.url):
                 raise self.client.error(
                     f"{self.where}: refusing to re-send the request body to another origin "
                     f"({display_url(target)})"

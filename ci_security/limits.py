@@ -48,6 +48,18 @@ class LimitExceededError(CiSecurityError):
         self.where = where
         self.limit = limit
 
+    def __reduce__(self) -> tuple[object, tuple[str, str, str]]:
+        # Pickled as its message (a worker process raises it, the parent re-raises it): rebuilt
+        # without formatting the message again under the parent's limits.
+        return _rebuilt_limit_error, (str(self), self.where, self.limit)
+
+
+def _rebuilt_limit_error(message: str, where: str, limit: str) -> LimitExceededError:
+    error = LimitExceededError.__new__(LimitExceededError)
+    Exception.__init__(error, message)
+    error.where, error.limit = where, limit
+    return error
+
 
 @dataclass(frozen=True, slots=True)
 class Limits:
@@ -83,6 +95,7 @@ class Limits:
     records_per_file: int = 5_000_000
     record_bytes: int = 16 * MiB
     download_bytes: int = 8 * GiB
+    database_bytes: int = 16 * GiB
     # --- the layer cache
     cache_entry_bytes: int = 256 * MiB
     # --- network
@@ -205,7 +218,15 @@ SPECS: dict[str, LimitSpec] = {
         LimitSpec("package_entries", "count", "entries of one package database", _PARTIAL),
         LimitSpec("records_per_file", "count", "records in one OSV export or advisory file", _ERROR),
         LimitSpec("record_bytes", "bytes", "one advisory record, inflated", _ERROR),
-        LimitSpec("download_bytes", "bytes", "one download from an advisory mirror", _ERROR),
+        LimitSpec(
+            "download_bytes", "bytes", "one download from an advisory mirror, or a database's layer", _ERROR
+        ),
+        LimitSpec(
+            "database_bytes",
+            "bytes",
+            "the vulnerability database `db pull` decompresses from a registry",
+            _ERROR,
+        ),
         LimitSpec(
             "cache_entry_bytes",
             "bytes",

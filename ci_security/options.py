@@ -27,6 +27,8 @@ from ci_security.report.registry import REPORTERS
 
 if TYPE_CHECKING:
     from ci_security.ci import RunOptions, StepOptions
+    from ci_security.dbartifact.artifact import RegistryAccess
+    from ci_security.dbartifact.signature import Signer
     from ci_security.fix.run import FixOptions
     from ci_security.ingest.base import Importer
     from ci_security.sandbox.dynamic import SandboxOptions
@@ -374,6 +376,51 @@ FIX_OPTIONS: list[Decorator] = [
     limit_option(),
 ]
 
+
+DB_REPOSITORY_HELP = (
+    "Registry repository (or reference) of a database built once and pushed with `db push`, e.g. "
+    "ghcr.io/ORG/ci-security-db: pulled instead of downloading the OSV exports (see docs/database.md). "
+    "Without a tag, the tag is the database schema this version reads."
+)
+
+# The database's registry: its own credentials, never the scanned image's (they may be for another
+# registry). `--docker-config` and `--insecure-registry` are shared with the image pull.
+DB_REGISTRY_OPTIONS: list[Decorator] = [
+    click.option(
+        "--db-registry-username",
+        metavar="USER",
+        **env("DB_REGISTRY_USERNAME"),
+        help="User name for the database's registry (else ~/.docker/config.json and its credential helpers).",
+    ),
+    click.option(
+        "--db-registry-password",
+        metavar="SECRET",
+        **env("DB_REGISTRY_PASSWORD"),
+        help="Password or token for the database's registry; prefer the environment variable.",
+    ),
+]
+
+DB_SIGNER_OPTIONS: list[Decorator] = [
+    click.option(
+        "--db-signer-identity",
+        metavar="IDENTITY",
+        **env("DB_SIGNER_IDENTITY"),
+        help="Require the database to carry a Sigstore signature (cosign) by this certificate identity, e.g. "
+        "https://github.com/ORG/REPO/.github/workflows/db.yml@refs/heads/main; verified with the `sigstore` "
+        "package when installed. Needs --db-signer-issuer.",
+    ),
+    click.option(
+        "--db-signer-issuer",
+        metavar="URL",
+        **env("DB_SIGNER_ISSUER"),
+        help="OIDC issuer of the signer's certificate, e.g. https://token.actions.githubusercontent.com.",
+    ),
+]
+
+# The same options as the image pull's: one registry configuration for the runner.
+SHARED_REGISTRY_OPTIONS: list[Decorator] = [*_SCAN["docker-config"], *_SCAN["insecure-registry"]]
+
+
 CI_OPTIONS: list[Decorator] = [
     click.option(
         "--report-dir",
@@ -447,6 +494,9 @@ CI_OPTIONS: list[Decorator] = [
     ),
     FIX_TOKEN,
     MAX_PRS,
+    click.option("--db-repository", metavar="REF", **env("DB_REPOSITORY"), help=DB_REPOSITORY_HELP),
+    *DB_REGISTRY_OPTIONS,
+    *DB_SIGNER_OPTIONS,
 ]
 
 
@@ -529,6 +579,100 @@ DYNAMIC_OPTION = click.option(
     help="Also run the image's entrypoint in the sandbox and judge what it does (the dynamic scan, "
     "docs/dynamic.md); needs bubblewrap, strace and user namespaces.",
 )
+
+
+DB_UPDATE_OPTIONS: list[Decorator] = [
+    click.option(
+        "--ecosystem",
+        "ecosystems",
+        multiple=True,
+        metavar="NAME",
+        **env("ECOSYSTEM"),
+        help="OSV ecosystem or source to download (repeatable): Debian, PyPI, ..., 'Amazon Linux:2023', "
+        "'Oracle Linux:9', NVD, CVE, KEV, EPSS. Default: the common distributions and languages, NVD, KEV, "
+        "EPSS.",
+    ),
+    click.option(
+        "--mirror",
+        metavar="URL",
+        **env("OSV_MIRROR"),
+        help="Base URL of the OSV exports (default https://osv-vulnerabilities.storage.googleapis.com).",
+    ),
+    click.option(
+        "--full",
+        is_flag=True,
+        **env("DB_FULL"),
+        help="Download every ecosystem whole, not incrementally.",
+    ),
+    click.option(
+        "--from",
+        "repository",
+        metavar="REF",
+        **env("DB_REPOSITORY"),
+        help="Pull the whole database from this registry repository instead, where `db push` put it (as "
+        "`db pull REF`), e.g. ghcr.io/ORG/ci-security-db.",
+    ),
+]
+
+DB_PUSH_OPTIONS: list[Decorator] = [
+    click.option(
+        "--chunk-size",
+        metavar="SIZE",
+        **env("DB_CHUNK_SIZE"),
+        help="Upload in requests of at most SIZE (e.g. 64MiB), for proxies that cap a request's body; "
+        "default: one request per blob.",
+    ),
+    click.option(
+        "--source",
+        metavar="URL",
+        **env("DB_SOURCE"),
+        help="Where the builder runs, for the artifact's org.opencontainers.image.source annotation "
+        "(default: the CI project's URL, when the CI says it).",
+    ),
+]
+
+
+def db_update_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """`db update`: what to download, or `--from` a registry instead."""
+    return _apply(DB_UPDATE_OPTIONS, function)
+
+
+def db_push_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    return _apply(DB_PUSH_OPTIONS, function)
+
+
+def db_registry_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """How `db push`, `db pull` and `db update --from` reach the database's registry."""
+    return _apply(DB_REGISTRY_OPTIONS + SHARED_REGISTRY_OPTIONS, function)
+
+
+def db_signer_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    return _apply(DB_SIGNER_OPTIONS, function)
+
+
+def registry_access(params: dict[str, Any]) -> RegistryAccess:
+    """The database registry's access (`dbartifact.artifact.RegistryAccess`) from what click parsed."""
+    from ci_security.dbartifact.artifact import RegistryAccess
+
+    return RegistryAccess(
+        username=params.get("db_registry_username") or None,
+        password=params.get("db_registry_password") or None,
+        docker_config=params.get("docker_config"),
+        insecure_registries=tuple(params.get("insecure_registries") or ()),
+    )
+
+
+def signer(params: dict[str, Any]) -> Signer | None:
+    """The required signer (`dbartifact.signature.Signer`), or None; both options or neither."""
+    identity = params.get("db_signer_identity") or None
+    issuer = params.get("db_signer_issuer") or None
+    if identity is None and issuer is None:
+        return None
+    if identity is None or issuer is None:
+        raise UsageError("--db-signer-identity and --db-signer-issuer go together (give both, or neither)")
+    from ci_security.dbartifact.signature import Signer
+
+    return Signer(identity=identity, issuer=issuer)
 
 
 def _apply(options: list[Decorator], function: Callable[..., Any]) -> Callable[..., Any]:
@@ -724,4 +868,7 @@ def to_step_options(params: dict[str, Any]) -> StepOptions:
         fix_prs=params["fix_prs"],
         fix_token=_token(params["fix_token"]),
         max_prs=params["max_prs"],
+        db_repository=params["db_repository"] or None,
+        db_access=registry_access(params),
+        db_signer=signer(params),
     )

@@ -107,7 +107,9 @@ def load_json(
         raise error(f"{where}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
     except ValueError as exc:  # e.g. an integer literal of more digits than int() accepts
         raise error(f"{where}: invalid JSON: {str(exc).splitlines()[0][:120]}") from None
-    if depth(value) > active.nesting_depth:
+    # A document cannot nest deeper than it has opening brackets (those inside strings only add to the
+    # count): most documents have fewer than the limit, and counting is far cheaper than walking.
+    if text.count("[") + text.count("{") > active.nesting_depth and depth(value) > active.nesting_depth:
         raise limits.LimitExceededError(where, "nesting_depth")
     return value
 

@@ -392,3 +392,34 @@ def test_a_platform_raising_is_a_warning_and_the_exit_code_stays_the_scans(
         assert "ci-security: summary comment and inline comments failed" in result.stdout
         assert "unexpected RuntimeError: a bug in the platform" in result.stdout
     assert "Traceback" not in result.output
+
+
+def test_refresh_database_pulls_from_a_repository_instead(tmp_path):
+    import shutil
+
+    import pytest
+    from testkit.apps import import_app_db
+    from testkit.registries import docker_registry
+
+    from ci_security.dbartifact.artifact import RegistryAccess, push
+    from ci_security.errors import CiSecurityError
+
+    if shutil.which("docker-registry") is None:
+        pytest.skip("needs docker-registry")
+    source = import_app_db(tmp_path / "builder" / "osv.sqlite")
+    live = tmp_path / "ci" / "osv.sqlite"
+    with docker_registry(tmp_path / "registry") as reg:
+        repository = f"{reg.host}/org/ci-security-db"
+        (pushed,) = push(source, [repository], RegistryAccess())
+        # The OSV mirror is never asked (nothing listens on port 9), however old the database.
+        (line,) = ci.refresh_database(live, 0.0, "http://127.0.0.1:9", repository=repository)
+        assert line.startswith(f"database {live} pulled from {pushed.reference}@{pushed.digest} (built ")
+        (line,) = ci.refresh_database(live, 0.0, "http://127.0.0.1:9", repository=repository)
+        assert line.startswith(f"database {live} is current ({pushed.reference}@{pushed.digest}")
+    # The registry is gone: the database in place is scanned with, and that is said.
+    (line,) = ci.refresh_database(live, 0.0, None, repository=repository, sleep=lambda _: None)
+    assert line.startswith("warning: database pull failed, scanning with the existing database: db pull ")
+    with pytest.raises(CiSecurityError, match="cannot connect"):  # nothing to fall back on: the error
+        ci.refresh_database(
+            tmp_path / "none" / "osv.sqlite", 0.0, None, repository=repository, sleep=lambda _: None
+        )

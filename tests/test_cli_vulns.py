@@ -195,3 +195,31 @@ def test_not_a_trivy_report_is_exit_2(tmp_path):
     )
     assert result.exit_code == 2
     assert "not a Trivy JSON report" in result.stderr
+
+
+def test_the_ci_step_scans_with_the_database_of_its_repository(db, archive, tmp_path):
+    """`CI_SECURITY_DB_REPOSITORY` (the action's and the component's `db-repository`): the step pulls
+    the organisation's database instead of downloading the OSV exports, and finds with it."""
+    import shutil
+
+    from testkit.registries import docker_registry
+
+    if shutil.which("docker-registry") is None:
+        pytest.skip("needs docker-registry")
+    live = tmp_path / "ci" / "osv.sqlite"
+    with docker_registry(tmp_path / "registry") as reg:
+        repository = f"{reg.host}/org/ci-security-db"
+        assert _cli("db", "push", "--db", str(db), repository).exit_code == 0
+        env = {
+            "CI_SECURITY_DB_REPOSITORY": repository,
+            "CI_SECURITY_DB": str(live),
+            "CI_SECURITY_OSV_MIRROR": "http://127.0.0.1:9",  # never asked
+            "CI_SECURITY_REPORT_DIR": str(tmp_path / "reports"),
+            "GITHUB_ACTIONS": "",
+            "GITLAB_CI": "",
+        }
+        result = CliRunner().invoke(main, ["ci", "-i", f"docker-archive:{archive}", "--no-comment"], env=env)
+    assert result.exit_code in (0, 1), result.output
+    assert f"database {live} pulled from {repository}:{SCHEMA_VERSION}@sha256:" in result.output
+    report = json.loads((tmp_path / "reports" / "ci-security.json").read_text())
+    assert "CVE-2024-0727" in {v["id"] for v in report["vulnerabilities"]}

@@ -287,3 +287,75 @@ def test_the_gitlab_jobs_install_nothing_at_run_time():
     assert isinstance(legacy, dict)
     for script in (job["script"], legacy["ci-security"]["script"]):
         assert script == ["python /opt/ci-security/entrypoint.py"]
+
+
+# -- the database builder and the scans that pull from it (docs/database.md) ------------------
+
+
+def _db_envvars() -> set[str]:
+    db = main.commands["db"]
+    assert isinstance(db, click.Group)
+    return {
+        p.envvar
+        for name in ("update", "push", "pull")
+        for p in db.commands[name].params
+        if isinstance(p.envvar, str)
+    }
+
+
+def test_the_database_builder_component():
+    text = (ROOT / "templates" / "ci-security-db.yml").read_text(encoding="utf-8")
+    spec, jobs = list(YAML(typ="safe").load_all(text))
+    inputs = spec["spec"]["inputs"]
+    assert [name for name, item in inputs.items() if "default" not in item] == ["plugin_image"]
+    for name, item in inputs.items():
+        assert re.fullmatch(r"[a-z][a-z0-9_]*", name) and item.get("description"), name
+    used = set(re.findall(r"\$\[\[\s*inputs\.([a-z_]+)\s*\]\]", text.split("\n---\n", 1)[1]))
+    assert used == set(inputs)
+    ((_, job),) = jobs.items()
+    assert set(job["variables"]) <= _db_envvars()
+    # It builds (never pulls, whatever the group's variables say), shows what it built, pushes it.
+    assert job["script"] == [
+        "env -u CI_SECURITY_DB_REPOSITORY ci-security db update",
+        "ci-security db info",
+        'ci-security db push "$[[ inputs.repository ]]"',
+    ]
+    assert job["cache"]["paths"] == [".ci-security-db/"]
+    assert job["variables"]["CI_SECURITY_DB"].startswith("$CI_PROJECT_DIR/.ci-security-db/")
+
+
+def test_scans_are_pointed_at_a_database_repository_by_one_input():
+    action = _load(ROOT / "action.yml")
+    assert isinstance(action, dict)
+    scan = _step(action["runs"]["steps"], "id", "scan")
+    for name, variable in (
+        ("db-repository", "CI_SECURITY_DB_REPOSITORY"),
+        ("db-registry-username", "CI_SECURITY_DB_REGISTRY_USERNAME"),
+        ("db-registry-password", "CI_SECURITY_DB_REGISTRY_PASSWORD"),
+    ):
+        assert action["inputs"][name]["default"] == ""
+        assert scan["env"][variable] == f"${{{{ inputs.{name} }}}}"
+    spec, jobs = _component()
+    ((_, job),) = jobs.items()
+    assert spec["spec"]["inputs"]["db_repository"]["default"] == ""
+    assert job["variables"]["CI_SECURITY_DB_REPOSITORY"] == "$[[ inputs.db_repository ]]"
+
+
+def test_the_documented_github_builder_workflow():
+    """docs/database.md's workflow: pinned actions, the permission to push packages and nothing
+    else written, and only real variables of the `db` commands."""
+    text = (ROOT / "docs" / "database.md").read_text(encoding="utf-8")
+    blocks = [b for b in re.findall(r"```yaml\n(.*?)```", text, re.S) if "db push" in b]
+    assert blocks, "docs/database.md shows no builder workflow"
+    for block in blocks:
+        doc = YAML(typ="safe").load(block)
+        if "jobs" not in doc:
+            continue  # the GitLab include
+        assert doc["permissions"] == {"contents": "read", "packages": "write"}
+        for job in doc["jobs"].values():
+            for step in job["steps"]:
+                if "uses" in step:
+                    assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
+                for variable in step.get("env", {}):
+                    if variable.startswith("CI_SECURITY_"):
+                        assert variable in _db_envvars(), variable

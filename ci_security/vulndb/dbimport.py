@@ -14,8 +14,11 @@ from typing import Any
 
 from ci_security import limits
 from ci_security.vulndb.feeds import importer
-from ci_security.vulndb.osv import iter_documents, parse_record
-from ci_security.vulndb.store import DbWriter
+from ci_security.vulndb.osv import OsvError, iter_documents
+from ci_security.vulndb.parallel import Document, RecordReader
+from ci_security.vulndb.store import DbWriter, Prepared, prepare
+
+_RECORD_SUFFIXES = (".json", ".yaml", ".yml")
 
 
 def _looks_like_record(doc: Any) -> bool:
@@ -46,11 +49,19 @@ def import_paths(target: Path, paths: Iterable[Path]) -> ImportSummary:
     def count(what: str, number: int) -> None:
         counts[what] = counts.get(what, 0) + number
 
+    def store(batch: list[Prepared], source: str) -> None:
+        for item in writer.add_prepared(batch, source):
+            for eco in item.ecosystems:
+                count(eco, 1)
+        batch.clear()
+
+    reader = RecordReader()
     try:
         for path in paths:
             origin = str(path.resolve())
             source = f"import:{origin}"
             newest: str | None = None
+            batch: list[Prepared] = []
             streamed_file = path.is_file() and importer.is_streamed(path)
             streamed = [path] if streamed_file else []
             if path.is_dir():
@@ -62,7 +73,21 @@ def import_paths(target: Path, paths: Iterable[Path]) -> ImportSummary:
                     skipped.append(str(feed_file))
                 else:
                     count(*done)
-            for where, doc in () if streamed_file else iter_documents(path):
+            if path.is_file() and path.suffix == ".zip":
+                # An export: read on several processes, stored in batches (see `parallel`).
+                writer.bulk()
+                for item in reader.read(path, str(path), _RECORD_SUFFIXES, mode="documents", error=OsvError):
+                    if isinstance(item, Document):
+                        kind = importer.kind_of(item.document)
+                        assert kind is not None
+                        count(*importer.store_document(writer, item.document, kind, item.where, source))
+                        feeds_seen = True
+                        continue
+                    batch.append(item)
+                    newest = max(newest or item.modified, item.modified)
+                    if len(batch) >= 1_000:
+                        store(batch, source)
+            for where, doc in () if streamed_file or path.suffix == ".zip" else iter_documents(path):
                 if path.is_dir() and importer.is_streamed(Path(where)):
                     continue  # read as a stream above
                 kind = importer.kind_of(doc)
@@ -77,12 +102,12 @@ def import_paths(target: Path, paths: Iterable[Path]) -> ImportSummary:
                 if len(items) > limits.active().records_per_file:
                     raise limits.LimitExceededError(where, "records_per_file", f"it holds {len(items):,}")
                 for index, item in enumerate(items):
-                    named = f"{where}[{index}]" if isinstance(doc, list) else where
-                    advisory = parse_record(item, named)
-                    if writer.add(advisory, item, source, where=named):
-                        for eco in {a.ecosystem.split(":", 1)[0] for a in advisory.affected}:
-                            count(eco, 1)
-                    newest = max(newest or advisory.modified, advisory.modified)
+                    record = prepare(item, f"{where}[{index}]" if isinstance(doc, list) else where)
+                    batch.append(record)
+                    newest = max(newest or record.modified, record.modified)
+                    if len(batch) >= 1_000:
+                        store(batch, source)
+            store(batch, source)
             held = writer.source_count(source)
             if held or not feeds_seen:  # a path of feed files only has no OSV source of its own
                 writer.set_source(source, origin, held, newest)
@@ -90,4 +115,6 @@ def import_paths(target: Path, paths: Iterable[Path]) -> ImportSummary:
     except BaseException:
         writer.abort()
         raise
+    finally:
+        reader.close()
     return ImportSummary(counts, tuple(skipped))

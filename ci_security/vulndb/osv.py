@@ -55,6 +55,8 @@ def normalize_name(ecosystem: str, name: str) -> str:
 def _strings(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list):
         return ()
+    if set(map(type, value)) <= {str}:
+        return tuple(value)  # the usual list, without a conversion per item
     return tuple(str(v) for v in value if isinstance(v, (str, int, float)))
 
 
@@ -73,12 +75,39 @@ def severity_pairs(value: Any) -> tuple[tuple[str, str], ...]:
     )
 
 
+_SORTED = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+# The objects `_json_text` wrote lately, by their text. While a record is imported its
+# `database_specific` and `ecosystem_specific` are read back at once (its ratings, SUSE's binaries,
+# Ubuntu's per-CVE map): decoding the text again cost a tenth of an import. Bounded, and read-only
+# for every reader.
+_RECENT: dict[str, dict[str, Any]] = {}
+_RECENT_LIMIT = 1024
+
+
 def _json_text(value: Any) -> str | None:
-    return (
-        json.dumps(value, sort_keys=True, separators=(",", ":"))
-        if isinstance(value, dict) and value
-        else None
-    )
+    if not isinstance(value, dict) or not value:
+        return None
+    text = _SORTED.encode(value)
+    if len(_RECENT) >= _RECENT_LIMIT:
+        _RECENT.clear()
+    _RECENT[text] = value
+    return text
+
+
+def json_object(text: str | None) -> dict[str, Any]:
+    """The object a `database_specific`/`ecosystem_specific` text holds; {} for none, or for text
+    that is not a JSON object. Read-only: it may be shared.
+    """
+    if not text:
+        return {}
+    found = _RECENT.get(text)
+    if found is not None:
+        return found
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return {}
+    return doc if isinstance(doc, dict) else {}
 
 
 def _ranges(value: Any) -> tuple[tuple[AffectedRange, ...], str | None]:
@@ -189,7 +218,7 @@ def parse_record(doc: Any, where: str) -> Advisory:
     )
 
 
-def _decode(data: bytes, name: str, where: str) -> Any:
+def decode(data: bytes, name: str, where: str) -> Any:
     """The decoded record file `data` (`name` decides JSON or YAML); a YAML file holds one document."""
     if len(data) > limits.active().record_bytes:
         raise limits.LimitExceededError(where, "record_bytes", f"{len(data):,} bytes")
@@ -219,11 +248,11 @@ def iter_documents(path: Path) -> Iterator[tuple[str, Any]]:
     if path.suffix == ".zip":
         # Entries are read bounded and streaming (see osvzip); `where` ends with the entry's name.
         for where, data in iter_entries(path, str(path), _RECORD_SUFFIXES, error=OsvError):
-            yield where, _decode(data, where, where)
+            yield where, decode(data, where, where)
         return
     if path.suffix not in _RECORD_SUFFIXES:
         raise OsvError(f"{path}: not an OSV file (.json, .yaml, .yml or .zip)")
-    yield str(path), _decode(_read_record_file(path), path.name, str(path))
+    yield str(path), decode(_read_record_file(path), path.name, str(path))
 
 
 def _read_record_file(path: Path) -> bytes:

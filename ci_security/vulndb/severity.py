@@ -37,7 +37,6 @@ is shown beside NVD's 9.8 whichever wins.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -79,6 +78,7 @@ class SeverityInfo:
     source: str
 
 
+@lru_cache(maxsize=1024)
 def is_distribution(ecosystem: str) -> bool:
     """Whether `ecosystem` is a distribution's (ordered by dpkg, apk or rpm)."""
     from ci_security.vulndb.versions.registry import scheme_for
@@ -131,13 +131,9 @@ def vendor_label(text: str) -> Severity:
 
 
 def _object(text: str | None) -> dict[str, Any]:
-    if not text:
-        return {}
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError:
-        return {}
-    return doc if isinstance(doc, dict) else {}
+    from ci_security.vulndb.osv import json_object
+
+    return json_object(text)
 
 
 def _cvss(

@@ -35,9 +35,8 @@ from ci_security.http import (
     split_credentials,
 )
 from ci_security.structured import load_json
-from ci_security.vulndb.osv import parse_record
-from ci_security.vulndb.osvzip import iter_entries
-from ci_security.vulndb.store import DbWriter, VulnDbError
+from ci_security.vulndb.parallel import RecordReader
+from ci_security.vulndb.store import DbWriter, Prepared, VulnDbError, prepare
 
 DEFAULT_MIRROR = "https://osv-vulnerabilities.storage.googleapis.com"
 DEFAULT_ECOSYSTEMS = (
@@ -70,6 +69,7 @@ DEFAULT_ECOSYSTEMS = (
 )
 # Beyond this many changed records, one all.zip is cheaper than one request per record.
 INCREMENTAL_LIMIT = 500
+_BATCH = 1_000  # prepared records stored per statement batch
 
 
 @dataclass
@@ -199,19 +199,24 @@ def _listing_line(raw: bytes, where: str) -> str:
         raise VulnDbError(f"{where}: a line that is not UTF-8 (not a listing)") from None
 
 
-def _full(writer: DbWriter, fetch: _Fetcher, ecosystem: str, workdir: Path) -> int:
+def _full(writer: DbWriter, fetch: _Fetcher, ecosystem: str, workdir: Path, reader: RecordReader) -> int:
     url = fetch.url(ecosystem, "all.zip")
     archive = fetch.download(url, workdir)
     try:
         writer.remove_source(ecosystem)
+        writer.bulk()
         count, newest = 0, None
-        bound = limits.active().record_bytes
-        for where, data in iter_entries(archive, display_url(url), (".json",), error=VulnDbError):
-            doc = load_json(data, where, max_bytes=bound, size_limit="record_bytes", error=VulnDbError)
-            advisory = parse_record(doc, where)
-            writer.add(advisory, doc, ecosystem, where=where)
+        batch: list[Prepared] = []
+        records = reader.read(archive, display_url(url), (".json",), mode="records", error=VulnDbError)
+        for item in records:
+            assert isinstance(item, Prepared)  # "records" mode yields nothing else
+            batch.append(item)
             count += 1
-            newest = max(newest or advisory.modified, advisory.modified)
+            newest = max(newest or item.modified, item.modified)
+            if len(batch) >= _BATCH:
+                writer.add_prepared(batch, ecosystem)
+                batch.clear()
+        writer.add_prepared(batch, ecosystem)
         writer.set_source(ecosystem, display_url(url), writer.source_count(ecosystem), newest)
         return count
     finally:
@@ -232,9 +237,9 @@ def _incremental(writer: DbWriter, fetch: _Fetcher, ecosystem: str, since: str) 
             continue  # listed but gone: the next full refresh drops it
         where = display_url(url)
         doc = load_json(body, where, max_bytes=bound, size_limit="record_bytes", error=VulnDbError)
-        advisory = parse_record(doc, where)
-        writer.add(advisory, doc, ecosystem, where=where)
-        newest = max(newest, advisory.modified)
+        record = prepare(doc, where)
+        writer.add_prepared([record], ecosystem)
+        newest = max(newest, record.modified)
     writer.set_source(
         ecosystem, display_url(fetch.url(ecosystem, "all.zip")), writer.source_count(ecosystem), newest
     )
@@ -263,6 +268,7 @@ def update(
         sources.check_name(name)
     summary = UpdateSummary()
     fetch = _Fetcher(mirror, sleep)
+    reader = RecordReader()
     try:
         writer = DbWriter(db_path)
         try:
@@ -287,7 +293,8 @@ def update(
                         if changed is not None:
                             summary.updated[ecosystem] = ("incremental", changed)
                         else:
-                            summary.updated[ecosystem] = ("full", _full(writer, fetch, ecosystem, Path(tmp)))
+                            done = _full(writer, fetch, ecosystem, Path(tmp), reader)
+                            summary.updated[ecosystem] = ("full", done)
                         if ecosystem == "Red Hat":
                             summary.updated[sources.REPOSITORY_CPE] = sources.update_repository_cpes(ctx)
                 finally:
@@ -305,5 +312,6 @@ def update(
             writer.abort()
             raise
     finally:
+        reader.close()
         fetch.close()
     return summary

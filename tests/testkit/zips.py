@@ -102,9 +102,13 @@ def encrypted(name: str, content: bytes, password: bytes) -> RawEntry:
     return RawEntry(name, data, DEFLATED, crc, len(content), flags=0x1)
 
 
-def archive(entries: list[RawEntry], *, claim_entries: int | None = None) -> bytes:
+def archive(
+    entries: list[RawEntry], *, claim_entries: int | None = None, zip64_directory: bool | None = False
+) -> bytes:
     """The archive's bytes (with a zip64 end record past 65,534 entries). `claim_entries` makes the
-    end record (a zip64 one) claim that many entries, whatever the directory holds."""
+    end record (a zip64 one) claim that many entries, whatever the directory holds.
+    `zip64_directory` writes each entry's sizes and offset in the directory as 0xFFFFFFFF with the
+    real values in a zip64 extra field (as writers do past 4 GiB); None leaves the extra field out."""
     body = bytearray()
     central = bytearray()
     for item in entries:
@@ -115,11 +119,21 @@ def archive(entries: list[RawEntry], *, claim_entries: int | None = None) -> byt
             item.crc, len(item.data), item.size, len(name), 0,
         )  # fmt: skip
         body += name + item.data
+        if zip64_directory is False:
+            central += _CENTRAL.pack(
+                b"PK\x01\x02", 20, 20, item.flags, item.method, _DOS_TIME, _DOS_DATE,
+                item.crc, len(item.data), item.size, len(name), 0, 0, 0, 0, 0, offset,
+            )  # fmt: skip
+            central += name
+            continue
+        extra = (
+            struct.pack("<HHQQQ", 0x0001, 24, item.size, len(item.data), offset) if zip64_directory else b""
+        )
         central += _CENTRAL.pack(
-            b"PK\x01\x02", 20, 20, item.flags, item.method, _DOS_TIME, _DOS_DATE,
-            item.crc, len(item.data), item.size, len(name), 0, 0, 0, 0, 0, offset,
+            b"PK\x01\x02", 45, 45, item.flags, item.method, _DOS_TIME, _DOS_DATE,
+            item.crc, 0xFFFFFFFF, 0xFFFFFFFF, len(name), len(extra), 0, 0, 0, 0, 0xFFFFFFFF,
         )  # fmt: skip
-        central += name
+        central += name + extra
     cd_offset = len(body)
     out = bytes(body) + bytes(central)
     if claim_entries is None and len(entries) < 0xFFFF:

@@ -68,9 +68,29 @@ def test_an_entry_declaring_more_than_record_bytes_is_not_inflated(tmp_path):
 
 def test_an_entry_understating_its_size_stops_at_the_lie(tmp_path):
     honest = zeros_bomb("LIE.json", 8 << 20)
+    # More compressed bytes than deflate can produce for the declared size: refused unread.
     path = _write(tmp_path, archive([RawEntry("LIE.json", honest.data, DEFLATED, honest.crc, 100)]))
-    with pytest.raises(ExportError, match=r"x!LIE\.json: corrupt entry \(Bad CRC-32"):
+    with pytest.raises(ExportError, match=r"x!LIE\.json: corrupt entry \(8,298 bytes compressed for 100 "):
         list(iter_entries(path, "x", (".json",)))
+    # A plausible size: inflated to one byte past it, and no further.
+    path = _write(tmp_path, archive([RawEntry("LIE.json", honest.data, DEFLATED, honest.crc, 8000)]))
+    with pytest.raises(
+        ExportError, match=r"x!LIE\.json: corrupt entry \(it inflates to more than its declared 8,000"
+    ):
+        list(iter_entries(path, "x", (".json",)))
+
+
+def test_corrupt_entries_are_named(tmp_path):
+    good = entry("A.json", b'{"id": "A"}')
+    wrong_crc = RawEntry("B.json", good.data, DEFLATED, good.crc ^ 1, good.size)
+    with pytest.raises(ExportError, match=r"x!B\.json: corrupt entry \(Bad CRC-32"):
+        list(iter_entries(_write(tmp_path, archive([wrong_crc])), "x", (".json",)))
+    cut = RawEntry("C.json", good.data[:-3], DEFLATED, good.crc, good.size)
+    with pytest.raises(ExportError, match=r"x!C\.json: corrupt entry \(truncated deflate data"):
+        list(iter_entries(_write(tmp_path, archive([cut])), "x", (".json",)))
+    garbage = RawEntry("D.json", b"\xff" * 20, DEFLATED, 0, 11)
+    with pytest.raises(ExportError, match=r"x!D\.json: corrupt entry \(Error -3"):
+        list(iter_entries(_write(tmp_path, archive([garbage])), "x", (".json",)))
 
 
 def test_the_whole_archive_is_bounded_by_the_compression_ratio(tmp_path):
@@ -120,3 +140,19 @@ def test_the_error_class_is_the_callers(tmp_path):
 
     with pytest.raises(StageError):
         list(iter_entries(_write(tmp_path, b"junk"), "x", (".json",), error=StageError))
+
+
+def test_zip64_directories_and_data_before_the_archive(tmp_path):
+    """The directory is read by hand: zip64 extra fields carry the real sizes and offsets, and an
+    archive after a stub (a self-extracting one) is read as zipfile reads it."""
+    records = [entry("A.json", b'{"id": "A"}'), entry("B.json", b'{"id": "B"}', method=STORED)]
+    expected = [("x!A.json", b'{"id": "A"}'), ("x!B.json", b'{"id": "B"}')]
+    wide = _write(tmp_path, archive(records, zip64_directory=True))
+    assert list(iter_entries(wide, "x", (".json",))) == expected
+    with zipfile.ZipFile(wide) as check:  # the format is the real one
+        assert check.read("A.json") == b'{"id": "A"}'
+    stubbed = _write(tmp_path, b"#!/bin/sh\nexit 0\n" + archive(records))
+    assert list(iter_entries(stubbed, "x", (".json",))) == expected
+    broken = _write(tmp_path, archive(records, zip64_directory=None))
+    with pytest.raises(ExportError, match=r"not a readable zip archive \(zip64 sizes without a zip64 extra"):
+        list(iter_entries(broken, "x", (".json",)))
