@@ -32,7 +32,7 @@ work. `max_open` bounds how many fix requests may be open at once; updating one 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal, Protocol
 
@@ -173,6 +173,33 @@ def git_blob_id(text: str) -> str:
 
     data = text.encode("utf-8")
     return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+class DeclinedError(Exception):
+    """A fix pull/merge request is not opened or updated, for the reason given (an outcome, not a
+    failure).
+    """
+
+
+def check_planned_files(
+    change: ChangeRequest, base: str, blob_of: Callable[[str], str | None], built_from: str
+) -> None:
+    """Decline the change unless every file it edits is on the default branch `base` exactly as the
+    plan read it (`blob_of(path)`: the file's blob id there, or None). A plan made on another
+    checkout (a pull request's build, a branch that moved since) would edit lines that are not
+    there; the fix comes from `built_from` ("a build", "a pipeline") of `base` instead.
+    """
+    for item in change.files:
+        found = blob_of(item.path)
+        if found is None:
+            raise DeclinedError(
+                f"{item.path} is not on {base}: the fix is proposed from {built_from} of {base}"
+            )
+        if found != git_blob_id(item.original):
+            raise DeclinedError(
+                f"{item.path} on {base} differs from the checkout the fix was planned on; "
+                f"it is proposed from {built_from} of {base}"
+            )
 
 
 class Platform(Protocol):

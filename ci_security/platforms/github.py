@@ -75,11 +75,13 @@ from ci_security.platforms.base import (
     FIX_TRAILER,
     MARKER_PREFIX,
     ChangeRequest,
+    DeclinedError,
     InlineAction,
     InlineComment,
     InlineOutcome,
     InlineTally,
     Outcome,
+    check_planned_files,
     git_blob_id,
     inline_marker,
     marker,
@@ -107,10 +109,6 @@ def _loaded(ref: Any) -> Any:
     """A git ref fetched now (PyGithub's lazy one would PATCH the `git/ref/…` read URL, not `git/refs/…`)."""
     _ = ref.object.sha
     return ref
-
-
-class _DeclinedError(Exception):
-    """A fix pull request is not opened or updated, for the reason given (an outcome, not a failure)."""
 
 
 def _fingerprint(body: str | None, prefix: str) -> str | None:
@@ -269,7 +267,7 @@ class GitHubPlatform:
             return Outcome(action="skipped", detail=notice)
         try:
             return self._propose(change, max_open)
-        except _DeclinedError as declined:
+        except DeclinedError as declined:
             return Outcome(action="skipped", detail=self._scrub(str(declined)))
         except ApiError as exc:
             return self._fix_failure(exc)
@@ -280,17 +278,7 @@ class GitHubPlatform:
         repo = self._client().get_repo(self._context.repository)
         base = str(self._read(lambda: repo.default_branch))
         base_sha = str(self._read(lambda: _loaded(repo.get_git_ref(f"heads/{base}")).object.sha))
-        for item in change.files:
-            found = self._blob(repo, item.path, base_sha)
-            if found is None:
-                raise _DeclinedError(
-                    f"{item.path} is not on {base}: the fix is proposed from a build of {base}"
-                )
-            if found != git_blob_id(item.original):
-                raise _DeclinedError(
-                    f"{item.path} on {base} differs from the checkout the fix was planned on; "
-                    f"it is proposed from a build of {base}"
-                )
+        check_planned_files(change, base, lambda path: self._blob(repo, path, base_sha), "a build")
         owner = self._context.repository.split("/", 1)[0]
         pulls = self._read(lambda: list(repo.get_pulls(state="all", head=f"{owner}:{change.branch}")))
         current = next((p for p in pulls if p.state == "open"), None)
@@ -300,11 +288,11 @@ class GitHubPlatform:
                 None,
             )
             if closed is not None:
-                raise _DeclinedError(
+                raise DeclinedError(
                     f"#{closed.number} proposed this and was closed without merging: not opened again"
                 )
             if self._count_open_fixes(repo) >= max_open:
-                raise _DeclinedError(f"{max_open} fix pull request(s) are open already (fix.max_open_prs)")
+                raise DeclinedError(f"{max_open} fix pull request(s) are open already (fix.max_open_prs)")
         pushed = self._push(repo, change, base_sha)
         body = f"{change.body.rstrip()}\n\n{marker(f'fix:{change.branch}')}"
         body = body if len(body) <= BODY_LIMIT else body[: BODY_LIMIT - 200] + "\n\n…cut: see the job."
@@ -395,7 +383,7 @@ class GitHubPlatform:
         for item in change.files:
             expected = self._blob(repo, item.path, ours[-1]) if ours else git_blob_id(item.original)
             if self._blob(repo, item.path, head) != expected:
-                raise _DeclinedError(
+                raise DeclinedError(
                     f"someone else pushed to {change.branch} and changed {item.path}: left alone "
                     "(ci-security never force-pushes over other people's commits)"
                 )

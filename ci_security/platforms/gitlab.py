@@ -73,10 +73,12 @@ from ci_security.platforms.base import (
     FIX_TRAILER,
     MARKER_PREFIX,
     ChangeRequest,
+    DeclinedError,
     InlineComment,
     InlineOutcome,
     InlineTally,
     Outcome,
+    check_planned_files,
     git_blob_id,
     inline_marker,
     marker,
@@ -99,10 +101,6 @@ _NO_RETRY: dict[str, Any] = {"obey_rate_limit": False, "retry_transient_errors":
 
 class _SkipError(Exception):
     """The rest of the run's writes are skipped; the notice is in `GitLabPlatform._blocked`."""
-
-
-class _DeclinedError(Exception):
-    """A fix merge request is not opened or updated, for the reason given (an outcome, not a failure)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,7 +217,7 @@ class GitLabPlatform:
             return self._propose(change, max_open)
         except _SkipError:
             return Outcome(action="skipped", detail=self._blocked or "")
-        except _DeclinedError as declined:
+        except DeclinedError as declined:
             return Outcome(action="skipped", detail=self._scrub(str(declined)))
         except ApiError as err:
             return Outcome(action="failed", detail=self._scrub(str(err)))
@@ -230,21 +228,11 @@ class GitLabPlatform:
         project = self._call(lambda: self._gitlab().projects.get(self._context.project_id, **_NO_RETRY))
         base = str(project.attributes.get("default_branch") or "")
         if not base:
-            raise _DeclinedError("the project has no default branch (an empty repository)")
+            raise DeclinedError("the project has no default branch (an empty repository)")
         base_sha = self._head(project, base)
         if base_sha is None:
-            raise _DeclinedError(f"the default branch {base} does not exist")
-        for item in change.files:
-            found = self._blob(project, item.path, base_sha)
-            if found is None:
-                raise _DeclinedError(
-                    f"{item.path} is not on {base}: the fix is proposed from a pipeline of {base}"
-                )
-            if found != git_blob_id(item.original):
-                raise _DeclinedError(
-                    f"{item.path} on {base} differs from the checkout the fix was planned on; "
-                    f"it is proposed from a pipeline of {base}"
-                )
+            raise DeclinedError(f"the default branch {base} does not exist")
+        check_planned_files(change, base, lambda path: self._blob(project, path, base_sha), "a pipeline")
         requests_of = self._call(
             lambda: [
                 m.asdict()
@@ -260,11 +248,11 @@ class GitLabPlatform:
                 None,
             )
             if closed is not None:
-                raise _DeclinedError(
+                raise DeclinedError(
                     f"!{closed.get('iid')} proposed this and was closed without merging: not opened again"
                 )
             if self._count_open_fixes(project) >= max_open:
-                raise _DeclinedError(f"{max_open} fix merge request(s) are open already (fix.max_open_prs)")
+                raise DeclinedError(f"{max_open} fix merge request(s) are open already (fix.max_open_prs)")
         pushed = self._push(project, change, base_sha)
         body = gitlab_note(f"{change.body.rstrip()}\n\n{marker(f'fix:{change.branch}')}")
         body = body if len(body) <= COMMENT_LIMIT else body[: COMMENT_LIMIT - 200] + "\n\n…cut: see the job."
@@ -402,7 +390,7 @@ class GitLabPlatform:
         for item in change.files:
             expected = self._blob(project, item.path, ours[-1]) if ours else git_blob_id(item.original)
             if self._blob(project, item.path, head) != expected:
-                raise _DeclinedError(
+                raise DeclinedError(
                     f"someone else pushed to {change.branch} and changed {item.path}: left alone "
                     "(ci-security never force-pushes over other people's commits)"
                 )
