@@ -19,10 +19,11 @@
    - whole `ci-security scan` runs with `--no-vulns` and with the database, cold layer cache, interleaved,
      medians: the same effect, blurred by that noise.
 
-    python3 bench/match.py [--osv-dir DIR] [--image-dir DIR] [--runs N]
+    python3 bench/match.py [--osv-dir DIR] [--image-dir DIR] [--image-script PATH] [--runs N]
 
 The OSV data is third-party and never committed: it is read from `../shared/data/osv` (or
-`$CI_SECURITY_SHARED_DIR/data/osv`, or `--osv-dir`).
+`$CI_SECURITY_SHARED_DIR/data/osv`, or `--osv-dir`). The benchmark image, when --image-dir does not
+hold it yet, is built by `../shared/tools/make-bench-image.sh` (or `--image-script`).
 """
 
 from __future__ import annotations
@@ -168,6 +169,7 @@ def main() -> int:
     shared = Path(os.environ.get("CI_SECURITY_SHARED_DIR") or REPO.parent / "shared")
     parser.add_argument("--osv-dir", type=Path, default=shared / "data" / "osv")
     parser.add_argument("--image-dir", type=Path, default=REPO / ".cache" / "bench-image")
+    parser.add_argument("--image-script", type=Path, default=shared / "tools" / "make-bench-image.sh")
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
     sources = [
@@ -202,9 +204,9 @@ def main() -> int:
 
         image = args.image_dir / "debian-app.tar"
         if not image.is_file():
-            subprocess.run(
-                ["bash", str(REPO / "bench" / "make-bench-image.sh"), str(args.image_dir)], check=True
-            )
+            if not args.image_script.is_file():
+                raise SystemExit(f"image script not found: {args.image_script} (pass --image-script)")
+            subprocess.run(["bash", str(args.image_script), str(args.image_dir)], check=True)
         ref = f"docker-archive:{image}"
         without, with_db = [], []
         scan_seconds(["-i", ref, "--no-vulns", "-o", f"json={tmp}/w.json", "--no-cache"])  # writes .pyc files

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Benchmark ci-security against Trivy on the same inputs, in one run, and print the ratios.
 
-Inputs: the benchmark image from bench/make-bench-image.sh (Debian 12 minbase + 6 PyPI + 53 npm
-packages), as a docker-archive tarball and as an OCI layout with a gzip layer.
+Inputs: the benchmark image (Debian 12 minbase + 6 PyPI + 53 npm packages), as a docker-archive tarball
+and as an OCI layout with a gzip layer. It is built, when --image-dir does not hold it yet, by
+`tools/make-bench-image.sh` from `../shared` (or $CI_SECURITY_SHARED_DIR): the script is shared with
+the other projects that benchmark on the same image, so it is read from there, not kept here.
 
 Cases (each measured --runs times, the tools interleaved so machine drift hits them alike):
 - docker-archive, cold: ci-security with an empty --cache-dir, Trivy with an empty --cache-dir;
@@ -21,7 +23,7 @@ Reported per case: median wall time, median peak RSS (per child, from wait4), an
 Targets (issue 3): cold ratio <= 1.0 for both inputs, warm ci-security <= 0.3 s, RSS ratio <= 1.0.
 Exit status 0 when every target holds, 1 otherwise.
 
-    python3 bench/run.py [--image-dir DIR] [--trivy PATH] [--runs N]
+    python3 bench/run.py [--image-dir DIR] [--image-script PATH] [--trivy PATH] [--runs N]
 """
 
 from __future__ import annotations
@@ -106,12 +108,16 @@ def median(samples: list[Sample]) -> Sample:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--image-dir", type=Path, default=REPO / ".cache" / "bench-image")
+    shared = Path(os.environ.get("CI_SECURITY_SHARED_DIR") or REPO.parent / "shared")
+    parser.add_argument("--image-script", type=Path, default=shared / "tools" / "make-bench-image.sh")
     parser.add_argument("--trivy", default=str(REPO / ".peers" / "trivy" / "bin" / "trivy"))
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
     image_dir: Path = args.image_dir
     if not (image_dir / "debian-app.tar").is_file():
-        subprocess.run(["bash", str(REPO / "bench" / "make-bench-image.sh"), str(image_dir)], check=True)
+        if not args.image_script.is_file():
+            raise SystemExit(f"image script not found: {args.image_script} (pass --image-script)")
+        subprocess.run(["bash", str(args.image_script), str(image_dir)], check=True)
     archive, layout = image_dir / "debian-app.tar", image_dir / "oci"
     trivy_exe = args.trivy if Path(args.trivy).is_file() else shutil.which("trivy")
     if not trivy_exe:

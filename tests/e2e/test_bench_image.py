@@ -1,5 +1,5 @@
-"""Parity with Trivy 0.76 on the real benchmark image (bench/make-bench-image.sh): the same package
-set (type, name, version) — 88 deb, 6 pypi, 53 npm — and the same purls, from both the
+"""Parity with Trivy 0.76 on the real benchmark image (`../shared/tools/make-bench-image.sh`): the
+same package set (type, name, version) — 88 deb, 6 pypi, 53 npm — and the same purls, from both the
 docker-archive and the OCI layout."""
 
 import json

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from testkit.shared import shared_path
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -67,14 +69,19 @@ def debootstrap_rootfs() -> Path:
 
 
 def bench_image() -> Path:
-    """The benchmark image (bench/make-bench-image.sh): OUT/debian-app.tar and OUT/oci."""
+    """The benchmark image built by `../shared/tools/make-bench-image.sh`: OUT/debian-app.tar and OUT/oci.
+
+    The build script is shared with the other projects that benchmark on this image, so it is read from
+    `../shared` like their data; without it the test skips (fails under CI_SECURITY_REQUIRE_SHARED=1),
+    even when an image built earlier is cached, so a run skips the same tests on every machine."""
+    script = shared_path("tools", "make-bench-image.sh")
     out = cache_dir() / "bench-image"
     if (out / "debian-app.tar").is_file() and (out / "oci" / "index.json").is_file():
         return out
     for tool in ("debootstrap", "umoci", "skopeo", "npm"):
         require_tool(tool)
     proc = subprocess.run(
-        ["bash", str(REPO / "bench" / "make-bench-image.sh"), str(out)],
+        ["bash", str(script), str(out)],
         capture_output=True,
         text=True,
         timeout=1800,

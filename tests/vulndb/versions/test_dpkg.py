@@ -1,13 +1,12 @@
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
+from testkit.shared import shared_path
 
 from ci_security.vulndb.versions.base import InvalidVersion, compare
 from ci_security.vulndb.versions.dpkg import DpkgScheme
 
-FIXTURES = Path(__file__).parents[2] / "fixtures" / "versions"
 SCHEME = DpkgScheme()
 
 
@@ -18,7 +17,7 @@ def _sign(a: str, b: str) -> int:
 def test_ground_truth_pairs_from_libapt():
     rows = [
         line.rstrip("\n").split("\t")
-        for line in (FIXTURES / "dpkg-pairs.tsv").read_text().splitlines(keepends=True)
+        for line in shared_path("data", "versions", "dpkg-pairs.tsv").read_text().splitlines(keepends=True)
         if not line.startswith("#")
     ]
     assert len(rows) == 100_000

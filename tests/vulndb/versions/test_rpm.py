@@ -1,13 +1,12 @@
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
+from testkit.shared import shared_path
 
 from ci_security.vulndb.versions.base import InvalidVersion, compare
 from ci_security.vulndb.versions.rpm import RpmScheme
 
-FIXTURES = Path(__file__).parents[2] / "fixtures" / "versions"
 SCHEME = RpmScheme()
 
 
@@ -19,7 +18,7 @@ def test_ground_truth_pairs_from_librpm():
     # version-release strings, epoch 0, release after the last "-" (the file's header line)
     rows = [
         line.split("\t")
-        for line in (FIXTURES / "rpm-pairs.tsv").read_text().splitlines()
+        for line in shared_path("data", "versions", "rpm-pairs.tsv").read_text().splitlines()
         if not line.startswith("#")
     ]
     assert len(rows) == 100_000
